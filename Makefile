@@ -1,0 +1,171 @@
+# jalin - federated sync server. Plain make + pkg-config.
+#
+#   make                 build/jalind, build/jalinctl, build/libjalinproto.a
+#   make test            format check, unit + integration tests, then the
+#                        same under ASan/UBSan (build/san)
+#   make test SANITIZE=1 only the sanitizer build's unit + integration tests
+#   make bench           figures as "BENCH name value unit" lines
+#   make demo            three nodes on 127.0.0.1 (jabar, banten, sulsel)
+#   make deps            install the Debian packages that are missing
+
+CC	   ?= cc
+PKG_CONFIG ?= pkg-config
+PYTHON	   ?= /usr/bin/python3
+PREFIX	   ?= /usr/local
+DESTDIR	   ?=
+SANITIZE   ?= 0
+CLANG	   ?= clang
+CLANG_FORMAT ?= clang-format
+
+PKGS = openssl lmdb msgpack libevent_core libevent_openssl libevent_extra \
+       libevent_pthreads jansson inih
+
+WARN = -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Wshadow \
+       -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith -Wcast-qual \
+       -Wformat=2 -Wwrite-strings -Wundef -Wvla
+
+ifeq ($(SANITIZE),1)
+BUILD ?= build/san
+OPT    = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+	 -fno-omit-frame-pointer
+else
+BUILD ?= build
+OPT    = -O2 -g
+endif
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CFLAGS	   ?=
+CPPFLAGS   += -Iprotocol -Inode
+ALL_CFLAGS  = $(WARN) $(OPT) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
+LDLIBS	    = $(PKG_LIBS) -lpthread -lm
+LDFLAGS	   ?=
+ALL_LDFLAGS = $(OPT) $(LDFLAGS)
+
+PROTO_SRC = $(wildcard protocol/*.c)
+NODE_SRC  = $(filter-out node/main.c,$(wildcard node/*.c))
+TOOLS_SRC = $(wildcard tools/*.c)
+UNIT_SRC  = $(wildcard tests/unit/test_*.c)
+
+PROTO_OBJ = $(PROTO_SRC:%.c=$(BUILD)/%.o)
+NODE_OBJ  = $(NODE_SRC:%.c=$(BUILD)/%.o)
+TOOLS_OBJ = $(TOOLS_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BENCH_BIN = $(BUILD)/tests/lmdb_ceiling
+
+PROTO_LIB = $(BUILD)/libjalinproto.a
+NODE_LIB  = $(BUILD)/libjalinnode.a
+
+.PHONY: all test test-unit test-integration test-san check-deps bench \
+	bench-compare demo demo-stop deps fuzz format format-check install \
+	clean valgrind
+
+all: $(BUILD)/jalind $(BUILD)/jalinctl $(PROTO_LIB)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(PROTO_LIB): $(PROTO_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(NODE_LIB): $(NODE_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/jalind: $(BUILD)/node/main.o $(NODE_LIB) $(PROTO_LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/jalinctl: $(TOOLS_OBJ) $(PROTO_LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Unit tests: one cmocka program per module, linked against both libraries.
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(NODE_LIB) $(PROTO_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS) $(shell $(PKG_CONFIG) --libs cmocka)
+
+$(BUILD)/tests/unit/%.o: tests/unit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags cmocka) \
+	    -c -o $@ $<
+
+$(BUILD)/tests/lmdb_ceiling: tests/bench/lmdb_ceiling.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) -O2 $(PKG_CFLAGS) -o $@ $< $(LDLIBS)
+
+check-deps:
+	@tools/deps.sh check
+
+# The whole suite as CI runs it: the normal build, then the sanitizer build.
+ifeq ($(SANITIZE),1)
+test: check-deps test-unit test-integration
+else
+test: check-deps format-check test-unit test-integration
+	$(MAKE) --no-print-directory test SANITIZE=1
+endif
+
+test-unit: $(UNIT_BIN)
+	@set -e; export JALIN_VECTORS=$(CURDIR)/tests/vectors; \
+	for t in $(UNIT_BIN); do echo "== $$t"; $$t; done; \
+	echo "cmocka: all $(words $(UNIT_BIN)) unit test programs passed ($(BUILD))"
+
+test-integration: all
+	JALIN_BUILD=$(CURDIR)/$(BUILD) JALIN_SANITIZE=$(SANITIZE) \
+	    $(PYTHON) -m pytest -q -ra tests/integration $(PYTEST_ARGS)
+
+# One integration run with jalind under valgrind (slow; not part of test).
+valgrind: all
+	JALIN_BUILD=$(CURDIR)/$(BUILD) JALIN_VALGRIND=1 \
+	    $(PYTHON) -m pytest -q -ra tests/integration $(PYTEST_ARGS)
+
+bench: all $(BENCH_BIN)
+	JALIN_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) tests/bench/bench.py $(BENCH_ARGS)
+
+bench-compare: all $(BENCH_BIN)
+	JALIN_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) tests/bench/compare.py $(BENCH_ARGS)
+
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -Iprotocol -Inode \
+	     $(PKG_CFLAGS)
+
+build/fuzz/%: tests/fuzz/%.c $(PROTO_SRC) $(NODE_SRC)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -D_DEFAULT_SOURCE -std=c11 -o $@ $^ $(LDLIBS)
+
+fuzz: $(FUZZ_BIN)
+
+demo: all
+	@tools/deps.sh install
+	@$(MAKE) --no-print-directory all
+	@tools/demo.sh start
+
+demo-stop:
+	@tools/demo.sh stop
+
+deps:
+	@tools/deps.sh install
+
+format:
+	$(CLANG_FORMAT) -i $(wildcard protocol/*.[ch] node/*.[ch] tools/*.[ch] \
+	    tests/unit/*.[ch] tests/fuzz/*.[ch] tests/bench/*.c)
+
+format-check:
+	$(CLANG_FORMAT) --dry-run --Werror $(wildcard protocol/*.[ch] \
+	    node/*.[ch] tools/*.[ch] tests/unit/*.[ch] tests/fuzz/*.[ch] \
+	    tests/bench/*.c)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
+	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0755 $(BUILD)/jalind $(DESTDIR)$(PREFIX)/sbin/jalind
+	install -m 0755 $(BUILD)/jalinctl $(DESTDIR)$(PREFIX)/bin/jalinctl
+	install -m 0755 certs/jalin-ca $(DESTDIR)$(PREFIX)/bin/jalin-ca
+	install -m 0644 man/jalind.8 man/jalinctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 man/jalin.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
