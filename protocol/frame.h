@@ -24,8 +24,8 @@ void frame_put_hdr(uint8_t hdr[4], uint32_t len);
  * Decode a header. 0 and *len, or JALIN_ETOOBIG "frame of N bytes exceeds
  * limit M" / JALIN_EPROTO "empty frame" in err.
  */
-int frame_check_hdr(const uint8_t hdr[4], uint32_t max, uint32_t *len,
-    struct jalin_err *err);
+int frame_check_hdr(
+    const uint8_t hdr[4], uint32_t max, uint32_t *len, struct jalin_err *err);
 
 /* Blocking transport: read/write like read(2)/write(2) (retry on EINTR is
  * the callee's job; return <0 on error, 0 on EOF for read). */
@@ -47,7 +47,10 @@ void frame_io_fd(struct frame_io *io, int *fd);
 int frame_read(const struct frame_io *io, uint32_t max, struct buf *out,
     struct jalin_err *err);
 
-/* Write header + body. 0 or JALIN_EIO / JALIN_ETOOBIG (len > max). */
+/*
+ * Write header + body. 0, or JALIN_EIO / JALIN_ETOOBIG (len > max) /
+ * JALIN_EPROTO (len == 0: the peer would refuse an empty frame).
+ */
 int frame_write(const struct frame_io *io, uint32_t max, const void *body,
     size_t len, struct jalin_err *err);
 

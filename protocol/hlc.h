@@ -14,8 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HLC_MS(h)  ((uint64_t)(h) >> 16)
-#define HLC_CTR(h) ((uint16_t)((h)&0xffffu))
+#define HLC_MS(h)         ((uint64_t)(h) >> 16)
+#define HLC_CTR(h)        ((uint16_t)((h)&0xffffu))
 #define HLC_MAKE(ms, ctr) (((uint64_t)(ms) << 16) | (uint16_t)(ctr))
 
 struct hlc {
@@ -37,15 +37,17 @@ uint64_t hlc_now(struct hlc *c, uint64_t wall_ms);
  * max_skew_ms ahead of wall_ms, change nothing and return JALIN_ESKEW;
  * otherwise last = max(last, remote) and return 0.
  */
-int hlc_observe(struct hlc *c, uint64_t remote, uint64_t wall_ms,
-    uint64_t max_skew_ms);
+int hlc_observe(
+    struct hlc *c, uint64_t remote, uint64_t wall_ms, uint64_t max_skew_ms);
 
 /* Milliseconds since the Unix epoch from CLOCK_REALTIME. */
 uint64_t hlc_wall_ms(void);
 
 /*
  * "2026-11-22T10:42:01.123Z" (UTC, millisecond precision) of the time part.
- * Needs 25 bytes; returns 0 or JALIN_ETOOBIG if n is too small.
+ * Needs 25 bytes; returns 0, JALIN_ETOOBIG if n is too small, or
+ * JALIN_EINVAL past 9999-12-31T23:59:59.999Z (a 48-bit time part reaches
+ * year 10889, which needs a fifth year digit). out is untouched on error.
  */
 int hlc_format(uint64_t h, char *out, size_t n);
 

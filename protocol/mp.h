@@ -30,11 +30,11 @@
 
 enum mp_type {
 	MP_INVALID = 0, /* bad byte, truncated, or cursor in error */
-	MP_END,		/* no bytes left */
+	MP_END,         /* no bytes left */
 	MP_NIL,
 	MP_BOOL,
 	MP_UINT, /* non-negative integer (any int encoding with value >= 0) */
-	MP_INT,	 /* negative integer */
+	MP_INT,  /* negative integer */
 	MP_FLOAT,
 	MP_STR,
 	MP_BIN,
@@ -104,11 +104,13 @@ int mpr_error(const struct mpr *r);
  * the sticky error and returns JALIN_EPROTO (wrong type, truncated, out of
  * range). Array and map headers check that the count could fit in the bytes
  * left (n elements need at least n bytes, a map 2n) before returning it.
+ * On failure the outputs and the position are left as they were; on a cursor
+ * that has already failed, a reader reads nothing and returns the sticky code.
  */
 int mpr_nil(struct mpr *r);
 int mpr_bool(struct mpr *r, bool *v);
-int mpr_u64(struct mpr *r, uint64_t *v);  /* any int encoding, value >= 0 */
-int mpr_i64(struct mpr *r, int64_t *v);	  /* any int encoding in int64 */
+int mpr_u64(struct mpr *r, uint64_t *v); /* any int encoding, value >= 0 */
+int mpr_i64(struct mpr *r, int64_t *v);  /* any int encoding in int64 */
 int mpr_str(struct mpr *r, const char **s, uint32_t *len);
 int mpr_bin(struct mpr *r, const uint8_t **b, uint32_t *len);
 int mpr_array(struct mpr *r, uint32_t *n);
