@@ -24,6 +24,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * msgpack-c's pack_define.h includes <limits.h>; with -Iprotocol that name
+ * finds protocol/limits.h, CHAR_MIN stays undefined and pack_template.h
+ * stops with #error. Take it from the compiler until the build includes our
+ * headers with -iquote instead.
+ */
+#ifndef CHAR_MIN
+#ifdef __CHAR_UNSIGNED__
+#define CHAR_MIN 0
+#else
+#define CHAR_MIN (-__SCHAR_MAX__ - 1)
+#endif
+#endif
 #include <msgpack.h>
 
 #include "err.h"
@@ -132,14 +145,18 @@ const struct schema_field *schema_field_by_tag(const struct schema_coll *c,
  * passed mp_check. Nil is not accepted here (the caller treats nil as
  * "remove the field"). On error returns JALIN_ESCHEMA and err names the
  * collection, the field and the rule, e.g.
- *   "case.pasung.status: 'loose' is not one of restrained, released,
- *    re_restrained, confined"
+ *   "lks.status: 'closed' is not one of active, inactive, suspended,
+ *    revoked"
  *   "lks.name: 300 bytes exceeds the limit of 256"
  *   "case.birth_date: '2024-02-30' is not a valid date (YYYY-MM-DD)"
  *   "partnership.parties[2].unit: 'x' is not a UUID"
  *   "case.is_child: expected a boolean, got a string"
- * Object items must not have unknown keys and must have... all keys
- * optional (an item lists what it knows).
+ * Values of S and S! fields are never quoted ("case.pasung.status: value
+ * is not one of ..."). Object items may leave any key out; unknown and
+ * repeated keys are errors. Other codes: JALIN_EPROTO if in is not exactly
+ * one well-formed msgpack object, JALIN_ETOOBIG if the canonical value
+ * exceeds JALIN_VALUE_MAX or pk refuses it, JALIN_ENOMEM, JALIN_EINVAL
+ * for a NULL argument. Nothing is written to pk unless 0 is returned.
  */
 int schema_coerce(const struct schema_coll *c, const struct schema_field *f,
     const void *in, size_t len, msgpack_packer *pk, struct jalin_err *err);
@@ -148,7 +165,9 @@ int schema_coerce(const struct schema_coll *c, const struct schema_field *f,
  * Append the client form of a stored value of field f to pk: uuid as text,
  * hash as lowercase hex, everything else as is (recursively through lists,
  * maps and objects). f may be NULL (unknown tag from a newer peer): the value
- * is copied, bin as hex. JALIN_ECORRUPT if val does not decode.
+ * is copied, bin as hex. JALIN_ECORRUPT if val does not decode (or nests
+ * deeper than JALIN_MP_DEPTH_MAX), JALIN_ETOOBIG if pk refuses the result,
+ * JALIN_ENOMEM. Nothing is written to pk unless 0 is returned.
  */
 int schema_display(const struct schema_field *f, const void *val, size_t len,
     msgpack_packer *pk);
@@ -170,6 +189,7 @@ struct schema_kv {
  *   "case: required field 'status' is missing"
  *   "referral.consent_ref: required unless legal_basis is vital_interest or
  *    public_task"
+ * JALIN_ECORRUPT if a value the rules read does not decode.
  */
 int schema_check_record(const struct schema_coll *c,
     const struct schema_kv *kv, size_t n, bool creating,
