@@ -36,7 +36,7 @@ endif
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CFLAGS	   ?=
-CPPFLAGS   += -Iprotocol -Inode
+CPPFLAGS   += -iquote protocol -iquote node
 ALL_CFLAGS  = $(WARN) $(OPT) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
 LDLIBS	    = $(PKG_LIBS) -lpthread -lm
 LDFLAGS	   ?=
@@ -67,10 +67,12 @@ $(BUILD)/%.o: %.c
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(PROTO_LIB): $(PROTO_OBJ)
+	@mkdir -p $(dir $@)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
 $(NODE_LIB): $(NODE_OBJ)
+	@mkdir -p $(dir $@)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
@@ -127,7 +129,7 @@ bench-compare: all $(BENCH_BIN)
 
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
-FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -Iprotocol -Inode \
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -iquote protocol -iquote node \
 	     $(PKG_CFLAGS)
 
 build/fuzz/%: tests/fuzz/%.c $(PROTO_SRC) $(NODE_SRC)

@@ -15,7 +15,7 @@ enum {
 	JALIN_OK = 0,
 	JALIN_EINVAL = -1,    /* bad input: names the field and the rule */
 	JALIN_ENOMEM = -2,    /* allocation failed */
-	JALIN_EIO = -3,	      /* operating system I/O error */
+	JALIN_EIO = -3,       /* operating system I/O error */
 	JALIN_ESPACE = -4,    /* store reached its configured size cap */
 	JALIN_ENOTFOUND = -5, /* no such record / peer / key */
 	JALIN_EPURGED = -6,   /* record was purged; the id is closed */

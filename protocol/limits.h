@@ -12,59 +12,60 @@
 /* Protocol versions this build speaks (HELLO picks the highest common). */
 #define JALIN_PROTO_VERSION_MIN 1
 #define JALIN_PROTO_VERSION_MAX 1
-#define JALIN_ALPN		"jalin/1"
+#define JALIN_ALPN              "jalin/1"
 
 /* Framing: 4-byte big-endian length, then one msgpack message. */
-#define JALIN_FRAME_HDR	      4
-#define JALIN_FRAME_MAX	      (8u << 20) /* any frame after HELLO */
-#define JALIN_HELLO_FRAME_MAX (64u << 10) /* frames before HELLO is accepted */
+#define JALIN_FRAME_HDR       4
+#define JALIN_FRAME_MAX       (8u << 20)  /* any frame after HELLO */
+#define JALIN_HELLO_FRAME_MAX (64u << 10) /* frames before HELLO is accepted \
+	                                   */
 #define JALIN_ADMIN_FRAME_MAX (8u << 20)  /* admin socket requests */
 
 /* Generic msgpack guard (mp_check): nesting depth of arrays/maps. */
 #define JALIN_MP_DEPTH_MAX 16
 
 /* Names and identifiers. */
-#define JALIN_NAME_MAX	     64	 /* node name = certificate CN */
-#define JALIN_ADMIN_NAME_MAX 96	 /* "admin:" + name */
-#define JALIN_FIELD_NAME_MAX 64	 /* schema field name incl. dots */
-#define JALIN_COLL_NAME_MAX  16	 /* collection name */
+#define JALIN_NAME_MAX       64  /* node name = certificate CN */
+#define JALIN_ADMIN_NAME_MAX 96  /* "admin:" + name */
+#define JALIN_FIELD_NAME_MAX 64  /* schema field name incl. dots */
+#define JALIN_COLL_NAME_MAX  16  /* collection name */
 #define JALIN_ERRMSG_MAX     256 /* struct jalin_err message */
-#define JALIN_PATH_MAX	     1024
+#define JALIN_PATH_MAX       1024
 
 /* Records. */
-#define JALIN_RECORD_MAX	 (512u << 10) /* encoded record state */
-#define JALIN_RECORD_ORIGINS_MAX 64  /* distinct writer nodes per record */
-#define JALIN_RECORD_DOTS_MAX	 512 /* distinct write events kept */
+#define JALIN_RECORD_MAX         (512u << 10) /* encoded record state */
+#define JALIN_RECORD_ORIGINS_MAX 64   /* distinct writer nodes per record */
+#define JALIN_RECORD_DOTS_MAX    512  /* distinct write events kept */
 #define JALIN_RECORD_ENTRIES_MAX 1024 /* field values incl. conflicts */
-#define JALIN_FIELD_SIBLINGS_MAX 16  /* concurrent values of one field */
-#define JALIN_VALUE_MAX		 (64u << 10) /* one field value, encoded */
-#define JALIN_LIST_ITEMS_MAX	 256  /* items of a list<> field */
-#define JALIN_TAG_MAX		 4095 /* highest field tag */
+#define JALIN_FIELD_SIBLINGS_MAX 16   /* concurrent values of one field */
+#define JALIN_VALUE_MAX          (64u << 10) /* one field value, encoded */
+#define JALIN_LIST_ITEMS_MAX     256         /* items of a list<> field */
+#define JALIN_TAG_MAX            4095        /* highest field tag */
 
 /* Batches: replication and import. */
-#define JALIN_BATCH_RECORDS_MAX 4096	     /* records per batch frame */
-#define JALIN_BATCH_BYTES	(1u << 20) /* target payload per batch */
-#define JALIN_IMPORT_BATCH	1000	     /* default import batch */
-#define JALIN_IMPORT_LINE_MAX	(1u << 20) /* one JSON line */
-#define JALIN_LIST_PAGE_MAX	10000	     /* records per list/export page */
+#define JALIN_BATCH_RECORDS_MAX 4096       /* records per batch frame */
+#define JALIN_BATCH_BYTES       (1u << 20) /* target payload per batch */
+#define JALIN_IMPORT_BATCH      1000       /* default import batch */
+#define JALIN_IMPORT_LINE_MAX   (1u << 20) /* one JSON line */
+#define JALIN_LIST_PAGE_MAX     10000      /* records per list/export page */
 
 /* Config file. inih r55 splits lines longer than 199 bytes; we refuse. */
 #define JALIN_CONFIG_FILE_MAX (1u << 20)
 #define JALIN_CONFIG_LINE_MAX 199
 
 /* Peers and connections. */
-#define JALIN_PEERS_MAX		256
-#define JALIN_CONN_MAX		512 /* concurrent connections (peer+admin) */
-#define JALIN_ADMIN_CONN_MAX	64
+#define JALIN_PEERS_MAX         256
+#define JALIN_CONN_MAX          512 /* concurrent connections (peer+admin) */
+#define JALIN_ADMIN_CONN_MAX    64
 #define JALIN_HANDSHAKE_TIMEOUT 10  /* seconds */
-#define JALIN_IDLE_TIMEOUT	120 /* seconds without a frame */
-#define JALIN_STALL_TIMEOUT	30  /* seconds output does not drain */
+#define JALIN_IDLE_TIMEOUT      120 /* seconds without a frame */
+#define JALIN_STALL_TIMEOUT     30  /* seconds output does not drain */
 
 /* Store. */
-#define JALIN_MAP_INITIAL    (64ull << 20)
+#define JALIN_MAP_INITIAL     (64ull << 20)
 #define JALIN_MAP_DEFAULT_MAX (64ull << 30)
-#define JALIN_MAP_MIN	     (1ull << 20)
-#define JALIN_DIGEST_BUCKETS 256 /* per collection; see storedb.h */
+#define JALIN_MAP_MIN         (1ull << 20)
+#define JALIN_DIGEST_BUCKETS  256 /* per collection; see storedb.h */
 
 /* Clock. */
 #define JALIN_CLOCK_SKEW_DEFAULT 300 /* seconds */

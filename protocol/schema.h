@@ -24,19 +24,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/*
- * msgpack-c's pack_define.h includes <limits.h>; with -Iprotocol that name
- * finds protocol/limits.h, CHAR_MIN stays undefined and pack_template.h
- * stops with #error. Take it from the compiler until the build includes our
- * headers with -iquote instead.
- */
-#ifndef CHAR_MIN
-#ifdef __CHAR_UNSIGNED__
-#define CHAR_MIN 0
-#else
-#define CHAR_MIN (-__SCHAR_MAX__ - 1)
-#endif
-#endif
 #include <msgpack.h>
 
 #include "err.h"
@@ -55,26 +42,27 @@ enum coll_id {
 
 enum schema_type {
 	ST_STR = 1, /* UTF-8 (validated), at most max bytes */
-	ST_INT,	    /* int64 within [min, max] */
+	ST_INT,     /* int64 within [min, max] */
 	ST_BOOL,
-	ST_DATE,  /* "YYYY-MM-DD", a real calendar date */
-	ST_TS,	  /* int milliseconds UTC, >= 0 */
-	ST_ENUM,  /* one of enums[] */
-	ST_CODE,  /* Kemendagri region code: PP, PP.KK, PP.KK.CC, PP.KK.CC.DDDD */
-	ST_MONEY, /* int whole rupiah, >= 0 */
-	ST_UUID,  /* 16 bytes */
-	ST_HASH,  /* 32 bytes (SHA-256) */
-	ST_LIST,  /* array of item (max = most items) */
+	ST_DATE,   /* "YYYY-MM-DD", a real calendar date */
+	ST_TS,     /* int milliseconds UTC, >= 0 */
+	ST_ENUM,   /* one of enums[] */
+	ST_CODE,   /* Kemendagri region code: PP, PP.KK, PP.KK.CC, PP.KK.CC.DDDD
+	            */
+	ST_MONEY,  /* int whole rupiah, >= 0 */
+	ST_UUID,   /* 16 bytes */
+	ST_HASH,   /* 32 bytes (SHA-256) */
+	ST_LIST,   /* array of item (max = most items) */
 	ST_OBJECT, /* map of sub-fields (obj[], nobj), used as list items */
-	ST_MAP,	  /* map: keys enums[] (or any str(64) if NULL) -> item */
+	ST_MAP,    /* map: keys enums[] (or any str(64) if NULL) -> item */
 };
 
 /* Sensitivity class (DOMAIN.md). */
 enum schema_cls {
-	CLS_N = 0,  /* not personal */
-	CLS_U,	    /* general personal data */
-	CLS_S,	    /* specific personal data */
-	CLS_SX,	    /* specific, needs field-level encryption ("S!") */
+	CLS_N = 0, /* not personal */
+	CLS_U,     /* general personal data */
+	CLS_S,     /* specific personal data */
+	CLS_SX,    /* specific, needs field-level encryption ("S!") */
 };
 
 /* Field flags. */
@@ -82,31 +70,32 @@ enum schema_cls {
 #define SF_SYSTEM   0x02 /* set by the node (origin_node, created_at) */
 
 struct schema_field {
-	uint16_t tag;	  /* stable, unique within the collection, >= 1 */
-	const char *name; /* dotted for flattened blocks; key in objects */
-	uint8_t type;	  /* enum schema_type */
-	uint8_t cls;	  /* enum schema_cls */
-	uint8_t flags;	  /* SF_* */
-	uint32_t max;	  /* ST_STR bytes, ST_LIST/ST_MAP items */
-	int64_t min_i, max_i;		/* ST_INT range */
-	const char *const *enums;	/* ST_ENUM / ST_MAP keys, NULL-ended */
+	uint16_t tag;         /* stable, unique within the collection, >= 1 */
+	const char *name;     /* dotted for flattened blocks; key in objects */
+	uint8_t type;         /* enum schema_type */
+	uint8_t cls;          /* enum schema_cls */
+	uint8_t flags;        /* SF_* */
+	uint32_t max;         /* ST_STR bytes, ST_LIST/ST_MAP items */
+	int64_t min_i, max_i; /* ST_INT range */
+	const char *const *enums;        /* ST_ENUM / ST_MAP keys, NULL-ended */
 	const struct schema_field *item; /* ST_LIST / ST_MAP element */
-	const struct schema_field *obj;	 /* ST_OBJECT sub-fields */
+	const struct schema_field *obj;  /* ST_OBJECT sub-fields */
 	uint16_t nobj;
 	const char *doc; /* one line: Indonesian term and meaning */
 };
 
 /* Replication scope of a collection. */
 enum schema_scope {
-	SCOPE_ALL = 0,	/* every federated node */
-	SCOPE_SCOPED,	/* origin, share_with nodes, all_cases nodes */
+	SCOPE_ALL = 0, /* every federated node */
+	SCOPE_SCOPED,  /* origin, share_with nodes, all_cases nodes */
 };
 
 struct schema_coll {
-	uint8_t id;	  /* enum coll_id */
-	const char *name; /* "case", "partnership", "lks", "resource", "referral" */
+	uint8_t id; /* enum coll_id */
+	const char
+	    *name; /* "case", "partnership", "lks", "resource", "referral" */
 	uint32_t version; /* grows by one whenever a field is added */
-	uint8_t scope;	  /* enum schema_scope */
+	uint8_t scope;    /* enum schema_scope */
 	const struct schema_field *fields; /* sorted by tag */
 	uint16_t nfields;
 	const char *doc;
@@ -114,7 +103,7 @@ struct schema_coll {
 
 /* Tags every collection shares (envelope, DOMAIN.md). */
 enum {
-	TAG_DELETED = 0,  /* reserved: record-level tombstone entries */
+	TAG_DELETED = 0, /* reserved: record-level tombstone entries */
 	TAG_ORIGIN_NODE = 1,
 	TAG_CONTROLLER = 2,
 	TAG_LEGAL_BASIS = 3,
@@ -134,10 +123,10 @@ const struct schema_coll *schema_coll_by_name(const char *name, size_t len);
 const struct schema_coll *schema_coll_by_id(unsigned id);
 
 /* Field by name / tag within a collection, NULL if unknown. O(log n). */
-const struct schema_field *schema_field_by_name(const struct schema_coll *c,
-    const char *name, size_t len);
-const struct schema_field *schema_field_by_tag(const struct schema_coll *c,
-    unsigned tag);
+const struct schema_field *schema_field_by_name(
+    const struct schema_coll *c, const char *name, size_t len);
+const struct schema_field *schema_field_by_tag(
+    const struct schema_coll *c, unsigned tag);
 
 /*
  * Validate one client value for field f of collection c and append its
@@ -191,13 +180,11 @@ struct schema_kv {
  *    public_task"
  * JALIN_ECORRUPT if a value the rules read does not decode.
  */
-int schema_check_record(const struct schema_coll *c,
-    const struct schema_kv *kv, size_t n, bool creating,
-    struct jalin_err *err);
+int schema_check_record(const struct schema_coll *c, const struct schema_kv *kv,
+    size_t n, bool creating, struct jalin_err *err);
 
 /* Name of a type / class for documentation ("str(256)", "S!"). */
-const char *schema_type_name(const struct schema_field *f, char *buf,
-    size_t n);
+const char *schema_type_name(const struct schema_field *f, char *buf, size_t n);
 const char *schema_cls_name(unsigned cls);
 
 #endif

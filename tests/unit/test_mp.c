@@ -27,19 +27,6 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-/*
- * msgpack-c's pack_define.h includes <limits.h>; with -Iprotocol that name
- * finds protocol/limits.h and pack_template.h stops with "#error CHAR_MIN is
- * not defined". Take it from the compiler until the Makefile passes our
- * directories with -iquote.
- */
-#ifndef CHAR_MIN
-#ifdef __CHAR_UNSIGNED__
-#define CHAR_MIN 0
-#else
-#define CHAR_MIN (-__SCHAR_MAX__ - 1)
-#endif
-#endif
 #include <msgpack.h>
 
 #include "buf.h"

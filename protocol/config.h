@@ -36,23 +36,23 @@ struct cfg_addr {
 struct cfg_peer {
 	char name[JALIN_NAME_MAX + 1]; /* section name, must equal peer CN */
 	struct cfg_addr address;       /* optional: without it we only accept */
-	uint32_t collections;	       /* bit (1 << coll_id) per collection */
-	bool all_cases;		       /* receives every case/referral */
-	int line;		       /* line of the [peer NAME] header */
+	uint32_t collections;          /* bit (1 << coll_id) per collection */
+	bool all_cases;                /* receives every case/referral */
+	int line;                      /* line of the [peer NAME] header */
 };
 
 struct cfg {
 	char path[JALIN_PATH_MAX];
 
 	/* [node] */
-	char name[JALIN_NAME_MAX + 1];	/* required; [a-z0-9][a-z0-9_-]* */
-	unsigned region;		/* province code 11..99, required */
-	char data_dir[JALIN_PATH_MAX];	/* required, absolute */
-	struct cfg_addr listen;		/* default 0.0.0.0:7420 */
-	char admin_socket[108];		/* default DATA_DIR/jalind.sock */
-	unsigned max_clock_skew;	/* seconds, default 300, 1..86400 */
-	uint64_t map_size_max;		/* bytes, default 64G; "512M", "64G" */
-	int log_level;			/* enum log_level_cfg, default notice */
+	char name[JALIN_NAME_MAX + 1];  /* required; [a-z0-9][a-z0-9_-]* */
+	unsigned region;                /* province code 11..99, required */
+	char data_dir[JALIN_PATH_MAX];  /* required, absolute */
+	struct cfg_addr listen;         /* default 0.0.0.0:7420 */
+	char admin_socket[108];         /* default DATA_DIR/jalind.sock */
+	unsigned max_clock_skew;        /* seconds, default 300, 1..86400 */
+	uint64_t map_size_max;          /* bytes, default 64G; "512M", "64G" */
+	int log_level;                  /* enum log_level_cfg, default notice */
 	struct cfg_addr metrics_listen; /* optional, loopback only */
 
 	/* [tls]: all four paths required by jalind, optional for -n checks

@@ -32,6 +32,7 @@
 #include <ini.h>
 
 #include "config.h"
+#include "schema.h"
 
 enum sect_kind {
 	S_NODE,
@@ -113,22 +114,6 @@ static const char *const sect_names[] = {
     [S_NODE] = "node",
     [S_TLS] = "tls",
     [S_PEER] = "peer",
-};
-
-/*
- * Collection ids as in schema.h (enum coll_id). A copy, not an include:
- * schema.h pulls in msgpack.h, whose <limits.h> resolves to our
- * protocol/limits.h under -Iprotocol.
- */
-static const struct {
-	const char *name;
-	unsigned id;
-} coll_names[] = {
-    {"case", 1},
-    {"partnership", 2},
-    {"lks", 3},
-    {"resource", 4},
-    {"referral", 5},
 };
 
 static const char *const level_names[] = {
@@ -626,13 +611,9 @@ print_addr(const void *f, char *buf, size_t size)
 static int
 coll_find(const char *s, size_t n)
 {
-	size_t i;
+	const struct schema_coll *c = schema_coll_by_name(s, n);
 
-	for (i = 0; i < NELEM(coll_names); i++)
-		if (strlen(coll_names[i].name) == n &&
-		    memcmp(coll_names[i].name, s, n) == 0)
-			return (int)coll_names[i].id;
-	return -1;
+	return c != NULL ? (int)c->id : -1;
 }
 
 /* Names separated by commas and/or blanks; an empty name is an error. */
@@ -674,12 +655,13 @@ print_colls(const void *f, char *buf, size_t size)
 	uint32_t bits = *(const uint32_t *)f;
 	size_t i, n = 0;
 
-	/* coll_names is in id order, the order the output promises */
+	/* in id order, the order the output promises */
 	buf[0] = '\0';
-	for (i = 0; i < NELEM(coll_names) && n < size; i++)
-		if (bits & (1u << coll_names[i].id))
+	for (i = COLL_MIN; i <= COLL_MAX && n < size; i++)
+		if (bits & (1u << i))
 			n += (size_t)snprintf(buf + n, size - n, "%s%s",
-			    n > 0 ? ", " : "", coll_names[i].name);
+			    n > 0 ? ", " : "",
+			    schema_coll_by_id((unsigned)i)->name);
 }
 
 static int

@@ -1,0 +1,382 @@
+/*
+ * admin.c - serve jalinctl on the local Unix socket.
+ *
+ * Input is framed (frame.h): the 4-byte length is checked before we wait
+ * for the body, the body goes through mp_check before anything decodes it.
+ * Output is bounded too: while a client does not read its answers (say a
+ * large export) we stop reading its requests.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+
+#include "admin.h"
+#include "frame.h"
+#include "hlc.h"
+#include "log.h"
+#include "mp.h"
+#include "msg.h"
+#include "ops.h"
+#include "query.h"
+#include "store.h"
+#include "view.h"
+
+#define ADMIN_OUT_MAX (16u << 20) /* stop reading requests above this */
+
+struct aconn {
+	TAILQ_ENTRY(aconn) link;
+	struct admin *a;
+	struct bufferevent *bev;
+	bool busy;       /* a write request awaits its commit */
+	bool closing;    /* close once the output is written */
+	bool in_process; /* inside process_input (no recursion) */
+};
+
+struct admin {
+	struct node *n;
+	struct evconnlistener *lis;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	TAILQ_HEAD(, aconn) conns;
+	unsigned nconns;
+	struct buf resp;
+	struct record *ws;
+};
+
+static void process_input(struct aconn *c);
+
+static void
+conn_free(struct aconn *c)
+{
+	struct admin *a = c->a;
+
+	ops_cancel(a->n->ops, c);
+	TAILQ_REMOVE(&a->conns, c, link);
+	a->nconns--;
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+static void
+send_resp(struct aconn *c, const uint8_t *body, size_t len)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	uint8_t hdr[4];
+
+	frame_put_hdr(hdr, (uint32_t)len);
+	evbuffer_add(out, hdr, 4);
+	evbuffer_add(out, body, len);
+}
+
+/* Answer with an error and close: the stream can no longer be trusted. */
+static void
+fail_conn(struct aconn *c, int code, const char *msg)
+{
+	log_warnx("admin: closing connection: %s", msg);
+	msg_resp_error(&c->a->resp, 0, code, msg);
+	send_resp(c, c->a->resp.p, c->a->resp.len);
+	c->closing = true;
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+}
+
+static void
+write_done(void *ctx, const uint8_t *resp, size_t len)
+{
+	struct aconn *c = ctx;
+
+	send_resp(c, resp, len);
+	c->busy = false;
+	if (!c->in_process)
+		process_input(c);
+}
+
+static uint32_t
+status_extra(void *ctx, msgpack_packer *pk)
+{
+	struct admin *a = ctx;
+	const struct node *n = a->n;
+
+	view_str(pk, "version");
+	view_str(pk, JALIN_VERSION);
+	view_str(pk, "uptime_s");
+	msgpack_pack_uint64(pk, (hlc_wall_ms() - n->started_ms) / 1000);
+	view_str(pk, "map_max");
+	msgpack_pack_uint64(pk, store_map_max(n->store));
+	view_str(pk, "peers");
+	msgpack_pack_array(pk, 0);
+	return 4;
+}
+
+static void
+answer_read(struct aconn *c, const struct msg_req *q)
+{
+	struct admin *a = c->a;
+	struct jalin_err err;
+	msgpack_packer pk;
+	MDB_txn *txn;
+	int rc;
+
+	jalin_err_clear(&err);
+	buf_reset(&a->resp);
+	msgpack_packer_init(&pk, &a->resp, buf_pk_write);
+	msg_resp_begin(&pk, q->reqid);
+	rc = stdb_begin_read(store_db(a->n->store), &txn, &err);
+	if (rc == 0) {
+		rc = query_dispatch(txn, store_db(a->n->store), q, status_extra,
+		    a, a->ws, &pk, &a->resp, &err);
+		mdb_txn_abort(txn);
+	}
+	if (rc == 0 && a->resp.err != 0)
+		rc = jalin_err_set(&err, a->resp.err, "response too large");
+	if (rc != 0)
+		msg_resp_error(&a->resp, q->reqid, rc, jalin_err_msg(&err, rc));
+	send_resp(c, a->resp.p, a->resp.len);
+}
+
+static void
+handle_frame(struct aconn *c, const uint8_t *body, uint32_t len)
+{
+	struct jalin_err err;
+	struct msg_req q;
+	int rc;
+
+	jalin_err_clear(&err);
+	if ((rc = mp_check(body, len, NULL, NULL, &err)) != 0 ||
+	    (rc = msg_parse_req(body, len, &q, &err)) != 0) {
+		fail_conn(c, rc, jalin_err_msg(&err, rc));
+		return;
+	}
+	log_debug("admin: %s request", msg_type_name(q.type));
+	switch (q.type) {
+	case MSG_PUT:
+	case MSG_DELETE:
+	case MSG_PURGE:
+	case MSG_IMPORT:
+		c->busy = true;
+		if (ops_submit(c->a->n->ops, &q, write_done, c) != 0)
+			fail_conn(c, JALIN_ENOMEM, "out of memory");
+		return;
+	default:
+		if (query_is_read(q.type)) {
+			answer_read(c, &q);
+			return;
+		}
+		msg_resp_error(
+		    &c->a->resp, q.reqid, JALIN_EINVAL, "unknown request type");
+		send_resp(c, c->a->resp.p, c->a->resp.len);
+	}
+}
+
+/* One frame if complete: 1 handled, 0 need more bytes, -1 closed. */
+static int
+next_frame(struct aconn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct jalin_err err;
+	uint8_t hdr[4];
+	uint32_t len;
+	int rc;
+
+	if (evbuffer_get_length(in) < 4)
+		return 0;
+	evbuffer_copyout(in, hdr, 4);
+	jalin_err_clear(&err);
+	if ((rc = frame_check_hdr(hdr, JALIN_ADMIN_FRAME_MAX, &len, &err))) {
+		fail_conn(c, rc, jalin_err_msg(&err, rc));
+		return -1;
+	}
+	if (evbuffer_get_length(in) < 4 + (size_t)len)
+		return 0;
+	uint8_t *p = evbuffer_pullup(in, 4 + (ssize_t)len);
+	if (p == NULL) {
+		fail_conn(c, JALIN_ENOMEM, "out of memory");
+		return -1;
+	}
+	handle_frame(c, p + 4, len);
+	evbuffer_drain(in, 4 + (size_t)len);
+	return 1;
+}
+
+static void
+process_input(struct aconn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	c->in_process = true;
+	while (!c->busy && !c->closing &&
+	    evbuffer_get_length(out) < ADMIN_OUT_MAX) {
+		if (next_frame(c) <= 0)
+			break;
+	}
+	c->in_process = false;
+	if (evbuffer_get_length(out) >= ADMIN_OUT_MAX)
+		bufferevent_setwatermark(
+		    c->bev, EV_WRITE, ADMIN_OUT_MAX / 2, 0);
+}
+
+static void
+read_cb(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	process_input(arg);
+}
+
+static void
+write_cb(struct bufferevent *bev, void *arg)
+{
+	struct aconn *c = arg;
+
+	if (c->closing) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			conn_free(c);
+		return;
+	}
+	bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+	process_input(c);
+}
+
+static void
+event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		conn_free(arg);
+}
+
+static void
+accept_cb(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	struct admin *a = arg;
+	struct aconn *c;
+
+	(void)lis;
+	(void)sa;
+	(void)salen;
+	if (a->nconns >= JALIN_ADMIN_CONN_MAX || a->n->stopping ||
+	    (c = calloc(1, sizeof(*c))) == NULL) {
+		log_warnx("admin: refusing connection (%u open, limit %d)",
+		    a->nconns, JALIN_ADMIN_CONN_MAX);
+		evutil_closesocket(fd);
+		return;
+	}
+	c->a = a;
+	c->bev = bufferevent_socket_new(a->n->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		evutil_closesocket(fd);
+		free(c);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&a->conns, c, link);
+	a->nconns++;
+	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+/* Remove a socket file nobody answers on; refuse one that is alive. */
+static int
+clear_stale(const struct sockaddr_un *sun, struct jalin_err *err)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), alive;
+
+	if (fd < 0)
+		return jalin_err_set(
+		    err, JALIN_EIO, "admin socket: %s", strerror(errno));
+	alive = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0;
+	close(fd);
+	if (alive)
+		return jalin_err_set(err, JALIN_EEXIST,
+		    "admin socket '%s' is in use by a running jalind",
+		    sun->sun_path);
+	if (unlink(sun->sun_path) != 0 && errno != ENOENT)
+		return jalin_err_set(err, JALIN_EIO,
+		    "cannot remove stale admin socket '%s': %s", sun->sun_path,
+		    strerror(errno));
+	return 0;
+}
+
+static int
+listen_unix(struct admin *a, struct jalin_err *err)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	mode_t old;
+	int fd, rc;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", a->path);
+	if ((rc = clear_stale(&sun, err)) != 0)
+		return rc;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return jalin_err_set(
+		    err, JALIN_EIO, "admin socket: %s", strerror(errno));
+	/* Created 0600 from the start: no window where others can connect. */
+	old = umask(0177);
+	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (rc != 0 || listen(fd, 64) != 0) {
+		rc = errno;
+		close(fd);
+		return jalin_err_set(err, JALIN_EIO,
+		    "cannot listen on admin socket '%s': %s", a->path,
+		    strerror(rc));
+	}
+	evutil_make_socket_nonblocking(fd);
+	a->lis = evconnlistener_new(
+	    a->n->base, accept_cb, a, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	if (a->lis == NULL) {
+		close(fd);
+		return jalin_err_set(
+		    err, JALIN_ENOMEM, "admin socket: no memory");
+	}
+	return 0;
+}
+
+int
+admin_open(struct node *n, struct admin **out, struct jalin_err *err)
+{
+	struct admin *a = calloc(1, sizeof(*a));
+	int rc;
+
+	*out = NULL;
+	if (a == NULL || (a->ws = malloc(sizeof(*a->ws))) == NULL) {
+		free(a);
+		return jalin_err_set(err, JALIN_ENOMEM, "out of memory");
+	}
+	a->n = n;
+	TAILQ_INIT(&a->conns);
+	buf_init(&a->resp, JALIN_ADMIN_FRAME_MAX);
+	snprintf(a->path, sizeof(a->path), "%s", n->cfg->admin_socket);
+	if ((rc = listen_unix(a, err)) != 0) {
+		admin_close(a);
+		return rc;
+	}
+	*out = a;
+	return 0;
+}
+
+void
+admin_close(struct admin *a)
+{
+	struct aconn *c;
+
+	if (a == NULL)
+		return;
+	while ((c = TAILQ_FIRST(&a->conns)) != NULL)
+		conn_free(c);
+	if (a->lis != NULL) {
+		evconnlistener_free(a->lis);
+		unlink(a->path);
+	}
+	buf_free(&a->resp);
+	free(a->ws);
+	free(a);
+}

@@ -1,0 +1,29 @@
+/*
+ * admin.h - the local admin socket: a Unix domain socket, mode 0600.
+ *
+ * jalinctl sends framed msgpack requests (msg.h) and gets one response per
+ * request, in order. Reads (status, get, list, export, feed, conflicts,
+ * digest) are answered at once from a read transaction; writes go through
+ * ops (validated, group-committed, answered after the durable commit).
+ * A connection has one request in progress at a time; the next frame is
+ * read when it is answered. A frame that is too large or does not decode
+ * is answered with an error and the connection is closed; the node goes on.
+ */
+#ifndef JALIN_ADMIN_H
+#define JALIN_ADMIN_H
+
+#include "err.h"
+#include "node.h"
+
+struct admin;
+
+/*
+ * Listen on n->cfg->admin_socket. A stale socket file is replaced; one a
+ * live jalind answers on is refused ("admin socket 'P' is in use").
+ */
+int admin_open(struct node *n, struct admin **out, struct jalin_err *err);
+
+/* Close every connection and remove the socket file. NULL is a no-op. */
+void admin_close(struct admin *a);
+
+#endif

@@ -1,0 +1,254 @@
+/*
+ * main.c - jalind: parse options, load the config, wire the modules, run
+ * the event loop. Signals arrive as libevent events: SIGTERM/SIGINT stop
+ * cleanly (queued writes are committed and answered first), SIGHUP reloads
+ * the config.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "admin.h"
+#include "config.h"
+#include "hlc.h"
+#include "log.h"
+#include "node.h"
+#include "ops.h"
+#include "store.h"
+
+struct sigs {
+	struct event *term, *intr, *hup;
+};
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: jalind -c CONFIG [-f] [-v]\n"
+	    "       jalind -n -c CONFIG\n"
+	    "\n"
+	    "  -c CONFIG  configuration file (see jalin.conf(5))\n"
+	    "  -f         stay in the foreground and log to stderr\n"
+	    "  -v         more verbose logging (debug)\n"
+	    "  -n         check the configuration, print it normalized, exit\n"
+	    "  -V         print the version\n"
+	    "  -h         this help\n");
+}
+
+static int
+check_config(const char *path)
+{
+	struct jalin_err err;
+	struct cfg *cfg;
+	int rc;
+
+	jalin_err_clear(&err);
+	if ((rc = cfg_load(path, &cfg, &err)) != 0) {
+		fprintf(stderr, "jalind: %s\n", jalin_err_msg(&err, rc));
+		return 1;
+	}
+	rc = cfg_check_files(cfg, &err);
+	cfg_print(cfg, stdout);
+	if (rc != 0)
+		fprintf(stderr, "jalind: %s\n", jalin_err_msg(&err, rc));
+	else
+		fprintf(stderr, "jalind: configuration '%s' is valid\n", path);
+	cfg_free(cfg);
+	return rc != 0;
+}
+
+static void
+on_stop(evutil_socket_t sig, short what, void *arg)
+{
+	struct node *n = arg;
+
+	(void)what;
+	if (n->stopping)
+		return;
+	log_notice("node %s: stopping (signal %d)", n->cfg->name, (int)sig);
+	n->stopping = true;
+	ops_flush(n->ops); /* answer what was accepted */
+	event_base_loopexit(n->base, NULL);
+}
+
+/* Settings that the running process cannot take over without a restart. */
+static void
+warn_restart(const struct cfg *old, const struct cfg *nw)
+{
+	if (strcmp(old->name, nw->name) != 0 ||
+	    strcmp(old->data_dir, nw->data_dir) != 0 ||
+	    strcmp(old->admin_socket, nw->admin_socket) != 0 ||
+	    old->map_size_max != nw->map_size_max)
+		log_warnx("config: name, data_dir, admin_socket and "
+		          "map_size_max take effect only after a restart");
+}
+
+static void
+on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	struct node *n = arg;
+	struct jalin_err err;
+	struct cfg *nc = NULL;
+	int rc;
+
+	(void)sig;
+	(void)what;
+	jalin_err_clear(&err);
+	if ((rc = cfg_load(n->cfg->path, &nc, &err)) == 0)
+		rc = cfg_check_files(nc, &err);
+	if (rc != 0) {
+		cfg_free(nc);
+		log_warnx("config: reload failed, keeping the running "
+		          "configuration: %s",
+		    jalin_err_msg(&err, rc));
+		return;
+	}
+	warn_restart(n->cfg, nc);
+	log_set_level(nc->log_level);
+	/* Keep what cannot change live; take the rest. */
+	memcpy(nc->name, n->cfg->name, sizeof(nc->name));
+	memcpy(nc->data_dir, n->cfg->data_dir, sizeof(nc->data_dir));
+	memcpy(
+	    nc->admin_socket, n->cfg->admin_socket, sizeof(nc->admin_socket));
+	cfg_free(n->cfg);
+	n->cfg = nc;
+	log_notice("config: reloaded '%s'", nc->path);
+}
+
+static int
+add_signals(struct node *n, struct sigs *s)
+{
+	signal(SIGPIPE, SIG_IGN);
+	s->term = evsignal_new(n->base, SIGTERM, on_stop, n);
+	s->intr = evsignal_new(n->base, SIGINT, on_stop, n);
+	s->hup = evsignal_new(n->base, SIGHUP, on_hup, n);
+	if (s->term == NULL || s->intr == NULL || s->hup == NULL ||
+	    evsignal_add(s->term, NULL) != 0 ||
+	    evsignal_add(s->intr, NULL) != 0 || evsignal_add(s->hup, NULL) != 0)
+		return -1;
+	return 0;
+}
+
+static void
+free_signals(struct sigs *s)
+{
+	if (s->term)
+		event_free(s->term);
+	if (s->intr)
+		event_free(s->intr);
+	if (s->hup)
+		event_free(s->hup);
+}
+
+static int
+start(struct node *n, struct jalin_err *err)
+{
+	struct store_opts so = {
+	    n->cfg->data_dir, n->cfg->name, n->cfg->map_size_max, 0};
+	int rc;
+
+	if ((n->base = event_base_new()) == NULL ||
+	    event_base_priority_init(n->base, 2) != 0)
+		return jalin_err_set(
+		    err, JALIN_ENOMEM, "cannot create event base");
+	if ((rc = store_open(&so, &n->store, err)) != 0)
+		return rc;
+	if ((n->ops = ops_new(n->base, n->store)) == NULL)
+		return jalin_err_set(err, JALIN_ENOMEM, "out of memory");
+	if ((rc = admin_open(n, &n->admin, err)) != 0)
+		return rc;
+	n->started_ms = hlc_wall_ms();
+	return 0;
+}
+
+static void
+stop(struct node *n)
+{
+	admin_close(n->admin);
+	ops_free(n->ops);
+	store_close(n->store);
+	if (n->base)
+		event_base_free(n->base);
+	cfg_free(n->cfg);
+}
+
+static int
+run(const char *path, bool foreground, int verbose)
+{
+	struct node n = {0};
+	struct sigs sigs = {0};
+	struct jalin_err err;
+	int rc;
+
+	jalin_err_clear(&err);
+	if ((rc = cfg_load(path, &n.cfg, &err)) != 0 ||
+	    (rc = cfg_check_files(n.cfg, &err)) != 0) {
+		fprintf(stderr, "jalind: %s\n", jalin_err_msg(&err, rc));
+		cfg_free(n.cfg);
+		return 1;
+	}
+	log_init(
+	    foreground, verbose ? CFG_LOG_DEBUG : n.cfg->log_level, "jalind");
+	if (!foreground && daemon(0, 0) != 0) {
+		fprintf(stderr, "jalind: cannot daemonize\n");
+		cfg_free(n.cfg);
+		return 1;
+	}
+	if ((rc = start(&n, &err)) != 0 || add_signals(&n, &sigs) != 0) {
+		log_errx("node %s: cannot start: %s", n.cfg->name,
+		    jalin_err_msg(&err, rc ? rc : JALIN_ENOMEM));
+		free_signals(&sigs);
+		stop(&n);
+		return 1;
+	}
+	log_notice("node %s: started (store '%s', admin socket '%s')",
+	    n.cfg->name, n.cfg->data_dir, n.cfg->admin_socket);
+	event_base_dispatch(n.base);
+	log_notice("node %s: stopped", n.cfg->name);
+	free_signals(&sigs);
+	stop(&n);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *path = NULL;
+	bool foreground = false, check = false;
+	int verbose = 0, ch;
+
+	while ((ch = getopt(argc, argv, "c:fnvVh")) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'V':
+			printf("jalind %s\n", JALIN_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (path == NULL || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	return check ? check_config(path) : run(path, foreground, verbose);
+}

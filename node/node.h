@@ -1,0 +1,33 @@
+/*
+ * node.h - the running daemon's state, owned by main.c and passed down.
+ *
+ * Nothing else in jalind is global except the log settings (log.c): each
+ * module gets the struct node * it needs (STYLE.md §5).
+ */
+#ifndef JALIN_NODE_H
+#define JALIN_NODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+
+struct store;
+struct ops;
+struct admin;
+
+struct node {
+	struct event_base *base;
+	struct cfg *cfg; /* replaced on SIGHUP */
+	struct store *store;
+	struct ops *ops;
+	struct admin *admin;
+	uint64_t started_ms;
+	bool stopping;
+};
+
+#define JALIN_VERSION "0.1.0"
+
+#endif

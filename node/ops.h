@@ -1,0 +1,56 @@
+/*
+ * ops.h - local writes (put, delete, purge, import), group-committed.
+ *
+ * A write request is parsed and every field validated against its schema
+ * as soon as it arrives (schema_coerce), without touching the store. Valid
+ * requests are queued; once per event-loop round (a low-priority event, so
+ * it runs after all pending I/O) every queued request is applied in ONE
+ * store transaction with one durable sync, and only then answered: a write
+ * reported as stored survives kill -9 and power loss. Record-level rules
+ * that need the current state (required fields on create, purged ids)
+ * are checked inside the transaction, per record.
+ *
+ * Responses are complete MSG_RESP bodies handed to the submitter's
+ * callback after the commit (or after the failure of the whole group).
+ */
+#ifndef JALIN_OPS_H
+#define JALIN_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "msg.h"
+#include "store.h"
+
+struct ops;
+
+/* resp[0..len) is the whole response message; valid during the call. */
+typedef void (*ops_done_fn)(void *ctx, const uint8_t *resp, size_t len);
+
+/* New write queue on base for store. NULL on out of memory. */
+struct ops *ops_new(struct event_base *base, struct store *store);
+
+/* Apply what is queued, then free; NULL is a no-op. */
+void ops_free(struct ops *o);
+
+/*
+ * Validate and queue a put/delete/purge/import request. On success done
+ * will be called once with the response. On a validation error of a
+ * single-record request, the error response is produced at once through
+ * done (nothing is queued) and 0 is returned; JALIN_ENOMEM otherwise.
+ */
+int ops_submit(
+    struct ops *o, const struct msg_req *req, ops_done_fn done, void *ctx);
+
+/* The submitter is gone: its pending requests still run, unanswered. */
+void ops_cancel(struct ops *o, void *ctx);
+
+/* Run everything queued now (shutdown). */
+void ops_flush(struct ops *o);
+
+/* Requests waiting in the queue. */
+size_t ops_pending(const struct ops *o);
+
+#endif

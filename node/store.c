@@ -1,0 +1,662 @@
+/*
+ * store.c - jalind's write transactions on the LMDB store.
+ *
+ * Keeps in memory what every commit updates (feed seq, HLC, live counts,
+ * conflict count, digest bucket sums) and writes it with the changes, so a
+ * commit is one LMDB transaction with one durable sync. The in-memory copy
+ * is only advanced after a successful commit; an abort restores it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "hlc.h"
+#include "merge.h"
+#include "store.h"
+
+#define NBUCKETS JALIN_DIGEST_BUCKETS
+
+struct store_txn {
+	struct store *s;
+	MDB_txn *txn;
+	int err; /* sticky: the first store-level failure */
+	uint64_t seq;
+	uint64_t count[COLL_COUNT + 1];
+	uint64_t nconflicts;
+	uint8_t dirty[COLL_COUNT + 1][NBUCKETS / 8];
+	bool any_dirty;
+};
+
+struct store {
+	struct stdb *db;
+	int lockfd;
+	char node[JALIN_NAME_MAX + 1];
+	uint8_t epoch[16];
+	uint64_t seq;
+	uint64_t map_max;
+	struct hlc hlc;
+	uint64_t count[COLL_COUNT + 1];
+	uint64_t nconflicts;
+	uint8_t sums[COLL_COUNT + 1][NBUCKETS][32];  /* committed */
+	uint8_t tsums[COLL_COUNT + 1][NBUCKETS][32]; /* in the open txn */
+	struct buf enc;
+	EVP_MD_CTX *mdctx;
+	EVP_MD *sha;
+	struct record *ws[4];
+	struct store_txn txn;
+};
+
+static int
+lock_dir(struct store *s, const char *dir, struct jalin_err *err)
+{
+	char path[JALIN_PATH_MAX + 16];
+
+	snprintf(path, sizeof(path), "%s/jalind.lock", dir);
+	s->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (s->lockfd < 0)
+		return jalin_err_set(err, JALIN_EIO,
+		    "cannot open store '%s' (lock file: %s)", dir,
+		    strerror(errno));
+	if (flock(s->lockfd, LOCK_EX | LOCK_NB) != 0)
+		return jalin_err_set(err, JALIN_EIO,
+		    "cannot open store '%s' (%s)", dir,
+		    errno == EWOULDBLOCK ? "in use by another jalind"
+		                         : strerror(errno));
+	return 0;
+}
+
+static int
+meta_put(
+    MDB_txn *txn, struct store *s, const char *name, const void *v, size_t len)
+{
+	MDB_val key = {strlen(name), (void *)(uintptr_t)name};
+	MDB_val val = {len, (void *)(uintptr_t)v};
+
+	return mdb_put(txn, stdb_dbi(s->db, STDB_META), &key, &val, 0);
+}
+
+static int
+meta_put_u64(MDB_txn *txn, struct store *s, const char *name, uint64_t v)
+{
+	uint8_t b[8];
+
+	stdb_put_u64(b, v);
+	return meta_put(txn, s, name, b, sizeof(b));
+}
+
+/* A new store: format, node name, a fresh epoch, zero counters. */
+static int
+init_meta(MDB_txn *txn, struct store *s)
+{
+	uint8_t fmt[4], counts[8 * COLL_COUNT] = {0};
+	int rc;
+
+	if (RAND_bytes(s->epoch, sizeof(s->epoch)) != 1)
+		return EIO;
+	stdb_put_u32(fmt, STDB_FORMAT);
+	if ((rc = meta_put(txn, s, "format", fmt, 4)) != 0 ||
+	    (rc = meta_put(txn, s, "node", s->node, strlen(s->node))) != 0 ||
+	    (rc = meta_put(txn, s, "epoch", s->epoch, 16)) != 0 ||
+	    (rc = meta_put_u64(txn, s, "seq", 0)) != 0 ||
+	    (rc = meta_put_u64(txn, s, "hlc", 0)) != 0 ||
+	    (rc = meta_put_u64(txn, s, "gcseq", 0)) != 0 ||
+	    (rc = meta_put_u64(txn, s, "nconflicts", 0)) != 0 ||
+	    (rc = meta_put(txn, s, "count", counts, sizeof(counts))) != 0)
+		return rc;
+	return meta_put_u64(txn, s, "created", hlc_wall_ms());
+}
+
+static int
+load_sums(MDB_txn *txn, struct store *s)
+{
+	MDB_cursor *cur;
+	MDB_val key, val;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, stdb_dbi(s->db, STDB_DIGEST), &cur)))
+		return rc;
+	while ((rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) == 0) {
+		const uint8_t *k = key.mv_data;
+		if (key.mv_size == 2 && k[0] >= COLL_MIN && k[0] <= COLL_MAX &&
+		    val.mv_size == 32)
+			memcpy(s->sums[k[0]][k[1]], val.mv_data, 32);
+	}
+	mdb_cursor_close(cur);
+	memcpy(s->tsums, s->sums, sizeof(s->sums));
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int
+load_meta(MDB_txn *txn, struct store *s, struct jalin_err *err)
+{
+	struct stdb_info info;
+	int rc;
+
+	if ((rc = stdb_info(txn, s->db, &info, err)) != 0)
+		return rc;
+	if (strcmp(info.node, s->node) != 0)
+		return jalin_err_set(err, JALIN_ECONFIG,
+		    "store '%s' belongs to node '%s', not '%s'",
+		    stdb_dir(s->db), info.node, s->node);
+	memcpy(s->epoch, info.epoch, 16);
+	s->seq = info.seq;
+	hlc_init(&s->hlc, info.hlc);
+	memcpy(s->count, info.count, sizeof(s->count));
+	s->nconflicts = info.nconflicts;
+	if ((rc = load_sums(txn, s)) != 0)
+		return stdb_mdb_err(rc, err, "cannot read digests");
+	return 0;
+}
+
+static int
+open_state(struct store *s, struct jalin_err *err)
+{
+	MDB_txn *txn;
+	const void *p;
+	size_t len;
+	int rc;
+
+	if ((rc = mdb_txn_begin(stdb_env(s->db), NULL, 0, &txn)) != 0)
+		return stdb_mdb_err(rc, err, "cannot open store");
+	if (stdb_meta_get(txn, s->db, "node", &p, &len) == JALIN_ENOTFOUND &&
+	    (rc = init_meta(txn, s)) != 0) {
+		mdb_txn_abort(txn);
+		return stdb_mdb_err(rc, err, "cannot initialise store");
+	}
+	if ((rc = load_meta(txn, s, err)) != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return stdb_mdb_err(rc, err, "cannot initialise store");
+	return 0;
+}
+
+static int
+alloc_parts(struct store *s, struct jalin_err *err)
+{
+	buf_init(&s->enc, STDB_SEQ_LEN + JALIN_RECORD_MAX);
+	s->mdctx = EVP_MD_CTX_new();
+	s->sha = EVP_MD_fetch(NULL, "SHA256", NULL);
+	for (int i = 0; i < 4; i++)
+		s->ws[i] = malloc(sizeof(struct record));
+	if (s->mdctx == NULL || s->sha == NULL || s->ws[0] == NULL ||
+	    s->ws[1] == NULL || s->ws[2] == NULL || s->ws[3] == NULL)
+		return jalin_err_set(
+		    err, JALIN_ENOMEM, "cannot open store (out of memory)");
+	return 0;
+}
+
+int
+store_open(
+    const struct store_opts *o, struct store **out, struct jalin_err *err)
+{
+	struct store *s;
+	uint64_t initial;
+	int rc;
+
+	*out = NULL;
+	if (o->node == NULL || strlen(o->node) == 0 ||
+	    strlen(o->node) > JALIN_NAME_MAX)
+		return jalin_err_set(err, JALIN_EINVAL, "bad node name");
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return jalin_err_set(err, JALIN_ENOMEM, "out of memory");
+	s->lockfd = -1;
+	snprintf(s->node, sizeof(s->node), "%s", o->node);
+	s->map_max = o->map_max < JALIN_MAP_MIN ? JALIN_MAP_MIN : o->map_max;
+	initial = o->map_initial ? o->map_initial : JALIN_MAP_INITIAL;
+	if (initial > s->map_max)
+		initial = s->map_max;
+	if ((rc = alloc_parts(s, err)) != 0 ||
+	    (rc = stdb_open(o->dir, STDB_CREATE, initial, &s->db, err)) != 0 ||
+	    (rc = lock_dir(s, o->dir, err)) != 0 ||
+	    (rc = open_state(s, err)) != 0) {
+		store_close(s);
+		return rc;
+	}
+	s->txn.s = s;
+	*out = s;
+	return 0;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	stdb_close(s->db);
+	if (s->lockfd >= 0)
+		close(s->lockfd);
+	buf_free(&s->enc);
+	EVP_MD_CTX_free(s->mdctx);
+	EVP_MD_free(s->sha);
+	for (int i = 0; i < 4; i++)
+		free(s->ws[i]);
+	free(s);
+}
+
+struct stdb *
+store_db(struct store *s)
+{
+	return s->db;
+}
+
+const char *
+store_node(const struct store *s)
+{
+	return s->node;
+}
+
+const uint8_t *
+store_epoch(const struct store *s)
+{
+	return s->epoch;
+}
+
+uint64_t
+store_seq(const struct store *s)
+{
+	return s->seq;
+}
+
+uint64_t
+store_map_size(const struct store *s)
+{
+	MDB_envinfo ei;
+
+	mdb_env_info(stdb_env(s->db), &ei);
+	return ei.me_mapsize;
+}
+
+uint64_t
+store_map_max(const struct store *s)
+{
+	return s->map_max;
+}
+
+struct record *
+store_ws(struct store *s, int i)
+{
+	return s->ws[i];
+}
+
+/* Map an LMDB failure inside the transaction; it stays failed. */
+static int
+txn_fail(struct store_txn *t, int rc)
+{
+	if (t->err == 0)
+		t->err = rc == MDB_MAP_FULL ? JALIN_ESPACE
+		    : rc == ENOMEM          ? JALIN_ENOMEM
+		                            : JALIN_EIO;
+	return t->err;
+}
+
+static int
+txn_begin(struct store *s, struct jalin_err *err)
+{
+	struct store_txn *t = &s->txn;
+	int rc;
+
+	t->err = 0;
+	t->seq = s->seq;
+	memcpy(t->count, s->count, sizeof(t->count));
+	t->nconflicts = s->nconflicts;
+	memset(t->dirty, 0, sizeof(t->dirty));
+	t->any_dirty = false;
+	if ((rc = mdb_txn_begin(stdb_env(s->db), NULL, 0, &t->txn)) != 0)
+		return stdb_mdb_err(rc, err, "store: cannot begin transaction");
+	return 0;
+}
+
+/* Undo the open transaction's digest changes in memory. */
+static void
+txn_rollback(struct store *s)
+{
+	struct store_txn *t = &s->txn;
+
+	if (t->txn != NULL)
+		mdb_txn_abort(t->txn);
+	t->txn = NULL;
+	if (!t->any_dirty)
+		return;
+	for (int c = COLL_MIN; c <= COLL_MAX; c++)
+		for (int b = 0; b < NBUCKETS; b++)
+			if (t->dirty[c][b / 8] & (1u << (b % 8)))
+				memcpy(s->tsums[c][b], s->sums[c][b], 32);
+}
+
+static int
+write_meta(struct store *s, struct store_txn *t)
+{
+	uint8_t counts[8 * COLL_COUNT];
+	uint8_t k[2];
+	int rc;
+
+	for (int c = COLL_MIN; c <= COLL_MAX; c++)
+		stdb_put_u64(counts + 8 * (c - COLL_MIN), t->count[c]);
+	if ((rc = meta_put_u64(t->txn, s, "seq", t->seq)) != 0 ||
+	    (rc = meta_put_u64(t->txn, s, "hlc", s->hlc.last)) != 0 ||
+	    (rc = meta_put_u64(t->txn, s, "nconflicts", t->nconflicts)) ||
+	    (rc = meta_put(t->txn, s, "count", counts, sizeof(counts))) != 0)
+		return rc;
+	for (int c = COLL_MIN; c <= COLL_MAX && t->any_dirty; c++) {
+		for (int b = 0; b < NBUCKETS; b++) {
+			if (!(t->dirty[c][b / 8] & (1u << (b % 8))))
+				continue;
+			k[0] = (uint8_t)c;
+			k[1] = (uint8_t)b;
+			MDB_val key = {2, k}, val = {32, s->tsums[c][b]};
+			rc = mdb_put(t->txn, stdb_dbi(s->db, STDB_DIGEST), &key,
+			    &val, 0);
+			if (rc != 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+static int
+txn_commit(struct store *s, struct jalin_err *err)
+{
+	struct store_txn *t = &s->txn;
+	int rc;
+
+	if ((rc = write_meta(s, t)) != 0) {
+		txn_fail(t, rc);
+		txn_rollback(s);
+		return t->err;
+	}
+	rc = mdb_txn_commit(t->txn);
+	t->txn = NULL;
+	if (rc != 0) {
+		txn_rollback(s);
+		if (rc == MDB_MAP_FULL)
+			return JALIN_ESPACE;
+		return stdb_mdb_err(rc, err, "store: commit failed");
+	}
+	s->seq = t->seq;
+	memcpy(s->count, t->count, sizeof(s->count));
+	s->nconflicts = t->nconflicts;
+	for (int c = COLL_MIN; c <= COLL_MAX && t->any_dirty; c++)
+		for (int b = 0; b < NBUCKETS; b++)
+			if (t->dirty[c][b / 8] & (1u << (b % 8)))
+				memcpy(s->sums[c][b], s->tsums[c][b], 32);
+	return 0;
+}
+
+/* Double the map, up to the cap. JALIN_ESPACE once the cap is reached. */
+static int
+grow_map(struct store *s, struct jalin_err *err)
+{
+	uint64_t cur = store_map_size(s), next;
+	int rc;
+
+	if (cur >= s->map_max)
+		return jalin_err_set(err, JALIN_ESPACE,
+		    "store is full: map_size_max of %llu bytes reached; "
+		    "raise map_size_max in [node] or free disk space",
+		    (unsigned long long)s->map_max);
+	next = cur * 2 > s->map_max ? s->map_max : cur * 2;
+	if ((rc = mdb_env_set_mapsize(stdb_env(s->db), (size_t)next)) != 0)
+		return stdb_mdb_err(rc, err, "store: cannot grow the map");
+	return 0;
+}
+
+int
+store_write(struct store *s, store_fn fn, void *arg, struct jalin_err *err)
+{
+	int rc;
+
+	for (;;) {
+		if ((rc = txn_begin(s, err)) != 0)
+			return rc;
+		rc = fn(&s->txn, arg);
+		if (s->txn.err != 0)
+			rc = s->txn.err;
+		if (rc == 0)
+			rc = txn_commit(s, err); /* rolls back on failure */
+		else
+			txn_rollback(s);
+		if (rc != JALIN_ESPACE)
+			break;
+		if ((rc = grow_map(s, err)) != 0)
+			return rc;
+	}
+	if (rc == JALIN_EIO || rc == JALIN_ENOMEM)
+		jalin_err_set(
+		    err, rc, "store: write failed (%s)", jalin_strerror(rc));
+	return rc;
+}
+
+int
+store_txn_get(struct store_txn *t, uint8_t coll, const uint8_t id[UUID_LEN],
+    struct store_cur *cur)
+{
+	int rc;
+
+	cur->coll = coll;
+	memcpy(cur->id, id, UUID_LEN);
+	cur->exists = false;
+	cur->seq = 0;
+	cur->raw = NULL;
+	cur->rawlen = 0;
+	if (t->err != 0)
+		return t->err;
+	rc = stdb_get_record(
+	    t->txn, t->s->db, coll, id, &cur->raw, &cur->rawlen, &cur->seq);
+	if (rc == JALIN_ENOTFOUND)
+		return 0;
+	if (rc == JALIN_ECORRUPT)
+		return rc;
+	if (rc != 0)
+		return txn_fail(t, EIO);
+	cur->exists = true;
+	return 0;
+}
+
+static void
+bucket_update(struct store_txn *t, uint8_t coll, const uint8_t *id,
+    const uint8_t *state, size_t len, bool add)
+{
+	struct store *s = t->s;
+	uint8_t h[32], b = id[UUID_LEN - 1];
+
+	if (stdb_record_hash(s->mdctx, s->sha, coll, id, state, len, h) != 0) {
+		txn_fail(t, ENOMEM);
+		return;
+	}
+	if (add)
+		stdb_sum_add(s->tsums[coll][b], h);
+	else
+		stdb_sum_sub(s->tsums[coll][b], h);
+	t->dirty[coll][b / 8] |= (uint8_t)(1u << (b % 8));
+	t->any_dirty = true;
+}
+
+static int
+feed_move(struct store_txn *t, struct store_cur *cur, const uint8_t *key,
+    uint64_t seq)
+{
+	MDB_dbi feed = stdb_dbi(t->s->db, STDB_FEED);
+	uint8_t sk[8];
+	MDB_val k = {8, sk}, v = {STDB_KEY_LEN, (void *)(uintptr_t)key};
+	int rc;
+
+	if (cur->exists) {
+		stdb_put_u64(sk, cur->seq);
+		rc = mdb_del(t->txn, feed, &k, NULL);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return rc;
+	}
+	stdb_put_u64(sk, seq);
+	return mdb_put(t->txn, feed, &k, &v, MDB_APPEND);
+}
+
+static int
+conflicts_update(
+    struct store_txn *t, const uint8_t *key, unsigned oldc, unsigned newc)
+{
+	MDB_dbi dbi = stdb_dbi(t->s->db, STDB_CONFLICTS);
+	uint8_t cv[4];
+	MDB_val k = {STDB_KEY_LEN, (void *)(uintptr_t)key}, v = {4, cv};
+	int rc = 0;
+
+	t->nconflicts = t->nconflicts + newc - oldc;
+	if (newc > 0) {
+		stdb_put_u32(cv, newc);
+		rc = mdb_put(t->txn, dbi, &k, &v, 0);
+	} else if (oldc > 0) {
+		rc = mdb_del(t->txn, dbi, &k, NULL);
+	}
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int
+store_txn_set(struct store_txn *t, struct store_cur *cur,
+    const struct record *old, const struct record *next)
+{
+	struct store *s = t->s;
+	uint8_t key[STDB_KEY_LEN];
+	bool old_live = cur->exists && rec_is_live(old);
+	bool new_live = rec_is_live(next);
+	unsigned oldc = cur->exists ? rec_conflicts(old) : 0;
+	int rc;
+
+	if (t->err != 0)
+		return t->err;
+	buf_reset(&s->enc);
+	if ((rc = buf_append(&s->enc, "\0\0\0\0\0\0\0\0", 8)) != 0 ||
+	    (rc = rec_encode(next, &s->enc)) != 0)
+		return rc == JALIN_ETOOBIG ? rc : txn_fail(t, ENOMEM);
+	/* Hash the old bytes before any write can move them. */
+	if (old_live)
+		bucket_update(
+		    t, cur->coll, cur->id, cur->raw, cur->rawlen, false);
+	if (new_live)
+		bucket_update(
+		    t, cur->coll, cur->id, s->enc.p + 8, s->enc.len - 8, true);
+	stdb_key(key, cur->coll, cur->id);
+	stdb_put_u64(s->enc.p, ++t->seq);
+	MDB_val k = {STDB_KEY_LEN, key}, v = {s->enc.len, s->enc.p};
+	if ((rc = feed_move(t, cur, key, t->seq)) != 0 ||
+	    (rc = mdb_put(t->txn, stdb_dbi(s->db, STDB_RECORDS), &k, &v, 0)) !=
+	        0 ||
+	    (rc = conflicts_update(t, key, oldc, rec_conflicts(next))) != 0)
+		return txn_fail(t, rc);
+	t->count[cur->coll] = t->count[cur->coll] + new_live - old_live;
+	cur->exists = true;
+	cur->seq = t->seq;
+	cur->raw = NULL;
+	cur->rawlen = 0;
+	return t->err;
+}
+
+int
+store_txn_apply(struct store_txn *t, uint8_t coll, const uint8_t id[UUID_LEN],
+    const void *state, size_t len, bool *changed, struct jalin_err *err)
+{
+	struct store *s = t->s;
+	struct record *rem = s->ws[0], *old = s->ws[1], *out = s->ws[2];
+	struct store_cur cur;
+	int rc;
+
+	*changed = false;
+	if ((rc = store_txn_get(t, coll, id, &cur)) != 0)
+		return rc;
+	/* Already exactly what we hold: the common case of a relayed copy. */
+	if (cur.exists && cur.rawlen == len && memcmp(cur.raw, state, len) == 0)
+		return 0;
+	if ((rc = rec_decode(rem, state, len, 0, err)) != 0)
+		return rc;
+	if (!cur.exists)
+		rec_init(old);
+	else if (rec_decode(old, cur.raw, cur.rawlen, REC_TRUSTED, NULL) != 0)
+		return jalin_err_set(err, JALIN_ECORRUPT,
+		    "store: stored record does not decode");
+	store_txn_observe(t, rec_max_hlc(rem));
+	if (rec_is_empty(old)) {
+		*changed = true;
+		return store_txn_set(t, &cur, old, rem);
+	}
+	if ((rc = merge_join(old, rem, out, changed)) != 0)
+		return jalin_err_set(err, rc, "merge: %s", jalin_strerror(rc));
+	return *changed ? store_txn_set(t, &cur, old, out) : 0;
+}
+
+int
+store_txn_drop(struct store_txn *t, struct store_cur *cur)
+{
+	uint8_t key[STDB_KEY_LEN], sk[8];
+	MDB_val k = {STDB_KEY_LEN, key}, fk = {8, sk};
+	int rc;
+
+	if (t->err != 0)
+		return t->err;
+	if (!cur->exists)
+		return 0;
+	stdb_key(key, cur->coll, cur->id);
+	stdb_put_u64(sk, cur->seq);
+	rc = mdb_del(t->txn, stdb_dbi(t->s->db, STDB_FEED), &fk, NULL);
+	if (rc == 0 || rc == MDB_NOTFOUND)
+		rc =
+		    mdb_del(t->txn, stdb_dbi(t->s->db, STDB_RECORDS), &k, NULL);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return txn_fail(t, rc);
+	cur->exists = false;
+	return 0;
+}
+
+uint64_t
+store_txn_hlc(struct store_txn *t)
+{
+	return hlc_now(&t->s->hlc, hlc_wall_ms());
+}
+
+void
+store_txn_observe(struct store_txn *t, uint64_t hlc)
+{
+	if (hlc > t->s->hlc.last)
+		t->s->hlc.last = hlc;
+}
+
+int
+store_txn_put(struct store_txn *t, enum stdb_db db, const void *key,
+    size_t klen, const void *val, size_t vlen)
+{
+	MDB_val k = {klen, (void *)(uintptr_t)key};
+	MDB_val v = {vlen, (void *)(uintptr_t)val};
+	int rc;
+
+	if (t->err != 0)
+		return t->err;
+	if ((rc = mdb_put(t->txn, stdb_dbi(t->s->db, db), &k, &v, 0)) != 0)
+		return txn_fail(t, rc);
+	return 0;
+}
+
+int
+store_txn_del(
+    struct store_txn *t, enum stdb_db db, const void *key, size_t klen)
+{
+	MDB_val k = {klen, (void *)(uintptr_t)key};
+	int rc;
+
+	if (t->err != 0)
+		return t->err;
+	rc = mdb_del(t->txn, stdb_dbi(t->s->db, db), &k, NULL);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return txn_fail(t, rc);
+	return 0;
+}
+
+MDB_txn *
+store_txn_mdb(struct store_txn *t)
+{
+	return t->txn;
+}

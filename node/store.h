@@ -1,0 +1,135 @@
+/*
+ * store.h - jalind's writes to its LMDB store (layout: protocol/storedb.h).
+ *
+ * One writer: the event loop thread. Work is handed to store_write() as a
+ * function that runs inside one write transaction; everything it does is
+ * committed together with one durable sync (group commit: the admin and
+ * replication layers queue many changes and write them in one call). If the
+ * map fills up the transaction is aborted, the map grown (doubling, up to
+ * map_max) and the function run again from the start, so it must not keep
+ * state from an earlier run. At the cap, JALIN_ESPACE: nothing is written,
+ * reads go on.
+ *
+ * Inside the function, per record:
+ *	store_txn_get()   the stored bytes (valid until the next write)
+ *	rec_decode()      into a workspace (store_ws)
+ *	merge_*()         the new state
+ *	store_txn_set()   encode, then write record, feed, conflicts index,
+ *	                  digest and counts
+ * or store_txn_apply() which does all of that for a state from a peer.
+ */
+#ifndef JALIN_STORE_H
+#define JALIN_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "record.h"
+#include "storedb.h"
+
+struct store;
+struct store_txn;
+
+struct store_opts {
+	const char *dir;      /* data directory (created 0700 if absent) */
+	const char *node;     /* this node's name */
+	uint64_t map_max;     /* size cap in bytes */
+	uint64_t map_initial; /* first map size; 0: JALIN_MAP_INITIAL */
+};
+
+/*
+ * Open (or create) the store. Refuses a directory that another jalind holds
+ * (lock file DIR/jalind.lock) or that belongs to another node name.
+ * Errors name the directory and the reason.
+ */
+int store_open(
+    const struct store_opts *o, struct store **out, struct jalin_err *err);
+
+/* Close; NULL is a no-op. */
+void store_close(struct store *s);
+
+/* The read side (query.c, stdb_*). */
+struct stdb *store_db(struct store *s);
+
+/* This node's name, epoch, last seq. */
+const char *store_node(const struct store *s);
+const uint8_t *store_epoch(const struct store *s);
+uint64_t store_seq(const struct store *s);
+
+/* Current map size and cap. */
+uint64_t store_map_size(const struct store *s);
+uint64_t store_map_max(const struct store *s);
+
+/* Record workspaces owned by the store (writer thread only), i in 0..3. */
+struct record *store_ws(struct store *s, int i);
+
+typedef int (*store_fn)(struct store_txn *t, void *arg);
+
+/*
+ * Run fn in a write transaction and commit durably. fn returns 0 to commit
+ * or an error to abort (its error is returned). A store failure inside fn
+ * (map full, I/O) aborts even if fn ignores it. Returns 0, fn's error,
+ * JALIN_ESPACE ("store is full: ..."), JALIN_EIO, with err set.
+ */
+int store_write(struct store *s, store_fn fn, void *arg, struct jalin_err *err);
+
+/* The current stored state of a record inside a write transaction. */
+struct store_cur {
+	uint8_t coll;
+	uint8_t id[UUID_LEN];
+	bool exists;
+	uint64_t seq;
+	const uint8_t *raw; /* into the map: valid until the next write */
+	size_t rawlen;
+};
+
+/*
+ * Look up coll/id. cur->exists false if absent. 0, or the transaction's
+ * error (JALIN_EIO / JALIN_ECORRUPT).
+ */
+int store_txn_get(struct store_txn *t, uint8_t coll, const uint8_t id[UUID_LEN],
+    struct store_cur *cur);
+
+/*
+ * Store next as the new state of cur's record; old is cur's decoded state
+ * (empty if !cur->exists). next is encoded before anything is written, so it
+ * may point into the map through old. Assigns a new feed seq. 0 or the
+ * (sticky) transaction error; JALIN_ETOOBIG if next exceeds
+ * JALIN_RECORD_MAX (not sticky: the transaction may go on).
+ */
+int store_txn_set(struct store_txn *t, struct store_cur *cur,
+    const struct record *old, const struct record *next);
+
+/*
+ * Apply a record state received from a peer: decode it (untrusted: every
+ * rule checked), join it with ours, store the result if it changed
+ * anything. *changed tells. JALIN_EPROTO (+err) for a state that does not
+ * decode; store errors are sticky.
+ */
+int store_txn_apply(struct store_txn *t, uint8_t coll,
+    const uint8_t id[UUID_LEN], const void *state, size_t len, bool *changed,
+    struct jalin_err *err);
+
+/*
+ * Delete a record entry and its feed entry outright (tombstone collection;
+ * never for live records). 0 or the sticky error.
+ */
+int store_txn_drop(struct store_txn *t, struct store_cur *cur);
+
+/* A new HLC timestamp for a local write. */
+uint64_t store_txn_hlc(struct store_txn *t);
+
+/* Fold in a timestamp seen in remote data (the caller checked skew). */
+void store_txn_observe(struct store_txn *t, uint64_t hlc);
+
+/* Metadata writes (checkpoints, gcseq) inside the transaction. */
+int store_txn_put(struct store_txn *t, enum stdb_db db, const void *key,
+    size_t klen, const void *val, size_t vlen);
+int store_txn_del(
+    struct store_txn *t, enum stdb_db db, const void *key, size_t klen);
+
+/* The LMDB transaction, for reads inside fn (e.g. stdb_get_record). */
+MDB_txn *store_txn_mdb(struct store_txn *t);
+
+#endif

@@ -1,0 +1,114 @@
+/*
+ * msg.h - message types and keys (protocol/PROTOCOL.md is the spec).
+ *
+ * Every message, on the admin socket and between peers, is one frame
+ * (frame.h) holding a msgpack map with small integer keys; key 0 is the
+ * message type. Unknown keys are skipped, so a newer client can talk to an
+ * older node; a missing required key is an error.
+ *
+ * Admin: a request carries MK_REQID; the node answers with MSG_RESP and the
+ * same MK_REQID, MK_STATUS (0 or a negative JALIN_E* code), MK_ERROR (a
+ * message, when MK_STATUS is not 0) and MK_RESULT: a value made only of
+ * maps with string keys, arrays, strings, integers, booleans and nil, so it
+ * converts to JSON as is. Requests are answered in order.
+ */
+#ifndef JALIN_MSG_H
+#define JALIN_MSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <msgpack.h>
+
+#include "buf.h"
+#include "err.h"
+
+enum msg_type {
+	/* admin requests */
+	MSG_STATUS = 32,
+	MSG_PUT = 33,
+	MSG_GET = 34,
+	MSG_DELETE = 35,
+	MSG_PURGE = 36,
+	MSG_LIST = 37,
+	MSG_EXPORT = 38,
+	MSG_IMPORT = 39,
+	MSG_FEED = 40,
+	MSG_CONFLICTS = 41,
+	MSG_DIGEST = 42,
+	MSG_PEERS = 43,
+	MSG_VERIFY = 44,
+	/* admin response */
+	MSG_RESP = 64,
+};
+
+enum msg_key {
+	MK_TYPE = 0,
+	MK_REQID = 1,
+	/* response */
+	MK_STATUS = 2,
+	MK_ERROR = 3,
+	MK_RESULT = 4,
+	/* admin request arguments */
+	MK_COLL = 16,     /* str: collection name */
+	MK_ID = 17,       /* str (36-char UUID) or bin 16 */
+	MK_FIELDS = 18,   /* map: field name -> value (JSON-shaped) */
+	MK_VERSIONS = 19, /* bool: get with per-field versions */
+	MK_REASON = 20,   /* str: deletion reason */
+	MK_HASH = 21,     /* str (64 hex) or bin 32: erasure request hash */
+	MK_LIMIT = 22,    /* uint */
+	MK_AFTER = 23,    /* str: paging cursor from a previous "next" */
+	MK_SINCE = 24,    /* uint: feed seq */
+	MK_RECORDS = 25,  /* array of [coll, id or nil, fields] (import) */
+	MK_STOP = 26,     /* bool: import stops at the first bad record */
+	MK_PEER = 27,     /* str: peer name */
+};
+
+/* A parsed admin request: raw spans point into the frame. */
+struct msg_req {
+	uint64_t type;
+	uint64_t reqid;
+	const char *coll;
+	uint32_t coll_len;
+	const uint8_t *id; /* raw msgpack (str or bin) */
+	size_t id_len;
+	const uint8_t *fields; /* raw msgpack map */
+	size_t fields_len;
+	bool versions;
+	const char *reason;
+	uint32_t reason_len;
+	const uint8_t *hash; /* raw msgpack */
+	size_t hash_len;
+	uint64_t limit;
+	const char *after;
+	uint32_t after_len;
+	uint64_t since;
+	const uint8_t *records; /* raw msgpack array */
+	size_t records_len;
+	bool stop;
+	const char *peer;
+	uint32_t peer_len;
+};
+
+/*
+ * Parse a request frame that passed mp_check. JALIN_EPROTO with err
+ * ("request: key 16 must be a string") for a wrong type; unknown keys are
+ * skipped.
+ */
+int msg_parse_req(
+    const void *buf, size_t len, struct msg_req *req, struct jalin_err *err);
+
+/*
+ * Start a success response for reqid in pk: the envelope map with
+ * MK_STATUS 0 and the MK_RESULT key; the caller packs the result value.
+ */
+void msg_resp_begin(msgpack_packer *pk, uint64_t reqid);
+
+/* A whole error response in out (reset first). */
+void msg_resp_error(struct buf *out, uint64_t reqid, int code, const char *msg);
+
+/* Name of a request type for logs ("put"), "unknown" otherwise. */
+const char *msg_type_name(uint64_t type);
+
+#endif

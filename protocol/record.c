@@ -1,0 +1,467 @@
+/*
+ * record.c - decode, validate and canonically encode record states.
+ *
+ * Decoding is the gate for states that come from peers: every ordering and
+ * cross-reference rule of record.h is checked, so the merge can rely on
+ * them. Encoding always produces the one canonical form; the store keeps
+ * only what rec_encode wrote, never bytes as received.
+ */
+#include <string.h>
+
+#include <msgpack.h>
+
+#include "mp.h"
+#include "record.h"
+#include "schema.h"
+
+const uint8_t rec_nil[1] = {0xc0};
+
+void
+rec_init(struct record *r)
+{
+	r->flags = 0;
+	r->norigins = 0;
+	r->ndots = 0;
+	r->nentries = 0;
+}
+
+int
+rec_name_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (c != 0)
+		return c;
+	return (alen > blen) - (alen < blen);
+}
+
+static bool
+origin_name_ok(const char *s, uint32_t len)
+{
+	if (len == 0 || len > JALIN_NAME_MAX)
+		return false;
+	for (uint32_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		        (i > 0 && (c == '-' || c == '_'))))
+			return false;
+	}
+	return true;
+}
+
+static int
+dec_fail(struct mpr *m, struct jalin_err *err, int code, const char *what)
+{
+	mpr_fail(m, code);
+	return jalin_err_set(err, code, "record: %s", what);
+}
+
+static int
+dec_header(struct mpr *m, struct record *r, struct jalin_err *err)
+{
+	uint32_t n;
+	uint64_t v;
+
+	if (mpr_array(m, &n) != 0 || n != 6)
+		return dec_fail(m, err, JALIN_EPROTO, "not an array of 6");
+	if (mpr_u64(m, &v) != 0 || v != REC_FORMAT)
+		return dec_fail(m, err, JALIN_EPROTO, "unknown format version");
+	if (mpr_u64(m, &v) != 0 || (v & ~(uint64_t)REC_PURGED) != 0)
+		return dec_fail(m, err, JALIN_EPROTO, "unknown flags");
+	r->flags = (uint32_t)v;
+	return 0;
+}
+
+static int
+dec_origins(struct mpr *m, struct record *r, struct jalin_err *err)
+{
+	uint32_t n, len;
+	const char *s;
+
+	if (mpr_array(m, &n) != 0)
+		return dec_fail(m, err, JALIN_EPROTO, "origins not an array");
+	if (n > JALIN_RECORD_ORIGINS_MAX)
+		return dec_fail(m, err, JALIN_ETOOBIG, "too many origins");
+	for (uint32_t i = 0; i < n; i++) {
+		if (mpr_str(m, &s, &len) != 0 || !origin_name_ok(s, len))
+			return dec_fail(
+			    m, err, JALIN_EPROTO, "bad origin name");
+		if (i > 0 &&
+		    rec_name_cmp(r->origin[i - 1].name, r->origin[i - 1].len, s,
+		        len) >= 0)
+			return dec_fail(
+			    m, err, JALIN_EPROTO, "origins not in order");
+		r->origin[i].name = s;
+		r->origin[i].len = (uint8_t)len;
+	}
+	r->norigins = (uint16_t)n;
+	return 0;
+}
+
+static int
+dec_ctx(struct mpr *m, struct record *r, struct jalin_err *err)
+{
+	uint32_t n;
+
+	if (mpr_array(m, &n) != 0 || n != r->norigins)
+		return dec_fail(
+		    m, err, JALIN_EPROTO, "context does not match origins");
+	for (uint32_t i = 0; i < n; i++) {
+		if (mpr_u64(m, &r->ctx[i]) != 0 || r->ctx[i] == 0)
+			return dec_fail(m, err, JALIN_EPROTO, "bad context");
+	}
+	return 0;
+}
+
+static int
+dec_dots(struct mpr *m, struct record *r, struct jalin_err *err)
+{
+	uint32_t n;
+	uint64_t o, h;
+
+	if (mpr_array(m, &n) != 0 || n % 2 != 0)
+		return dec_fail(m, err, JALIN_EPROTO, "dots not pairs");
+	if (n / 2 > JALIN_RECORD_DOTS_MAX)
+		return dec_fail(m, err, JALIN_ETOOBIG, "too many dots");
+	for (uint32_t i = 0; i < n / 2; i++) {
+		if (mpr_u64(m, &o) != 0 || mpr_u64(m, &h) != 0 ||
+		    o >= r->norigins || h == 0 || h > r->ctx[o])
+			return dec_fail(
+			    m, err, JALIN_EPROTO, "dot outside its context");
+		if (i > 0 &&
+		    (o < r->dot[i - 1].origin ||
+		        (o == r->dot[i - 1].origin && h <= r->dot[i - 1].hlc)))
+			return dec_fail(
+			    m, err, JALIN_EPROTO, "dots not in order");
+		r->dot[i].origin = (uint16_t)o;
+		r->dot[i].hlc = h;
+	}
+	r->ndots = (uint16_t)(n / 2);
+	return 0;
+}
+
+static int
+dec_entry(struct mpr *m, struct record *r, size_t i, unsigned flags,
+    struct jalin_err *err)
+{
+	uint64_t tag, d;
+	const uint8_t *v;
+	size_t vlen;
+
+	if (mpr_u64(m, &tag) != 0 || mpr_u64(m, &d) != 0 ||
+	    mpr_raw(m, &v, &vlen) != 0)
+		return dec_fail(m, err, JALIN_EPROTO, "bad entry");
+	if (tag > JALIN_TAG_MAX || d >= r->ndots)
+		return dec_fail(m, err, JALIN_EPROTO, "entry out of range");
+	if (vlen > JALIN_VALUE_MAX)
+		return dec_fail(m, err, JALIN_ETOOBIG, "value too large");
+	if (i > 0 &&
+	    (tag < r->entry[i - 1].tag ||
+	        (tag == r->entry[i - 1].tag && d <= r->entry[i - 1].dot)))
+		return dec_fail(m, err, JALIN_EPROTO, "entries not in order");
+	if (!(flags & REC_TRUSTED) && mp_canonical(v, vlen, NULL) != 0)
+		return dec_fail(
+		    m, err, JALIN_EPROTO, "value not in canonical form");
+	r->entry[i].tag = (uint16_t)tag;
+	r->entry[i].dot = (uint16_t)d;
+	r->entry[i].val = v;
+	r->entry[i].vlen = (uint32_t)vlen;
+	return 0;
+}
+
+static int
+dec_entries(
+    struct mpr *m, struct record *r, unsigned flags, struct jalin_err *err)
+{
+	uint32_t n;
+	int rc;
+
+	if (mpr_array(m, &n) != 0 || n % 3 != 0)
+		return dec_fail(m, err, JALIN_EPROTO, "entries not triples");
+	if (n / 3 > JALIN_RECORD_ENTRIES_MAX)
+		return dec_fail(m, err, JALIN_ETOOBIG, "too many entries");
+	for (uint32_t i = 0; i < n / 3; i++) {
+		if ((rc = dec_entry(m, r, i, flags, err)) != 0)
+			return rc;
+	}
+	r->nentries = (uint16_t)(n / 3);
+	return 0;
+}
+
+/* A delete entry holds a reason string or nil. */
+static bool
+delete_value_ok(const uint8_t *v, size_t len)
+{
+	struct mpr m;
+	const char *s;
+	uint32_t slen;
+
+	mpr_init(&m, v, len);
+	if (mpr_peek(&m) == MP_NIL)
+		return true;
+	return mpr_str(&m, &s, &slen) == 0 && slen <= JALIN_FIELD_NAME_MAX;
+}
+
+/* A purge entry holds [reason string, 32-byte hash or nil]. */
+static bool
+purge_value_ok(const uint8_t *v, size_t len)
+{
+	struct mpr m;
+	const char *s;
+	const uint8_t *b;
+	uint32_t n, slen, blen;
+
+	mpr_init(&m, v, len);
+	if (mpr_array(&m, &n) != 0 || n != 2 || mpr_str(&m, &s, &slen) != 0)
+		return false;
+	if (mpr_peek(&m) == MP_NIL)
+		return mpr_nil(&m) == 0;
+	return mpr_bin(&m, &b, &blen) == 0 && blen == 32;
+}
+
+static int
+dec_check_shape(struct record *r, struct jalin_err *err)
+{
+	uint8_t used[JALIN_RECORD_DOTS_MAX] = {0};
+
+	for (size_t i = 0; i < r->nentries; i++) {
+		const struct rec_entry *e = &r->entry[i];
+		used[e->dot] = 1;
+		if (e->tag == 0 && !(r->flags & REC_PURGED) &&
+		    !delete_value_ok(e->val, e->vlen))
+			return jalin_err_set(
+			    err, JALIN_EPROTO, "record: bad delete entry");
+	}
+	for (size_t i = 0; i < r->ndots; i++) {
+		if (!used[i])
+			return jalin_err_set(
+			    err, JALIN_EPROTO, "record: unused dot");
+	}
+	if (!(r->flags & REC_PURGED))
+		return 0;
+	if (r->norigins != 1 || r->ndots != 1 || r->nentries != 1 ||
+	    r->entry[0].tag != 0 ||
+	    !purge_value_ok(r->entry[0].val, r->entry[0].vlen))
+		return jalin_err_set(err, JALIN_EPROTO,
+		    "record: purged state holds more than its tombstone");
+	return 0;
+}
+
+int
+rec_decode(struct record *r, const void *buf, size_t len, unsigned flags,
+    struct jalin_err *err)
+{
+	struct mpr m;
+	int rc;
+
+	rec_init(r);
+	if (len > JALIN_RECORD_MAX)
+		return jalin_err_set(err, JALIN_ETOOBIG,
+		    "record: %zu bytes exceeds the limit of %u", len,
+		    JALIN_RECORD_MAX);
+	mpr_init(&m, buf, len);
+	if ((rc = dec_header(&m, r, err)) != 0 ||
+	    (rc = dec_origins(&m, r, err)) != 0 ||
+	    (rc = dec_ctx(&m, r, err)) != 0 ||
+	    (rc = dec_dots(&m, r, err)) != 0 ||
+	    (rc = dec_entries(&m, r, flags, err)) != 0)
+		goto fail;
+	if (mpr_left(&m) != 0) {
+		rc = jalin_err_set(err, JALIN_EPROTO, "record: trailing bytes");
+		goto fail;
+	}
+	if ((rc = dec_check_shape(r, err)) != 0)
+		goto fail;
+	return 0;
+fail:
+	rec_init(r);
+	return rc;
+}
+
+static void
+enc_tables(msgpack_packer *pk, const struct record *r)
+{
+	msgpack_pack_array(pk, r->norigins);
+	for (size_t i = 0; i < r->norigins; i++)
+		msgpack_pack_str_with_body(
+		    pk, r->origin[i].name, r->origin[i].len);
+	msgpack_pack_array(pk, r->norigins);
+	for (size_t i = 0; i < r->norigins; i++)
+		msgpack_pack_uint64(pk, r->ctx[i]);
+	msgpack_pack_array(pk, 2u * r->ndots);
+	for (size_t i = 0; i < r->ndots; i++) {
+		msgpack_pack_uint16(pk, r->dot[i].origin);
+		msgpack_pack_uint64(pk, r->dot[i].hlc);
+	}
+}
+
+int
+rec_encode(const struct record *r, struct buf *out)
+{
+	msgpack_packer pk;
+	size_t start = out->len, cap = out->max;
+
+	/* Bound the record itself, not just the caller's buffer. */
+	if (out->max - start > JALIN_RECORD_MAX)
+		out->max = start + JALIN_RECORD_MAX;
+	msgpack_packer_init(&pk, out, buf_pk_write);
+	msgpack_pack_array(&pk, 6);
+	msgpack_pack_uint8(&pk, REC_FORMAT);
+	msgpack_pack_uint32(&pk, r->flags);
+	enc_tables(&pk, r);
+	msgpack_pack_array(&pk, 3u * r->nentries);
+	for (size_t i = 0; i < r->nentries && out->err == 0; i++) {
+		const struct rec_entry *e = &r->entry[i];
+		msgpack_pack_uint16(&pk, e->tag);
+		msgpack_pack_uint16(&pk, e->dot);
+		buf_pk_write(out, (const char *)e->val, e->vlen);
+	}
+	out->max = cap;
+	if (out->err != 0) {
+		int rc = out->err;
+		out->len = start;
+		out->err = 0;
+		return rc;
+	}
+	return 0;
+}
+
+bool
+rec_is_empty(const struct record *r)
+{
+	return r->norigins == 0 && r->nentries == 0;
+}
+
+bool
+rec_is_purged(const struct record *r)
+{
+	return (r->flags & REC_PURGED) != 0;
+}
+
+bool
+rec_has_delete(const struct record *r)
+{
+	return r->nentries > 0 && r->entry[0].tag == TAG_DELETED &&
+	    !(r->flags & REC_PURGED);
+}
+
+int
+rec_dot_cmp(const struct record *r, uint16_t a, uint16_t b)
+{
+	const struct rec_dot *x = &r->dot[a], *y = &r->dot[b];
+
+	if (x->hlc != y->hlc)
+		return x->hlc < y->hlc ? -1 : 1;
+	return rec_name_cmp(r->origin[x->origin].name, r->origin[x->origin].len,
+	    r->origin[y->origin].name, r->origin[y->origin].len);
+}
+
+size_t
+rec_field(const struct record *r, uint16_t tag, size_t *first, size_t *end)
+{
+	size_t lo = 0, hi = r->nentries;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (r->entry[mid].tag < tag)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*first = lo;
+	while (hi < r->nentries && r->entry[hi].tag == tag)
+		hi++;
+	*end = hi;
+	return hi - lo;
+}
+
+size_t
+rec_winner(const struct record *r, size_t first, size_t end)
+{
+	size_t w = first;
+
+	for (size_t i = first + 1; i < end; i++) {
+		if (rec_dot_cmp(r, r->entry[i].dot, r->entry[w].dot) > 0)
+			w = i;
+	}
+	return w;
+}
+
+static bool
+is_nil(const struct rec_entry *e)
+{
+	return e->vlen == 1 && e->val[0] == 0xc0;
+}
+
+bool
+rec_is_live(const struct record *r)
+{
+	size_t i = 0;
+
+	if (r->flags & REC_PURGED)
+		return false;
+	while (i < r->nentries) {
+		size_t end = i;
+		while (
+		    end < r->nentries && r->entry[end].tag == r->entry[i].tag)
+			end++;
+		if (r->entry[i].tag != TAG_DELETED &&
+		    !is_nil(&r->entry[rec_winner(r, i, end)]))
+			return true;
+		i = end;
+	}
+	return false;
+}
+
+uint64_t
+rec_max_hlc(const struct record *r)
+{
+	uint64_t m = 0;
+
+	for (size_t i = 0; i < r->norigins; i++) {
+		if (r->ctx[i] > m)
+			m = r->ctx[i];
+	}
+	return m;
+}
+
+unsigned
+rec_conflicts(const struct record *r)
+{
+	unsigned n = 0;
+	size_t i = 0;
+
+	if (r->flags & REC_PURGED)
+		return 0;
+	while (i < r->nentries) {
+		size_t end = i;
+		while (
+		    end < r->nentries && r->entry[end].tag == r->entry[i].tag)
+			end++;
+		if (r->entry[i].tag != TAG_DELETED && end - i > 1)
+			n++;
+		i = end;
+	}
+	if (rec_has_delete(r) && rec_is_live(r))
+		n++;
+	return n;
+}
+
+int
+rec_origin_find(const struct record *r, const char *name, size_t len)
+{
+	size_t lo = 0, hi = r->norigins;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = rec_name_cmp(
+		    r->origin[mid].name, r->origin[mid].len, name, len);
+		if (c == 0)
+			return (int)mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}

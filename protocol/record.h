@@ -1,0 +1,152 @@
+/*
+ * record.h - the state of one record, and its canonical encoding.
+ *
+ * A record state is a causal CRDT (a "dot kernel", as in Almeida et al.,
+ * delta-state CRDTs, and Riak's dotted version vectors):
+ *
+ *   origins  the nodes that ever wrote the record, sorted by name;
+ *   ctx      per origin, the highest HLC of its writes this state has seen
+ *            (a version vector: everything at or below it is known);
+ *   dots     write events (origin, hlc) that still hold a value; one write
+ *            of several fields is one dot, so fields written together share
+ *            one version;
+ *   entries  (tag, dot, value): the value a write gave a field. A field with
+ *            one entry is settled; several entries are concurrent writes, a
+ *            conflict: the winner is the highest (hlc, origin name), the
+ *            others are kept and listed until someone writes the field again.
+ *            Tag 0 (TAG_DELETED) entries are deletes (value: reason or nil).
+ *            A nil value is a write that removed the field.
+ *
+ * A purged record (REC_PURGED) holds one dot and one tag-0 entry whose value
+ * is [reason, request hash or nil]: no field values at all.
+ *
+ * Encoding (msgpack, every integer and header in its smallest form):
+ *
+ *   [1, flags, [origin...], [ctx...], [oidx, hlc, ...], [tag, didx, value...]]
+ *
+ * with origins strictly increasing (memcmp, shorter first), dots strictly
+ * increasing by (oidx, hlc), entries strictly increasing by (tag, didx),
+ * every dot used by an entry, every dot covered by ctx, every value a
+ * canonical msgpack object. So two nodes holding the same state hold the
+ * same bytes, which is what digests and `export` compare.
+ *
+ * struct record is not opaque: it is decoded on the replication hot path
+ * into a caller-owned workspace (no allocation per record). Its strings and
+ * values point into the buffers it was decoded from (or, after a merge, into
+ * the inputs of the merge): keep those alive until the record is encoded.
+ */
+#ifndef JALIN_RECORD_H
+#define JALIN_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+#include "limits.h"
+
+#define REC_FORMAT 1
+#define REC_PURGED 0x1u
+
+struct rec_origin {
+	const char *name;
+	uint8_t len;
+};
+
+struct rec_dot {
+	uint16_t origin; /* index into origin[] */
+	uint64_t hlc;
+};
+
+struct rec_entry {
+	uint16_t tag;
+	uint16_t dot; /* index into dot[] */
+	uint32_t vlen;
+	const uint8_t *val; /* canonical msgpack, vlen bytes */
+};
+
+struct record {
+	uint32_t flags;
+	uint16_t norigins;
+	uint16_t ndots;
+	uint16_t nentries;
+	struct rec_origin origin[JALIN_RECORD_ORIGINS_MAX];
+	uint64_t ctx[JALIN_RECORD_ORIGINS_MAX];
+	struct rec_dot dot[JALIN_RECORD_DOTS_MAX];
+	struct rec_entry entry[JALIN_RECORD_ENTRIES_MAX];
+};
+
+/* The msgpack nil byte, for entries that remove a field. */
+extern const uint8_t rec_nil[1];
+
+/* Make r the empty state (no origins, no entries): "no such record". */
+void rec_init(struct record *r);
+
+/* Decode flags. */
+#define REC_TRUSTED                                             \
+	0x1 /* from our own store: skip the per-value canonical \
+	     * check (structure is still fully bounds-checked) */
+
+/*
+ * Decode and validate buf[0..len) into r. Every rule of the encoding above
+ * is checked; a state from a peer that breaks one is refused with
+ * JALIN_EPROTO and a message ("record: dots not in order at 3", ...);
+ * JALIN_ETOOBIG when a table exceeds its limit.
+ */
+int rec_decode(struct record *r, const void *buf, size_t len, unsigned flags,
+    struct jalin_err *err);
+
+/* Append the canonical encoding of r to out. 0, JALIN_ETOOBIG (over
+ * JALIN_RECORD_MAX or out's cap) or JALIN_ENOMEM. */
+int rec_encode(const struct record *r, struct buf *out);
+
+/* True if no origin and no entry: the record does not exist. */
+bool rec_is_empty(const struct record *r);
+
+/* True if purged. */
+bool rec_is_purged(const struct record *r);
+
+/*
+ * True if the record has at least one field whose winning value is not nil.
+ * A deleted record (tombstone) and a purged one are not live.
+ */
+bool rec_is_live(const struct record *r);
+
+/* True if the record holds tag-0 (delete) entries. */
+bool rec_has_delete(const struct record *r);
+
+/*
+ * Compare two dots of r by (hlc, origin name): <0, 0, >0. The winner of a
+ * field is its entry with the greatest dot in this order.
+ */
+int rec_dot_cmp(const struct record *r, uint16_t a, uint16_t b);
+
+/*
+ * Index range [*first, *end) of the entries of tag (entries are sorted by
+ * tag). Returns the number of entries (0: field never written or removed
+ * by a delete).
+ */
+size_t rec_field(
+    const struct record *r, uint16_t tag, size_t *first, size_t *end);
+
+/* Index of the winning entry among [first, end). */
+size_t rec_winner(const struct record *r, size_t first, size_t end);
+
+/* Highest HLC in ctx (0 for an empty record): the latest write seen. */
+uint64_t rec_max_hlc(const struct record *r);
+
+/*
+ * Number of conflicts: fields (tag >= 1) with more than one entry, plus one
+ * if the record is live and also holds a delete (an edit concurrent with a
+ * delete).
+ */
+unsigned rec_conflicts(const struct record *r);
+
+/* Order of origin names: memcmp, the shorter first on a common prefix. */
+int rec_name_cmp(const char *a, size_t alen, const char *b, size_t blen);
+
+/* Index of origin name in r, or -1. */
+int rec_origin_find(const struct record *r, const char *name, size_t len);
+
+#endif

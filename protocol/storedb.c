@@ -1,0 +1,446 @@
+/*
+ * storedb.c - open the store's LMDB environment and read it.
+ *
+ * Shared by jalind (which adds the writes, node/store.c) and jalinctl --db
+ * (read-only). LMDB return codes become JALIN_E* here and nowhere else on
+ * the read side.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "storedb.h"
+
+struct stdb {
+	MDB_env *env;
+	MDB_dbi dbi[STDB_NDB];
+	char dir[JALIN_PATH_MAX];
+};
+
+static const char *const db_names[STDB_NDB] = {
+    "records", "feed", "conflicts", "digest", "ckpt", "meta"};
+
+int
+stdb_mdb_err(int rc, struct jalin_err *err, const char *what)
+{
+	int code = JALIN_EIO;
+
+	if (rc == MDB_MAP_FULL)
+		code = JALIN_ESPACE;
+	else if (rc == MDB_NOTFOUND)
+		code = JALIN_ENOTFOUND;
+	else if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND ||
+	    rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH)
+		code = JALIN_ECORRUPT;
+	else if (rc == ENOMEM)
+		code = JALIN_ENOMEM;
+	return jalin_err_set(err, code, "%s (%s)", what, mdb_strerror(rc));
+}
+
+static int
+open_dbis(struct stdb *db, unsigned flags, struct jalin_err *err)
+{
+	MDB_txn *txn;
+	char what[JALIN_PATH_MAX + 64];
+	int rc;
+
+	rc = mdb_txn_begin(
+	    db->env, NULL, (flags & STDB_RDONLY) ? MDB_RDONLY : 0, &txn);
+	if (rc != 0) {
+		snprintf(what, sizeof(what), "cannot open store '%s'", db->dir);
+		return stdb_mdb_err(rc, err, what);
+	}
+	for (int i = 0; i < STDB_NDB; i++) {
+		rc = mdb_dbi_open(txn, db_names[i],
+		    (flags & STDB_RDONLY) ? 0 : MDB_CREATE, &db->dbi[i]);
+		if (rc == MDB_NOTFOUND) {
+			mdb_txn_abort(txn);
+			return jalin_err_set(err, JALIN_ENOTFOUND,
+			    "no jalin store in '%s' (database '%s' missing)",
+			    db->dir, db_names[i]);
+		}
+		if (rc != 0) {
+			mdb_txn_abort(txn);
+			snprintf(what, sizeof(what), "cannot open store '%s'",
+			    db->dir);
+			return stdb_mdb_err(rc, err, what);
+		}
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0) {
+		snprintf(what, sizeof(what), "cannot open store '%s'", db->dir);
+		return stdb_mdb_err(rc, err, what);
+	}
+	return 0;
+}
+
+static int
+check_dir(const char *dir, unsigned flags, struct jalin_err *err)
+{
+	char path[JALIN_PATH_MAX + 16];
+	struct stat st;
+
+	if (stat(dir, &st) != 0) {
+		if (errno == ENOENT && (flags & STDB_CREATE)) {
+			if (mkdir(dir, 0700) == 0)
+				return 0;
+		}
+		return jalin_err_set(err,
+		    errno == ENOENT ? JALIN_ENOTFOUND : JALIN_EIO,
+		    "cannot open store '%s' (%s)", dir, strerror(errno));
+	}
+	if (!S_ISDIR(st.st_mode))
+		return jalin_err_set(err, JALIN_EIO,
+		    "cannot open store '%s' (not a directory)", dir);
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	if (!(flags & STDB_CREATE) && stat(path, &st) != 0)
+		return jalin_err_set(err, JALIN_ENOTFOUND,
+		    "no jalin store in '%s' (no data.mdb)", dir);
+	return 0;
+}
+
+static int
+env_open(
+    struct stdb *db, unsigned flags, uint64_t mapsize, struct jalin_err *err)
+{
+	unsigned mflags = MDB_NOTLS;
+	int rc;
+
+	if ((rc = mdb_env_create(&db->env)) != 0)
+		return stdb_mdb_err(rc, err, "cannot create LMDB environment");
+	mdb_env_set_maxdbs(db->env, STDB_NDB + 2);
+	if (flags & STDB_RDONLY)
+		mflags |= MDB_RDONLY;
+	else if (mapsize > 0)
+		mdb_env_set_mapsize(db->env, (size_t)mapsize);
+	rc = mdb_env_open(db->env, db->dir, mflags, 0600);
+	if (rc != 0) {
+		char what[JALIN_PATH_MAX + 32];
+		snprintf(what, sizeof(what), "cannot open store '%s'", db->dir);
+		return stdb_mdb_err(rc, err, what);
+	}
+	return 0;
+}
+
+static int
+check_format(struct stdb *db, struct jalin_err *err)
+{
+	MDB_txn *txn;
+	uint64_t v;
+	const void *p;
+	size_t len;
+	int rc;
+
+	if ((rc = stdb_begin_read(db, &txn, err)) != 0)
+		return rc;
+	rc = stdb_meta_get(txn, db, "format", &p, &len);
+	if (rc == JALIN_ENOTFOUND) {
+		mdb_txn_abort(txn);
+		return 0; /* new store: node/store.c writes the meta */
+	}
+	v = (rc == 0 && len == 4) ? stdb_get_u32(p) : 0;
+	mdb_txn_abort(txn);
+	if (v != STDB_FORMAT)
+		return jalin_err_set(err, JALIN_ECORRUPT,
+		    "store '%s' has format %llu; this build reads %d", db->dir,
+		    (unsigned long long)v, STDB_FORMAT);
+	return 0;
+}
+
+int
+stdb_open(const char *dir, unsigned flags, uint64_t mapsize, struct stdb **out,
+    struct jalin_err *err)
+{
+	struct stdb *db;
+	int rc;
+
+	*out = NULL;
+	if (strlen(dir) >= JALIN_PATH_MAX)
+		return jalin_err_set(err, JALIN_EINVAL,
+		    "store path is longer than %d bytes", JALIN_PATH_MAX - 1);
+	if ((rc = check_dir(dir, flags, err)) != 0)
+		return rc;
+	if ((db = calloc(1, sizeof(*db))) == NULL)
+		return jalin_err_set(err, JALIN_ENOMEM, "out of memory");
+	snprintf(db->dir, sizeof(db->dir), "%s", dir);
+	if ((rc = env_open(db, flags, mapsize, err)) != 0 ||
+	    (rc = open_dbis(db, flags, err)) != 0 ||
+	    (rc = check_format(db, err)) != 0) {
+		stdb_close(db);
+		return rc;
+	}
+	*out = db;
+	return 0;
+}
+
+void
+stdb_close(struct stdb *db)
+{
+	if (db == NULL)
+		return;
+	if (db->env != NULL)
+		mdb_env_close(db->env);
+	free(db);
+}
+
+MDB_env *
+stdb_env(const struct stdb *db)
+{
+	return db->env;
+}
+
+MDB_dbi
+stdb_dbi(const struct stdb *db, enum stdb_db which)
+{
+	return db->dbi[which];
+}
+
+const char *
+stdb_dir(const struct stdb *db)
+{
+	return db->dir;
+}
+
+int
+stdb_begin_read(struct stdb *db, MDB_txn **txn, struct jalin_err *err)
+{
+	int rc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, txn);
+
+	if (rc == MDB_MAP_RESIZED) {
+		/* The writer grew the map: adopt its size and retry. */
+		mdb_env_set_mapsize(db->env, 0);
+		rc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, txn);
+	}
+	if (rc != 0)
+		return stdb_mdb_err(rc, err, "cannot begin read transaction");
+	return 0;
+}
+
+void
+stdb_key(uint8_t key[STDB_KEY_LEN], uint8_t coll, const uint8_t *id)
+{
+	key[0] = coll;
+	memcpy(key + 1, id, UUID_LEN);
+}
+
+void
+stdb_put_u64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+uint64_t
+stdb_get_u64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+void
+stdb_put_u32(uint8_t *p, uint32_t v)
+{
+	for (int i = 3; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+uint32_t
+stdb_get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+int
+stdb_get_record(MDB_txn *txn, const struct stdb *db, uint8_t coll,
+    const uint8_t id[UUID_LEN], const uint8_t **state, size_t *len,
+    uint64_t *seq)
+{
+	uint8_t k[STDB_KEY_LEN];
+	MDB_val key = {sizeof(k), k}, val;
+	int rc;
+
+	stdb_key(k, coll, id);
+	rc = mdb_get(txn, db->dbi[STDB_RECORDS], &key, &val);
+	if (rc == MDB_NOTFOUND)
+		return JALIN_ENOTFOUND;
+	if (rc != 0)
+		return stdb_mdb_err(rc, NULL, "get");
+	if (val.mv_size <= STDB_SEQ_LEN)
+		return JALIN_ECORRUPT;
+	*seq = stdb_get_u64(val.mv_data);
+	*state = (const uint8_t *)val.mv_data + STDB_SEQ_LEN;
+	*len = val.mv_size - STDB_SEQ_LEN;
+	return 0;
+}
+
+int
+stdb_meta_get(MDB_txn *txn, const struct stdb *db, const char *name,
+    const void **val, size_t *len)
+{
+	MDB_val key = {strlen(name), (void *)(uintptr_t)name}, v;
+	int rc = mdb_get(txn, db->dbi[STDB_META], &key, &v);
+
+	if (rc == MDB_NOTFOUND)
+		return JALIN_ENOTFOUND;
+	if (rc != 0)
+		return stdb_mdb_err(rc, NULL, "meta");
+	*val = v.mv_data;
+	*len = v.mv_size;
+	return 0;
+}
+
+int
+stdb_meta_u64(
+    MDB_txn *txn, const struct stdb *db, const char *name, uint64_t *v)
+{
+	const void *p;
+	size_t len;
+	int rc = stdb_meta_get(txn, db, name, &p, &len);
+
+	if (rc != 0)
+		return rc;
+	if (len != 8)
+		return JALIN_ECORRUPT;
+	*v = stdb_get_u64(p);
+	return 0;
+}
+
+static void
+info_counts(MDB_txn *txn, const struct stdb *db, struct stdb_info *info)
+{
+	const void *p;
+	size_t len;
+
+	if (stdb_meta_get(txn, db, "count", &p, &len) == 0 &&
+	    len == 8 * COLL_COUNT) {
+		for (int c = COLL_MIN; c <= COLL_MAX; c++)
+			info->count[c] = stdb_get_u64(
+			    (const uint8_t *)p + 8 * (c - COLL_MIN));
+	}
+	stdb_meta_u64(txn, db, "nconflicts", &info->nconflicts);
+	stdb_meta_u64(txn, db, "gcseq", &info->gcseq);
+	stdb_meta_u64(txn, db, "created", &info->created_ms);
+}
+
+int
+stdb_info(MDB_txn *txn, const struct stdb *db, struct stdb_info *info,
+    struct jalin_err *err)
+{
+	const void *p;
+	size_t len;
+	MDB_envinfo ei;
+	MDB_stat st;
+
+	memset(info, 0, sizeof(*info));
+	if (stdb_meta_get(txn, db, "node", &p, &len) != 0 ||
+	    len > JALIN_NAME_MAX)
+		return jalin_err_set(err, JALIN_ECORRUPT,
+		    "store '%s' has no node name", db->dir);
+	memcpy(info->node, p, len);
+	if (stdb_meta_get(txn, db, "epoch", &p, &len) != 0 || len != 16)
+		return jalin_err_set(
+		    err, JALIN_ECORRUPT, "store '%s' has no epoch", db->dir);
+	memcpy(info->epoch, p, 16);
+	stdb_meta_u64(txn, db, "seq", &info->seq);
+	stdb_meta_u64(txn, db, "hlc", &info->hlc);
+	info_counts(txn, db, info);
+	mdb_env_info(db->env, &ei);
+	mdb_env_stat(db->env, &st);
+	info->map_size = ei.me_mapsize;
+	info->map_used = (uint64_t)(ei.me_last_pgno + 1) * st.ms_psize;
+	if (mdb_stat(txn, db->dbi[STDB_RECORDS], &st) == 0)
+		info->entries = st.ms_entries;
+	return 0;
+}
+
+int
+stdb_record_hash(EVP_MD_CTX *ctx, const EVP_MD *md, uint8_t coll,
+    const uint8_t id[UUID_LEN], const void *state, size_t len, uint8_t out[32])
+{
+	uint8_t k[STDB_KEY_LEN];
+
+	stdb_key(k, coll, id);
+	if (!EVP_DigestInit_ex2(ctx, md, NULL) ||
+	    !EVP_DigestUpdate(ctx, k, sizeof(k)) ||
+	    !EVP_DigestUpdate(ctx, state, len) ||
+	    !EVP_DigestFinal_ex(ctx, out, NULL))
+		return JALIN_ENOMEM;
+	return 0;
+}
+
+void
+stdb_sum_add(uint8_t acc[32], const uint8_t h[32])
+{
+	unsigned carry = 0;
+
+	for (int i = 0; i < 32; i++) {
+		carry += (unsigned)acc[i] + h[i];
+		acc[i] = (uint8_t)carry;
+		carry >>= 8;
+	}
+}
+
+void
+stdb_sum_sub(uint8_t acc[32], const uint8_t h[32])
+{
+	int borrow = 0;
+
+	for (int i = 0; i < 32; i++) {
+		int d = (int)acc[i] - h[i] - borrow;
+		borrow = d < 0;
+		acc[i] = (uint8_t)(d + (borrow ? 256 : 0));
+	}
+}
+
+static int
+coll_sum(MDB_txn *txn, const struct stdb *db, uint8_t coll, uint8_t sum[32])
+{
+	MDB_cursor *cur;
+	uint8_t k[2] = {coll, 0};
+	MDB_val key = {sizeof(k), k}, val;
+	int rc;
+
+	memset(sum, 0, 32);
+	if ((rc = mdb_cursor_open(txn, db->dbi[STDB_DIGEST], &cur)) != 0)
+		return stdb_mdb_err(rc, NULL, "digest");
+	rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+	while (rc == 0 && key.mv_size == 2 &&
+	    ((const uint8_t *)key.mv_data)[0] == coll) {
+		if (val.mv_size == 32)
+			stdb_sum_add(sum, val.mv_data);
+		rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : stdb_mdb_err(rc, NULL, "");
+}
+
+int
+stdb_digests(MDB_txn *txn, const struct stdb *db,
+    uint8_t digests[COLL_COUNT + 1][32], struct jalin_err *err)
+{
+	struct stdb_info info;
+	uint8_t buf[40], all[COLL_COUNT * 32];
+	int rc;
+
+	if ((rc = stdb_info(txn, db, &info, err)) != 0)
+		return rc;
+	for (int c = COLL_MIN; c <= COLL_MAX; c++) {
+		if ((rc = coll_sum(txn, db, (uint8_t)c, buf)) != 0)
+			return jalin_err_set(err, rc, "cannot read digests");
+		for (int i = 0; i < 8; i++)
+			buf[32 + i] = (uint8_t)(info.count[c] >> (8 * i));
+		if (!EVP_Digest(
+		        buf, sizeof(buf), digests[c], NULL, EVP_sha256(), NULL))
+			return jalin_err_set(
+			    err, JALIN_ENOMEM, "sha256 failed");
+		memcpy(all + 32 * (c - COLL_MIN), digests[c], 32);
+	}
+	if (!EVP_Digest(all, sizeof(all), digests[0], NULL, EVP_sha256(), NULL))
+		return jalin_err_set(err, JALIN_ENOMEM, "sha256 failed");
+	return 0;
+}

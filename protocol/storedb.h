@@ -1,0 +1,148 @@
+/*
+ * storedb.h - the store's LMDB layout, and read access to it.
+ *
+ * One LMDB environment per node (DESIGN.md §3), named databases:
+ *
+ *   records    [coll u8][id 16]  -> [seq u64 BE][record state (record.h)]
+ *   feed       [seq u64 BE]      -> [coll u8][id 16]
+ *              one entry per record: its latest change; older entries of
+ *              the same record are deleted when it changes again
+ *   conflicts  [coll u8][id 16]  -> [count u32 BE]   records with conflicts
+ *   digest     [coll u8][bucket u8] -> 32-byte sum   (see below)
+ *   ckpt       peer name        -> checkpoint (node/repl; msgpack)
+ *   meta       name             -> value:
+ *      "format" u32 BE (STDB_FORMAT), "node" the node's name,
+ *      "epoch" 16 random bytes drawn when the store is created,
+ *      "seq" u64 BE last assigned feed seq, "hlc" u64 BE last HLC,
+ *      "created" u64 BE ms, "count" 5 x u64 BE live records per collection,
+ *      "nconflicts" u64 BE, "gcseq" u64 BE highest collected tombstone seq
+ *
+ * Digest: a record's hash is SHA-256([coll][id][state]) for live records
+ * (tombstones count as absent). Bucket = id[15] (random bits of a UUIDv7).
+ * A bucket's value is the sum modulo 2^256 (little-endian) of its records'
+ * hashes, so a change updates it in O(1): subtract the old hash, add the new.
+ * A collection's digest is SHA-256(sum of its buckets || live count u64 LE);
+ * "all" is SHA-256 of the five collection digests in id order. Equal
+ * digests: the same live records, byte for byte, on both sides.
+ *
+ * Readers never block the writer. jalinctl --db opens the environment
+ * read-only (MDB_RDONLY), while jalind runs or not.
+ */
+#ifndef JALIN_STOREDB_H
+#define JALIN_STOREDB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lmdb.h>
+#include <openssl/evp.h>
+
+#include "err.h"
+#include "schema.h"
+#include "uuid.h"
+
+#define STDB_FORMAT  1
+#define STDB_KEY_LEN 17 /* coll + id */
+#define STDB_SEQ_LEN 8
+
+enum stdb_db {
+	STDB_RECORDS = 0,
+	STDB_FEED,
+	STDB_CONFLICTS,
+	STDB_DIGEST,
+	STDB_CKPT,
+	STDB_META,
+	STDB_NDB
+};
+
+#define STDB_RDONLY 0x1 /* MDB_RDONLY; never writes */
+#define STDB_CREATE 0x2 /* create the directory's environment if absent */
+
+struct stdb;
+
+/*
+ * Open the environment in dir. With STDB_RDONLY the map size is taken from
+ * the file; else mapsize is the initial map size. Errors (JALIN_EIO,
+ * JALIN_ENOTFOUND "no jalin store in 'DIR'", JALIN_ECORRUPT "store 'DIR'
+ * has format N; this build reads 1") name the directory and the reason.
+ */
+int stdb_open(const char *dir, unsigned flags, uint64_t mapsize,
+    struct stdb **out, struct jalin_err *err);
+
+/* Close; NULL is a no-op. No transaction may be open. */
+void stdb_close(struct stdb *db);
+
+MDB_env *stdb_env(const struct stdb *db);
+MDB_dbi stdb_dbi(const struct stdb *db, enum stdb_db which);
+const char *stdb_dir(const struct stdb *db);
+
+/*
+ * Begin a read transaction (handles another process having grown the map).
+ * 0 or JALIN_EIO with err.
+ */
+int stdb_begin_read(struct stdb *db, MDB_txn **txn, struct jalin_err *err);
+
+/* Key helpers. */
+void stdb_key(uint8_t key[STDB_KEY_LEN], uint8_t coll, const uint8_t *id);
+void stdb_put_u64(uint8_t *p, uint64_t v); /* big-endian */
+uint64_t stdb_get_u64(const uint8_t *p);
+void stdb_put_u32(uint8_t *p, uint32_t v);
+uint32_t stdb_get_u32(const uint8_t *p);
+
+/*
+ * Look up a record. On success *state and *len point into the map (valid until
+ * the transaction ends) and *seq is its feed seq. JALIN_ENOTFOUND if the id
+ * was never stored (or its tombstone was collected); JALIN_ECORRUPT if the
+ * stored value is too short.
+ */
+int stdb_get_record(MDB_txn *txn, const struct stdb *db, uint8_t coll,
+    const uint8_t id[UUID_LEN], const uint8_t **state, size_t *len,
+    uint64_t *seq);
+
+/* Metadata readers: 0, JALIN_ENOTFOUND, or JALIN_ECORRUPT (bad size). */
+int stdb_meta_get(MDB_txn *txn, const struct stdb *db, const char *name,
+    const void **val, size_t *len);
+int stdb_meta_u64(
+    MDB_txn *txn, const struct stdb *db, const char *name, uint64_t *v);
+
+/* Summary of a store (status): from meta, one read. */
+struct stdb_info {
+	char node[JALIN_NAME_MAX + 1];
+	uint8_t epoch[16];
+	uint64_t seq;
+	uint64_t hlc;
+	uint64_t created_ms;
+	uint64_t gcseq;
+	uint64_t count[COLL_COUNT + 1]; /* indexed by coll id, [0] unused */
+	uint64_t nconflicts;
+	uint64_t map_size; /* bytes mapped now */
+	uint64_t map_used; /* bytes in use (last page * page size) */
+	uint64_t entries;  /* records stored, including tombstones */
+};
+int stdb_info(MDB_txn *txn, const struct stdb *db, struct stdb_info *info,
+    struct jalin_err *err);
+
+/*
+ * The per-collection digests and "all" (32 bytes each) computed from the
+ * digest database and live counts. digests[coll] for coll 1..5, [0] = all.
+ */
+int stdb_digests(MDB_txn *txn, const struct stdb *db,
+    uint8_t digests[COLL_COUNT + 1][32], struct jalin_err *err);
+
+/*
+ * Hash of one record for the digest: SHA-256([coll][id][state]). ctx and md
+ * are the caller's, reused across calls (no allocation per record on the
+ * write path); md from EVP_MD_fetch(NULL, "SHA256", NULL).
+ */
+int stdb_record_hash(EVP_MD_CTX *ctx, const EVP_MD *md, uint8_t coll,
+    const uint8_t id[UUID_LEN], const void *state, size_t len, uint8_t out[32]);
+
+/* 256-bit little-endian sum arithmetic: acc += h, acc -= h. */
+void stdb_sum_add(uint8_t acc[32], const uint8_t h[32]);
+void stdb_sum_sub(uint8_t acc[32], const uint8_t h[32]);
+
+/* Map an LMDB return code to JALIN_E* and a message naming what. */
+int stdb_mdb_err(int rc, struct jalin_err *err, const char *what);
+
+#endif

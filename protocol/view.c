@@ -1,0 +1,355 @@
+/*
+ * view.c - render record states in the client (JSON-shaped) form.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "hlc.h"
+#include "mp.h"
+#include "view.h"
+
+void
+view_str(msgpack_packer *pk, const char *s)
+{
+	msgpack_pack_str_with_body(pk, s, strlen(s));
+}
+
+void
+view_time(msgpack_packer *pk, uint64_t hlc)
+{
+	char t[32];
+
+	if (hlc_format(hlc, t, sizeof(t)) != 0)
+		t[0] = '\0';
+	view_str(pk, t);
+}
+
+static size_t
+begin32(struct buf *b, uint8_t type)
+{
+	static const uint8_t zero[4];
+	size_t mark = b->len;
+
+	if (buf_append(b, &type, 1) != 0 || buf_append(b, zero, 4) != 0)
+		b->err = JALIN_ETOOBIG;
+	return mark;
+}
+
+size_t
+view_map_begin(struct buf *b)
+{
+	return begin32(b, 0xdf);
+}
+
+size_t
+view_array_begin(struct buf *b)
+{
+	return begin32(b, 0xdd);
+}
+
+void
+view_patch(struct buf *b, size_t mark, uint32_t n)
+{
+	if (b->err != 0 || mark + 5 > b->len)
+		return;
+	b->p[mark + 1] = (uint8_t)(n >> 24);
+	b->p[mark + 2] = (uint8_t)(n >> 16);
+	b->p[mark + 3] = (uint8_t)(n >> 8);
+	b->p[mark + 4] = (uint8_t)n;
+}
+
+const char *
+view_state(const struct record *r)
+{
+	if (rec_is_purged(r))
+		return "purged";
+	return rec_is_live(r) ? "live" : "deleted";
+}
+
+const char *
+view_field_name(const struct schema_coll *c, uint16_t tag, char *buf, size_t n)
+{
+	const struct schema_field *f = schema_field_by_tag(c, tag);
+
+	if (f != NULL)
+		return f->name;
+	snprintf(buf, n, "_tag%u", (unsigned)tag);
+	return buf;
+}
+
+static void
+pack_key(msgpack_packer *pk, const struct schema_coll *c, uint16_t tag)
+{
+	char nb[16];
+
+	view_str(pk, view_field_name(c, tag, nb, sizeof(nb)));
+}
+
+static void
+pack_value(
+    msgpack_packer *pk, const struct schema_coll *c, const struct rec_entry *e)
+{
+	if (e->vlen == 1 && e->val[0] == 0xc0) {
+		msgpack_pack_nil(pk);
+		return;
+	}
+	if (schema_display(
+	        schema_field_by_tag(c, e->tag), e->val, e->vlen, pk) != 0)
+		view_str(pk, "(undecodable value)");
+}
+
+static void
+pack_origin(msgpack_packer *pk, const struct record *r, uint16_t o)
+{
+	msgpack_pack_str_with_body(pk, r->origin[o].name, r->origin[o].len);
+}
+
+/* {"value", "hlc", "at", "origin"} of one entry. */
+static void
+pack_version(msgpack_packer *pk, const struct schema_coll *c,
+    const struct record *r, const struct rec_entry *e)
+{
+	const struct rec_dot *d = &r->dot[e->dot];
+
+	msgpack_pack_map(pk, 4);
+	view_str(pk, "value");
+	pack_value(pk, c, e);
+	view_str(pk, "hlc");
+	msgpack_pack_uint64(pk, d->hlc);
+	view_str(pk, "at");
+	view_time(pk, d->hlc);
+	view_str(pk, "origin");
+	pack_origin(pk, r, d->origin);
+}
+
+static void
+pack_id(msgpack_packer *pk, const uint8_t id[UUID_LEN])
+{
+	char s[UUID_STR_LEN + 1];
+
+	uuid_format(id, s);
+	view_str(pk, "id");
+	view_str(pk, s);
+}
+
+/* Walk the fields (tag >= 1): fn(winner, first, end) per field. */
+#define FOR_FIELDS(r, i, end)                                   \
+	for (size_t i = 0, end = 0; i < (r)->nentries; i = end) \
+		if (((end = field_end(r, i)), 1) &&             \
+		    (r)->entry[i].tag != TAG_DELETED)
+
+static size_t
+field_end(const struct record *r, size_t i)
+{
+	size_t end = i;
+
+	while (end < r->nentries && r->entry[end].tag == r->entry[i].tag)
+		end++;
+	return end;
+}
+
+static bool
+is_nil(const struct rec_entry *e)
+{
+	return e->vlen == 1 && e->val[0] == 0xc0;
+}
+
+/* The winning non-nil value of each field as name/value pairs. */
+static uint32_t
+plain_pairs(
+    msgpack_packer *pk, const struct schema_coll *c, const struct record *r)
+{
+	uint32_t n = 0;
+
+	FOR_FIELDS(r, i, end)
+	{
+		const struct rec_entry *w = &r->entry[rec_winner(r, i, end)];
+		if (is_nil(w))
+			continue;
+		pack_key(pk, c, w->tag);
+		pack_value(pk, c, w);
+		n++;
+	}
+	return n;
+}
+
+static void
+view_fields_versions(msgpack_packer *pk, struct buf *b,
+    const struct schema_coll *c, const struct record *r, bool losers)
+{
+	size_t mark = view_map_begin(b);
+	uint32_t n = 0;
+
+	FOR_FIELDS(r, i, end)
+	{
+		size_t w = rec_winner(r, i, end);
+		if (losers && end - i < 2)
+			continue;
+		pack_key(pk, c, r->entry[i].tag);
+		n++;
+		if (!losers) {
+			pack_version(pk, c, r, &r->entry[w]);
+			continue;
+		}
+		msgpack_pack_array(pk, (uint32_t)(end - i - 1));
+		for (size_t k = i; k < end; k++)
+			if (k != w)
+				pack_version(pk, c, r, &r->entry[k]);
+	}
+	view_patch(b, mark, n);
+}
+
+/* A delete holds a reason or nil, a purge [reason, hash]. */
+static void
+pack_reason(
+    msgpack_packer *pk, const struct record *r, const struct rec_entry *e)
+{
+	struct mpr m;
+	const char *s;
+	uint32_t n, len;
+
+	mpr_init(&m, e->val, e->vlen);
+	if (rec_is_purged(r) && mpr_array(&m, &n) != 0)
+		n = 0;
+	if (mpr_str(&m, &s, &len) == 0)
+		msgpack_pack_str_with_body(pk, s, len);
+	else
+		msgpack_pack_nil(pk);
+}
+
+/* Deletes (or the purge) as [{"hlc","at","origin","reason"}]. */
+static void
+view_deletes(msgpack_packer *pk, const struct record *r)
+{
+	size_t n = 0;
+
+	while (n < r->nentries && r->entry[n].tag == TAG_DELETED)
+		n++;
+	msgpack_pack_array(pk, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		const struct rec_entry *e = &r->entry[i];
+		const struct rec_dot *d = &r->dot[e->dot];
+		msgpack_pack_map(pk, 4);
+		view_str(pk, "hlc");
+		msgpack_pack_uint64(pk, d->hlc);
+		view_str(pk, "at");
+		view_time(pk, d->hlc);
+		view_str(pk, "origin");
+		pack_origin(pk, r, d->origin);
+		view_str(pk, "reason");
+		pack_reason(pk, r, e);
+	}
+}
+
+static void
+view_versions(msgpack_packer *pk, struct buf *b, const struct schema_coll *c,
+    const struct record *r)
+{
+	msgpack_pack_map(pk, 5);
+	view_str(pk, "fields");
+	view_fields_versions(pk, b, c, r, false);
+	view_str(pk, "conflicts");
+	view_fields_versions(pk, b, c, r, true);
+	view_str(pk, "deletes");
+	view_deletes(pk, r);
+	view_str(pk, "context");
+	msgpack_pack_map(pk, r->norigins);
+	for (uint16_t i = 0; i < r->norigins; i++) {
+		pack_origin(pk, r, i);
+		msgpack_pack_uint64(pk, r->ctx[i]);
+	}
+	view_str(pk, "updated_at");
+	view_time(pk, rec_max_hlc(r));
+}
+
+int
+view_record(msgpack_packer *pk, struct buf *b, const struct schema_coll *c,
+    const uint8_t id[UUID_LEN], const struct record *r, unsigned flags)
+{
+	if (flags & VIEW_VERSIONS) {
+		msgpack_pack_map(pk, 4);
+		view_str(pk, "collection");
+		view_str(pk, c->name);
+		pack_id(pk, id);
+		view_str(pk, "state");
+		view_str(pk, view_state(r));
+		view_str(pk, "versions");
+		view_versions(pk, b, c, r);
+		return b->err;
+	}
+	/* The plain form is one flat object: id, collection, fields. */
+	size_t mark = view_map_begin(b);
+	uint32_t n = 1;
+	pack_id(pk, id);
+	if (flags & VIEW_COLL) {
+		view_str(pk, "collection");
+		view_str(pk, c->name);
+		n++;
+	}
+	n += plain_pairs(pk, c, r);
+	view_patch(b, mark, n);
+	return b->err;
+}
+
+static void
+conflict_head(msgpack_packer *pk, const struct schema_coll *c,
+    const uint8_t id[UUID_LEN], const char *field)
+{
+	msgpack_pack_map(pk, 7);
+	view_str(pk, "collection");
+	view_str(pk, c->name);
+	pack_id(pk, id);
+	view_str(pk, "field");
+	view_str(pk, field);
+}
+
+static void
+conflict_winner(msgpack_packer *pk, const struct schema_coll *c,
+    const struct record *r, const struct rec_entry *w)
+{
+	view_str(pk, "value");
+	pack_value(pk, c, w);
+	view_str(pk, "origin");
+	pack_origin(pk, r, r->dot[w->dot].origin);
+	view_str(pk, "at");
+	view_time(pk, r->dot[w->dot].hlc);
+}
+
+unsigned
+view_conflicts(msgpack_packer *pk, const struct schema_coll *c,
+    const uint8_t id[UUID_LEN], const struct record *r)
+{
+	unsigned n = 0;
+	char nb[16];
+
+	if (rec_is_purged(r))
+		return 0;
+	FOR_FIELDS(r, i, end)
+	{
+		size_t w = rec_winner(r, i, end);
+		if (end - i < 2)
+			continue;
+		conflict_head(pk, c, id,
+		    view_field_name(c, r->entry[i].tag, nb, sizeof(nb)));
+		conflict_winner(pk, c, r, &r->entry[w]);
+		view_str(pk, "others");
+		msgpack_pack_array(pk, (uint32_t)(end - i - 1));
+		for (size_t k = i; k < end; k++)
+			if (k != w)
+				pack_version(pk, c, r, &r->entry[k]);
+		n++;
+	}
+	if (rec_has_delete(r) && rec_is_live(r)) {
+		conflict_head(pk, c, id, "(deleted)");
+		view_str(pk, "value");
+		view_str(pk, "record kept: edited concurrently with a delete");
+		view_str(pk, "origin");
+		msgpack_pack_nil(pk);
+		view_str(pk, "at");
+		view_time(pk, rec_max_hlc(r));
+		view_str(pk, "others");
+		view_deletes(pk, r);
+		n++;
+	}
+	return n;
+}

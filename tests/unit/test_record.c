@@ -1,0 +1,276 @@
+/*
+ * test_record.c - the record state codec: canonical round trip, and every
+ * rule that rec_decode enforces on states that come from peers.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <msgpack.h>
+
+#include "record.h"
+
+struct fx {
+	struct record *r;
+	struct buf b;
+	msgpack_packer pk;
+};
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	f->r = malloc(sizeof(*f->r));
+	buf_init(&f->b, JALIN_RECORD_MAX);
+	msgpack_packer_init(&f->pk, &f->b, buf_pk_write);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	buf_free(&f->b);
+	free(f->r);
+	free(f);
+	return 0;
+}
+
+static void
+str(msgpack_packer *pk, const char *s)
+{
+	msgpack_pack_str_with_body(pk, s, strlen(s));
+}
+
+/* [1, flags, [names], [ctx], [dots...], [entries...]] with one origin. */
+static void
+pack_state(struct fx *f, unsigned flags, const char *o1, const char *o2,
+    uint64_t ctx1, uint64_t ctx2)
+{
+	msgpack_pack_array(&f->pk, 6);
+	msgpack_pack_uint8(&f->pk, 1);
+	msgpack_pack_uint32(&f->pk, flags);
+	msgpack_pack_array(&f->pk, o2 ? 2 : 1);
+	str(&f->pk, o1);
+	if (o2)
+		str(&f->pk, o2);
+	msgpack_pack_array(&f->pk, o2 ? 2 : 1);
+	msgpack_pack_uint64(&f->pk, ctx1);
+	if (o2)
+		msgpack_pack_uint64(&f->pk, ctx2);
+}
+
+static void
+expect_err(struct fx *f, int code, const char *msg)
+{
+	struct jalin_err err;
+
+	jalin_err_clear(&err);
+	assert_int_equal(rec_decode(f->r, f->b.p, f->b.len, 0, &err), code);
+	assert_string_equal(err.msg, msg);
+	assert_true(rec_is_empty(f->r)); /* nothing half-decoded */
+}
+
+static void
+test_round_trip(void **state)
+{
+	struct fx *f = *state;
+	struct buf again;
+
+	pack_state(f, 0, "banten", "jabar", 20, 30);
+	msgpack_pack_array(&f->pk, 4);
+	msgpack_pack_uint8(&f->pk, 0);
+	msgpack_pack_uint8(&f->pk, 20);
+	msgpack_pack_uint8(&f->pk, 1);
+	msgpack_pack_uint8(&f->pk, 30);
+	msgpack_pack_array(&f->pk, 6);
+	msgpack_pack_uint8(&f->pk, 16);
+	msgpack_pack_uint8(&f->pk, 0);
+	str(&f->pk, "a");
+	msgpack_pack_uint8(&f->pk, 16);
+	msgpack_pack_uint8(&f->pk, 1);
+	str(&f->pk, "b");
+	assert_int_equal(rec_decode(f->r, f->b.p, f->b.len, 0, NULL), 0);
+	assert_int_equal(f->r->norigins, 2);
+	assert_int_equal(rec_conflicts(f->r), 1);
+	assert_true(rec_is_live(f->r));
+	assert_int_equal(rec_max_hlc(f->r), 30);
+	size_t first, end;
+	assert_int_equal(rec_field(f->r, 16, &first, &end), 2);
+	assert_int_equal(rec_winner(f->r, first, end), 1); /* hlc 30 wins */
+	assert_int_equal(rec_field(f->r, 17, &first, &end), 0);
+	assert_int_equal(rec_origin_find(f->r, "jabar", 5), 1);
+	assert_int_equal(rec_origin_find(f->r, "jaba", 4), -1);
+	buf_init(&again, JALIN_RECORD_MAX);
+	assert_int_equal(rec_encode(f->r, &again), 0);
+	assert_int_equal(again.len, f->b.len);
+	assert_memory_equal(again.p, f->b.p, f->b.len);
+	buf_free(&again);
+}
+
+static void
+test_bad_shapes(void **state)
+{
+	struct fx *f = *state;
+
+	str(&f->pk, "x");
+	expect_err(f, JALIN_EPROTO, "record: not an array of 6");
+	buf_reset(&f->b);
+	msgpack_pack_array(&f->pk, 6);
+	msgpack_pack_uint8(&f->pk, 2);
+	for (int i = 0; i < 5; i++)
+		msgpack_pack_array(&f->pk, 0);
+	expect_err(f, JALIN_EPROTO, "record: unknown format version");
+	buf_reset(&f->b);
+	pack_state(f, 4, "jabar", NULL, 1, 0);
+	expect_err(f, JALIN_EPROTO, "record: unknown flags");
+}
+
+static void
+test_origins_rules(void **state)
+{
+	struct fx *f = *state;
+
+	pack_state(f, 0, "jabar", "banten", 1, 1);
+	expect_err(f, JALIN_EPROTO, "record: origins not in order");
+	buf_reset(&f->b);
+	pack_state(f, 0, "Jabar", NULL, 1, 0);
+	expect_err(f, JALIN_EPROTO, "record: bad origin name");
+	buf_reset(&f->b);
+	pack_state(f, 0, "jabar", NULL, 0, 0);
+	expect_err(f, JALIN_EPROTO, "record: bad context");
+}
+
+static void
+test_dot_rules(void **state)
+{
+	struct fx *f = *state;
+
+	pack_state(f, 0, "jabar", NULL, 10, 0);
+	msgpack_pack_array(&f->pk, 2);
+	msgpack_pack_uint8(&f->pk, 0);
+	msgpack_pack_uint8(&f->pk, 11); /* beyond ctx 10 */
+	expect_err(f, JALIN_EPROTO, "record: dot outside its context");
+	buf_reset(&f->b);
+	pack_state(f, 0, "jabar", NULL, 10, 0);
+	msgpack_pack_array(&f->pk, 4);
+	msgpack_pack_uint8(&f->pk, 0);
+	msgpack_pack_uint8(&f->pk, 5);
+	msgpack_pack_uint8(&f->pk, 0);
+	msgpack_pack_uint8(&f->pk, 4);
+	expect_err(f, JALIN_EPROTO, "record: dots not in order");
+	buf_reset(&f->b);
+	pack_state(f, 0, "jabar", NULL, 10, 0);
+	msgpack_pack_array(&f->pk, 2);
+	msgpack_pack_uint8(&f->pk, 0);
+	msgpack_pack_uint8(&f->pk, 5);
+	msgpack_pack_array(&f->pk, 0);
+	expect_err(f, JALIN_EPROTO, "record: unused dot");
+}
+
+static void
+test_entry_rules(void **state)
+{
+	static const uint8_t noncanon[] = {0xcc, 0x05}; /* 5 as uint8 */
+	struct fx *f = *state;
+
+	pack_state(f, 0, "jabar", NULL, 10, 0);
+	msgpack_pack_array(&f->pk, 2);
+	msgpack_pack_uint8(&f->pk, 0);
+	msgpack_pack_uint8(&f->pk, 5);
+	msgpack_pack_array(&f->pk, 3);
+	msgpack_pack_uint8(&f->pk, 16);
+	msgpack_pack_uint8(&f->pk, 0);
+	buf_append(&f->b, noncanon, sizeof(noncanon));
+	expect_err(f, JALIN_EPROTO, "record: value not in canonical form");
+	/* the same bytes from our own store are taken as they are */
+	assert_int_equal(
+	    rec_decode(f->r, f->b.p, f->b.len, REC_TRUSTED, NULL), 0);
+	buf_reset(&f->b);
+	pack_state(f, 0, "jabar", NULL, 10, 0);
+	msgpack_pack_array(&f->pk, 2);
+	msgpack_pack_uint8(&f->pk, 0);
+	msgpack_pack_uint8(&f->pk, 5);
+	msgpack_pack_array(&f->pk, 3);
+	msgpack_pack_uint16(&f->pk, JALIN_TAG_MAX + 1);
+	msgpack_pack_uint8(&f->pk, 0);
+	str(&f->pk, "v");
+	expect_err(f, JALIN_EPROTO, "record: entry out of range");
+	buf_reset(&f->b);
+	pack_state(f, 0, "jabar", NULL, 10, 0);
+	msgpack_pack_array(&f->pk, 2);
+	msgpack_pack_uint8(&f->pk, 0);
+	msgpack_pack_uint8(&f->pk, 5);
+	msgpack_pack_array(&f->pk, 3);
+	msgpack_pack_uint8(&f->pk, 0);
+	msgpack_pack_uint8(&f->pk, 0);
+	msgpack_pack_uint8(&f->pk, 7); /* a delete holds a reason or nil */
+	expect_err(f, JALIN_EPROTO, "record: bad delete entry");
+}
+
+static void
+test_purged_shape(void **state)
+{
+	struct fx *f = *state;
+
+	pack_state(f, REC_PURGED, "jabar", NULL, 10, 0);
+	msgpack_pack_array(&f->pk, 2);
+	msgpack_pack_uint8(&f->pk, 0);
+	msgpack_pack_uint8(&f->pk, 10);
+	msgpack_pack_array(&f->pk, 6);
+	msgpack_pack_uint8(&f->pk, 0);
+	msgpack_pack_uint8(&f->pk, 0);
+	msgpack_pack_array(&f->pk, 2);
+	str(&f->pk, "error");
+	msgpack_pack_nil(&f->pk);
+	msgpack_pack_uint8(&f->pk, 16); /* a field value: not allowed */
+	msgpack_pack_uint8(&f->pk, 0);
+	str(&f->pk, "secret");
+	expect_err(f, JALIN_EPROTO,
+	    "record: purged state holds more than its tombstone");
+}
+
+static void
+test_trailing_and_size(void **state)
+{
+	struct fx *f = *state;
+	struct jalin_err err;
+
+	pack_state(f, 0, "jabar", NULL, 10, 0);
+	msgpack_pack_array(&f->pk, 0);
+	msgpack_pack_array(&f->pk, 0);
+	assert_int_equal(rec_decode(f->r, f->b.p, f->b.len, 0, NULL), 0);
+	msgpack_pack_nil(&f->pk);
+	expect_err(f, JALIN_EPROTO, "record: trailing bytes");
+	jalin_err_clear(&err);
+	assert_int_equal(
+	    rec_decode(f->r, f->b.p, JALIN_RECORD_MAX + 1, 0, &err),
+	    JALIN_ETOOBIG);
+	assert_string_equal(
+	    err.msg, "record: 524289 bytes exceeds the limit of 524288");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_shapes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_origins_rules, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dot_rules, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_entry_rules, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_purged_shape, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_trailing_and_size, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,420 @@
+/*
+ * test_store.c - the LMDB store: layout, feed, counts, conflicts index,
+ * digests, map growth up to the cap, locking, read-only access.
+ * A fresh temporary directory per test.
+ */
+#define _GNU_SOURCE /* mkdtemp */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "merge.h"
+#include "store.h"
+
+struct fx {
+	char dir[64];
+	struct store *s;
+};
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct store_opts o;
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/jalin-store-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	o = (struct store_opts){f->dir, "jabar", 64ull << 20, 0};
+	assert_int_equal(store_open(&o, &f->s, NULL), 0);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[128];
+
+	store_close(f->s);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static void
+mkid(uint8_t id[16], unsigned n)
+{
+	memset(id, 0, 16);
+	id[0] = 0x01;
+	id[6] = 0x70;
+	id[14] = (uint8_t)(n >> 8);
+	id[15] = (uint8_t)n;
+}
+
+struct putarg {
+	uint8_t coll;
+	unsigned first, count;
+	const char *val;
+	uint16_t tag;
+};
+
+/* Put tag=val (msgpack str) on `count` records. */
+static int
+put_fn(struct store_txn *t, void *arg)
+{
+	struct putarg *p = arg;
+	struct store *s = NULL;
+	uint8_t mp[300];
+	size_t len = strlen(p->val);
+
+	(void)s;
+	assert_true(len < 256);
+	mp[0] = 0xd9;
+	mp[1] = (uint8_t)len;
+	memcpy(mp + 2, p->val, len);
+	struct merge_update u = {p->tag, (uint32_t)len + 2, mp};
+	if (len < 32) {
+		mp[1] = 0;
+		mp[0] = (uint8_t)(0xa0 | len);
+		memmove(mp + 1, mp + 2, len);
+		u.vlen = (uint32_t)len + 1;
+	}
+	for (unsigned i = p->first; i < p->first + p->count; i++) {
+		struct store_cur cur;
+		uint8_t id[16];
+		bool changed;
+		int rc;
+		mkid(id, i);
+		if ((rc = store_txn_get(t, p->coll, id, &cur)) != 0)
+			return rc;
+		struct record *old = malloc(sizeof(*old)),
+		              *out = malloc(sizeof(*out));
+		if (cur.exists)
+			assert_int_equal(rec_decode(old, cur.raw, cur.rawlen,
+			                     REC_TRUSTED, NULL),
+			    0);
+		else
+			rec_init(old);
+		assert_int_equal(merge_put(old, &u, 1, "jabar", 5,
+		                     store_txn_hlc(t), out, &changed),
+		    0);
+		rc = changed ? store_txn_set(t, &cur, old, out) : 0;
+		free(old);
+		free(out);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+put(struct fx *f, uint8_t coll, unsigned first, unsigned count, const char *val,
+    struct jalin_err *err)
+{
+	struct putarg p = {coll, first, count, val, 16};
+
+	return store_write(f->s, put_fn, &p, err);
+}
+
+static struct stdb_info
+info(struct fx *f)
+{
+	struct stdb_info in;
+	MDB_txn *txn;
+
+	assert_int_equal(stdb_begin_read(store_db(f->s), &txn, NULL), 0);
+	assert_int_equal(stdb_info(txn, store_db(f->s), &in, NULL), 0);
+	mdb_txn_abort(txn);
+	return in;
+}
+
+static void
+test_new_store_meta(void **state)
+{
+	struct fx *f = *state;
+	struct stdb_info in = info(f);
+
+	assert_string_equal(in.node, "jabar");
+	assert_int_equal(in.seq, 0);
+	assert_int_equal(store_seq(f->s), 0);
+	assert_true(in.created_ms > 0);
+	assert_memory_equal(in.epoch, store_epoch(f->s), 16);
+}
+
+static void
+test_wrong_node_and_lock(void **state)
+{
+	struct fx *f = *state;
+	struct store_opts o = {f->dir, "banten", 64ull << 20, 0};
+	struct jalin_err err;
+	struct store *s2;
+	char want[256];
+
+	jalin_err_clear(&err);
+	assert_int_equal(store_open(&o, &s2, &err), JALIN_EIO);
+	snprintf(want, sizeof(want),
+	    "cannot open store '%s' (in use by another jalind)", f->dir);
+	assert_string_equal(err.msg, want);
+	store_close(f->s);
+	f->s = NULL;
+	jalin_err_clear(&err);
+	assert_int_equal(store_open(&o, &s2, &err), JALIN_ECONFIG);
+	snprintf(want, sizeof(want),
+	    "store '%s' belongs to node 'jabar', not 'banten'", f->dir);
+	assert_string_equal(err.msg, want);
+	o.node = "jabar";
+	assert_int_equal(store_open(&o, &f->s, NULL), 0);
+}
+
+static void
+test_feed_moves_and_counts(void **state)
+{
+	struct fx *f = *state;
+	struct stdb_info in;
+	MDB_txn *txn;
+	MDB_stat st;
+
+	assert_int_equal(put(f, COLL_LKS, 0, 10, "a", NULL), 0);
+	assert_int_equal(put(f, COLL_LKS, 0, 3, "b", NULL), 0); /* edits */
+	assert_int_equal(put(f, COLL_LKS, 0, 3, "b", NULL), 0); /* no-ops */
+	in = info(f);
+	assert_int_equal(in.seq, 13);
+	assert_int_equal(in.count[COLL_LKS], 10);
+	assert_int_equal(in.entries, 10);
+	assert_int_equal(stdb_begin_read(store_db(f->s), &txn, NULL), 0);
+	assert_int_equal(
+	    mdb_stat(txn, stdb_dbi(store_db(f->s), STDB_FEED), &st), 0);
+	assert_int_equal(st.ms_entries, 10); /* one entry per record */
+	const uint8_t *state0;
+	size_t len;
+	uint64_t seq;
+	uint8_t id[16];
+	mkid(id, 0);
+	assert_int_equal(stdb_get_record(txn, store_db(f->s), COLL_LKS, id,
+	                     &state0, &len, &seq),
+	    0);
+	assert_int_equal(seq, 11);
+	mkid(id, 9);
+	assert_int_equal(stdb_get_record(txn, store_db(f->s), COLL_LKS, id,
+	                     &state0, &len, &seq),
+	    0);
+	assert_int_equal(seq, 10);
+	mdb_txn_abort(txn);
+}
+
+static void
+digests(struct fx *f, uint8_t d[COLL_COUNT + 1][32])
+{
+	MDB_txn *txn;
+
+	assert_int_equal(stdb_begin_read(store_db(f->s), &txn, NULL), 0);
+	assert_int_equal(stdb_digests(txn, store_db(f->s), d, NULL), 0);
+	mdb_txn_abort(txn);
+}
+
+/* Replicate every record of a into b through store_txn_apply. */
+struct copyarg {
+	struct fx *from;
+	int changed;
+};
+
+static int
+copy_fn(struct store_txn *t, void *arg)
+{
+	struct copyarg *c = arg;
+	MDB_txn *rt;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	assert_int_equal(stdb_begin_read(store_db(c->from->s), &rt, NULL), 0);
+	mdb_cursor_open(rt, stdb_dbi(store_db(c->from->s), STDB_RECORDS), &cur);
+	while (mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0) {
+		const uint8_t *kp = k.mv_data;
+		bool changed;
+		rc = store_txn_apply(t, kp[0], kp + 1,
+		    (const uint8_t *)v.mv_data + 8, v.mv_size - 8, &changed,
+		    NULL);
+		assert_int_equal(rc, 0);
+		c->changed += changed;
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(rt);
+	return 0;
+}
+
+static void
+test_apply_and_digest(void **state)
+{
+	struct fx *f = *state, g = {{0}, NULL};
+	struct store_opts o;
+	uint8_t da[COLL_COUNT + 1][32], db[COLL_COUNT + 1][32];
+	struct copyarg ca = {f, 0};
+
+	snprintf(g.dir, sizeof(g.dir), "/tmp/jalin-store-XXXXXX");
+	assert_non_null(mkdtemp(g.dir));
+	o = (struct store_opts){g.dir, "banten", 64ull << 20, 0};
+	assert_int_equal(store_open(&o, &g.s, NULL), 0);
+	assert_int_equal(put(f, COLL_CASE, 0, 50, "x", NULL), 0);
+	assert_int_equal(put(f, COLL_LKS, 0, 20, "y", NULL), 0);
+	digests(f, da);
+	digests(&g, db);
+	assert_memory_not_equal(da[0], db[0], 32);
+	assert_int_equal(store_write(g.s, copy_fn, &ca, NULL), 0);
+	assert_int_equal(ca.changed, 70);
+	digests(&g, db);
+	assert_memory_equal(da[0], db[0], 32);
+	assert_memory_equal(da[COLL_CASE], db[COLL_CASE], 32);
+	/* again: nothing changes, nothing is re-logged */
+	ca.changed = 0;
+	uint64_t seq = store_seq(g.s);
+	assert_int_equal(store_write(g.s, copy_fn, &ca, NULL), 0);
+	assert_int_equal(ca.changed, 0);
+	assert_int_equal(store_seq(g.s), seq);
+	/* an edit on one side makes the digests differ until copied */
+	assert_int_equal(put(f, COLL_LKS, 3, 1, "z", NULL), 0);
+	digests(f, da);
+	assert_memory_not_equal(da[0], db[0], 32);
+	assert_memory_equal(da[COLL_CASE], db[COLL_CASE], 32);
+	ca.changed = 0;
+	assert_int_equal(store_write(g.s, copy_fn, &ca, NULL), 0);
+	assert_int_equal(ca.changed, 1);
+	digests(&g, db);
+	assert_memory_equal(da[0], db[0], 32);
+	store_close(g.s);
+	char cmd[96];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g.dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static int
+bad_apply_fn(struct store_txn *t, void *arg)
+{
+	static const uint8_t junk[] = {0x96, 0x01, 0x00, 0x90, 0x90, 0x90};
+	static const uint8_t bomb[] = {0xdd, 0xff, 0xff, 0xff, 0xff};
+	struct jalin_err *err = arg;
+	uint8_t id[16];
+	bool changed;
+
+	mkid(id, 1);
+	assert_int_equal(
+	    store_txn_apply(t, COLL_LKS, id, junk, sizeof(junk), &changed, err),
+	    JALIN_EPROTO);
+	jalin_err_clear(err);
+	assert_int_equal(
+	    store_txn_apply(t, COLL_LKS, id, bomb, sizeof(bomb), &changed, err),
+	    JALIN_EPROTO);
+	assert_false(changed);
+	return 0;
+}
+
+static void
+test_apply_refuses_garbage(void **state)
+{
+	struct fx *f = *state;
+	struct jalin_err err;
+
+	jalin_err_clear(&err);
+	assert_int_equal(store_write(f->s, bad_apply_fn, &err, NULL), 0);
+	assert_string_equal(err.msg, "record: not an array of 6");
+	assert_int_equal(info(f).seq, 0);
+}
+
+static void
+test_map_full_then_reads_go_on(void **state)
+{
+	struct fx *f = *state;
+	struct store_opts o;
+	struct jalin_err err;
+	char big[200];
+	int rc = 0;
+	unsigned n = 0;
+
+	store_close(f->s);
+	/* starts at 1 MiB, may grow to 4 MiB */
+	o = (struct store_opts){f->dir, "jabar", 4ull << 20, 1ull << 20};
+	assert_int_equal(store_open(&o, &f->s, NULL), 0);
+	memset(big, 'k', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	while (rc == 0 && n < 100000) {
+		jalin_err_clear(&err);
+		rc = put(f, COLL_LKS, n, 100, big, &err);
+		if (rc == 0)
+			n += 100;
+	}
+	assert_int_equal(rc, JALIN_ESPACE);
+	assert_string_equal(err.msg,
+	    "store is full: map_size_max of 4194304 bytes reached; raise "
+	    "map_size_max in [node] or free disk space");
+	assert_true(n >= 8000); /* more than 1 MiB holds: the map grew */
+	assert_int_equal(store_map_size(f->s), 4ull << 20);
+	/* everything reported as stored is there; reads go on */
+	struct stdb_info in = info(f);
+	assert_int_equal(in.count[COLL_LKS], n);
+	assert_int_equal(in.seq, n);
+}
+
+static void
+test_readonly_while_open(void **state)
+{
+	struct fx *f = *state;
+	struct stdb *ro;
+	struct stdb_info in;
+	MDB_txn *txn;
+
+	assert_int_equal(put(f, COLL_RESOURCE, 0, 5, "r", NULL), 0);
+	assert_int_equal(stdb_open(f->dir, STDB_RDONLY, 0, &ro, NULL), 0);
+	assert_int_equal(stdb_begin_read(ro, &txn, NULL), 0);
+	assert_int_equal(stdb_info(txn, ro, &in, NULL), 0);
+	assert_int_equal(in.count[COLL_RESOURCE], 5);
+	mdb_txn_abort(txn);
+	stdb_close(ro);
+}
+
+static void
+test_readonly_missing(void **state)
+{
+	struct jalin_err err;
+	struct stdb *ro;
+
+	(void)state;
+	jalin_err_clear(&err);
+	assert_int_equal(
+	    stdb_open("/nonexistent/jalin", STDB_RDONLY, 0, &ro, &err),
+	    JALIN_ENOTFOUND);
+	assert_string_equal(err.msg,
+	    "cannot open store '/nonexistent/jalin' (No such file or "
+	    "directory)");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(
+	        test_new_store_meta, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_wrong_node_and_lock, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_feed_moves_and_counts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_apply_and_digest, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_apply_refuses_garbage, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_map_full_then_reads_go_on, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_readonly_while_open, setup, teardown),
+	    cmocka_unit_test(test_readonly_missing),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
