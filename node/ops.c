@@ -20,6 +20,7 @@
 #include "ops.h"
 #include "query.h"
 #include "schema.h"
+#include "scope.h"
 #include "uuid.h"
 #include "view.h"
 
@@ -37,9 +38,11 @@ struct op_rec {
 	const struct schema_coll *c;
 	uint8_t id[UUID_LEN];
 	uint32_t up_first, nups;
-	uint32_t voff, vlen; /* delete/purge tombstone value in vals */
-	int parse_rc;        /* validation result before the store */
-	int rc;              /* final result */
+	uint32_t roff, rlen; /* delete/purge reason in vals (rlen 0: none) */
+	bool has_hash;       /* purge: erasure request hash given */
+	uint8_t hash[32];
+	int parse_rc; /* validation result before the store */
+	int rc;       /* final result */
 	bool changed;
 	char *msg; /* error text, owned */
 };
@@ -87,7 +90,7 @@ ops_new(struct event_base *base, struct store *store)
 	TAILQ_INIT(&o->q);
 	uuidgen_init(&o->ug);
 	buf_init(&o->resp, JALIN_FRAME_MAX);
-	buf_init(&o->sys, 256);
+	buf_init(&o->sys, 64u << 10);
 	o->tmp = calloc(JALIN_RECORD_ENTRIES_MAX + 2, sizeof(*o->tmp));
 	o->kv = calloc(JALIN_RECORD_ENTRIES_MAX, sizeof(*o->kv));
 	o->flush_ev = event_new(base, -1, 0, flush_cb, o);
@@ -267,13 +270,12 @@ known_reason(const char *reason, uint32_t len)
 	return false;
 }
 
-/* The tag-0 value: delete -> reason or nil; purge -> [reason, hash|nil]. */
+/* Reason and request hash of a delete/purge; the tombstone value itself
+ * is built in the transaction, where the record's scope is known. */
 static int
 parse_tombstone(struct job *j, struct op_rec *r, const struct msg_req *q,
     struct jalin_err *err)
 {
-	msgpack_packer pk;
-	uint8_t h[32];
 	int rc;
 
 	if (q->reason != NULL && !known_reason(q->reason, q->reason_len))
@@ -284,24 +286,12 @@ parse_tombstone(struct job *j, struct op_rec *r, const struct msg_req *q,
 		return jalin_err_set(err, JALIN_EINVAL,
 		    "a request hash is only recorded by purge");
 	if (q->hash != NULL &&
-	    (rc = parse_hash(q->hash, q->hash_len, h, err)) != 0)
+	    (rc = parse_hash(q->hash, q->hash_len, r->hash, err)) != 0)
 		return rc;
-	r->voff = (uint32_t)j->vals.len;
-	msgpack_packer_init(&pk, &j->vals, buf_pk_write);
-	if (r->op == OP_PURGE)
-		msgpack_pack_array(&pk, 2);
-	if (q->reason != NULL)
-		msgpack_pack_str_with_body(&pk, q->reason, q->reason_len);
-	else if (r->op == OP_PURGE)
-		view_str(&pk, "erasure_request");
-	else
-		msgpack_pack_nil(&pk);
-	if (r->op == OP_PURGE && q->hash != NULL)
-		msgpack_pack_bin_with_body(&pk, h, 32);
-	else if (r->op == OP_PURGE)
-		msgpack_pack_nil(&pk);
-	r->vlen = (uint32_t)(j->vals.len - r->voff);
-	return j->vals.err;
+	r->has_hash = q->hash != NULL;
+	r->roff = (uint32_t)j->vals.len;
+	r->rlen = q->reason ? q->reason_len : 0;
+	return buf_append(&j->vals, q->reason, r->rlen);
 }
 
 static int
@@ -598,25 +588,51 @@ apply_put(struct ops *o, struct store_txn *t, struct job *j, struct op_rec *r,
 	return rc;
 }
 
+/* delete: [reason|nil, scope]; purge: [reason, hash|nil, scope]. */
+static void
+pack_tomb(struct ops *o, const struct job *j, const struct op_rec *r,
+    const struct record *old)
+{
+	msgpack_packer pk;
+
+	buf_reset(&o->sys);
+	msgpack_packer_init(&pk, &o->sys, buf_pk_write);
+	msgpack_pack_array(&pk, r->op == OP_PURGE ? 3 : 2);
+	if (r->rlen > 0)
+		msgpack_pack_str_with_body(&pk, j->vals.p + r->roff, r->rlen);
+	else if (r->op == OP_PURGE)
+		view_str(&pk, "erasure_request");
+	else
+		msgpack_pack_nil(&pk);
+	if (r->op == OP_PURGE && r->has_hash)
+		msgpack_pack_bin_with_body(&pk, r->hash, 32);
+	else if (r->op == OP_PURGE)
+		msgpack_pack_nil(&pk);
+	scope_pack(r->c, old, &pk);
+}
+
 static int
 apply_tomb(struct ops *o, struct store_txn *t, struct job *j, struct op_rec *r,
     struct store_cur *cur, const struct record *old, struct jalin_err *err)
 {
 	struct record *out = store_ws(o->store, 3);
 	const char *node = store_node(o->store);
-	const uint8_t *v = j->vals.p + r->voff;
 	uint64_t hlc = store_txn_hlc(t);
 	char nb[64];
 	bool changed;
 	int rc;
 
 	rec_name(r, nb, sizeof(nb));
+	pack_tomb(o, j, r, old);
+	if (o->sys.err != 0)
+		return jalin_err_set(
+		    err, JALIN_ENOMEM, "%s: out of memory", nb);
 	if (r->op == OP_DELETE)
-		rc = merge_delete(
-		    old, v, r->vlen, node, strlen(node), hlc, out, &changed);
+		rc = merge_delete(old, o->sys.p, o->sys.len, node, strlen(node),
+		    hlc, out, &changed);
 	else
-		rc = merge_purge(
-		    old, v, r->vlen, node, strlen(node), hlc, out, &changed);
+		rc = merge_purge(old, o->sys.p, o->sys.len, node, strlen(node),
+		    hlc, out, &changed);
 	if (rc == JALIN_EPURGED)
 		return jalin_err_set(err, rc, "%s: the record was purged", nb);
 	if (rc == JALIN_ENOTFOUND || (r->op == OP_DELETE && !changed))

@@ -15,11 +15,12 @@
 #define JALIN_ALPN              "jalin/1"
 
 /* Framing: 4-byte big-endian length, then one msgpack message. */
-#define JALIN_FRAME_HDR       4
-#define JALIN_FRAME_MAX       (8u << 20)  /* any frame after HELLO */
-#define JALIN_HELLO_FRAME_MAX (64u << 10) /* frames before HELLO is accepted \
-	                                   */
-#define JALIN_ADMIN_FRAME_MAX (8u << 20)  /* admin socket requests */
+#define JALIN_FRAME_HDR 4
+#define JALIN_FRAME_MAX (8u << 20) /* any frame after HELLO */
+#define JALIN_HELLO_FRAME_MAX                                               \
+	(64u << 10)                      /* frames before HELLO is accepted \
+	                                  */
+#define JALIN_ADMIN_FRAME_MAX (8u << 20) /* admin socket requests */
 
 /* Generic msgpack guard (mp_check): nesting depth of arrays/maps. */
 #define JALIN_MP_DEPTH_MAX 16

@@ -188,35 +188,63 @@ dec_entries(
 	return 0;
 }
 
-/* A delete entry holds a reason string or nil. */
-static bool
-delete_value_ok(const uint8_t *v, size_t len)
+static int
+tomb_str(struct mpr *m, const char **s, uint32_t *len)
 {
-	struct mpr m;
-	const char *s;
-	uint32_t slen;
-
-	mpr_init(&m, v, len);
-	if (mpr_peek(&m) == MP_NIL)
-		return true;
-	return mpr_str(&m, &s, &slen) == 0 && slen <= JALIN_FIELD_NAME_MAX;
+	*s = NULL;
+	*len = 0;
+	if (mpr_peek(m) == MP_NIL)
+		return mpr_nil(m);
+	if (mpr_str(m, s, len) != 0 || *len > JALIN_FIELD_NAME_MAX)
+		return JALIN_EPROTO;
+	return 0;
 }
 
-/* A purge entry holds [reason string, 32-byte hash or nil]. */
-static bool
-purge_value_ok(const uint8_t *v, size_t len)
+/* The scope list: nil, or an array of node names. */
+static int
+tomb_scope(struct mpr *m, struct rec_tomb *t)
+{
+	const uint8_t *start = mpr_pos(m);
+	const char *s;
+	uint32_t n, len;
+
+	t->scope = NULL;
+	t->scope_len = 0;
+	if (mpr_peek(m) == MP_NIL)
+		return mpr_nil(m);
+	if (mpr_array(m, &n) != 0 || n > JALIN_LIST_ITEMS_MAX)
+		return JALIN_EPROTO;
+	for (uint32_t i = 0; i < n; i++) {
+		if (mpr_str(m, &s, &len) != 0 || !origin_name_ok(s, len))
+			return JALIN_EPROTO;
+	}
+	t->scope = start;
+	t->scope_len = (size_t)(mpr_pos(m) - start);
+	return 0;
+}
+
+int
+rec_tomb_parse(const struct rec_entry *e, bool purged, struct rec_tomb *t)
 {
 	struct mpr m;
-	const char *s;
 	const uint8_t *b;
-	uint32_t n, slen, blen;
+	uint32_t n, blen;
 
-	mpr_init(&m, v, len);
-	if (mpr_array(&m, &n) != 0 || n != 2 || mpr_str(&m, &s, &slen) != 0)
-		return false;
-	if (mpr_peek(&m) == MP_NIL)
-		return mpr_nil(&m) == 0;
-	return mpr_bin(&m, &b, &blen) == 0 && blen == 32;
+	memset(t, 0, sizeof(*t));
+	mpr_init(&m, e->val, e->vlen);
+	if (mpr_array(&m, &n) != 0 || n != (purged ? 3u : 2u) ||
+	    tomb_str(&m, &t->reason, &t->reason_len) != 0)
+		return JALIN_EPROTO;
+	if (purged && mpr_peek(&m) != MP_NIL) {
+		if (mpr_bin(&m, &b, &blen) != 0 || blen != 32)
+			return JALIN_EPROTO;
+		t->hash = b;
+	} else if (purged && mpr_nil(&m) != 0) {
+		return JALIN_EPROTO;
+	}
+	if (tomb_scope(&m, t) != 0 || mpr_left(&m) != 0)
+		return JALIN_EPROTO;
+	return 0;
 }
 
 static int
@@ -227,8 +255,9 @@ dec_check_shape(struct record *r, struct jalin_err *err)
 	for (size_t i = 0; i < r->nentries; i++) {
 		const struct rec_entry *e = &r->entry[i];
 		used[e->dot] = 1;
+		struct rec_tomb t;
 		if (e->tag == 0 && !(r->flags & REC_PURGED) &&
-		    !delete_value_ok(e->val, e->vlen))
+		    rec_tomb_parse(e, false, &t) != 0)
 			return jalin_err_set(
 			    err, JALIN_EPROTO, "record: bad delete entry");
 	}
@@ -239,9 +268,9 @@ dec_check_shape(struct record *r, struct jalin_err *err)
 	}
 	if (!(r->flags & REC_PURGED))
 		return 0;
+	struct rec_tomb t;
 	if (r->norigins != 1 || r->ndots != 1 || r->nentries != 1 ||
-	    r->entry[0].tag != 0 ||
-	    !purge_value_ok(r->entry[0].val, r->entry[0].vlen))
+	    r->entry[0].tag != 0 || rec_tomb_parse(&r->entry[0], true, &t) != 0)
 		return jalin_err_set(err, JALIN_EPROTO,
 		    "record: purged state holds more than its tombstone");
 	return 0;

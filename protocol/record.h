@@ -14,11 +14,15 @@
  *            one entry is settled; several entries are concurrent writes, a
  *            conflict: the winner is the highest (hlc, origin name), the
  *            others are kept and listed until someone writes the field again.
- *            Tag 0 (TAG_DELETED) entries are deletes (value: reason or nil).
+ *            Tag 0 (TAG_DELETED) entries are deletes (value: [reason or
+ *            nil, scope or nil], see struct rec_tomb).
  *            A nil value is a write that removed the field.
  *
  * A purged record (REC_PURGED) holds one dot and one tag-0 entry whose value
- * is [reason, request hash or nil]: no field values at all.
+ * is [reason, request hash or nil, scope or nil]: no field values at all.
+ * The scope of a tombstone is the list of nodes the record was shared with
+ * when it was deleted (share_with and origin_node of a SCOPED record), so
+ * the tombstone can follow the record to exactly those nodes.
  *
  * Encoding (msgpack, every integer and header in its smallest form):
  *
@@ -145,6 +149,19 @@ unsigned rec_conflicts(const struct record *r);
 
 /* Order of origin names: memcmp, the shorter first on a common prefix. */
 int rec_name_cmp(const char *a, size_t alen, const char *b, size_t blen);
+
+/* A tombstone value (tag-0 entry), parsed; pointers into the entry. */
+struct rec_tomb {
+	const char *reason; /* NULL when nil */
+	uint32_t reason_len;
+	const uint8_t *hash;  /* 32 bytes, purge only; NULL when nil */
+	const uint8_t *scope; /* msgpack array of node names; NULL when nil */
+	size_t scope_len;
+};
+
+/* Parse a tag-0 value of a deleted (purged false) or purged record.
+ * 0 or JALIN_EPROTO. */
+int rec_tomb_parse(const struct rec_entry *e, bool purged, struct rec_tomb *t);
 
 /* Index of origin name in r, or -1. */
 int rec_origin_find(const struct record *r, const char *name, size_t len);

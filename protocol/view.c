@@ -199,20 +199,15 @@ view_fields_versions(msgpack_packer *pk, struct buf *b,
 	view_patch(b, mark, n);
 }
 
-/* A delete holds a reason or nil, a purge [reason, hash]. */
+/* The reason of a delete or purge, nil if none. */
 static void
 pack_reason(
     msgpack_packer *pk, const struct record *r, const struct rec_entry *e)
 {
-	struct mpr m;
-	const char *s;
-	uint32_t n, len;
+	struct rec_tomb t;
 
-	mpr_init(&m, e->val, e->vlen);
-	if (rec_is_purged(r) && mpr_array(&m, &n) != 0)
-		n = 0;
-	if (mpr_str(&m, &s, &len) == 0)
-		msgpack_pack_str_with_body(pk, s, len);
+	if (rec_tomb_parse(e, rec_is_purged(r), &t) == 0 && t.reason != NULL)
+		msgpack_pack_str_with_body(pk, t.reason, t.reason_len);
 	else
 		msgpack_pack_nil(pk);
 }

@@ -210,9 +210,11 @@ static void
 do_tomb(struct sim *s, int node, int kind)
 {
 	struct replica *rp = &s->rep[node];
-	static const uint8_t reason[] = {0xa5, 'e', 'r', 'r', 'o', 'r'};
-	static const uint8_t pval[] = {
+	/* [reason, scope] and [reason, hash, scope] */
+	static const uint8_t reason[] = {
 	    0x92, 0xa5, 'e', 'r', 'r', 'o', 'r', 0xc0};
+	static const uint8_t pval[] = {
+	    0x93, 0xa5, 'e', 'r', 'r', 'o', 'r', 0xc0, 0xc0};
 	bool changed;
 	uint64_t hlc;
 	int rc;
@@ -710,7 +712,7 @@ static void
 test_delete_concurrent_edit_survives(void **state)
 {
 	struct ex *x = *state;
-	static const uint8_t reason[] = {0xc0};
+	static const uint8_t reason[] = {0x92, 0xc0, 0xc0};
 	bool changed;
 	size_t f, e;
 
@@ -718,8 +720,8 @@ test_delete_concurrent_edit_survives(void **state)
 	put1(x, &x->ba, "jabar", 110, 17, "b");
 	sync2(x);
 	decode_state(&x->ba, x->a);
-	assert_int_equal(
-	    merge_delete(x->a, reason, 1, "jabar", 5, 200, x->out, &changed),
+	assert_int_equal(merge_delete(x->a, reason, sizeof(reason), "jabar", 5,
+	                     200, x->out, &changed),
 	    0);
 	assert_true(changed);
 	buf_reset(&x->ba);
@@ -738,7 +740,8 @@ static void
 test_purge_absorbs_and_refuses_put(void **state)
 {
 	struct ex *x = *state;
-	static const uint8_t pv[] = {0x92, 0xa5, 'e', 'r', 'r', 'o', 'r', 0xc0};
+	static const uint8_t pv[] = {
+	    0x93, 0xa5, 'e', 'r', 'r', 'o', 'r', 0xc0, 0xc0};
 	uint8_t mp[8] = {0xa1, 'x'};
 	struct merge_update u = {16, 2, mp};
 	bool changed;

@@ -211,7 +211,7 @@ test_entry_rules(void **state)
 	msgpack_pack_array(&f->pk, 3);
 	msgpack_pack_uint8(&f->pk, 0);
 	msgpack_pack_uint8(&f->pk, 0);
-	msgpack_pack_uint8(&f->pk, 7); /* a delete holds a reason or nil */
+	msgpack_pack_uint8(&f->pk, 7); /* a delete holds [reason, scope] */
 	expect_err(f, JALIN_EPROTO, "record: bad delete entry");
 }
 
@@ -227,14 +227,57 @@ test_purged_shape(void **state)
 	msgpack_pack_array(&f->pk, 6);
 	msgpack_pack_uint8(&f->pk, 0);
 	msgpack_pack_uint8(&f->pk, 0);
-	msgpack_pack_array(&f->pk, 2);
+	msgpack_pack_array(&f->pk, 3);
 	str(&f->pk, "error");
+	msgpack_pack_nil(&f->pk);
 	msgpack_pack_nil(&f->pk);
 	msgpack_pack_uint8(&f->pk, 16); /* a field value: not allowed */
 	msgpack_pack_uint8(&f->pk, 0);
 	str(&f->pk, "secret");
 	expect_err(f, JALIN_EPROTO,
 	    "record: purged state holds more than its tombstone");
+}
+
+/* Tombstone values: [reason|nil, scope|nil], purge [reason, hash, scope]. */
+static void
+test_tombstone_values(void **state)
+{
+	struct fx *f = *state;
+	struct rec_tomb t;
+
+	pack_state(f, 0, "jabar", NULL, 10, 0);
+	msgpack_pack_array(&f->pk, 2);
+	msgpack_pack_uint8(&f->pk, 0);
+	msgpack_pack_uint8(&f->pk, 10);
+	msgpack_pack_array(&f->pk, 3);
+	msgpack_pack_uint8(&f->pk, 0);
+	msgpack_pack_uint8(&f->pk, 0);
+	msgpack_pack_array(&f->pk, 2);
+	str(&f->pk, "duplicate");
+	msgpack_pack_array(&f->pk, 2);
+	str(&f->pk, "banten");
+	str(&f->pk, "sulsel");
+	assert_int_equal(rec_decode(f->r, f->b.p, f->b.len, 0, NULL), 0);
+	assert_int_equal(rec_tomb_parse(&f->r->entry[0], false, &t), 0);
+	assert_int_equal(t.reason_len, 9);
+	assert_memory_equal(t.reason, "duplicate", 9);
+	assert_non_null(t.scope);
+	assert_false(rec_is_live(f->r));
+	assert_true(rec_has_delete(f->r));
+	/* a scope entry that is not a node name is refused */
+	buf_reset(&f->b);
+	pack_state(f, 0, "jabar", NULL, 10, 0);
+	msgpack_pack_array(&f->pk, 2);
+	msgpack_pack_uint8(&f->pk, 0);
+	msgpack_pack_uint8(&f->pk, 10);
+	msgpack_pack_array(&f->pk, 3);
+	msgpack_pack_uint8(&f->pk, 0);
+	msgpack_pack_uint8(&f->pk, 0);
+	msgpack_pack_array(&f->pk, 2);
+	msgpack_pack_nil(&f->pk);
+	msgpack_pack_array(&f->pk, 1);
+	str(&f->pk, "../etc");
+	expect_err(f, JALIN_EPROTO, "record: bad delete entry");
 }
 
 static void
@@ -268,6 +311,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_dot_rules, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_entry_rules, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_purged_shape, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_tombstone_values, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_trailing_and_size, setup, teardown),
 	};
