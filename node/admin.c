@@ -27,6 +27,7 @@
 #include "mp.h"
 #include "msg.h"
 #include "ops.h"
+#include "peer.h"
 #include "query.h"
 #include "store.h"
 #include "view.h"
@@ -113,7 +114,7 @@ status_extra(void *ctx, msgpack_packer *pk)
 	view_str(pk, "map_max");
 	msgpack_pack_uint64(pk, store_map_max(n->store));
 	view_str(pk, "peers");
-	msgpack_pack_array(pk, 0);
+	peers_status(n->peers, pk, &a->resp);
 	return 4;
 }
 

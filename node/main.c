@@ -18,6 +18,7 @@
 #include "log.h"
 #include "node.h"
 #include "ops.h"
+#include "peer.h"
 #include "store.h"
 
 struct sigs {
@@ -108,6 +109,13 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	warn_restart(n->cfg, nc);
+	if ((rc = peers_reload(n->peers, nc, &err)) != 0) {
+		cfg_free(nc);
+		log_warnx("config: reload failed, keeping the running "
+		          "configuration: %s",
+		    jalin_err_msg(&err, rc));
+		return;
+	}
 	log_set_level(nc->log_level);
 	/* Keep what cannot change live; take the rest. */
 	memcpy(nc->name, n->cfg->name, sizeof(nc->name));
@@ -159,6 +167,9 @@ start(struct node *n, struct jalin_err *err)
 		return rc;
 	if ((n->ops = ops_new(n->base, n->store)) == NULL)
 		return jalin_err_set(err, JALIN_ENOMEM, "out of memory");
+	if ((rc = peers_start(n, &n->peers, err)) != 0)
+		return rc;
+	ops_set_hook(n->ops, (void (*)(void *))peers_notify, n->peers);
 	if ((rc = admin_open(n, &n->admin, err)) != 0)
 		return rc;
 	n->started_ms = hlc_wall_ms();
@@ -169,6 +180,9 @@ static void
 stop(struct node *n)
 {
 	admin_close(n->admin);
+	if (n->ops)
+		ops_flush(n->ops);
+	peers_stop(n->peers);
 	ops_free(n->ops);
 	store_close(n->store);
 	if (n->base)

@@ -17,6 +17,7 @@
 struct store;
 struct ops;
 struct admin;
+struct peers;
 
 struct node {
 	struct event_base *base;
@@ -24,6 +25,7 @@ struct node {
 	struct store *store;
 	struct ops *ops;
 	struct admin *admin;
+	struct peers *peers; /* NULL until started */
 	uint64_t started_ms;
 	bool stopping;
 };

@@ -49,6 +49,7 @@ struct op_rec {
 
 struct job {
 	TAILQ_ENTRY(job) link;
+	struct ops_task task; /* set for tasks (type 0) */
 	uint64_t type, reqid;
 	bool stop;
 	ops_done_fn done;
@@ -74,6 +75,8 @@ struct ops {
 	struct buf sys;           /* system field values for one put */
 	struct merge_update *tmp; /* updates + system fields for one put */
 	struct schema_kv *kv;
+	void (*committed)(void *arg);
+	void *hook_arg;
 };
 
 static void flush_cb(evutil_socket_t fd, short what, void *arg);
@@ -689,6 +692,11 @@ flush_fn(struct store_txn *t, void *arg)
 	int rc;
 
 	TAILQ_FOREACH (j, &o->q, link) {
+		if (j->task.apply != NULL) {
+			if ((rc = j->task.apply(t, j->task.arg)) != 0)
+				return rc;
+			continue;
+		}
 		for (size_t i = 0; i < j->nrec; i++) {
 			struct op_rec *r = &j->recs[i];
 			r->rc = r->parse_rc; /* a rerun starts afresh */
@@ -779,6 +787,11 @@ respond_all(struct ops *o, int rc, const struct jalin_err *err)
 	while ((j = TAILQ_FIRST(&o->q)) != NULL) {
 		TAILQ_REMOVE(&o->q, j, link);
 		o->pending--;
+		if (j->task.apply != NULL) {
+			j->task.done(j->task.arg, rc, err);
+			job_free(j);
+			continue;
+		}
 		if (rc != 0)
 			msg_resp_error(
 			    &o->resp, j->reqid, rc, jalin_err_msg(err, rc));
@@ -806,6 +819,30 @@ ops_flush(struct ops *o)
 		log_warnx("store: %zu write request(s) failed: %s", o->pending,
 		    jalin_err_msg(&err, rc));
 	respond_all(o, rc, &err);
+	if (rc == 0 && o->committed != NULL)
+		o->committed(o->hook_arg);
+}
+
+int
+ops_submit_task(struct ops *o, const struct ops_task *task)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (j == NULL)
+		return JALIN_ENOMEM;
+	j->task = *task;
+	buf_init(&j->vals, 0);
+	TAILQ_INSERT_TAIL(&o->q, j, link);
+	if (o->pending++ == 0)
+		event_active(o->flush_ev, 0, 0);
+	return 0;
+}
+
+void
+ops_set_hook(struct ops *o, void (*committed)(void *arg), void *arg)
+{
+	o->committed = committed;
+	o->hook_arg = arg;
 }
 
 static void

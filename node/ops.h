@@ -44,6 +44,25 @@ void ops_free(struct ops *o);
 int ops_submit(
     struct ops *o, const struct msg_req *req, ops_done_fn done, void *ctx);
 
+/*
+ * A unit of work for the same group commit (replicated changes, tombstone
+ * collection). apply runs inside the transaction and may run more than once
+ * (after the map grew): it must start from scratch each time. It returns 0
+ * or a store error, which fails the whole group. done runs once, after the
+ * commit (rc 0) or the failure (rc and err).
+ */
+struct ops_task {
+	int (*apply)(struct store_txn *t, void *arg);
+	void (*done)(void *arg, int rc, const struct jalin_err *err);
+	void *arg;
+};
+
+/* Queue a task. 0 or JALIN_ENOMEM (done is then not called). */
+int ops_submit_task(struct ops *o, const struct ops_task *task);
+
+/* Called after every successful commit (e.g. to wake live senders). */
+void ops_set_hook(struct ops *o, void (*committed)(void *arg), void *arg);
+
 /* The submitter is gone: its pending requests still run, unanswered. */
 void ops_cancel(struct ops *o, void *ctx);
 

@@ -280,6 +280,25 @@ store_map_max(const struct store *s)
 	return s->map_max;
 }
 
+static int
+epoch_fn(struct store_txn *t, void *arg)
+{
+	return store_txn_put(t, STDB_META, "epoch", 5, arg, 16);
+}
+
+int
+store_new_epoch(struct store *s, struct jalin_err *err)
+{
+	uint8_t e[16];
+	int rc;
+
+	if (RAND_bytes(e, sizeof(e)) != 1)
+		return jalin_err_set(err, JALIN_EIO, "store: no randomness");
+	if ((rc = store_write(s, epoch_fn, e, err)) == 0)
+		memcpy(s->epoch, e, sizeof(e));
+	return rc;
+}
+
 struct record *
 store_ws(struct store *s, int i)
 {
@@ -561,8 +580,23 @@ int
 store_txn_apply(struct store_txn *t, uint8_t coll, const uint8_t id[UUID_LEN],
     const void *state, size_t len, bool *changed, struct jalin_err *err)
 {
+	struct record *rem = t->s->ws[0];
+	int rc;
+
+	*changed = false;
+	if ((rc = rec_decode(rem, state, len, 0, err)) != 0)
+		return rc;
+	return store_txn_apply_decoded(
+	    t, coll, id, state, len, rem, changed, err);
+}
+
+int
+store_txn_apply_decoded(struct store_txn *t, uint8_t coll,
+    const uint8_t id[UUID_LEN], const void *raw, size_t rawlen,
+    const struct record *rem, bool *changed, struct jalin_err *err)
+{
 	struct store *s = t->s;
-	struct record *rem = s->ws[0], *old = s->ws[1], *out = s->ws[2];
+	struct record *old = s->ws[1], *out = s->ws[2];
 	struct store_cur cur;
 	int rc;
 
@@ -570,10 +604,9 @@ store_txn_apply(struct store_txn *t, uint8_t coll, const uint8_t id[UUID_LEN],
 	if ((rc = store_txn_get(t, coll, id, &cur)) != 0)
 		return rc;
 	/* Already exactly what we hold: the common case of a relayed copy. */
-	if (cur.exists && cur.rawlen == len && memcmp(cur.raw, state, len) == 0)
+	if (cur.exists && cur.rawlen == rawlen &&
+	    memcmp(cur.raw, raw, rawlen) == 0)
 		return 0;
-	if ((rc = rec_decode(rem, state, len, 0, err)) != 0)
-		return rc;
 	if (!cur.exists)
 		rec_init(old);
 	else if (rec_decode(old, cur.raw, cur.rawlen, REC_TRUSTED, NULL) != 0)

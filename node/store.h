@@ -61,6 +61,13 @@ uint64_t store_seq(const struct store *s);
 uint64_t store_map_size(const struct store *s);
 uint64_t store_map_max(const struct store *s);
 
+/*
+ * Draw a new epoch and commit it: this store was found to be older than
+ * what peers already received from it (restored from a backup), so every
+ * checkpoint taken against the old epoch must be resynced.
+ */
+int store_new_epoch(struct store *s, struct jalin_err *err);
+
 /* Record workspaces owned by the store (writer thread only), i in 0..3. */
 struct record *store_ws(struct store *s, int i);
 
@@ -110,6 +117,14 @@ int store_txn_set(struct store_txn *t, struct store_cur *cur,
 int store_txn_apply(struct store_txn *t, uint8_t coll,
     const uint8_t id[UUID_LEN], const void *state, size_t len, bool *changed,
     struct jalin_err *err);
+
+/*
+ * The same for a state the caller has decoded already (rem, from raw); the
+ * caller's workspace must not be one of store_ws(s, 0..2).
+ */
+int store_txn_apply_decoded(struct store_txn *t, uint8_t coll,
+    const uint8_t id[UUID_LEN], const void *raw, size_t rawlen,
+    const struct record *rem, bool *changed, struct jalin_err *err);
 
 /*
  * Delete a record entry and its feed entry outright (tombstone collection;

@@ -45,14 +45,16 @@ struct cfg {
 	char path[JALIN_PATH_MAX];
 
 	/* [node] */
-	char name[JALIN_NAME_MAX + 1];  /* required; [a-z0-9][a-z0-9_-]* */
-	unsigned region;                /* province code 11..99, required */
-	char data_dir[JALIN_PATH_MAX];  /* required, absolute */
-	struct cfg_addr listen;         /* default 0.0.0.0:7420 */
-	char admin_socket[108];         /* default DATA_DIR/jalind.sock */
-	unsigned max_clock_skew;        /* seconds, default 300, 1..86400 */
-	uint64_t map_size_max;          /* bytes, default 64G; "512M", "64G" */
-	int log_level;                  /* enum log_level_cfg, default notice */
+	char name[JALIN_NAME_MAX + 1]; /* required; [a-z0-9][a-z0-9_-]* */
+	unsigned region;               /* province code 11..99, required */
+	char data_dir[JALIN_PATH_MAX]; /* required, absolute */
+	struct cfg_addr listen;        /* default 0.0.0.0:7420 */
+	char admin_socket[108];        /* default DATA_DIR/jalind.sock */
+	unsigned max_clock_skew;       /* seconds, default 300, 1..86400 */
+	bool all_cases; /* this node receives every case (national node) */
+	unsigned stall_timeout; /* seconds without progress: stalled, 30 */
+	uint64_t map_size_max;  /* bytes, default 64G; "512M", "64G" */
+	int log_level;          /* enum log_level_cfg, default notice */
 	struct cfg_addr metrics_listen; /* optional, loopback only */
 
 	/* [tls]: all four paths required by jalind, optional for -n checks

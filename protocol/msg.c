@@ -128,10 +128,107 @@ msg_type_name(uint64_t type)
 	static const char *const names[] = {"status", "put", "get", "delete",
 	    "purge", "list", "export", "import", "feed", "conflicts", "digest",
 	    "peers", "verify"};
+	static const char *const peer[] = {"hello", "error", "sub", "resync",
+	    "changes", "ack", "live", "ping", "pong"};
 
 	if (type >= MSG_STATUS && type <= MSG_VERIFY)
 		return names[type - MSG_STATUS];
+	if (type >= MSG_HELLO && type <= MSG_PONG)
+		return peer[type - MSG_HELLO];
 	return type == MSG_RESP ? "response" : "unknown";
+}
+
+static int
+get_epoch(
+    struct mpr *m, struct jalin_err *err, uint64_t key, uint8_t *out, bool *has)
+{
+	const uint8_t *b;
+	uint32_t n;
+
+	if (mpr_bin(m, &b, &n) != 0 || n != 16)
+		return bad(m, err, key, "16 bytes of binary");
+	memcpy(out, b, 16);
+	*has = true;
+	return 0;
+}
+
+static int
+get_uint_has(
+    struct mpr *m, struct jalin_err *err, uint64_t key, uint64_t *v, bool *has)
+{
+	*has = true;
+	return get_uint(m, err, key, v);
+}
+
+static int
+parse_peer_key(
+    struct mpr *m, uint64_t key, struct msg_peer *p, struct jalin_err *err)
+{
+	switch (key) {
+	case MK_TYPE:
+		return get_uint(m, err, key, &p->type);
+	case MK_STATUS:
+		return mpr_i64(m, &p->code) == 0
+		    ? 0
+		    : bad(m, err, key, "an integer");
+	case MK_ERROR:
+		return get_str(m, err, key, &p->error, &p->error_len);
+	case MK_PV_MIN:
+		return get_uint(m, err, key, &p->pv_min);
+	case MK_PV_MAX:
+		return get_uint(m, err, key, &p->pv_max);
+	case MK_NAME:
+		return get_str(m, err, key, &p->name, &p->name_len);
+	case MK_EPOCH:
+		return get_epoch(m, err, key, p->epoch, &p->has_epoch);
+	case MK_SEQ:
+		return get_uint_has(m, err, key, &p->seq, &p->has_seq);
+	case MK_FEATURES:
+		return get_uint(m, err, key, &p->features);
+	case MK_SCHEMA:
+		return get_raw(m, err, key, MP_MAP, &p->schema, &p->schema_len);
+	case MK_TIME:
+		return get_uint(m, err, key, &p->time);
+	case MK_FROM:
+		return get_uint_has(m, err, key, &p->from, &p->has_from);
+	case MK_UPTO:
+		return get_uint_has(m, err, key, &p->upto, &p->has_upto);
+	case MK_HEAD:
+		return get_uint(m, err, key, &p->head);
+	case MK_RECS:
+		return get_raw(m, err, key, MP_ARRAY, &p->recs, &p->recs_len);
+	default:
+		return mpr_skip(m) == 0 ? 0 : bad(m, err, key, "a value");
+	}
+}
+
+int
+msg_parse_peer(
+    const void *buf, size_t len, struct msg_peer *p, struct jalin_err *err)
+{
+	struct mpr m;
+	uint32_t n;
+	uint64_t key;
+	bool have_type = false;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	mpr_init(&m, buf, len);
+	if (mpr_map(&m, &n) != 0)
+		return jalin_err_set(
+		    err, JALIN_EPROTO, "message: not a msgpack map");
+	for (uint32_t i = 0; i < n; i++) {
+		if (mpr_u64(&m, &key) != 0)
+			return jalin_err_set(err, JALIN_EPROTO,
+			    "message: keys must be non-negative integers");
+		have_type |= key == MK_TYPE;
+		if ((rc = parse_peer_key(&m, key, p, err)) != 0)
+			return rc;
+	}
+	if (!have_type)
+		return jalin_err_set(
+		    err, JALIN_EPROTO, "message: no message type (key 0)");
+	return 0;
 }
 
 void

@@ -25,6 +25,16 @@
 #include "err.h"
 
 enum msg_type {
+	/* between peers (PROTOCOL.md) */
+	MSG_HELLO = 1,   /* versions, name, epoch, seq, features, schema */
+	MSG_ERROR = 2,   /* code, message; the sender closes next */
+	MSG_SUB = 3,     /* subscribe to the feed from a checkpoint */
+	MSG_RESYNC = 4,  /* checkpoint unusable: streaming restarts at 0 */
+	MSG_CHANGES = 5, /* feed entries (from, upto] and their records */
+	MSG_ACK = 6,     /* receiver: applied and durable up to seq */
+	MSG_LIVE = 7,    /* sender: caught up at seq; changes follow live */
+	MSG_PING = 8,
+	MSG_PONG = 9,
 	/* admin requests */
 	MSG_STATUS = 32,
 	MSG_PUT = 33,
@@ -63,7 +73,44 @@ enum msg_key {
 	MK_RECORDS = 25,  /* array of [coll, id or nil, fields] (import) */
 	MK_STOP = 26,     /* bool: import stops at the first bad record */
 	MK_PEER = 27,     /* str: peer name */
+	/* peer message keys */
+	MK_PV_MIN = 40,   /* uint: lowest protocol version spoken */
+	MK_PV_MAX = 41,   /* uint: highest protocol version spoken */
+	MK_NAME = 42,     /* str: node name (= certificate CN) */
+	MK_EPOCH = 43,    /* bin 16: store epoch */
+	MK_SEQ = 44,      /* uint: a feed seq */
+	MK_FEATURES = 45, /* uint: feature bits */
+	MK_SCHEMA = 46,   /* map: collection name -> schema version */
+	MK_TIME = 47,     /* uint: sender's wall clock, ms since the epoch */
+	MK_FROM = 48,     /* uint: changes cover seqs after this one */
+	MK_UPTO = 49,     /* uint: ... up to and including this one */
+	MK_HEAD = 50,     /* uint: sender's last seq */
+	MK_RECS = 51,     /* array of [seq, coll id, id bin 16, state] */
 };
+
+/* A parsed peer message; raw spans point into the frame. */
+struct msg_peer {
+	uint64_t type;
+	uint64_t pv_min, pv_max, features, seq, time, from, upto, head;
+	int64_t code;
+	bool has_epoch, has_seq, has_upto, has_from;
+	uint8_t epoch[16];
+	const char *name;
+	uint32_t name_len;
+	const char *error;
+	uint32_t error_len;
+	const uint8_t *schema; /* raw msgpack map */
+	size_t schema_len;
+	const uint8_t *recs; /* raw msgpack array */
+	size_t recs_len;
+};
+
+/*
+ * Parse a peer message that passed mp_check. JALIN_EPROTO with err naming
+ * the key. Unknown keys are skipped.
+ */
+int msg_parse_peer(
+    const void *buf, size_t len, struct msg_peer *m, struct jalin_err *err);
 
 /* A parsed admin request: raw spans point into the frame. */
 struct msg_req {
@@ -108,7 +155,7 @@ void msg_resp_begin(msgpack_packer *pk, uint64_t reqid);
 /* A whole error response in out (reset first). */
 void msg_resp_error(struct buf *out, uint64_t reqid, int code, const char *msg);
 
-/* Name of a request type for logs ("put"), "unknown" otherwise. */
+/* Name of a message type for logs ("put", "batch"), "unknown" otherwise. */
 const char *msg_type_name(uint64_t type);
 
 #endif

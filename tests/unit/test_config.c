@@ -38,7 +38,7 @@
 	"or '-')"
 #define KEYS_NODE                                                        \
 	"name, region, data_dir, listen, admin_socket, max_clock_skew, " \
-	"map_size_max, log_level, metrics_listen"
+	"all_cases, stall_timeout, map_size_max, log_level, metrics_listen"
 #define COLLS   "case, partnership, lks, resource, referral"
 #define A8      "aaaaaaaa"
 #define A64     A8 A8 A8 A8 A8 A8 A8 A8

@@ -1,0 +1,48 @@
+/*
+ * peer.h - federation: connections to the configured peers (DESIGN.md §4).
+ *
+ * One TLS listener for peers and remote admins, and one dialler per
+ * configured peer with an address (exponential backoff with jitter). After
+ * the TLS handshake and HELLO, each side subscribes to the other's change
+ * feed from its checkpoint (repl.c), both directions over one connection.
+ * Two connections between one pair are collapsed into one: the one dialled
+ * by the node with the smaller name stays.
+ */
+#ifndef JALIN_PEER_H
+#define JALIN_PEER_H
+
+#include <stdint.h>
+
+#include <msgpack.h>
+
+#include "config.h"
+#include "err.h"
+#include "node.h"
+
+struct peers;
+
+/*
+ * Load TLS (tls_new), listen on cfg->listen, start dialling. Errors name
+ * the file or address and the reason.
+ */
+int peers_start(struct node *n, struct peers **out, struct jalin_err *err);
+
+/* Close every connection (ERROR "node stopping" first) and free. */
+void peers_stop(struct peers *ps);
+
+/*
+ * Take a reloaded config: a new TLS context (certificate, key, CRL) for new
+ * connections, existing ones re-verified against it (a revoked peer is
+ * dropped), peers added, removed or changed. Healthy connections stay. On
+ * error nothing changes.
+ */
+int peers_reload(struct peers *ps, const struct cfg *c, struct jalin_err *err);
+
+/* New local commits: wake the live senders. */
+void peers_notify(struct peers *ps);
+
+/* Pack the value of status' "peers" key (an array, one map per peer);
+ * pk writes into b. */
+void peers_status(struct peers *ps, msgpack_packer *pk, struct buf *b);
+
+#endif
