@@ -56,7 +56,7 @@ BENCH_BIN = $(BUILD)/tests/lmdb_ceiling
 PROTO_LIB = $(BUILD)/libjalinproto.a
 NODE_LIB  = $(BUILD)/libjalinnode.a
 
-.PHONY: all test test-unit test-integration test-san check-deps bench \
+.PHONY: all test test-unit test-integration test-fuzz check-deps bench \
 	bench-compare demo demo-stop deps fuzz format format-check install \
 	clean valgrind
 
@@ -103,7 +103,7 @@ check-deps:
 ifeq ($(SANITIZE),1)
 test: check-deps test-unit test-integration
 else
-test: check-deps format-check test-unit test-integration
+test: check-deps format-check test-unit test-fuzz test-integration
 	$(MAKE) --no-print-directory test SANITIZE=1
 endif
 
@@ -127,16 +127,40 @@ bench: all $(BENCH_BIN)
 bench-compare: all $(BENCH_BIN)
 	JALIN_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) tests/bench/compare.py $(BENCH_ARGS)
 
-FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
-FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
-FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -iquote protocol -iquote node \
-	     $(PKG_CFLAGS)
+FUZZ_SRC  = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN  = $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_TIME ?= 10
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -iquote protocol \
+	     -iquote node -std=c11 -D_DEFAULT_SOURCE $(PKG_CFLAGS)
+HAVE_FUZZER := $(shell printf 'int LLVMFuzzerTestOneInput(const char *d, \
+	unsigned long n){return 0;}' | $(CLANG) -fsanitize=fuzzer -x c - \
+	-o /dev/null 2>/dev/null && echo yes)
 
 build/fuzz/%: tests/fuzz/%.c $(PROTO_SRC) $(NODE_SRC)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_FLAGS) -D_DEFAULT_SOURCE -std=c11 -o $@ $^ $(LDLIBS)
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $^ $(LDLIBS)
 
 fuzz: $(FUZZ_BIN)
+
+# Each harness for FUZZ_TIME seconds from its committed seed corpus (new
+# inputs go to a scratch copy, never into the repository).
+test-fuzz:
+ifeq ($(HAVE_FUZZER),yes)
+	@$(MAKE) --no-print-directory fuzz
+	@set -e; for f in $(FUZZ_BIN); do n=$${f#build/fuzz/fuzz_}; \
+	    rm -rf build/fuzz/run-$$n; mkdir -p build/fuzz/run-$$n; \
+	    cp tests/fuzz/corpus/$$n/* build/fuzz/run-$$n/; \
+	    echo "== $$f ($(FUZZ_TIME) s)"; \
+	    $$f -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=1024 \
+	        -artifact_prefix=build/fuzz/ \
+	        -print_final_stats=1 build/fuzz/run-$$n 2>&1 | \
+	        grep -E "^(stat::number_of_executed_units|==[0-9]+==|SUMMARY)|Done" \
+	        || true; \
+	    ls build/fuzz/crash-* build/fuzz/leak-* 2>/dev/null && exit 1; \
+	    true; done; echo "fuzz: all harnesses ran without a crash"
+else
+	@echo "fuzz: skipped (clang's libFuzzer runtime is not installed: apt-get install clang libclang-rt-14-dev)"
+endif
 
 demo: all
 	@tools/deps.sh install
