@@ -211,44 +211,48 @@ static const char help_head[] =
     "    jalinctl - administer a jalin node\n"
     "\n"
     "SYNOPSIS\n"
-    "    jalinctl [-c CONFIG | -s SOCKET | --db DIR] [--json] COMMAND "
-    "[ARGUMENTS] [OPTIONS]\n"
+    "    jalinctl [-c CONFIG | -s SOCKET | --db DIR] [--json]\n"
+    "             COMMAND [ARGUMENTS] [OPTIONS]\n"
     "    jalinctl COMMAND --help\n"
     "    jalinctl --help | --version\n"
     "\n"
-    "DESCRIPTION\n"
-    "    jalinctl talks to a running jalind over its admin socket, or reads "
-    "a node's store directly with --db. Data goes to standard output, "
-    "messages to standard error.\n";
+    "DESCRIPTION\n";
+
+static const char help_description[] =
+    "jalinctl talks to a running jalind over its admin socket, or reads a "
+    "node's store directly with --db. Data goes to standard output, "
+    "messages to standard error.";
 
 static const char help_tail[] =
     "EXIT STATUS\n"
     "    0  success\n"
     "    1  the request failed (the message says what and why)\n"
     "    2  usage error\n"
-    "    3  cannot reach the node (no config, socket missing or refusing, "
-    "connection lost) or open the store (--db)\n"
+    "    3  cannot reach the node (config unreadable, socket missing or\n"
+    "       refusing, connection lost), or open the store (--db)\n"
     "\n"
     "ENVIRONMENT\n"
     "    JALIN_CONFIG  config file used when neither -c, -s nor --db is "
     "given\n"
     "\n"
     "FILES\n"
-    "    " DEFAULT_CONFIG "  default config; its [node] admin_socket "
-    "names the socket (default DATA_DIR/jalind.sock)\n"
+    "    " DEFAULT_CONFIG "\n"
+    "        default config; its [node] admin_socket names the socket\n"
+    "        (default DATA_DIR/jalind.sock)\n"
     "\n"
     "EXAMPLES\n"
     "    jalinctl status\n"
     "    echo '{\"name\": \"Yayasan Peduli Kasih\", \"legal_form\": "
-    "\"yayasan\", \"status\": \"active\", \"region_code\": \"73.71\"}' "
+    "\"yayasan\",\n"
+    "           \"status\": \"active\", \"region_code\": \"73.71\"}' "
     "| jalinctl put lks\n"
     "    jalinctl get case 0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b --versions\n"
     "    jalinctl -c /etc/jalin/jabar.conf export > jabar.jsonl\n"
-    "    jalinctl -s /run/jalin/banten.sock import --on-error continue "
-    "jabar.jsonl\n"
+    "    jalinctl -s /run/jalin/banten.sock import --on-error continue \\\n"
+    "             jabar.jsonl\n"
     "    jalinctl --db /var/lib/jalin/jabar digest\n"
-    "    jalinctl purge case 0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b "
-    "--reason erasure_request\n";
+    "    jalinctl purge case 0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b \\\n"
+    "             --reason erasure_request\n";
 
 /* Print text wrapped at 78 columns with indent (words never split). */
 static void
@@ -327,6 +331,7 @@ static void
 full_help(FILE *fp)
 {
 	fputs(help_head, fp);
+	wrap(fp, help_description, 4);
 	fputs("\nCOMMANDS\n", fp);
 	for (size_t i = 0; i < NCMDS; i++) {
 		cmd_synopsis(fp, &cmds[i], "    ");
@@ -565,8 +570,8 @@ parse_cmd(
 		if (ch == ':' || ch == '?')
 			return getopt_err(c, ch, argv);
 		if (!(c->opts & OPT_BIT(ch)))
-			return usage_err(c, "option %s does not apply to %s",
-			    argv[optind - 1], c->name);
+			return usage_err(c, "option --%s does not apply to %s",
+			    copt(ch)->name, c->name);
 		if (optarg != NULL && strlen(optarg) >= JALIN_PATH_MAX)
 			return usage_err(
 			    c, "argument of --%s is too long", copt(ch)->name);
