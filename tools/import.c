@@ -354,6 +354,15 @@ node_errors(struct batch *b, json_t *res)
 		    json_pack("{sIss}", "line", (json_int_t)b->line[idx],
 		        "message", msg));
 	}
+	/* Records after the one the node stopped at were not stored: say so
+	 * (in stop mode only the first error is shown anyway). */
+	json_int_t stop = js_int(res, "stopped_at", -1);
+	for (json_int_t k = stop + 1; stop >= 0 && k < (json_int_t)b->nrec; k++)
+		json_array_append_new(b->errors,
+		    json_pack("{sIss}", "line", (json_int_t)b->line[k],
+		        "message",
+		        "not stored: the node stopped the batch at "
+		        "an earlier bad record"));
 }
 
 static int
