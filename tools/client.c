@@ -1,0 +1,360 @@
+/*
+ * client.c - the two backends of client.h and the request builder.
+ *
+ * The socket backend is plain blocking I/O: jalinctl has one request in
+ * flight at a time, and the node answers in order. The db backend runs
+ * the node's own read code (query_dispatch) over a read-only LMDB
+ * environment and writes the answer the way node/admin.c does, so a
+ * command cannot tell the two apart. It never writes: LMDB is opened
+ * MDB_RDONLY and anything but a read request is refused.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "frame.h"
+#include "json.h"
+#include "mp.h"
+#include "msg.h"
+#include "query.h"
+#include "record.h"
+#include "storedb.h"
+#include "view.h"
+
+struct client {
+	bool is_db;
+	int fd;
+	struct frame_io io;
+	uint64_t next_reqid;
+	struct buf in; /* last frame read, or the db backend's answer */
+	char where[JALIN_PATH_MAX + 32];
+	/* db backend */
+	struct stdb *db;
+	struct record *ws;
+	const char *version;
+	bool have_answer;
+};
+
+static struct client *
+client_new(void)
+{
+	struct client *cl = calloc(1, sizeof(*cl));
+
+	if (cl == NULL)
+		return NULL;
+	cl->fd = -1;
+	cl->next_reqid = 1;
+	buf_init(&cl->in, JALIN_ADMIN_FRAME_MAX);
+	return cl;
+}
+
+static const char *
+connect_hint(int e)
+{
+	switch (e) {
+	case ENOENT:
+	case ECONNREFUSED:
+		return " (is jalind running?)";
+	case EACCES:
+		return " (run jalinctl as the user jalind runs as)";
+	}
+	return "";
+}
+
+static int
+dial(const char *path, int *fd, struct jalin_err *err)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int s, e;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return jalin_err_set(err, JALIN_EUNREACH,
+		    "cannot reach the node at %s: socket path longer than %zu "
+		    "bytes",
+		    path, sizeof(sun.sun_path) - 1);
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return jalin_err_set(err, JALIN_EUNREACH,
+		    "cannot reach the node at %s: %s", path, strerror(errno));
+	if (connect(s, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		e = errno;
+		close(s);
+		return jalin_err_set(err, JALIN_EUNREACH,
+		    "cannot reach the node at %s: %s%s", path, strerror(e),
+		    connect_hint(e));
+	}
+	*fd = s;
+	return 0;
+}
+
+int
+client_open_socket(const char *path, struct client **out, struct jalin_err *err)
+{
+	struct client *cl;
+	int rc;
+
+	*out = NULL;
+	if ((cl = client_new()) == NULL)
+		return jalin_err_set(err, JALIN_ENOMEM, "out of memory");
+	if ((rc = dial(path, &cl->fd, err)) != 0) {
+		client_close(cl);
+		return rc;
+	}
+	frame_io_fd(&cl->io, &cl->fd);
+	snprintf(cl->where, sizeof(cl->where), "the node at %s", path);
+	*out = cl;
+	return 0;
+}
+
+int
+client_open_db(const char *dir, const char *version, struct client **out,
+    struct jalin_err *err)
+{
+	struct client *cl;
+	int rc;
+
+	*out = NULL;
+	if ((cl = client_new()) == NULL ||
+	    (cl->ws = malloc(sizeof(*cl->ws))) == NULL) {
+		client_close(cl);
+		return jalin_err_set(err, JALIN_ENOMEM, "out of memory");
+	}
+	cl->is_db = true;
+	cl->version = version;
+	snprintf(cl->where, sizeof(cl->where), "store '%s'", dir);
+	if ((rc = stdb_open(dir, STDB_RDONLY, 0, &cl->db, err)) != 0) {
+		client_close(cl);
+		return JALIN_EUNREACH;
+	}
+	*out = cl;
+	return 0;
+}
+
+void
+client_close(struct client *cl)
+{
+	if (cl == NULL)
+		return;
+	if (cl->fd >= 0)
+		close(cl->fd);
+	stdb_close(cl->db);
+	free(cl->ws);
+	buf_free(&cl->in);
+	free(cl);
+}
+
+const char *
+client_where(const struct client *cl)
+{
+	return cl->where;
+}
+
+bool
+client_is_db(const struct client *cl)
+{
+	return cl->is_db;
+}
+
+void
+creq_init(struct creq *r, struct client *cl, uint64_t type)
+{
+	buf_init(&r->b, JALIN_ADMIN_FRAME_MAX);
+	creq_reuse(r, cl, type);
+}
+
+void
+creq_reuse(struct creq *r, struct client *cl, uint64_t type)
+{
+	buf_reset(&r->b);
+	msgpack_packer_init(&r->pk, &r->b, buf_pk_write);
+	r->mark = view_map_begin(&r->b);
+	r->n = 0;
+	r->reqid = cl->next_reqid++;
+	creq_uint(r, MK_TYPE, type);
+	creq_uint(r, MK_REQID, r->reqid);
+}
+
+void
+creq_free(struct creq *r)
+{
+	buf_free(&r->b);
+}
+
+msgpack_packer *
+creq_key(struct creq *r, unsigned key)
+{
+	msgpack_pack_unsigned_int(&r->pk, key);
+	r->n++;
+	return &r->pk;
+}
+
+void
+creq_str(struct creq *r, unsigned key, const char *s)
+{
+	view_str(creq_key(r, key), s);
+}
+
+void
+creq_uint(struct creq *r, unsigned key, uint64_t v)
+{
+	msgpack_pack_uint64(creq_key(r, key), v);
+}
+
+void
+creq_bool(struct creq *r, unsigned key, bool v)
+{
+	msgpack_packer *pk = creq_key(r, key);
+
+	if (v)
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
+}
+
+size_t
+creq_array_begin(struct creq *r, unsigned key)
+{
+	creq_key(r, key);
+	return view_array_begin(&r->b);
+}
+
+void
+creq_patch(struct creq *r, size_t mark, uint32_t n)
+{
+	view_patch(&r->b, mark, n);
+}
+
+int
+creq_append(struct creq *r, const void *p, size_t len)
+{
+	return buf_append(&r->b, p, len);
+}
+
+size_t
+creq_len(const struct creq *r)
+{
+	return r->b.len;
+}
+
+/* --db: the node's extra status keys, as a stopped node would say them. */
+static uint32_t
+db_status_extra(void *ctx, msgpack_packer *pk)
+{
+	const struct client *cl = ctx;
+
+	view_str(pk, "running");
+	msgpack_pack_false(pk);
+	view_str(pk, "version");
+	view_str(pk, cl->version);
+	view_str(pk, "peers");
+	msgpack_pack_array(pk, 0);
+	return 3;
+}
+
+/* Answer a request from the read-only store into cl->in (admin.c). */
+static void
+db_answer(struct client *cl, const struct msg_req *q)
+{
+	struct jalin_err err;
+	msgpack_packer pk;
+	MDB_txn *txn;
+	int rc;
+
+	jalin_err_clear(&err);
+	buf_reset(&cl->in);
+	msgpack_packer_init(&pk, &cl->in, buf_pk_write);
+	msg_resp_begin(&pk, q->reqid);
+	if (!query_is_read(q->type))
+		rc = jalin_err_set(&err, JALIN_EPERM,
+		    "--db opens the store read-only; write through the "
+		    "running node");
+	else if ((rc = stdb_begin_read(cl->db, &txn, &err)) == 0) {
+		rc = query_dispatch(txn, cl->db, q, db_status_extra, cl, cl->ws,
+		    &pk, &cl->in, &err);
+		mdb_txn_abort(txn);
+	}
+	if (rc == 0 && cl->in.err != 0)
+		rc = jalin_err_set(&err, cl->in.err, "response too large");
+	if (rc != 0)
+		msg_resp_error(&cl->in, q->reqid, rc, jalin_err_msg(&err, rc));
+}
+
+static int
+db_send(struct client *cl, const struct creq *r, struct jalin_err *err)
+{
+	struct msg_req q;
+	int rc;
+
+	if ((rc = mp_check(r->b.p, r->b.len, NULL, NULL, err)) != 0 ||
+	    (rc = msg_parse_req(r->b.p, r->b.len, &q, err)) != 0)
+		return rc;
+	db_answer(cl, &q);
+	cl->have_answer = true;
+	return 0;
+}
+
+/* A transport error: the node went away (exit 3), or a limit of ours. */
+static int
+lost(const struct client *cl, int rc, const struct jalin_err *e,
+    struct jalin_err *err)
+{
+	if (rc != JALIN_EUNREACH && rc != JALIN_EIO)
+		return jalin_err_set(err, rc, "%s", jalin_err_msg(e, rc));
+	return jalin_err_set(err, JALIN_EUNREACH,
+	    "lost the connection to %s: %s", cl->where, jalin_err_msg(e, rc));
+}
+
+int
+client_send(struct client *cl, struct creq *r, struct jalin_err *err)
+{
+	struct jalin_err e;
+	int rc;
+
+	if (r->b.err != 0)
+		return jalin_err_set(err, JALIN_ETOOBIG,
+		    "request exceeds the admin frame limit of %u bytes",
+		    JALIN_ADMIN_FRAME_MAX);
+	view_patch(&r->b, r->mark, r->n);
+	if (cl->is_db)
+		return db_send(cl, r, err);
+	jalin_err_clear(&e);
+	rc = frame_write(&cl->io, JALIN_ADMIN_FRAME_MAX, r->b.p, r->b.len, &e);
+	return rc == 0 ? 0 : lost(cl, rc, &e, err);
+}
+
+int
+client_recv(struct client *cl, uint64_t reqid, int *status, json_t **result,
+    struct jalin_err *err)
+{
+	struct jalin_err e;
+	int rc;
+
+	*result = NULL;
+	jalin_err_clear(&e);
+	if (cl->is_db) {
+		if (!cl->have_answer)
+			return jalin_err_set(err, JALIN_EPROTO, "no request");
+		cl->have_answer = false;
+	} else if ((rc = frame_read(
+	                &cl->io, JALIN_ADMIN_FRAME_MAX, &cl->in, &e)) != 0) {
+		return lost(cl, rc, &e, err);
+	}
+	return js_decode_resp(cl->in.p, cl->in.len, reqid, status, result, err);
+}
+
+int
+client_call(struct client *cl, struct creq *r, int *status, json_t **result,
+    struct jalin_err *err)
+{
+	int rc;
+
+	*result = NULL;
+	if ((rc = client_send(cl, r, err)) != 0)
+		return rc;
+	return client_recv(cl, r->reqid, status, result, err);
+}

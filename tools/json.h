@@ -1,0 +1,59 @@
+/*
+ * json.h - JSON (jansson) at jalinctl's edges, msgpack on the wire.
+ *
+ * Records come in as JSON (put, import) and go to the node as msgpack;
+ * answers come back as msgpack and go out as JSON. The node's results hold
+ * only maps with string keys, arrays, strings, integers, booleans and nil
+ * (msg.h), so the conversion is exact both ways. Every response goes
+ * through mp_check before msgpack-c unpacks it: msgpack-c allocates from
+ * declared counts, and the bytes come from a socket.
+ */
+#ifndef JALINCTL_JSON_H
+#define JALINCTL_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <msgpack.h>
+
+#include "err.h"
+
+/* Prefix js_: jansson owns json_. */
+
+/*
+ * Pack a JSON value as msgpack: object -> map, array, string, integer,
+ * real -> float64 (the node refuses floats with a message naming the field),
+ * true/false, null -> nil. JALIN_ETOOBIG "nesting deeper than 16" beyond
+ * JALIN_MP_DEPTH_MAX. The packer's own write errors are the caller's to
+ * check (struct buf's err).
+ */
+int js_pack_mp(json_t *v, msgpack_packer *pk, struct jalin_err *err);
+
+/*
+ * Decode one admin response frame body. Returns 0 when it is a well-formed
+ * response to reqid: *status is the node's status (0 or a JALIN_E* code);
+ * when 0, *result is the result (new reference, the caller owns it; JSON
+ * null if the node sent none); else err holds the node's message and
+ * *result is NULL. A response to reqid 0 with an error is the node closing
+ * a connection it no longer trusts; it is returned like any error.
+ * JALIN_EPROTO with err for bytes that are not such a response (bad
+ * msgpack, wrong type or reqid, a value JSON cannot hold: non-string map
+ * key, invalid UTF-8, integer beyond int64).
+ */
+int js_decode_resp(const uint8_t *p, size_t len, uint64_t reqid, int *status,
+    json_t **result, struct jalin_err *err);
+
+/*
+ * Parse one JSON text of len bytes (no NUL allowed, duplicate keys
+ * refused). NULL with err "line 1, column 7: ..." from jansson.
+ */
+json_t *js_parse(const char *s, size_t len, struct jalin_err *err);
+
+/* Integer member of an object, or def if absent or not an integer. */
+json_int_t js_int(json_t *obj, const char *key, json_int_t def);
+
+/* String member of an object, or NULL if absent or not a string. */
+const char *js_str(json_t *obj, const char *key);
+
+#endif
