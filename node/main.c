@@ -196,6 +196,7 @@ run(const char *path, bool foreground, int verbose)
 	struct node n = {0};
 	struct sigs sigs = {0};
 	struct jalin_err err;
+	char name[JALIN_NAME_MAX + 1];
 	int rc;
 
 	jalin_err_clear(&err);
@@ -222,9 +223,10 @@ run(const char *path, bool foreground, int verbose)
 	log_notice("node %s: started (store '%s', admin socket '%s')",
 	    n.cfg->name, n.cfg->data_dir, n.cfg->admin_socket);
 	event_base_dispatch(n.base);
-	log_notice("node %s: stopped", n.cfg->name);
 	free_signals(&sigs);
+	snprintf(name, sizeof(name), "%s", n.cfg->name);
 	stop(&n);
+	log_notice("node %s: stopped", name);
 	return 0;
 }
 

@@ -30,6 +30,4 @@ struct node {
 	bool stopping;
 };
 
-#define JALIN_VERSION "0.1.0"
-
 #endif

@@ -799,7 +799,10 @@ respond_all(struct ops *o, int rc, const struct jalin_err *err)
 			resp_import(o, j);
 		else
 			resp_single(o, j);
-		if (j->done != NULL && o->resp.err == 0)
+		if (o->resp.err != 0) /* never leave a client waiting */
+			msg_resp_error(&o->resp, j->reqid, JALIN_ETOOBIG,
+			    "response too large");
+		if (j->done != NULL)
 			j->done(j->ctx, o->resp.p, o->resp.len);
 		job_free(j);
 	}

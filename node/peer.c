@@ -253,6 +253,11 @@ handle_admin(struct conn *c, const uint8_t *body, uint32_t len)
 		conn_error(c, rc, "%s", jalin_err_msg(&err, rc));
 		return;
 	}
+	if (q.type < MSG_STATUS) {
+		conn_error(c, JALIN_EPERM,
+		    "admin certificate '%s' may not replicate", c->cn);
+		return;
+	}
 	log_notice("admin %s: %s request from %s", c->cn + 6,
 	    msg_type_name(q.type), c->addr);
 	buf_reset(&ps->out);

@@ -9,6 +9,9 @@
 #ifndef JALIN_LIMITS_H
 #define JALIN_LIMITS_H
 
+/* Release of this source tree (jalind -V, jalinctl -V, status). */
+#define JALIN_VERSION "0.1.0"
+
 /* Protocol versions this build speaks (HELLO picks the highest common). */
 #define JALIN_PROTO_VERSION_MIN 1
 #define JALIN_PROTO_VERSION_MAX 1

@@ -330,7 +330,8 @@ query_conflicts(MDB_txn *txn, const struct stdb *db, uint8_t coll,
 	    (coll == 0 || ((const uint8_t *)key.mv_data)[0] == coll);
 	mdb_cursor_close(cur);
 	if (is_jalin(rc))
-		return rc;
+		return jalin_err_set(
+		    err, rc, "cannot list conflicts (%s)", jalin_strerror(rc));
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return stdb_mdb_err(rc, err, "cannot read conflicts");
 	view_patch(b, mark, n);

@@ -21,9 +21,7 @@
 #include "schema.h"
 #include "uuid.h"
 
-/* Keep in step with JALIN_VERSION (node/node.h, which tools/ may not use). */
-#define JALINCTL_VERSION "0.1.0"
-#define DEFAULT_CONFIG   "/etc/jalin/jalin.conf"
+#define DEFAULT_CONFIG "/etc/jalin/jalin.conf"
 
 /* Options. Short ones use their letter, the rest ids from 256. */
 enum {
@@ -671,7 +669,7 @@ open_backend(const struct global *g, struct client **cl)
 
 	jalin_err_clear(&err);
 	if (g->db != NULL) {
-		rc = client_open_db(g->db, JALINCTL_VERSION, cl, &err);
+		rc = client_open_db(g->db, JALIN_VERSION, cl, &err);
 	} else {
 		if ((rc = find_socket(g, sock, sizeof(sock))) != EXIT_OK)
 			return rc;
@@ -720,7 +718,7 @@ main(int argc, char **argv)
 	if ((rc = parse_global(argc, argv, &g)) != EXIT_OK)
 		return rc;
 	if (g.version) {
-		printf("jalinctl %s\n", JALINCTL_VERSION);
+		printf("jalinctl %s\n", JALIN_VERSION);
 		return EXIT_OK;
 	}
 	if (optind >= argc) {

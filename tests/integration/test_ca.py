@@ -21,6 +21,14 @@ from pathlib import Path
 
 import pytest
 
+# jalin-ca is a shell script: the sanitizer and valgrind passes of
+# `make test` run no code of ours here, so it is tested once, in the plain
+# pass.
+pytestmark = pytest.mark.skipif(
+    os.environ.get("JALIN_SANITIZE") == "1" or
+    os.environ.get("JALIN_VALGRIND") == "1",
+    reason="jalin-ca runs no C code: tested in the plain pass")
+
 SCRIPT = (Path(__file__).resolve().parent / ".." / ".." / "certs" /
           "jalin-ca").resolve()
 NAME_RULE = "[a-z0-9][a-z0-9_-]{0,63}"

@@ -1,0 +1,177 @@
+"""Federation: real jalind processes with real certificates replicate over
+TLS on 127.0.0.1 and converge (equal digests, byte-identical exports), in a
+chain, a star and a ring; concurrent edits, deletes, purges and the
+sharing scope of cases behave as DESIGN.md §2 and §4 say."""
+
+import json
+import random
+
+from conftest import case_record, lks_record, jsonl
+from fed import (digest, export, federation, get, put, status,
+                 wait_converged, wait_live, wait_until)
+
+REGIONS3 = {"jabar": 32, "banten": 36, "sulsel": 73}
+
+
+def import_lks(node, n, seed, start=0):
+    rng = random.Random(seed)
+    data = jsonl({"collection": "lks", **lks_record(start + i, rng)}
+                 for i in range(n))
+    node.ctl("import", "-", input=data)
+
+
+def test_chain_of_three_converges(make_node):
+    nodes = federation(make_node, REGIONS3,
+                       [("jabar", "banten"), ("banten", "sulsel")])
+    for i, n in enumerate(nodes.values()):
+        import_lks(n, 200, seed=i, start=1000 * i)
+    wait_converged(nodes.values())
+    counts = status(nodes["sulsel"])["records"]
+    assert counts["lks"] == 600
+
+
+def test_concurrent_edits_different_fields_both_survive(make_node):
+    nodes = federation(make_node, REGIONS3,
+                       [("jabar", "banten"), ("banten", "sulsel")])
+    j, b, s = nodes["jabar"], nodes["banten"], nodes["sulsel"]
+    rid = put(j, "lks", lks_record(1))
+    wait_until("the record at sulsel", lambda: get(s, "lks", rid, False))
+    b.stop()  # jabar and sulsel cannot see each other now
+    put(j, "lks", {"status": "inactive"}, rid)
+    put(s, "lks", {"head.name": "Andi Baso Tenri"}, rid)
+    b.start()
+    wait_converged(nodes.values())
+    for n in nodes.values():
+        r = get(n, "lks", rid)
+        assert r["status"] == "inactive"
+        assert r["head.name"] == "Andi Baso Tenri"
+        assert n.ctl_json("conflicts") == []
+
+
+def test_concurrent_edits_same_field_make_one_conflict(make_node):
+    nodes = federation(make_node, REGIONS3,
+                       [("jabar", "banten"), ("banten", "sulsel")])
+    j, b, s = nodes["jabar"], nodes["banten"], nodes["sulsel"]
+    rid = put(j, "lks", lks_record(2))
+    wait_until("the record at sulsel", lambda: get(s, "lks", rid, False))
+    b.stop()
+    put(j, "lks", {"address": "Jl. Asia Afrika No. 8, Kota Bandung"}, rid)
+    put(s, "lks", {"address": "Jl. Urip Sumoharjo No. 3, Kota Makassar"},
+        rid)
+    b.start()
+    wait_converged(nodes.values())
+    winner = get(j, "lks", rid)["address"]
+    for n in nodes.values():
+        cs = n.ctl_json("conflicts")
+        assert len(cs) == 1, cs
+        c = cs[0]
+        assert c["id"] == rid and c["field"] == "address"
+        values = {c["value"]} | {o["value"] for o in c["others"]}
+        # nothing anyone typed is lost: both values are listed
+        assert values == {"Jl. Asia Afrika No. 8, Kota Bandung",
+                          "Jl. Urip Sumoharjo No. 3, Kota Makassar"}
+        assert get(n, "lks", rid)["address"] == winner
+    # writing the field again resolves it everywhere
+    put(b, "lks", {"address": winner}, rid)
+    wait_converged(nodes.values())
+    for n in nodes.values():
+        assert n.ctl_json("conflicts") == []
+
+
+def test_deletes_and_purges_reach_every_node(make_node):
+    nodes = federation(make_node, REGIONS3,
+                       [("jabar", "banten"), ("banten", "sulsel")])
+    j, s = nodes["jabar"], nodes["sulsel"]
+    gone = put(j, "lks", lks_record(3))
+    erased = put(s, "lks", lks_record(4, name="Yayasan Rahasia Bersama"))
+    wait_converged(nodes.values())
+    s.ctl("delete", "lks", gone, "--reason", "duplicate")
+    j.ctl("purge", "lks", erased)
+    wait_converged(nodes.values())
+    for n in nodes.values():
+        assert n.ctl("get", "lks", gone, check=False).returncode == 1
+        p = n.ctl("get", "lks", erased, check=False)
+        assert p.returncode == 1 and "purged" in p.stderr
+        raw = n.ctl("get", "--versions", "lks", erased).stdout
+        assert "Rahasia" not in raw
+        assert "Rahasia" not in export(n)
+        # a later put to the purged id is refused on every node
+        p = n.ctl("put", "lks", erased, input='{"status": "active"}',
+                  check=False)
+        assert p.returncode == 1 and "purged" in p.stderr
+
+
+def test_star_of_five_converges(make_node):
+    regions = {"pusat": 31, "jabar": 32, "banten": 36, "sulsel": 73,
+               "jatim": 35}
+    edges = [(leaf, "pusat") for leaf in regions if leaf != "pusat"]
+    nodes = federation(make_node, regions, edges,
+                       node_keys={"pusat": {"all_cases": "yes"}},
+                       peer_keys={("pusat", leaf): {"all_cases": "yes"}
+                                  for leaf in regions})
+    for i, n in enumerate(nodes.values()):
+        import_lks(n, 100, seed=10 + i, start=1000 * i)
+        put(n, "partnership", {"agreement_type": "pks",
+                               "title": f"PKS rehabilitasi sosial {n.name}",
+                               "status": "active"})
+    wait_converged(nodes.values())
+    assert status(nodes["jatim"])["records"]["lks"] == 500
+
+
+def test_ring_of_four_converges_without_loops(make_node):
+    regions = {"jabar": 32, "banten": 36, "sulsel": 73, "jatim": 35}
+    names = list(regions)
+    edges = [(names[i], names[(i + 1) % 4]) for i in range(4)]
+    nodes = federation(make_node, regions, edges)
+    for i, n in enumerate(nodes.values()):
+        import_lks(n, 150, seed=20 + i, start=1000 * i)
+    wait_converged(nodes.values())
+    seqs = {n.name: status(n)["seq"] for n in nodes.values()}
+    # every record is in every feed once; nothing circulates
+    for n in nodes.values():
+        assert seqs[n.name] == 600, seqs
+    wait_until("the ring to stay quiet",
+               lambda: {n.name: status(n)["seq"]
+                        for n in nodes.values()} == seqs, timeout=5)
+
+
+def test_case_goes_only_where_it_is_shared(make_node):
+    regions = {"pusat": 31, "jabar": 32, "banten": 36, "sulsel": 73}
+    edges = [("jabar", "pusat"), ("banten", "pusat"), ("sulsel", "pusat"),
+             ("jabar", "sulsel")]
+    nodes = federation(make_node, regions, edges,
+                       node_keys={"pusat": {"all_cases": "yes"}},
+                       peer_keys={(n, "pusat"): {"all_cases": "yes"}
+                                  for n in regions})
+    j, b, s, p = (nodes[n] for n in ("jabar", "banten", "sulsel", "pusat"))
+    rid = put(j, "case", case_record(1, share_with=["banten"]))
+    wait_until("the case at banten", lambda: get(b, "case", rid, False))
+    wait_until("the case at pusat", lambda: get(p, "case", rid, False))
+    # an lks written after the case has passed every hop
+    marker = put(j, "lks", lks_record(99))
+    wait_until("the marker at sulsel", lambda: get(s, "lks", marker, False))
+    assert get(s, "case", rid, check=False) is None
+    assert '"case"' not in export(s)
+    assert all(e["collection"] != "case"
+               for e in s.ctl_json("feed")["entries"])
+    # the deletion follows the record to exactly where it was
+    j.ctl("delete", "case", rid)
+    wait_until("the delete at banten",
+               lambda: b.ctl("get", "case", rid, check=False).stderr.find(
+                   "deleted") >= 0)
+    assert s.ctl("get", "case", rid, check=False).stderr.find(
+        "no such record") >= 0
+
+
+def test_stopped_node_catches_up(make_node):
+    nodes = federation(make_node, REGIONS3,
+                       [("jabar", "banten"), ("banten", "sulsel")])
+    j, b, s = nodes["jabar"], nodes["banten"], nodes["sulsel"]
+    import_lks(j, 100, seed=30)
+    wait_converged(nodes.values())
+    s.stop()
+    import_lks(j, 300, seed=31, start=5000)
+    s.start()
+    wait_converged(nodes.values())
+    assert status(s)["records"]["lks"] == 400
+    wait_live(s, "banten")
