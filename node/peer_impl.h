@@ -56,6 +56,11 @@ struct peer {
 	uint64_t newest_ms;  /* write time of the newest record applied */
 	bool in_live;        /* they said LIVE and we applied up to it */
 	bool in_resync;
+	/* Feed entries after this seq whose source is this peer hold what it
+	 * sent us and still has: not sent back. Reset to our head whenever
+	 * its store may have changed (first contact, new epoch, RESYNC). */
+	bool trust_valid;
+	uint64_t trust_from;
 	/* our feed, as they acknowledge it */
 	bool acked_valid;
 	uint8_t acked_epoch[16];

@@ -160,6 +160,13 @@ repl_open(struct conn *c)
 	}
 	c->rsub = true;
 	p->in_live = false;
+	/* A peer we meet for the first time, or in another epoch than our
+	 * checkpoint, may not hold what it once sent us. */
+	if (!p->trust_valid || !p->ck_valid ||
+	    memcmp(p->ck_epoch, c->hello_epoch, 16) != 0) {
+		p->trust_from = store_seq(c->ps->n->store);
+		p->trust_valid = true;
+	}
 	conn_send(c, b);
 }
 
@@ -238,6 +245,17 @@ add_record(struct buf *b, msgpack_packer *pk, uint64_t seq, const uint8_t *key,
 	buf_append(b, state, len);
 }
 
+/* The feed entry holds exactly what this peer sent us (storedb.h). */
+static bool
+is_echo(const struct conn *c, const MDB_val *v)
+{
+	const char *name = c->peer->cfg.name;
+	size_t n = v->mv_size - STDB_KEY_LEN;
+
+	return n == strlen(name) &&
+	    memcmp((const uint8_t *)v->mv_data + STDB_KEY_LEN, name, n) == 0;
+}
+
 /* Fill one CHANGES frame from the feed after c->spos. */
 static int
 changes_body(struct conn *c, MDB_txn *txn, msgpack_packer *pk, struct frame *f)
@@ -258,7 +276,8 @@ changes_body(struct conn *c, MDB_txn *txn, msgpack_packer *pk, struct frame *f)
 		const uint8_t *key = v.mv_data, *state;
 		size_t len;
 		uint64_t seq = stdb_get_u64(k.mv_data), rseq;
-		if (v.mv_size == STDB_KEY_LEN &&
+		if (v.mv_size >= STDB_KEY_LEN &&
+		    !(seq > c->peer->trust_from && is_echo(c, &v)) &&
 		    stdb_get_record(
 		        txn, db, key[0], key + 1, &state, &len, &rseq) == 0 &&
 		    may_send(c->ps, c->peer, key[0], state, len)) {
@@ -474,8 +493,8 @@ apply_one(struct store_txn *st, struct rtask *t, struct mpr *m, uint64_t *prev)
 		refuse(t, "not shared with this node", c, id);
 		goto next;
 	}
-	rc = store_txn_apply_decoded(
-	    st, (uint8_t)coll, id, state, len, ps->rws, &changed, NULL);
+	rc = store_txn_apply_decoded(st, (uint8_t)coll, id, state, len, ps->rws,
+	    t->peer, &changed, NULL);
 	if (rc == JALIN_ESPACE || rc == JALIN_EIO || rc == JALIN_ENOMEM)
 		return rc;
 	if (rc != 0) {
@@ -707,6 +726,15 @@ handle_resync(struct conn *c, const struct msg_peer *m)
 	c->rpos = 0;
 	c->peer->in_resync = true;
 	c->peer->in_live = false;
+	/* Its store was restored or re-created: it may lack records it once
+	 * sent us, which we did not send back. Send everything again. */
+	c->peer->trust_from = store_seq(c->ps->n->store);
+	if (c->subscribed) {
+		send_resync(c, "the peer's store was restored; sending all");
+		c->spos = 0;
+		c->caught_up = false;
+		repl_pump(c);
+	}
 	return 0;
 }
 
@@ -780,7 +808,7 @@ repl_lag_ms(struct peers *ps, const struct peer *p)
 		const uint8_t *key, *state;
 		size_t len;
 		if (mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) == 0 &&
-		    v.mv_size == STDB_KEY_LEN && (key = v.mv_data) &&
+		    v.mv_size >= STDB_KEY_LEN && (key = v.mv_data) &&
 		    stdb_get_record(
 		        txn, db, key[0], key + 1, &state, &len, &seq) == 0 &&
 		    rec_decode(ps->sws, state, len, REC_TRUSTED, NULL) == 0)
@@ -850,7 +878,7 @@ gc_scan(
 		if (seq > g->upto)
 			break;
 		*scanned = seq;
-		if (v.mv_size == STDB_KEY_LEN &&
+		if (v.mv_size >= STDB_KEY_LEN &&
 		    collectable(st, g->ps, v.mv_data)) {
 			g->cand[g->ncand].seq = seq;
 			memcpy(

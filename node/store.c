@@ -31,6 +31,8 @@ struct store_txn {
 	uint64_t nconflicts;
 	uint8_t dirty[COLL_COUNT + 1][NBUCKETS / 8];
 	bool any_dirty;
+	const char *src; /* source of the next store_txn_set, or NULL */
+	size_t srclen;
 };
 
 struct store {
@@ -503,10 +505,13 @@ feed_move(struct store_txn *t, struct store_cur *cur, const uint8_t *key,
     uint64_t seq)
 {
 	MDB_dbi feed = stdb_dbi(t->s->db, STDB_FEED);
-	uint8_t sk[8];
-	MDB_val k = {8, sk}, v = {STDB_KEY_LEN, (void *)(uintptr_t)key};
+	uint8_t sk[8], fv[STDB_KEY_LEN + JALIN_NAME_MAX];
+	MDB_val k = {8, sk}, v = {STDB_KEY_LEN + t->srclen, fv};
 	int rc;
 
+	memcpy(fv, key, STDB_KEY_LEN);
+	if (t->srclen > 0)
+		memcpy(fv + STDB_KEY_LEN, t->src, t->srclen);
 	if (cur->exists) {
 		stdb_put_u64(sk, cur->seq);
 		rc = mdb_del(t->txn, feed, &k, NULL);
@@ -573,7 +578,18 @@ store_txn_set(struct store_txn *t, struct store_cur *cur,
 	cur->seq = t->seq;
 	cur->raw = NULL;
 	cur->rawlen = 0;
+	t->src = NULL;
+	t->srclen = 0;
 	return t->err;
+}
+
+static void
+txn_source(struct store_txn *t, const char *from)
+{
+	size_t n = from ? strlen(from) : 0;
+
+	t->src = n > 0 && n <= JALIN_NAME_MAX ? from : NULL;
+	t->srclen = t->src ? n : 0;
 }
 
 int
@@ -587,13 +603,14 @@ store_txn_apply(struct store_txn *t, uint8_t coll, const uint8_t id[UUID_LEN],
 	if ((rc = rec_decode(rem, state, len, 0, err)) != 0)
 		return rc;
 	return store_txn_apply_decoded(
-	    t, coll, id, state, len, rem, changed, err);
+	    t, coll, id, state, len, rem, NULL, changed, err);
 }
 
 int
 store_txn_apply_decoded(struct store_txn *t, uint8_t coll,
     const uint8_t id[UUID_LEN], const void *raw, size_t rawlen,
-    const struct record *rem, bool *changed, struct jalin_err *err)
+    const struct record *rem, const char *from, bool *changed,
+    struct jalin_err *err)
 {
 	struct store *s = t->s;
 	struct record *old = s->ws[1], *out = s->ws[2];
@@ -615,11 +632,17 @@ store_txn_apply_decoded(struct store_txn *t, uint8_t coll,
 	store_txn_observe(t, rec_max_hlc(rem));
 	if (rec_is_empty(old)) {
 		*changed = true;
+		txn_source(t, from);
 		return store_txn_set(t, &cur, old, rem);
 	}
 	if ((rc = merge_join(old, rem, out, changed)) != 0)
 		return jalin_err_set(err, rc, "merge: %s", jalin_strerror(rc));
-	return *changed ? store_txn_set(t, &cur, old, out) : 0;
+	if (!*changed)
+		return 0;
+	/* the sender holds exactly this state: no need to send it back */
+	if (merge_equal(out, rem))
+		txn_source(t, from);
+	return store_txn_set(t, &cur, old, out);
 }
 
 int

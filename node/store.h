@@ -119,12 +119,15 @@ int store_txn_apply(struct store_txn *t, uint8_t coll,
     struct jalin_err *err);
 
 /*
- * The same for a state the caller has decoded already (rem, from raw); the
- * caller's workspace must not be one of store_ws(s, 0..2).
+ * The same for a state the caller has decoded already (rem, from raw).
+ * from: the peer it came from (NULL: none); if the stored result is
+ * exactly rem, the feed entry remembers it (storedb.h). The caller's
+ * workspace must not be one of store_ws(s, 0..2).
  */
 int store_txn_apply_decoded(struct store_txn *t, uint8_t coll,
     const uint8_t id[UUID_LEN], const void *raw, size_t rawlen,
-    const struct record *rem, bool *changed, struct jalin_err *err);
+    const struct record *rem, const char *from, bool *changed,
+    struct jalin_err *err);
 
 /*
  * Delete a record entry and its feed entry outright (tombstone collection;

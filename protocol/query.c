@@ -242,7 +242,7 @@ feed_one(MDB_txn *txn, const struct stdb *db, const MDB_val *key,
 	size_t len;
 	uint64_t seq;
 
-	if (key->mv_size != 8 || val->mv_size != STDB_KEY_LEN ||
+	if (key->mv_size != 8 || val->mv_size < STDB_KEY_LEN ||
 	    (c = schema_coll_by_id(k[0])) == NULL ||
 	    stdb_get_record(txn, db, k[0], k + 1, &state, &len, &seq) != 0 ||
 	    rec_decode(ws, state, len, REC_TRUSTED, NULL) != 0)

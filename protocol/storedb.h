@@ -4,9 +4,12 @@
  * One LMDB environment per node (DESIGN.md §3), named databases:
  *
  *   records    [coll u8][id 16]  -> [seq u64 BE][record state (record.h)]
- *   feed       [seq u64 BE]      -> [coll u8][id 16]
+ *   feed       [seq u64 BE]      -> [coll u8][id 16][source]
  *              one entry per record: its latest change; older entries of
- *              the same record are deleted when it changes again
+ *              the same record are deleted when it changes again. source
+ *              (0..64 bytes) names the peer that sent exactly the state
+ *              now stored, so it need not be sent back there; empty for
+ *              local writes and for merges that made something new
  *   conflicts  [coll u8][id 16]  -> [count u32 BE]   records with conflicts
  *   digest     [coll u8][bucket u8] -> 32-byte sum   (see below)
  *   ckpt       peer name        -> checkpoint (node/repl; msgpack)
