@@ -121,10 +121,13 @@ valgrind: all
 	JALIN_BUILD=$(CURDIR)/$(BUILD) JALIN_VALGRIND=1 \
 	    $(PYTHON) -m pytest -q -ra tests/integration $(PYTEST_ARGS)
 
-bench: all $(BENCH_BIN)
+# jalinctl only when tools/ has sources: bench.py falls back to the socket.
+BENCH_DEPS = $(BUILD)/jalind $(BENCH_BIN) $(if $(TOOLS_SRC),$(BUILD)/jalinctl)
+
+bench: $(BENCH_DEPS)
 	JALIN_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) tests/bench/bench.py $(BENCH_ARGS)
 
-bench-compare: all $(BENCH_BIN)
+bench-compare: $(BENCH_DEPS)
 	JALIN_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) tests/bench/compare.py $(BENCH_ARGS)
 
 FUZZ_SRC  = $(wildcard tests/fuzz/fuzz_*.c)
