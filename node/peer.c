@@ -109,8 +109,10 @@ conn_error(struct conn *c, int code, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	log_warnx("peer %s: closing: %s", conn_who(c), msg);
-	if (c->peer && c->peer->conn == c)
+	if (c->peer && c->peer->conn == c) {
 		peer_set_error(c->peer, "%s", msg);
+		c->peer->errors++;
+	}
 	buf_reset(b);
 	msgpack_packer_init(&pk, b, buf_pk_write);
 	msgpack_pack_map(&pk, 3);
@@ -225,6 +227,7 @@ handle_hello(struct conn *c, const struct msg_peer *m)
 	if (p->dial == c)
 		p->dial = NULL;
 	p->conn = c;
+	p->connected_ms = now_ms();
 	c->open = true;
 	p->refused = false;
 	p->last_error[0] = '\0';
@@ -423,6 +426,7 @@ conn_detach(struct conn *c)
 {
 	struct peer *p = c->peer;
 
+	verify_closed(c);
 	repl_closed(c);
 	if (p == NULL)
 		return;
@@ -829,6 +833,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 		if (!c->dead && c->open && c->peer)
 			c->peer->last_contact_ms = c->last_rx_ms;
 	}
+	verify_tick(ps, now);
 	if (++ps->ticks % 10 == 0)
 		repl_gc(ps);
 }
@@ -864,6 +869,40 @@ pack_time_or_nil(msgpack_packer *pk, uint64_t ms)
 		view_str(pk, t);
 }
 
+/*
+ * Progress of pulling the peer's feed: {"done", "total", "rate", "eta"}
+ * in feed entries, or nil when we have all of it.
+ */
+static void
+pack_catch_up(msgpack_packer *pk, const struct peer *p)
+{
+	const struct conn *c = p->conn;
+	uint64_t now = now_ms(), done, total, el;
+	double rate;
+
+	if (c == NULL || p->in_live || p->their_head <= c->rpos ||
+	    p->their_head <= p->cu_from) {
+		msgpack_pack_nil(pk);
+		return;
+	}
+	total = p->their_head - p->cu_from;
+	done = c->rpos > p->cu_from ? c->rpos - p->cu_from : 0;
+	el = now > p->cu_ms ? now - p->cu_ms : 1;
+	rate = (double)done * 1000.0 / (double)el;
+	msgpack_pack_map(pk, 4);
+	view_str(pk, "done");
+	msgpack_pack_uint64(pk, done);
+	view_str(pk, "total");
+	msgpack_pack_uint64(pk, total);
+	view_str(pk, "rate");
+	msgpack_pack_double(pk, rate);
+	view_str(pk, "eta_seconds");
+	if (rate > 0)
+		msgpack_pack_double(pk, (double)(total - done) / rate);
+	else
+		msgpack_pack_nil(pk);
+}
+
 /* A key of a map whose pairs are counted as they are written. */
 static void
 key(msgpack_packer *pk, uint32_t *n, const char *k)
@@ -885,6 +924,8 @@ pack_counters(msgpack_packer *pk, uint32_t *n, const struct peer *p)
 	msgpack_pack_uint64(pk, p->bytes_in);
 	key(pk, n, "bytes_out");
 	msgpack_pack_uint64(pk, p->bytes_out);
+	key(pk, n, "errors");
+	msgpack_pack_uint64(pk, p->errors);
 }
 
 static void
@@ -934,10 +975,32 @@ pack_peer(
 		msgpack_pack_nil(pk);
 	}
 	pack_link(ps, p, pk, &n);
+	key(pk, &n, "connected_since");
+	pack_time_or_nil(pk, p->conn ? p->connected_ms : 0);
+	key(pk, &n, "catch_up");
+	pack_catch_up(pk, p);
 	key(pk, &n, "cert_expires");
 	pack_time_or_nil(pk, p->cert_expiry_ms);
+	key(pk, &n, "cert_expires_in_days");
+	if (p->cert_expiry_ms == 0)
+		msgpack_pack_nil(pk);
+	else
+		msgpack_pack_int64(pk,
+		    ((int64_t)p->cert_expiry_ms - (int64_t)now_ms()) /
+		        86400000);
+	key(pk, &n, "cert_warning");
+	if (p->cert_expiry_ms != 0 &&
+	    p->cert_expiry_ms < now_ms() + 30ull * 86400000)
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
 	key(pk, &n, "verified_at");
-	msgpack_pack_nil(pk);
+	pack_time_or_nil(pk, p->v.last.verified_ms);
+	key(pk, &n, "verify_result");
+	if (p->v.last.at_ms != 0)
+		view_str(pk, p->v.last.text);
+	else
+		msgpack_pack_nil(pk);
 	pack_counters(pk, &n, p);
 	view_patch(b, mark, n);
 }
@@ -1090,6 +1153,7 @@ peers_stop(struct peers *ps)
 	reap_cb(-1, 0, ps);
 	while ((p = TAILQ_FIRST(&ps->list)) != NULL) {
 		TAILQ_REMOVE(&ps->list, p, link);
+		verify_free(p);
 		event_free(p->dial_ev);
 		free(p);
 	}
@@ -1183,6 +1247,39 @@ peers_give_back(struct peers *ps, struct buf *b)
 	buf_free(b);
 }
 
+const char *
+peers_gc_holder(const struct peers *ps)
+{
+	return ps != NULL && ps->gc_holder[0] ? ps->gc_holder : NULL;
+}
+
+int
+peers_verify(struct peers *ps, const char *name, size_t len, verify_done_fn *fn,
+    void *ctx, struct jalin_err *err)
+{
+	char nm[JALIN_NAME_MAX + 1];
+	struct peer *p;
+
+	if (ps == NULL || len == 0 || len > JALIN_NAME_MAX)
+		return jalin_err_set(err, JALIN_ENOTFOUND, "no such peer");
+	memcpy(nm, name, len);
+	nm[len] = '\0';
+	if ((p = peer_find(ps, nm)) == NULL)
+		return jalin_err_set(
+		    err, JALIN_ENOTFOUND, "'%s' is not a configured peer", nm);
+	if (verify_start(ps, p, fn, ctx) != 0)
+		return jalin_err_set(err, JALIN_EEXIST,
+		    "too many verifications of '%s' waiting", nm);
+	return 0;
+}
+
+void
+peers_verify_cancel(struct peers *ps, void *ctx)
+{
+	if (ps != NULL)
+		verify_cancel_waiter(ps, ctx);
+}
+
 void
 peers_notify(struct peers *ps)
 {
@@ -1194,4 +1291,34 @@ peers_notify(struct peers *ps)
 		if (!c->dead && c->open && c->subscribed)
 			repl_pump(c);
 	}
+}
+
+void
+peers_pack_verify(const struct verify_result *r, msgpack_packer *pk)
+{
+	msgpack_pack_map(pk, 9);
+	view_str(pk, "peer");
+	view_str(pk, r->peer);
+	view_str(pk, "result");
+	view_str(pk, r->text);
+	view_str(pk, "in_sync");
+	if (r->rc == 0 && r->equal)
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
+	view_str(pk, "verified_at");
+	pack_time_or_nil(pk, r->verified_ms);
+	view_str(pk, "compared");
+	msgpack_pack_uint64(pk, r->compared);
+	view_str(pk, "differing");
+	msgpack_pack_uint64(pk, r->differing);
+	view_str(pk, "repaired");
+	msgpack_pack_uint64(pk, r->repaired);
+	view_str(pk, "corrupt");
+	msgpack_pack_uint64(pk, r->corrupt);
+	view_str(pk, "where");
+	if (r->where[0])
+		view_str(pk, r->where);
+	else
+		msgpack_pack_nil(pk);
 }
