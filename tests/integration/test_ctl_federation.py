@@ -16,7 +16,8 @@ import threading
 import pytest
 
 from conftest import ctl, lks_record, jsonl
-from fed import federation, wait_converged, wait_live
+from fed import (federation, peer_state, wait_converged, wait_live,
+                 wait_until)
 
 HUB = "nasional"
 LEAVES = {"jabar": 32, "banten": 36, "jatim": 35, "sulsel": 73}
@@ -155,6 +156,8 @@ def test_federation_from_a_config(star, ca):
 
 def test_stopped_and_hanging_nodes_are_named(star, ca, hanging):
     star["sulsel"].stop()
+    wait_until("the hub to see sulsel go", lambda: peer_state(
+        star[HUB], "sulsel") in ("down", "connecting"))
     socks = [str(star[n].socket) for n in STAR]
     hang = f"127.0.0.1:{hanging}"
     p = fed(*admin(ca), "--timeout", "2", "--json", "federation", *socks,

@@ -88,7 +88,8 @@ def test_status_and_peers_say_what_is_behind_and_why(make_node):
     assert re.search(r"peer banten \(127\.0\.0\.1:\d+\): (down|connecting)"
                      r", 25 changes to send, 0 to receive", text), text
     assert "25 changes not yet acknowledged" in text
-    assert f"last error   {p['last_error']}" in text
+    # the error itself may change between two looks (a redial fails)
+    assert re.search(r"\n  last error   (?!none\n)\S", text), text
     assert "certificate  expires " in text
     for line in text.splitlines():  # 80 columns, but for a long path
         assert len(line) <= 80 or str(j.data_dir) in line, line
@@ -98,8 +99,7 @@ def test_status_and_peers_say_what_is_behind_and_why(make_node):
                                 "VERIFIED_AT", "LAST_ERROR"]
     cells = table[1].split()
     assert cells[0] == "banten" and cells[2] == "25"
-    assert j.ctl_json("peers") == j.ctl_json("status")["peers"] or \
-        [x["name"] for x in j.ctl_json("peers")] == ["banten"]
+    assert [x["name"] for x in j.ctl_json("peers")] == ["banten"]
     b.start()
     wait_until("the lag to drain", lambda: j.ctl_json("status")["peers"][0][
         "lag_records"] == 0)
