@@ -193,6 +193,9 @@ install: all
 	install -m 0755 certs/jalin-ca $(DESTDIR)$(PREFIX)/bin/jalin-ca
 	install -m 0644 man/jalind.8 man/jalinctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 0644 man/jalin.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	install -m 0644 dist/jalind@.service \
+	    $(DESTDIR)$(PREFIX)/lib/systemd/system/jalind@.service
 
 clean:
 	rm -rf build
