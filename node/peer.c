@@ -9,6 +9,7 @@
  * connection is closed; the node goes on serving everyone else.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
@@ -25,6 +26,7 @@
 #include <openssl/rand.h>
 
 #include "frame.h"
+#include "metrics.h"
 #include "hlc.h"
 #include "log.h"
 #include "mp.h"
@@ -94,6 +96,50 @@ conn_send(struct conn *c, const struct buf *body)
 		c->peer->bytes_out += 4 + body->len;
 }
 
+const char *
+err_kind_name(int kind)
+{
+	static const char *const names[] = {"tls", "auth", "protocol",
+	    "timeout", "clock_skew", "store", "duplicate", "disconnect",
+	    "other"};
+
+	return kind >= 0 && kind < EK_COUNT ? names[kind] : "other";
+}
+
+void
+peer_count_error(struct peer *p, int kind)
+{
+	p->errors++;
+	p->errors_by[kind >= 0 && kind < EK_COUNT ? kind : EK_OTHER]++;
+}
+
+static int
+kind_of(int code)
+{
+	switch (code) {
+	case JALIN_ETLS:
+		return EK_TLS;
+	case JALIN_EPERM:
+		return EK_AUTH;
+	case JALIN_EPROTO:
+	case JALIN_ESTATE:
+	case JALIN_ETOOBIG:
+		return EK_PROTOCOL;
+	case JALIN_ETIMEOUT:
+		return EK_TIMEOUT;
+	case JALIN_ESKEW:
+		return EK_SKEW;
+	case JALIN_ESPACE:
+	case JALIN_EIO:
+	case JALIN_ENOMEM:
+	case JALIN_ECORRUPT:
+		return EK_STORE;
+	case JALIN_EEXIST:
+		return EK_DUPLICATE;
+	}
+	return EK_OTHER;
+}
+
 /* Send ERROR and close once it is written. */
 void
 conn_error(struct conn *c, int code, const char *fmt, ...)
@@ -109,10 +155,10 @@ conn_error(struct conn *c, int code, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	log_warnx("peer %s: closing: %s", conn_who(c), msg);
-	if (c->peer && c->peer->conn == c) {
+	if (c->peer && c->peer->conn == c)
 		peer_set_error(c->peer, "%s", msg);
-		c->peer->errors++;
-	}
+	if (c->peer)
+		peer_count_error(c->peer, kind_of(code));
 	buf_reset(b);
 	msgpack_packer_init(&pk, b, buf_pk_write);
 	msgpack_pack_map(&pk, 3);
@@ -564,6 +610,12 @@ tls_failed(struct conn *c, short what)
 	/* a retry that fails the same way is not news */
 	if (p == NULL || strcmp(p->last_error, why) != 0)
 		log_warnx("peer %s: %s", p ? p->cfg.name : c->addr, why);
+	if (p != NULL)
+		peer_count_error(p,
+		    strncmp(why, "certificate", 11) == 0 ||
+		            strncmp(why, "TLS", 3) == 0
+		        ? EK_TLS
+		        : EK_DISCONNECT);
 	if (p != NULL && p->conn == NULL) {
 		peer_set_error(p, "%s", why);
 		p->refused = strncmp(why, "certificate", 11) == 0;
@@ -586,8 +638,10 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
-		if (c->peer && c->peer->conn == c && !c->closing)
+		if (c->peer && c->peer->conn == c && !c->closing) {
 			peer_set_error(c->peer, "connection lost");
+			peer_count_error(c->peer, EK_DISCONNECT);
+		}
 		conn_free(c);
 	}
 }
@@ -1321,4 +1375,165 @@ peers_pack_verify(const struct verify_result *r, msgpack_packer *pk)
 		view_str(pk, r->where);
 	else
 		msgpack_pack_nil(pk);
+}
+
+/* --- metrics ------------------------------------------------------------ */
+
+struct pmetric {
+	const char *name, *type, *help;
+	double (*get)(struct peers *ps, const struct peer *p);
+};
+
+static double
+m_lag(struct peers *ps, const struct peer *p)
+{
+	uint64_t head = store_seq(ps->n->store);
+	bool same = p->acked_valid &&
+	    memcmp(p->acked_epoch, store_epoch(ps->n->store), 16) == 0;
+
+	return (
+	    double)(same && p->acked_seq <= head ? head - p->acked_seq : head);
+}
+
+static double
+m_lag_s(struct peers *ps, const struct peer *p)
+{
+	return (double)repl_lag_ms(ps, p) / 1000.0;
+}
+
+static double
+m_in_lag(struct peers *ps, const struct peer *p)
+{
+	(void)ps;
+	return (
+	    double)(p->their_head > p->ck_seq ? p->their_head - p->ck_seq : 0);
+}
+
+#define M_FIELD(fn, expr)                                        \
+	static double fn(struct peers *ps, const struct peer *p) \
+	{                                                        \
+		(void)ps;                                        \
+		return (double)(expr);                           \
+	}
+M_FIELD(m_refused, p->refused_recs)
+M_FIELD(m_skew, p->skew_ms / 1000.0)
+M_FIELD(m_cert, p->cert_expiry_ms / 1000.0)
+M_FIELD(m_verified, p->v.last.verified_ms / 1000.0)
+M_FIELD(m_contact, (p->conn ? now_ms() : p->last_contact_ms) / 1000.0)
+
+static const struct pmetric pmetrics[] = {
+    {"jalin_peer_lag_records", "gauge",
+        "Our changes the peer has not acknowledged.", m_lag},
+    {"jalin_peer_lag_seconds", "gauge",
+        "Age of the oldest change the peer has not acknowledged.", m_lag_s},
+    {"jalin_peer_in_lag_records", "gauge",
+        "Changes of the peer we have not applied yet.", m_in_lag},
+    {"jalin_peer_refused_records_total", "counter",
+        "Records from the peer refused (scope, collection, decoding).",
+        m_refused},
+    {"jalin_peer_clock_skew_seconds", "gauge",
+        "The peer's clock minus ours, as last seen.", m_skew},
+    {"jalin_peer_cert_expiry_timestamp_seconds", "gauge",
+        "When the peer's certificate expires (0: unknown).", m_cert},
+    {"jalin_peer_verified_timestamp_seconds", "gauge",
+        "Last time the shared scope was verified equal (0: never).",
+        m_verified},
+    {"jalin_peer_last_contact_timestamp_seconds", "gauge",
+        "Last time anything was received from the peer.", m_contact},
+};
+
+static void
+peer_family(struct peers *ps, struct evbuffer *b, const struct pmetric *pm)
+{
+	struct peer *p;
+
+	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", pm->name,
+	    pm->help, pm->name, pm->type);
+	TAILQ_FOREACH (p, &ps->list, link) {
+		if (p->removed)
+			continue;
+		evbuffer_add_printf(
+		    b, "%s{peer=\"%s\"} ", pm->name, p->cfg.name);
+		metrics_value(b, pm->get(ps, p));
+	}
+}
+
+static void
+state_family(struct peers *ps, struct evbuffer *b)
+{
+	struct peer *p;
+
+	evbuffer_add_printf(b,
+	    "# HELP jalin_peer_state 1 for the peer's "
+	    "current state, 0 for the others.\n"
+	    "# TYPE jalin_peer_state gauge\n");
+	TAILQ_FOREACH (p, &ps->list, link) {
+		int st = p->removed ? -1 : state_of(ps, p);
+		for (int s = PEER_DOWN; s <= PEER_REFUSED && !p->removed; s++)
+			evbuffer_add_printf(b,
+			    "jalin_peer_state{peer=\"%s\",state=\"%s\"} %d\n",
+			    p->cfg.name, peer_state_name(s), s == st);
+	}
+}
+
+static void
+io_family(struct peers *ps, struct evbuffer *b, const char *name,
+    const char *help, size_t in_off, size_t out_off)
+{
+	struct peer *p;
+
+	evbuffer_add_printf(
+	    b, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+	TAILQ_FOREACH (p, &ps->list, link) {
+		if (p->removed)
+			continue;
+		const char *base = (const char *)p;
+		uint64_t in, out;
+		memcpy(&in, base + in_off, sizeof(in));
+		memcpy(&out, base + out_off, sizeof(out));
+		evbuffer_add_printf(b,
+		    "%s{peer=\"%s\",direction=\"in\"} %llu\n"
+		    "%s{peer=\"%s\",direction=\"out\"} %llu\n",
+		    name, p->cfg.name, (unsigned long long)in, name,
+		    p->cfg.name, (unsigned long long)out);
+	}
+}
+
+static void
+error_family(struct peers *ps, struct evbuffer *b)
+{
+	struct peer *p;
+
+	evbuffer_add_printf(b,
+	    "# HELP jalin_peer_errors_total Connection "
+	    "errors by kind.\n"
+	    "# TYPE jalin_peer_errors_total counter\n");
+	TAILQ_FOREACH (p, &ps->list, link) {
+		for (int k = 0; k < EK_COUNT && !p->removed; k++)
+			evbuffer_add_printf(b,
+			    "jalin_peer_errors_total{peer=\"%s\",kind=\"%s\"} "
+			    "%llu\n",
+			    p->cfg.name, err_kind_name(k),
+			    (unsigned long long)p->errors_by[k]);
+	}
+}
+
+void
+peers_metrics(struct peers *ps, struct evbuffer *b)
+{
+	if (ps == NULL)
+		return;
+	state_family(ps, b);
+	for (size_t i = 0; i < sizeof(pmetrics) / sizeof(pmetrics[0]); i++)
+		peer_family(ps, b, &pmetrics[i]);
+	io_family(ps, b, "jalin_peer_bytes_total", "Bytes of frames.",
+	    offsetof(struct peer, bytes_in), offsetof(struct peer, bytes_out));
+	io_family(ps, b, "jalin_peer_records_total",
+	    "Records received and sent.", offsetof(struct peer, recs_in),
+	    offsetof(struct peer, recs_out));
+	io_family(ps, b, "jalin_peer_batches_total",
+	    "CHANGES frames received and sent.",
+	    offsetof(struct peer, batches_in),
+	    offsetof(struct peer, batches_out));
+	error_family(ps, b);
 }

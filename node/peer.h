@@ -62,6 +62,12 @@ const char *peers_gc_holder(const struct peers *ps);
 /* Pack a verification result as a JSON-shaped map. */
 void peers_pack_verify(const struct verify_result *r, msgpack_packer *pk);
 
+struct evbuffer;
+struct buf;
+
+/* Append the per-peer Prometheus metric families to b. */
+void peers_metrics(struct peers *ps, struct evbuffer *b);
+
 /* Pack the value of status' "peers" key (an array, one map per peer);
  * pk writes into b. */
 void peers_status(struct peers *ps, msgpack_packer *pk, struct buf *b);

@@ -20,6 +20,20 @@
 #include "record.h"
 #include "tls.h"
 
+/* What went wrong on a connection, for the metrics. */
+enum err_kind {
+	EK_TLS = 0,    /* handshake or certificate */
+	EK_AUTH,       /* not a peer, admin replicating, revoked on reload */
+	EK_PROTOCOL,   /* does not decode, out of order, wrong state */
+	EK_TIMEOUT,    /* nothing received, handshake too slow */
+	EK_SKEW,       /* clock too far ahead: changes held back */
+	EK_STORE,      /* could not store what it sent */
+	EK_DUPLICATE,  /* second connection of the pair */
+	EK_DISCONNECT, /* the connection dropped */
+	EK_OTHER,
+	EK_COUNT
+};
+
 enum peer_state {
 	PEER_DOWN = 0,
 	PEER_CONNECTING,
@@ -121,6 +135,9 @@ struct peer {
 	/* counters */
 	uint64_t bytes_in, bytes_out, recs_in, recs_out, refused_recs;
 	uint64_t batches_in, batches_out, errors;
+	uint64_t errors_by[EK_COUNT];
+	int64_t skew_ms; /* their clock minus ours, as last seen */
+	bool skew_seen;
 	uint64_t connected_ms;
 	struct verify v;
 };
@@ -176,6 +193,8 @@ struct peers {
 };
 
 /* peer.c */
+const char *err_kind_name(int kind);
+void peer_count_error(struct peer *p, int kind);
 void peers_give_back(struct peers *ps, struct buf *b);
 void conn_send(struct conn *c, const struct buf *body);
 void conn_error(struct conn *c, int code, const char *fmt, ...)

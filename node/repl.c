@@ -59,6 +59,7 @@ struct rtask {
 };
 
 static void task_free(struct rtask *t);
+static void note_skew(struct peer *p, uint64_t their_ms);
 
 static uint64_t
 now_ms(void)
@@ -752,6 +753,7 @@ handle_changes(struct conn *c, const struct msg_peer *m)
 	    (unsigned long long)m->head);
 	if (m->head > c->peer->their_head)
 		c->peer->their_head = m->head;
+	note_skew(c->peer, m->time);
 	if ((t = calloc(1, sizeof(*t))) == NULL) {
 		conn_error(c, JALIN_ENOMEM, "out of memory");
 		return -1;
@@ -838,6 +840,16 @@ handle_resync(struct conn *c, const struct msg_peer *m)
 	return 0;
 }
 
+/* Their clock against ours, from a TIME they sent just now. */
+static void
+note_skew(struct peer *p, uint64_t their_ms)
+{
+	if (their_ms == 0)
+		return;
+	p->skew_ms = (int64_t)their_ms - (int64_t)hlc_wall_ms();
+	p->skew_seen = true;
+}
+
 static void
 send_pong(struct conn *c, const struct msg_peer *m)
 {
@@ -865,6 +877,7 @@ repl_handle(struct conn *c, const struct msg_peer *m)
 	case MSG_RESYNC:
 		return handle_resync(c, m);
 	case MSG_PING:
+		note_skew(c->peer, m->time);
 		send_pong(c, m);
 		return 0;
 	case MSG_PONG:
