@@ -104,12 +104,9 @@ write_done(void *ctx, const uint8_t *resp, size_t len)
 		process_input(c);
 }
 
-static uint32_t
-status_extra(void *ctx, msgpack_packer *pk)
+uint32_t
+admin_status_extra(const struct node *n, msgpack_packer *pk, struct buf *b)
 {
-	struct admin *a = ctx;
-	const struct node *n = a->n;
-
 	view_str(pk, "version");
 	view_str(pk, JALIN_VERSION);
 	view_str(pk, "uptime_s");
@@ -122,8 +119,16 @@ status_extra(void *ctx, msgpack_packer *pk)
 	else
 		msgpack_pack_nil(pk);
 	view_str(pk, "peers");
-	peers_status(n->peers, pk, &a->resp);
+	peers_status(n->peers, pk, b);
 	return 5;
+}
+
+static uint32_t
+status_extra(void *ctx, msgpack_packer *pk)
+{
+	struct admin *a = ctx;
+
+	return admin_status_extra(a->n, pk, &a->resp);
 }
 
 static void
@@ -141,8 +146,8 @@ answer_read(struct aconn *c, const struct msg_req *q)
 	msg_resp_begin(&pk, q->reqid);
 	rc = stdb_begin_read(store_db(a->n->store), &txn, &err);
 	if (rc == 0) {
-		rc = query_dispatch(txn, store_db(a->n->store), q, status_extra,
-		    a, a->ws, &pk, &a->resp, &err);
+		rc = query_dispatch(txn, store_db(a->n->store), q, 0,
+		    status_extra, a, a->ws, &pk, &a->resp, &err);
 		mdb_txn_abort(txn);
 	}
 	if (rc == 0 && a->resp.err != 0)

@@ -12,6 +12,8 @@
 #ifndef JALIN_ADMIN_H
 #define JALIN_ADMIN_H
 
+#include <msgpack.h>
+
 #include "err.h"
 #include "node.h"
 
@@ -25,5 +27,15 @@ int admin_open(struct node *n, struct admin **out, struct jalin_err *err);
 
 /* Close every connection and remove the socket file. NULL is a no-op. */
 void admin_close(struct admin *a);
+
+struct buf;
+
+/*
+ * The keys a running node adds to the store's status (version, uptime_s,
+ * map_max, tombstones_held_by, peers), for the local socket and for remote
+ * admins alike; pk writes into b. Returns the number of pairs written.
+ */
+uint32_t admin_status_extra(
+    const struct node *n, msgpack_packer *pk, struct buf *b);
 
 #endif

@@ -25,6 +25,7 @@
 #include <openssl/err.h>
 #include <openssl/rand.h>
 
+#include "admin.h"
 #include "frame.h"
 #include "metrics.h"
 #include "hlc.h"
@@ -286,6 +287,14 @@ handle_hello(struct conn *c, const struct msg_peer *m)
 	repl_open(c);
 }
 
+static uint32_t
+remote_status_extra(void *ctx, msgpack_packer *pk)
+{
+	struct peers *ps = ctx;
+
+	return admin_status_extra(ps->n, pk, &ps->out);
+}
+
 /* A request from an admin:NAME certificate: reads only, never cases. */
 static void
 handle_admin(struct conn *c, const uint8_t *body, uint32_t len)
@@ -316,17 +325,17 @@ handle_admin(struct conn *c, const uint8_t *body, uint32_t len)
 		rc = jalin_err_set(&err, JALIN_EPERM,
 		    "remote admins may only read; write through the node's "
 		    "local admin socket");
-	else if (q.type == MSG_GET && q.coll != NULL &&
-	    schema_coll_by_name(q.coll, q.coll_len) != NULL &&
-	    schema_coll_by_name(q.coll, q.coll_len)->scope == SCOPE_SCOPED)
-		rc = jalin_err_set(&err, JALIN_EPERM,
-		    "case and referral records are not shown to remote admins");
 	else if ((rc = stdb_begin_read(store_db(ps->n->store), &txn, &err)) ==
 	    0) {
-		rc = query_dispatch(txn, store_db(ps->n->store), &q, NULL, NULL,
-		    ps->rws, &pk, &ps->out, &err);
+		/* Case and referral records stay on the node: QUERY_PUBLIC
+		 * refuses them by name and leaves them out of pages. */
+		rc = query_dispatch(txn, store_db(ps->n->store), &q,
+		    QUERY_PUBLIC, remote_status_extra, ps, ps->rws, &pk,
+		    &ps->out, &err);
 		mdb_txn_abort(txn);
 	}
+	if (rc == 0 && ps->out.err != 0)
+		rc = jalin_err_set(&err, ps->out.err, "response too large");
 	if (rc != 0)
 		msg_resp_error(&ps->out, q.reqid, rc, jalin_err_msg(&err, rc));
 	conn_send(c, &ps->out);

@@ -276,11 +276,15 @@ idle_both_ways(struct peers *ps, const struct peer *p)
 	const struct conn *c = p->conn;
 	uint64_t head = store_seq(ps->n->store);
 
+	/* An empty feed has nothing to acknowledge: a peer only ACKs
+	 * CHANGES, so with head 0 acked_valid may never be set. */
 	return c != NULL && c->open && !c->closing && c->task == NULL &&
 	    p->in_live && c->caught_up && c->rpos == p->their_head &&
-	    p->acked_valid &&
-	    memcmp(p->acked_epoch, store_epoch(ps->n->store), 16) == 0 &&
-	    p->acked_seq == head;
+	    (head == 0 ||
+	        (p->acked_valid &&
+	            memcmp(p->acked_epoch, store_epoch(ps->n->store), 16) ==
+	                0 &&
+	            p->acked_seq == head));
 }
 
 static void verify_compare(struct peer *p);

@@ -53,7 +53,7 @@ enum msg_type {
 	MSG_FEED = 40,
 	MSG_CONFLICTS = 41,
 	MSG_DIGEST = 42,
-	MSG_PEERS = 43,
+	MSG_PEERS = 43, /* reserved (jalinctl peers reads status) */
 	MSG_VERIFY = 44,
 	/* admin response */
 	MSG_RESP = 64,

@@ -121,6 +121,31 @@ seek_after(MDB_cursor *cur, const char *after, size_t alen, uint8_t coll,
 	return rc;
 }
 
+static bool
+coll_scoped(uint8_t coll)
+{
+	const struct schema_coll *c = schema_coll_by_id(coll);
+
+	return c != NULL && c->scope == SCOPE_SCOPED;
+}
+
+/* With QUERY_PUBLIC, move a cursor that stands on a record of a scoped
+ * collection on to the next collection; rc is the last cursor result. */
+static int
+skip_scoped(MDB_cursor *cur, unsigned flags, MDB_val *key, MDB_val *val, int rc)
+{
+	uint8_t k;
+
+	while (rc == 0 && (flags & QUERY_PUBLIC) && key->mv_size > 0 &&
+	    coll_scoped(((const uint8_t *)key->mv_data)[0])) {
+		k = (uint8_t)(((const uint8_t *)key->mv_data)[0] + 1);
+		key->mv_size = 1;
+		key->mv_data = &k;
+		rc = mdb_cursor_get(cur, key, val, MDB_SET_RANGE);
+	}
+	return rc;
+}
+
 static void
 pack_next(msgpack_packer *pk, const uint8_t *key, bool more)
 {
@@ -172,7 +197,8 @@ scan_one(struct scan *sc, const MDB_val *key, const MDB_val *val,
 	if (!rec_is_live(sc->ws) && !(sc->flags & VIEW_VERSIONS))
 		return 0;
 	sc->n++;
-	return view_record(pk, b, c, k + 1, sc->ws, sc->flags);
+	return view_record(
+	    pk, b, c, k + 1, sc->ws, sc->flags & (VIEW_COLL | VIEW_VERSIONS));
 }
 
 int
@@ -192,12 +218,14 @@ query_records(MDB_txn *txn, const struct stdb *db, uint8_t coll,
 	view_str(pk, "records");
 	mark = view_array_begin(b);
 	rc = seek_after(cur, after, after_len, coll, &key, &val, err);
+	rc = skip_scoped(cur, flags, &key, &val, rc);
 	while (rc == 0 && key.mv_size == STDB_KEY_LEN &&
 	    (coll == 0 || ((const uint8_t *)key.mv_data)[0] == coll) &&
 	    sc.n < sc.limit && b->len < QUERY_PAGE_BYTES) {
 		if ((rc = scan_one(&sc, &key, &val, pk, b)) != 0)
 			break;
 		rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+		rc = skip_scoped(cur, flags, &key, &val, rc);
 	}
 	bool more = rc == 0 && key.mv_size == STDB_KEY_LEN &&
 	    (coll == 0 || ((const uint8_t *)key.mv_data)[0] == coll);
@@ -256,12 +284,13 @@ feed_one(MDB_txn *txn, const struct stdb *db, const MDB_val *key,
 
 int
 query_feed(MDB_txn *txn, const struct stdb *db, uint64_t since, uint64_t limit,
-    struct record *ws, msgpack_packer *pk, struct buf *b, struct jalin_err *err)
+    unsigned flags, struct record *ws, msgpack_packer *pk, struct buf *b,
+    struct jalin_err *err)
 {
 	uint8_t sk[8];
 	MDB_cursor *cur;
 	MDB_val key = {8, sk}, val;
-	uint64_t next = since, last = 0, lim = page_limit(limit);
+	uint64_t next = since, last = 0, lim = page_limit(limit), seen = 0;
 	uint32_t n = 0;
 	size_t mark;
 	int rc;
@@ -274,11 +303,18 @@ query_feed(MDB_txn *txn, const struct stdb *db, uint64_t since, uint64_t limit,
 	mark = view_array_begin(b);
 	stdb_put_u64(sk, since + 1);
 	rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
-	while (rc == 0 && n < lim && b->len < QUERY_PAGE_BYTES) {
-		if ((rc = feed_one(txn, db, &key, &val, ws, pk)) != 0)
-			break;
+	/* Entries left out (QUERY_PUBLIC) count towards a bound of their
+	 * own, so that a page never scans the whole feed. */
+	while (rc == 0 && n < lim && seen < 4 * (uint64_t)JALIN_LIST_PAGE_MAX &&
+	    b->len < QUERY_PAGE_BYTES) {
+		seen++;
+		if (!(flags & QUERY_PUBLIC) || val.mv_size < 1 ||
+		    !coll_scoped(((const uint8_t *)val.mv_data)[0])) {
+			if ((rc = feed_one(txn, db, &key, &val, ws, pk)) != 0)
+				break;
+			n++;
+		}
 		next = stdb_get_u64(key.mv_data);
-		n++;
 		rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
 	}
 	mdb_cursor_close(cur);
@@ -296,8 +332,8 @@ query_feed(MDB_txn *txn, const struct stdb *db, uint64_t since, uint64_t limit,
 
 int
 query_conflicts(MDB_txn *txn, const struct stdb *db, uint8_t coll,
-    const char *after, size_t after_len, uint64_t limit, struct record *ws,
-    msgpack_packer *pk, struct buf *b, struct jalin_err *err)
+    const char *after, size_t after_len, uint64_t limit, unsigned flags,
+    struct record *ws, msgpack_packer *pk, struct buf *b, struct jalin_err *err)
 {
 	MDB_cursor *cur;
 	MDB_val key, val;
@@ -313,6 +349,7 @@ query_conflicts(MDB_txn *txn, const struct stdb *db, uint8_t coll,
 	view_str(pk, "conflicts");
 	mark = view_array_begin(b);
 	rc = seek_after(cur, after, after_len, coll, &key, &val, err);
+	rc = skip_scoped(cur, flags, &key, &val, rc);
 	while (rc == 0 && key.mv_size == STDB_KEY_LEN &&
 	    (coll == 0 || ((const uint8_t *)key.mv_data)[0] == coll) &&
 	    recs < lim && b->len < QUERY_PAGE_BYTES) {
@@ -328,6 +365,7 @@ query_conflicts(MDB_txn *txn, const struct stdb *db, uint8_t coll,
 			n += view_conflicts(pk, c, k + 1, ws);
 		recs++;
 		rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+		rc = skip_scoped(cur, flags, &key, &val, rc);
 	}
 	bool more = rc == 0 && key.mv_size == STDB_KEY_LEN &&
 	    (coll == 0 || ((const uint8_t *)key.mv_data)[0] == coll);
@@ -475,14 +513,20 @@ dispatch_get(MDB_txn *txn, const struct stdb *db, const struct msg_req *q,
 
 int
 query_dispatch(MDB_txn *txn, const struct stdb *db, const struct msg_req *q,
-    query_extra_fn extra, void *ctx, struct record *ws, msgpack_packer *pk,
-    struct buf *b, struct jalin_err *err)
+    unsigned flags, query_extra_fn extra, void *ctx, struct record *ws,
+    msgpack_packer *pk, struct buf *b, struct jalin_err *err)
 {
 	const struct schema_coll *c = NULL;
 
 	if (q->coll != NULL &&
 	    (c = query_coll(q->coll, q->coll_len, err)) == NULL)
 		return JALIN_EINVAL;
+	flags &= QUERY_PUBLIC;
+	if ((flags & QUERY_PUBLIC) && c != NULL && c->scope == SCOPE_SCOPED)
+		return jalin_err_set(err, JALIN_EPERM,
+		    "%s records are not shown to remote admins (ask on the "
+		    "node's local admin socket)",
+		    c->name);
 	switch (q->type) {
 	case MSG_STATUS:
 		return dispatch_status(txn, db, extra, ctx, pk, b, err);
@@ -496,12 +540,14 @@ query_dispatch(MDB_txn *txn, const struct stdb *db, const struct msg_req *q,
 	case MSG_EXPORT:
 		return query_records(txn, db, c ? c->id : 0, q->after,
 		    q->after_len, q->limit,
-		    q->type == MSG_EXPORT ? VIEW_COLL : 0, ws, pk, b, err);
+		    (q->type == MSG_EXPORT ? VIEW_COLL : 0) | flags, ws, pk, b,
+		    err);
 	case MSG_FEED:
-		return query_feed(txn, db, q->since, q->limit, ws, pk, b, err);
+		return query_feed(
+		    txn, db, q->since, q->limit, flags, ws, pk, b, err);
 	case MSG_CONFLICTS:
 		return query_conflicts(txn, db, c ? c->id : 0, q->after,
-		    q->after_len, q->limit, ws, pk, b, err);
+		    q->after_len, q->limit, flags, ws, pk, b, err);
 	case MSG_DIGEST:
 		return query_digest(txn, db, pk, err);
 	}

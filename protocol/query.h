@@ -23,6 +23,14 @@
 #define QUERY_PAGE_BYTES (4u << 20)
 
 /*
+ * Flag of query_dispatch (and query_records / query_feed /
+ * query_conflicts, in their flags): leave out the records of the scoped
+ * collections (case, referral) -- what a remote admin may read. A get of
+ * one is refused with JALIN_EPERM.
+ */
+#define QUERY_PUBLIC 0x100
+
+/*
  * get: the record's view. JALIN_ENOTFOUND "case 0190…: no such record"
  * (also for a tombstone unless versions are asked), JALIN_EPURGED
  * "case 0190…: purged".
@@ -34,7 +42,8 @@ int query_get(MDB_txn *txn, const struct stdb *db, const struct schema_coll *c,
 /*
  * list / export: {"records": [view...], "next": cursor or nil}: live
  * records of coll (0: all collections, in store order) after the cursor,
- * at most limit (1..JALIN_LIST_PAGE_MAX). flags are VIEW_* flags.
+ * at most limit (1..JALIN_LIST_PAGE_MAX). flags are VIEW_* flags and
+ * QUERY_PUBLIC.
  */
 int query_records(MDB_txn *txn, const struct stdb *db, uint8_t coll,
     const char *after, size_t after_len, uint64_t limit, unsigned flags,
@@ -42,15 +51,17 @@ int query_records(MDB_txn *txn, const struct stdb *db, uint8_t coll,
     struct jalin_err *err);
 
 /* feed: {"entries": [{"seq","collection","id","state","hlc","at"}],
- * "next": seq to ask for next, "last_seq": n}, entries with seq > since. */
+ * "next": seq to ask for next, "last_seq": n}, entries with seq > since.
+ * flags: 0 or QUERY_PUBLIC. */
 int query_feed(MDB_txn *txn, const struct stdb *db, uint64_t since,
-    uint64_t limit, struct record *ws, msgpack_packer *pk, struct buf *b,
-    struct jalin_err *err);
+    uint64_t limit, unsigned flags, struct record *ws, msgpack_packer *pk,
+    struct buf *b, struct jalin_err *err);
 
 /* conflicts: {"conflicts": [view_conflicts items], "next": cursor|nil}. */
 int query_conflicts(MDB_txn *txn, const struct stdb *db, uint8_t coll,
-    const char *after, size_t after_len, uint64_t limit, struct record *ws,
-    msgpack_packer *pk, struct buf *b, struct jalin_err *err);
+    const char *after, size_t after_len, uint64_t limit, unsigned flags,
+    struct record *ws, msgpack_packer *pk, struct buf *b,
+    struct jalin_err *err);
 
 /* digest: {"case": hex, ..., "referral": hex, "all": hex}. */
 int query_digest(MDB_txn *txn, const struct stdb *db, msgpack_packer *pk,
@@ -79,11 +90,12 @@ struct msg_req;
 /*
  * Answer one read request (status, get, list, export, feed, conflicts,
  * digest) with its MK_RESULT value. JALIN_EINVAL for a request that is not
- * a read or lacks an argument, with err saying which.
+ * a read or lacks an argument, with err saying which. flags: 0 or
+ * QUERY_PUBLIC.
  */
 int query_dispatch(MDB_txn *txn, const struct stdb *db, const struct msg_req *q,
-    query_extra_fn extra, void *ctx, struct record *ws, msgpack_packer *pk,
-    struct buf *b, struct jalin_err *err);
+    unsigned flags, query_extra_fn extra, void *ctx, struct record *ws,
+    msgpack_packer *pk, struct buf *b, struct jalin_err *err);
 
 /* True for the request types query_dispatch answers. */
 bool query_is_read(uint64_t type);

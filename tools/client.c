@@ -262,8 +262,8 @@ db_answer(struct client *cl, const struct msg_req *q)
 		    "--db opens the store read-only; write through the "
 		    "running node");
 	else if ((rc = stdb_begin_read(cl->db, &txn, &err)) == 0) {
-		rc = query_dispatch(txn, cl->db, q, db_status_extra, cl, cl->ws,
-		    &pk, &cl->in, &err);
+		rc = query_dispatch(txn, cl->db, q, 0, db_status_extra, cl,
+		    cl->ws, &pk, &cl->in, &err);
 		mdb_txn_abort(txn);
 	}
 	if (rc == 0 && cl->in.err != 0)

@@ -122,10 +122,6 @@ def test_star_of_five_full_matrix_over_tls(star, ca):
     m = json.loads(p.stdout)
     assert m["unreachable"] == [] and set(m["nodes"]) == set(STAR)
     assert all(m["nodes"][n] is not None for n in STAR)
-    if any(m["matrix"][n] is None for n in STAR):
-        pytest.xfail("node bug: over remote admin, status has no peers "
-                     "(node/peer.c handle_admin passes no status_extra to "
-                     "query_dispatch)")
     check_matrix(m, star)
     check_table(fed(*admin(ca), "federation", *addrs).stdout)
 

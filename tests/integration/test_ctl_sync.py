@@ -55,6 +55,23 @@ def test_verify_between_two_live_nodes(make_node):
     assert "never" not in row and " live " in row
 
 
+def test_verify_between_two_empty_nodes(make_node):
+    # neither side has a change to acknowledge: the check must still come
+    # to a verdict, not say "changes in flight" for ever
+    nodes = federation(make_node, PAIR, [("jabar", "banten")])
+    j = nodes["jabar"]
+    wait_live(j, "banten")
+    p = verified(j, "banten")
+    assert p.stdout.startswith("banten: in sync: 0 records compared"), \
+        p.stdout
+    # only jabar writes: banten's feed stays empty and banten verifies too
+    import_lks(j, 5, seed=3)
+    wait_converged(nodes.values())
+    p = verified(nodes["banten"], "jabar")
+    assert p.stdout.startswith("jabar: in sync: 5 records compared"), \
+        p.stdout
+
+
 def test_verify_refusals(make_node):
     nodes = federation(make_node, PAIR, [("jabar", "banten")])
     j, b = nodes["jabar"], nodes["banten"]

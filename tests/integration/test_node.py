@@ -290,7 +290,7 @@ USAGE = [
     (["--bogus", "status"], "unknown option '--bogus'"),
     (["list", "lks", "--limit"], "option --limit needs an argument"),
     (["-s", "/x", "-c", "/y", "status"], "only one of -c, -s and --db"),
-    (["--remote", "banten:7420", "status"], "--remote is not supported yet"),
+    (["--remote", "banten:7420", "status"], "--remote needs --cert, --key and --ca"),
     (["--db", "/var/lib/jalin/jabar", "put", "lks"],
      "--db opens the store read-only; write through the running node"),
     (["--db", "/x", "import", "-"], "--db opens the store read-only"),
