@@ -814,9 +814,9 @@ def fed_params(a):
                 catch=2000 if q else 10_000)
     cases = dict(n=a.fed_cases_n or (1000 if q else 20_000),
                  m=max(100, (a.fed_m or (1000 if q else 10_000)) // 2),
-                 k=1000 if q else 20_000,
+                 k=1000 if q else 10_000,
                  idle=a.idle or (50 if q else 200),
-                 catch=1000 if q else 10_000)
+                 catch=1000 if q else 5_000)
     return {"bulk": bulk, "cases": cases}
 
 
