@@ -50,6 +50,7 @@ struct admin {
 	TAILQ_HEAD(, aconn) conns;
 	unsigned nconns;
 	struct buf resp;
+	struct buf in; /* the request being handled */
 	struct record *ws;
 };
 
@@ -198,13 +199,19 @@ next_frame(struct aconn *c)
 	}
 	if (evbuffer_get_length(in) < 4 + (size_t)len)
 		return 0;
-	uint8_t *p = evbuffer_pullup(in, 4 + (ssize_t)len);
-	if (p == NULL) {
+	/* Copy the frame out once into a reused buffer (a pullup would
+	 * linearize it inside the evbuffer, in fresh memory each time). */
+	struct buf *b = &c->a->in;
+	buf_reset(b);
+	if (buf_reserve(b, len) != 0) {
 		fail_conn(c, JALIN_ENOMEM, "out of memory");
 		return -1;
 	}
-	handle_frame(c, p + 4, len);
-	evbuffer_drain(in, 4 + (size_t)len);
+	evbuffer_drain(in, 4);
+	b->len = (size_t)evbuffer_remove(in, b->p, len);
+	handle_frame(c, b->p, len);
+	if (b->cap > JALIN_BATCH_BYTES * 2)
+		buf_free(b); /* do not keep a rare large request's memory */
 	return 1;
 }
 
@@ -355,6 +362,7 @@ admin_open(struct node *n, struct admin **out, struct jalin_err *err)
 	a->n = n;
 	TAILQ_INIT(&a->conns);
 	buf_init(&a->resp, JALIN_ADMIN_FRAME_MAX);
+	buf_init(&a->in, JALIN_ADMIN_FRAME_MAX);
 	snprintf(a->path, sizeof(a->path), "%s", n->cfg->admin_socket);
 	if ((rc = listen_unix(a, err)) != 0) {
 		admin_close(a);
@@ -378,6 +386,7 @@ admin_close(struct admin *a)
 		unlink(a->path);
 	}
 	buf_free(&a->resp);
+	buf_free(&a->in);
 	free(a->ws);
 	free(a);
 }

@@ -4,6 +4,7 @@
  * cleanly (queued writes are committed and answered first), SIGHUP reloads
  * the config.
  */
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,6 +191,19 @@ stop(struct node *n)
 	cfg_free(n->cfg);
 }
 
+/*
+ * Each commit frees LMDB's dirty pages and each batch its buffers; glibc
+ * would hand that memory back to the kernel and fault it in again for the
+ * next batch (a tenth of the time of a sync went to page faults). Keep up
+ * to 8 MiB of freed heap, and serve buffers up to 4 MiB from the heap.
+ */
+static void
+tune_malloc(void)
+{
+	mallopt(M_MMAP_THRESHOLD, 4 << 20);
+	mallopt(M_TRIM_THRESHOLD, 8 << 20);
+}
+
 static int
 run(const char *path, bool foreground, int verbose)
 {
@@ -208,6 +222,7 @@ run(const char *path, bool foreground, int verbose)
 	}
 	log_init(
 	    foreground, verbose ? CFG_LOG_DEBUG : n.cfg->log_level, "jalind");
+	tune_malloc();
 	if (!foreground && daemon(0, 0) != 0) {
 		fprintf(stderr, "jalind: cannot daemonize\n");
 		cfg_free(n.cfg);

@@ -206,17 +206,16 @@ parse_field(struct job *j, struct op_rec *r, struct mpr *m, msgpack_packer *pk,
 	    j, f->tag, (uint32_t)off, (uint32_t)(j->vals.len - off));
 }
 
+/* The "name": value pairs of a put, read from m. */
 static int
-parse_fields(struct job *j, struct op_rec *r, const uint8_t *fields, size_t len,
-    struct jalin_err *err)
+parse_fields_at(
+    struct job *j, struct op_rec *r, struct mpr *m, struct jalin_err *err)
 {
 	msgpack_packer pk;
-	struct mpr m;
 	uint32_t n;
 	int rc;
 
-	mpr_init(&m, fields, len);
-	if (fields == NULL || mpr_map(&m, &n) != 0)
+	if (mpr_map(m, &n) != 0)
 		return jalin_err_set(err, JALIN_EINVAL,
 		    "%s: the record must be a JSON object", r->c->name);
 	if (n > JALIN_RECORD_ENTRIES_MAX)
@@ -226,7 +225,7 @@ parse_fields(struct job *j, struct op_rec *r, const uint8_t *fields, size_t len,
 	msgpack_packer_init(&pk, &j->vals, buf_pk_write);
 	r->up_first = (uint32_t)j->nups;
 	for (uint32_t i = 0; i < n; i++) {
-		if ((rc = parse_field(j, r, &m, &pk, err)) != 0)
+		if ((rc = parse_field(j, r, m, &pk, err)) != 0)
 			return rc;
 	}
 	r->nups = (uint32_t)(j->nups - r->up_first);
@@ -237,6 +236,25 @@ parse_fields(struct job *j, struct op_rec *r, const uint8_t *fields, size_t len,
 			return jalin_err_set(err, JALIN_EINVAL,
 			    "%s: a field is given twice", r->c->name);
 	}
+	return 0;
+}
+
+static int
+parse_fields(struct job *j, struct op_rec *r, const uint8_t *fields, size_t len,
+    struct jalin_err *err)
+{
+	struct mpr m;
+	int rc;
+
+	if (fields == NULL)
+		return jalin_err_set(err, JALIN_EINVAL,
+		    "%s: the record must be a JSON object", r->c->name);
+	mpr_init(&m, fields, len);
+	if ((rc = parse_fields_at(j, r, &m, err)) != 0)
+		return rc;
+	if (mpr_left(&m) != 0)
+		return jalin_err_set(err, JALIN_EPROTO,
+		    "request: %zu bytes after the fields", mpr_left(&m));
 	return 0;
 }
 
@@ -332,26 +350,26 @@ parse_single(struct job *j, const struct msg_req *q, struct jalin_err *err)
 	return parse_tombstone(j, r, q, err);
 }
 
-/* One [coll, id or nil, fields] item of an import. */
+/* One [coll, id or nil, fields] item of an import, read from m. */
 static int
 parse_item(
     struct job *j, struct op_rec *r, struct mpr *m, struct jalin_err *err)
 {
 	const char *coll;
-	const uint8_t *id = NULL, *fields;
-	size_t idlen = 0, flen;
+	const uint8_t *id = NULL;
+	size_t idlen = 0;
 	uint32_t n, clen;
+	int rc;
 
 	r->op = OP_PUT;
 	if (mpr_array(m, &n) != 0 || n != 3 || mpr_str(m, &coll, &clen) != 0)
 		return jalin_err_set(err, JALIN_EPROTO,
 		    "import: each record must be [collection, id, fields]");
-	if (mpr_raw(m, &id, &idlen) != 0 || mpr_raw(m, &fields, &flen) != 0)
+	if (mpr_raw(m, &id, &idlen) != 0)
 		return jalin_err_set(err, JALIN_EPROTO, "import: bad record");
-	int rc = parse_target(r, coll, clen, id, idlen, err);
-	if (rc != 0)
+	if ((rc = parse_target(r, coll, clen, id, idlen, err)) != 0)
 		return rc;
-	return parse_fields(j, r, fields, flen, err);
+	return parse_fields_at(j, r, m, err);
 }
 
 /*

@@ -291,7 +291,11 @@ handle_frame(struct conn *c, const uint8_t *body, uint32_t len)
 	int rc;
 
 	jalin_err_clear(&err);
-	if ((rc = mp_check(body, len, NULL, NULL, &err)) != 0) {
+	/* Handshake and admin frames get the full msgpack guard; after HELLO
+	 * a peer's frames are read by the bounds-checked cursor alone (no
+	 * msgpack-c behind it), which spares a pass over every batch. */
+	if ((!c->open || c->admin) &&
+	    (rc = mp_check(body, len, NULL, NULL, &err)) != 0) {
 		conn_error(c, rc, "%s", jalin_err_msg(&err, rc));
 		return;
 	}
@@ -348,11 +352,19 @@ next_frame(struct conn *c, uint32_t *len)
 	}
 	if (evbuffer_get_length(in) < 4 + (size_t)*len)
 		return 0;
-	uint8_t *p = evbuffer_pullup(in, 4 + (ssize_t)*len);
+	/* One copy into a reused buffer, no pullup into fresh memory. */
+	struct buf *b = &c->ps->in;
+	buf_reset(b);
+	if (buf_reserve(b, *len) != 0) {
+		conn_error(c, JALIN_ENOMEM, "out of memory");
+		return 0;
+	}
+	evbuffer_drain(in, 4);
+	b->len = (size_t)evbuffer_remove(in, b->p, *len);
 	if (c->peer)
 		c->peer->bytes_in += 4 + (uint64_t)*len;
 	c->last_rx_ms = now_ms();
-	handle_frame(c, p + 4, *len);
+	handle_frame(c, b->p, *len);
 	return 1;
 }
 
@@ -361,16 +373,11 @@ next_frame(struct conn *c, uint32_t *len)
 static void
 process_input(struct conn *c)
 {
-	struct evbuffer *in;
 	uint32_t len;
 
 	while (!c->dead && c->tls_done && !c->closing && c->task == NULL) {
-		in = bufferevent_get_input(c->bev);
 		if (next_frame(c, &len) <= 0)
 			return;
-		if (c->dead)
-			return;
-		evbuffer_drain(in, 4 + (size_t)len);
 	}
 }
 
@@ -1048,6 +1055,9 @@ peers_start(struct node *n, struct peers **out, struct jalin_err *err)
 	TAILQ_INIT(&ps->list);
 	TAILQ_INIT(&ps->conns);
 	buf_init(&ps->out, JALIN_FRAME_MAX);
+	buf_init(&ps->in, JALIN_FRAME_MAX);
+	buf_init(&ps->pool[0], JALIN_FRAME_MAX);
+	buf_init(&ps->pool[1], JALIN_FRAME_MAX);
 	if ((rc = start_parts(ps, err)) != 0) {
 		peers_stop(ps);
 		return rc;
@@ -1093,6 +1103,9 @@ peers_stop(struct peers *ps)
 		event_free(ps->reap);
 	tls_free(ps->tls);
 	buf_free(&ps->out);
+	buf_free(&ps->in);
+	buf_free(&ps->pool[0]);
+	buf_free(&ps->pool[1]);
 	free(ps->sws);
 	free(ps->rws);
 	free(ps);
@@ -1154,6 +1167,20 @@ peers_reload(struct peers *ps, const struct cfg *c, struct jalin_err *err)
 	recheck_conns(ps);
 	reload_peers(ps, c);
 	return 0;
+}
+
+/* A frame buffer a task is done with: keep up to two for reuse. */
+void
+peers_give_back(struct peers *ps, struct buf *b)
+{
+	for (int i = 0; i < 2; i++) {
+		if (ps->pool[i].p == NULL && b->cap <= 2 * JALIN_BATCH_BYTES) {
+			ps->pool[i] = *b;
+			buf_init(b, JALIN_FRAME_MAX);
+			return;
+		}
+	}
+	buf_free(b);
 }
 
 void

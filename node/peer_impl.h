@@ -112,12 +112,15 @@ struct peers {
 	struct event *reap; /* frees dead connections outside callbacks */
 	unsigned ticks;
 	struct buf out;     /* frame being built */
+	struct buf in;      /* frame being handled (CHANGES take it over) */
+	struct buf pool[2]; /* frame buffers given back by finished tasks */
 	struct record *sws; /* sender's decode workspace */
 	struct record *rws; /* receiver's decode workspace */
 	bool gc_running;
 };
 
 /* peer.c */
+void peers_give_back(struct peers *ps, struct buf *b);
 void conn_send(struct conn *c, const struct buf *body);
 void conn_error(struct conn *c, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -52,9 +52,12 @@ struct rtask {
 	uint32_t applied, changed, refused, bad;
 	uint64_t newest_ms;
 	char first_refusal[160];
+	struct buf frame;    /* the whole frame, taken over from ps->in */
+	const uint8_t *recs; /* the MK_RECS array inside it */
 	size_t len;
-	uint8_t recs[]; /* the MK_RECS array, copied out of the frame */
 };
+
+static void task_free(struct rtask *t);
 
 static uint64_t
 now_ms(void)
@@ -468,18 +471,27 @@ apply_one(struct store_txn *st, struct rtask *t, struct mpr *m, uint64_t *prev)
 
 	if (mpr_array(m, &n) != 0 || n != 4 || mpr_u64(m, &seq) != 0 ||
 	    mpr_u64(m, &coll) != 0 || mpr_bin(m, &id, &idlen) != 0 ||
-	    idlen != UUID_LEN || mpr_raw(m, &state, &len) != 0 ||
-	    seq <= *prev || seq > t->upto) {
+	    idlen != UUID_LEN || seq <= *prev || seq > t->upto) {
 		t->bad++;
 		return -1;
 	}
+	/* the state is decoded where it lies: one pass over its bytes */
 	const struct schema_coll *c = schema_coll_by_id((unsigned)coll);
-	if (c == NULL || !(t->colls & (1u << coll))) {
-		refuse(t, "collection not accepted from this peer", c, id);
+	state = mpr_pos(m);
+	if (rec_decode_prefix(ps->rws, state, mpr_left(m), 0, &len, NULL) !=
+	    0) {
+		/* well-formed msgpack that breaks a record rule: refuse it
+		 * alone; bytes that are not even msgpack end the frame */
+		if (mpr_skip(m) != 0) {
+			t->bad++;
+			return -1;
+		}
+		refuse(t, "record does not decode", c, id);
 		goto next;
 	}
-	if (rec_decode(ps->rws, state, len, 0, NULL) != 0) {
-		refuse(t, "record does not decode", c, id);
+	mpr_init(m, state + len, mpr_left(m) - len);
+	if (c == NULL || !(t->colls & (1u << coll))) {
+		refuse(t, "collection not accepted from this peer", c, id);
 		goto next;
 	}
 	uint64_t ms = HLC_MS(rec_max_hlc(ps->rws)), now = now_ms();
@@ -538,6 +550,8 @@ task_apply(struct store_txn *st, void *arg)
 		t->bad++;
 	for (uint32_t i = 0; i < n && t->bad == 0 && rc == 0; i++)
 		rc = apply_one(st, t, &m, &prev);
+	if (rc == 0 && t->bad == 0 && mpr_left(&m) != 0)
+		t->bad++; /* bytes after the records */
 	if (rc > 0)
 		rc = 0; /* held: stop at the record before */
 	if (rc != 0)
@@ -586,7 +600,7 @@ task_done(void *arg, int rc, const struct jalin_err *err)
 	struct conn *c = t->conn;
 
 	if (c == NULL || c->dead) {
-		free(t);
+		task_free(t);
 		return;
 	}
 	c->task = NULL;
@@ -612,9 +626,31 @@ task_done(void *arg, int rc, const struct jalin_err *err)
 			conn_error(c, JALIN_ESKEW, "%s", c->peer->last_error);
 		}
 	}
-	free(t);
+	task_free(t);
 	if (!c->dead && !c->closing)
 		conn_resume(c);
+}
+
+/* The task takes the frame buffer (no copy); ps->in gets a pooled one. */
+static void
+take_frame(struct peers *ps, struct rtask *t)
+{
+	t->frame = ps->in;
+	for (int i = 0; i < 2; i++) {
+		if (ps->pool[i].p != NULL) {
+			ps->in = ps->pool[i];
+			buf_init(&ps->pool[i], JALIN_FRAME_MAX);
+			return;
+		}
+	}
+	buf_init(&ps->in, JALIN_FRAME_MAX);
+}
+
+static void
+task_free(struct rtask *t)
+{
+	peers_give_back(t->ps, &t->frame);
+	free(t);
 }
 
 static int
@@ -654,10 +690,11 @@ handle_changes(struct conn *c, const struct msg_peer *m)
 	    (unsigned long long)m->head);
 	if (m->head > c->peer->their_head)
 		c->peer->their_head = m->head;
-	if ((t = calloc(1, sizeof(*t) + m->recs_len)) == NULL) {
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
 		conn_error(c, JALIN_ENOMEM, "out of memory");
 		return -1;
 	}
+	take_frame(c->ps, t);
 	t->ps = c->ps;
 	t->conn = c;
 	snprintf(t->peer, sizeof(t->peer), "%s", c->peer->cfg.name);
@@ -665,11 +702,11 @@ handle_changes(struct conn *c, const struct msg_peer *m)
 	memcpy(t->epoch, m->epoch, 16);
 	t->from = m->from;
 	t->upto = m->upto;
+	t->recs = m->recs; /* points into t->frame now */
 	t->len = m->recs_len;
-	memcpy(t->recs, m->recs, m->recs_len);
 	ot = (struct ops_task){task_apply, task_done, t};
 	if (ops_submit_task(c->ps->n->ops, &ot) != 0) {
-		free(t);
+		task_free(t);
 		conn_error(c, JALIN_ENOMEM, "out of memory");
 		return -1;
 	}

@@ -183,7 +183,7 @@ open_state(struct store *s, struct jalin_err *err)
 static int
 alloc_parts(struct store *s, struct jalin_err *err)
 {
-	buf_init(&s->enc, STDB_SEQ_LEN + JALIN_RECORD_MAX);
+	buf_init(&s->enc, JALIN_RECORD_MAX);
 	s->mdctx = EVP_MD_CTX_new();
 	s->sha = EVP_MD_fetch(NULL, "SHA256", NULL);
 	for (int i = 0; i < 4; i++)
@@ -541,36 +541,52 @@ conflicts_update(
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-int
-store_txn_set(struct store_txn *t, struct store_cur *cur,
-    const struct record *old, const struct record *next)
+/* Put the record: seq then state, written straight into its page. New
+ * ids are mostly the newest (UUIDv7): try an append first. */
+static int
+put_record(struct store_txn *t, const uint8_t *key, bool exists,
+    const uint8_t *state, size_t len)
 {
-	struct store *s = t->s;
+	MDB_dbi dbi = stdb_dbi(t->s->db, STDB_RECORDS);
+	MDB_val k = {STDB_KEY_LEN, (void *)(uintptr_t)key};
+	MDB_val v = {STDB_SEQ_LEN + len, NULL};
+	int rc = MDB_KEYEXIST;
+
+	if (!exists)
+		rc = mdb_put(t->txn, dbi, &k, &v, MDB_RESERVE | MDB_APPEND);
+	if (rc == MDB_KEYEXIST) {
+		v.mv_size = STDB_SEQ_LEN + len;
+		rc = mdb_put(t->txn, dbi, &k, &v, MDB_RESERVE);
+	}
+	if (rc != 0)
+		return rc;
+	stdb_put_u64(v.mv_data, t->seq);
+	memcpy((uint8_t *)v.mv_data + STDB_SEQ_LEN, state, len);
+	return 0;
+}
+
+/* Store next, whose canonical encoding is state[0..len). */
+static int
+set_encoded(struct store_txn *t, struct store_cur *cur,
+    const struct record *old, const struct record *next, const uint8_t *state,
+    size_t len)
+{
 	uint8_t key[STDB_KEY_LEN];
 	bool old_live = cur->exists && rec_is_live(old);
 	bool new_live = rec_is_live(next);
 	unsigned oldc = cur->exists ? rec_conflicts(old) : 0;
 	int rc;
 
-	if (t->err != 0)
-		return t->err;
-	buf_reset(&s->enc);
-	if ((rc = buf_append(&s->enc, "\0\0\0\0\0\0\0\0", 8)) != 0 ||
-	    (rc = rec_encode(next, &s->enc)) != 0)
-		return rc == JALIN_ETOOBIG ? rc : txn_fail(t, ENOMEM);
 	/* Hash the old bytes before any write can move them. */
 	if (old_live)
 		bucket_update(
 		    t, cur->coll, cur->id, cur->raw, cur->rawlen, false);
 	if (new_live)
-		bucket_update(
-		    t, cur->coll, cur->id, s->enc.p + 8, s->enc.len - 8, true);
+		bucket_update(t, cur->coll, cur->id, state, len, true);
 	stdb_key(key, cur->coll, cur->id);
-	stdb_put_u64(s->enc.p, ++t->seq);
-	MDB_val k = {STDB_KEY_LEN, key}, v = {s->enc.len, s->enc.p};
+	++t->seq;
 	if ((rc = feed_move(t, cur, key, t->seq)) != 0 ||
-	    (rc = mdb_put(t->txn, stdb_dbi(s->db, STDB_RECORDS), &k, &v, 0)) !=
-	        0 ||
+	    (rc = put_record(t, key, cur->exists, state, len)) != 0 ||
 	    (rc = conflicts_update(t, key, oldc, rec_conflicts(next))) != 0)
 		return txn_fail(t, rc);
 	t->count[cur->coll] = t->count[cur->coll] + new_live - old_live;
@@ -581,6 +597,21 @@ store_txn_set(struct store_txn *t, struct store_cur *cur,
 	t->src = NULL;
 	t->srclen = 0;
 	return t->err;
+}
+
+int
+store_txn_set(struct store_txn *t, struct store_cur *cur,
+    const struct record *old, const struct record *next)
+{
+	struct store *s = t->s;
+	int rc;
+
+	if (t->err != 0)
+		return t->err;
+	buf_reset(&s->enc);
+	if ((rc = rec_encode(next, &s->enc)) != 0)
+		return rc == JALIN_ETOOBIG ? rc : txn_fail(t, ENOMEM);
+	return set_encoded(t, cur, old, next, s->enc.p, s->enc.len);
 }
 
 static void
@@ -630,18 +661,23 @@ store_txn_apply_decoded(struct store_txn *t, uint8_t coll,
 		return jalin_err_set(err, JALIN_ECORRUPT,
 		    "store: stored record does not decode");
 	store_txn_observe(t, rec_max_hlc(rem));
+	if (t->err != 0)
+		return t->err;
+	/* rem decoded untrusted: raw is its canonical encoding as it is */
 	if (rec_is_empty(old)) {
 		*changed = true;
 		txn_source(t, from);
-		return store_txn_set(t, &cur, old, rem);
+		return set_encoded(t, &cur, old, rem, raw, rawlen);
 	}
 	if ((rc = merge_join(old, rem, out, changed)) != 0)
 		return jalin_err_set(err, rc, "merge: %s", jalin_strerror(rc));
 	if (!*changed)
 		return 0;
 	/* the sender holds exactly this state: no need to send it back */
-	if (merge_equal(out, rem))
+	if (merge_equal(out, rem)) {
 		txn_source(t, from);
+		return set_encoded(t, &cur, old, rem, raw, rawlen);
+	}
 	return store_txn_set(t, &cur, old, out);
 }
 

@@ -119,7 +119,8 @@ int store_txn_apply(struct store_txn *t, uint8_t coll,
     struct jalin_err *err);
 
 /*
- * The same for a state the caller has decoded already (rem, from raw).
+ * The same for a state the caller has decoded already (rem, from raw,
+ * without REC_TRUSTED: raw is then canonical and may be stored as is).
  * from: the peer it came from (NULL: none); if the stored result is
  * exactly rem, the feed entry remembers it (storedb.h). The caller's
  * workspace must not be one of store_ws(s, 0..2).

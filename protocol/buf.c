@@ -15,16 +15,30 @@ buf_init(struct buf *b, size_t max)
 	b->cap = 0;
 	b->max = max;
 	b->err = 0;
+	b->owned = true;
+}
+
+void
+buf_init_mem(struct buf *b, void *mem, size_t cap, size_t max)
+{
+	b->p = mem;
+	b->len = 0;
+	b->cap = cap < max ? cap : max;
+	b->max = max;
+	b->err = 0;
+	b->owned = false;
 }
 
 void
 buf_free(struct buf *b)
 {
-	free(b->p);
+	if (b->owned)
+		free(b->p);
 	b->p = NULL;
 	b->len = 0;
 	b->cap = 0;
 	b->err = 0;
+	b->owned = true;
 }
 
 void
@@ -48,9 +62,14 @@ buf_reserve(struct buf *b, size_t n)
 	ncap = b->cap ? b->cap : 256;
 	while (ncap < want)
 		ncap = ncap > b->max / 2 ? b->max : ncap * 2;
-	np = realloc(b->p, ncap);
+	if (b->owned) {
+		np = realloc(b->p, ncap);
+	} else if ((np = malloc(ncap)) != NULL && b->len > 0) {
+		memcpy(np, b->p, b->len); /* leave the caller's memory */
+	}
 	if (np == NULL)
 		return JALIN_ENOMEM;
+	b->owned = true;
 	b->p = np;
 	b->cap = ncap;
 	return 0;

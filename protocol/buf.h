@@ -14,6 +14,7 @@
 #ifndef JALIN_BUF_H
 #define JALIN_BUF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,10 +24,18 @@ struct buf {
 	size_t cap;
 	size_t max; /* never grow beyond this many bytes */
 	int err;    /* first error of a buf_pk_write, 0 if none */
+	bool owned; /* p is ours to realloc/free (not caller memory) */
 };
 
 /* Empty buffer that may grow to max bytes; allocates nothing yet. */
 void buf_init(struct buf *b, size_t max);
+
+/*
+ * Empty buffer that starts in the caller's memory (cap bytes, e.g. on the
+ * stack) and moves to the heap only if it must grow: no allocation for the
+ * common small case. The caller's memory must outlive b.
+ */
+void buf_init_mem(struct buf *b, void *mem, size_t cap, size_t max);
 
 /* Release the memory; b is empty afterwards and may be reused. */
 void buf_free(struct buf *b);

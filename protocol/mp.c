@@ -710,12 +710,21 @@ mpr_map(struct mpr *r, uint32_t *n)
 int
 mpr_raw(struct mpr *r, const uint8_t **p, size_t *len)
 {
-	size_t used;
+	size_t used, left = mpr_left(r);
+	struct hdr h;
 
 	if (r->err != 0)
 		return r->err;
-	if (walk_run(r->p, mpr_left(r), &skip_limits, false, &used, NULL) != 0)
+	/* A scalar (most field values) has its size in its header. */
+	if (left > 0 && hdr_read(r->p, left, &h) == HDR_OK &&
+	    h.type != MP_ARRAY && h.type != MP_MAP) {
+		if (h.body > left - h.hlen)
+			return mpr_bad(r);
+		used = h.hlen + (size_t)h.body;
+	} else if (walk_run(r->p, left, &skip_limits, false, &used, NULL) !=
+	    0) {
 		return mpr_bad(r);
+	}
 	*p = r->p;
 	*len = used;
 	r->p += used;

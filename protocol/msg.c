@@ -42,21 +42,32 @@ get_bool(struct mpr *m, struct jalin_err *err, uint64_t key, bool *v)
 	return 0;
 }
 
+/*
+ * The bulk of a message (import records, CHANGES records) comes last:
+ * then take the rest of the frame without walking it; its reader parses it
+ * fully and checks that nothing is left over.
+ */
 static int
 get_raw(struct mpr *m, struct jalin_err *err, uint64_t key, enum mp_type want,
-    const uint8_t **p, size_t *len)
+    bool last, const uint8_t **p, size_t *len)
 {
 	enum mp_type t = mpr_peek(m);
 
 	if (want != MP_INVALID && t != want)
 		return bad(m, err, key, want == MP_MAP ? "a map" : "an array");
+	if (last && want != MP_INVALID) {
+		*p = mpr_pos(m);
+		*len = mpr_left(m);
+		return 0;
+	}
 	if (mpr_raw(m, p, len) != 0)
 		return bad(m, err, key, "a msgpack value");
 	return 0;
 }
 
 static int
-parse_key(struct mpr *m, uint64_t key, struct msg_req *r, struct jalin_err *err)
+parse_key(struct mpr *m, uint64_t key, struct msg_req *r, bool last,
+    struct jalin_err *err)
 {
 	switch (key) {
 	case MK_TYPE:
@@ -66,15 +77,18 @@ parse_key(struct mpr *m, uint64_t key, struct msg_req *r, struct jalin_err *err)
 	case MK_COLL:
 		return get_str(m, err, key, &r->coll, &r->coll_len);
 	case MK_ID:
-		return get_raw(m, err, key, MP_INVALID, &r->id, &r->id_len);
+		return get_raw(
+		    m, err, key, MP_INVALID, last, &r->id, &r->id_len);
 	case MK_FIELDS:
-		return get_raw(m, err, key, MP_MAP, &r->fields, &r->fields_len);
+		return get_raw(
+		    m, err, key, MP_MAP, last, &r->fields, &r->fields_len);
 	case MK_VERSIONS:
 		return get_bool(m, err, key, &r->versions);
 	case MK_REASON:
 		return get_str(m, err, key, &r->reason, &r->reason_len);
 	case MK_HASH:
-		return get_raw(m, err, key, MP_INVALID, &r->hash, &r->hash_len);
+		return get_raw(
+		    m, err, key, MP_INVALID, last, &r->hash, &r->hash_len);
 	case MK_LIMIT:
 		return get_uint(m, err, key, &r->limit);
 	case MK_AFTER:
@@ -83,7 +97,7 @@ parse_key(struct mpr *m, uint64_t key, struct msg_req *r, struct jalin_err *err)
 		return get_uint(m, err, key, &r->since);
 	case MK_RECORDS:
 		return get_raw(
-		    m, err, key, MP_ARRAY, &r->records, &r->records_len);
+		    m, err, key, MP_ARRAY, last, &r->records, &r->records_len);
 	case MK_STOP:
 		return get_bool(m, err, key, &r->stop);
 	case MK_PEER:
@@ -113,7 +127,8 @@ msg_parse_req(
 			return jalin_err_set(err, JALIN_EPROTO,
 			    "request: keys must be non-negative integers");
 		have_type |= key == MK_TYPE;
-		if ((rc = parse_key(&m, key, req, err)) != 0)
+		rc = parse_key(&m, key, req, i + 1 == n, err);
+		if (rc != 0)
 			return rc;
 	}
 	if (!have_type)
@@ -161,8 +176,8 @@ get_uint_has(
 }
 
 static int
-parse_peer_key(
-    struct mpr *m, uint64_t key, struct msg_peer *p, struct jalin_err *err)
+parse_peer_key(struct mpr *m, uint64_t key, struct msg_peer *p, bool last,
+    struct jalin_err *err)
 {
 	switch (key) {
 	case MK_TYPE:
@@ -186,7 +201,8 @@ parse_peer_key(
 	case MK_FEATURES:
 		return get_uint(m, err, key, &p->features);
 	case MK_SCHEMA:
-		return get_raw(m, err, key, MP_MAP, &p->schema, &p->schema_len);
+		return get_raw(
+		    m, err, key, MP_MAP, false, &p->schema, &p->schema_len);
 	case MK_TIME:
 		return get_uint(m, err, key, &p->time);
 	case MK_FROM:
@@ -196,7 +212,8 @@ parse_peer_key(
 	case MK_HEAD:
 		return get_uint(m, err, key, &p->head);
 	case MK_RECS:
-		return get_raw(m, err, key, MP_ARRAY, &p->recs, &p->recs_len);
+		return get_raw(
+		    m, err, key, MP_ARRAY, last, &p->recs, &p->recs_len);
 	default:
 		return mpr_skip(m) == 0 ? 0 : bad(m, err, key, "a value");
 	}
@@ -222,7 +239,8 @@ msg_parse_peer(
 			return jalin_err_set(err, JALIN_EPROTO,
 			    "message: keys must be non-negative integers");
 		have_type |= key == MK_TYPE;
-		if ((rc = parse_peer_key(&m, key, p, err)) != 0)
+		rc = parse_peer_key(&m, key, p, i + 1 == n, err);
+		if (rc != 0)
 			return rc;
 	}
 	if (!have_type)

@@ -280,23 +280,51 @@ int
 rec_decode(struct record *r, const void *buf, size_t len, unsigned flags,
     struct jalin_err *err)
 {
-	struct mpr m;
+	size_t used;
 	int rc;
 
-	rec_init(r);
 	if (len > JALIN_RECORD_MAX)
 		return jalin_err_set(err, JALIN_ETOOBIG,
 		    "record: %zu bytes exceeds the limit of %u", len,
 		    JALIN_RECORD_MAX);
+	if ((rc = rec_decode_prefix(r, buf, len, flags, &used, err)) != 0)
+		return rc;
+	if (used != len) {
+		rec_init(r);
+		return jalin_err_set(
+		    err, JALIN_EPROTO, "record: trailing bytes");
+	}
+	return 0;
+}
+
+int
+rec_decode_prefix(struct record *r, const void *buf, size_t len, unsigned flags,
+    size_t *used, struct jalin_err *err)
+{
+	struct mpr m;
+	int rc;
+
+	rec_init(r);
 	mpr_init(&m, buf, len);
 	if ((rc = dec_header(&m, r, err)) != 0 ||
 	    (rc = dec_origins(&m, r, err)) != 0 ||
 	    (rc = dec_ctx(&m, r, err)) != 0 ||
 	    (rc = dec_dots(&m, r, err)) != 0 ||
-	    (rc = dec_entries(&m, r, flags, err)) != 0)
+	    (rc = dec_entries(&m, r, flags | REC_TRUSTED, err)) != 0)
 		goto fail;
-	if (mpr_left(&m) != 0) {
-		rc = jalin_err_set(err, JALIN_EPROTO, "record: trailing bytes");
+	*used = len - mpr_left(&m);
+	if (*used > JALIN_RECORD_MAX) {
+		rc = jalin_err_set(err, JALIN_ETOOBIG,
+		    "record: %zu bytes exceeds the limit of %u", *used,
+		    JALIN_RECORD_MAX);
+		goto fail;
+	}
+	/* One pass over the whole state checks every integer, header and
+	 * value for its canonical form: then these bytes are exactly what
+	 * rec_encode would write, and the store can keep them as they are. */
+	if (!(flags & REC_TRUSTED) && mp_canonical(buf, *used, NULL) != 0) {
+		rc = jalin_err_set(
+		    err, JALIN_EPROTO, "record: not in canonical form");
 		goto fail;
 	}
 	if ((rc = dec_check_shape(r, err)) != 0)

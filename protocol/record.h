@@ -94,12 +94,21 @@ void rec_init(struct record *r);
 
 /*
  * Decode and validate buf[0..len) into r. Every rule of the encoding above
- * is checked; a state from a peer that breaks one is refused with
- * JALIN_EPROTO and a message ("record: dots not in order at 3", ...);
- * JALIN_ETOOBIG when a table exceeds its limit.
+ * is checked, including the canonical form of every integer, header and
+ * value (unless REC_TRUSTED), so the bytes of a state that decodes are
+ * exactly what rec_encode writes for it. A state from a peer that breaks
+ * a rule is refused with JALIN_EPROTO and a message ("record: dots not in
+ * order", ...); JALIN_ETOOBIG when a table exceeds its limit.
  */
 int rec_decode(struct record *r, const void *buf, size_t len, unsigned flags,
     struct jalin_err *err);
+
+/*
+ * The same for a state at the start of buf that may be followed by other
+ * data (a state inside a CHANGES frame): *used gets its size.
+ */
+int rec_decode_prefix(struct record *r, const void *buf, size_t len,
+    unsigned flags, size_t *used, struct jalin_err *err);
 
 /* Append the canonical encoding of r to out. 0, JALIN_ETOOBIG (over
  * JALIN_RECORD_MAX or out's cap) or JALIN_ENOMEM. */

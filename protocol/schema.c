@@ -1340,12 +1340,36 @@ enum_list(const char *const *e, char *out, size_t size)
 
 /* ---- schema_coerce ----------------------------------------------------- */
 
+/*
+ * Where in the value we are, for error messages ("case.consent[2].date").
+ * Kept as descriptors and rendered only when a message is written: the
+ * success path formats nothing.
+ */
+enum seg_kind {
+	SEG_FIELD,
+	SEG_INDEX,
+	SEG_MEMBER,
+	SEG_KEY,
+	SEG_QKEY
+};
+
+struct seg {
+	uint8_t kind;
+	const char *s;  /* SEG_FIELD: collection; else member/key text */
+	const char *s2; /* SEG_FIELD: field name */
+	uint32_t n;     /* length of s (keys) */
+	uint32_t i;     /* SEG_INDEX */
+};
+
+#define SEGS_MAX (JALIN_MP_DEPTH_MAX + 4)
+
 struct cx {
 	struct jalin_err *err;
 	msgpack_packer pk; /* into a private buffer: output only on success */
 	bool secret;       /* inside an S or S! field: never echo values */
-	size_t plen;
-	char path[JALIN_ERRMSG_MAX]; /* "case.consent[2].date" */
+	unsigned nseg;
+	struct seg seg[SEGS_MAX];
+	char path[JALIN_ERRMSG_MAX]; /* rendered on demand by path() */
 };
 
 typedef int coerce_fn(
@@ -1382,33 +1406,55 @@ static const char *const want_names[] = {
     [ST_MAP] = "a map",
 };
 
-static size_t path_push(struct cx *x, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-/* Append a segment to the path; returns the length to restore. */
-static size_t
-path_push(struct cx *x, const char *fmt, ...)
+static unsigned
+path_push(struct cx *x, struct seg s)
 {
-	size_t old = x->plen, room = sizeof(x->path) - old;
-	va_list ap;
-	int k;
+	unsigned old = x->nseg;
 
-	va_start(ap, fmt);
-	k = vsnprintf(x->path + old, room, fmt, ap);
-	va_end(ap);
-	if (k < 0)
-		x->path[old] = '\0';
-	else
-		x->plen =
-		    (size_t)k < room ? old + (size_t)k : sizeof(x->path) - 1;
+	if (x->nseg < SEGS_MAX)
+		x->seg[x->nseg++] = s;
 	return old;
 }
 
 static void
-path_pop(struct cx *x, size_t old)
+path_pop(struct cx *x, unsigned old)
 {
-	x->plen = old;
-	x->path[old] = '\0';
+	x->nseg = old;
+}
+
+static void
+seg_render(const struct seg *s, char *out, size_t n)
+{
+	switch (s->kind) {
+	case SEG_FIELD:
+		snprintf(out, n, "%s.%s", s->s, s->s2 ? s->s2 : "?");
+		break;
+	case SEG_INDEX:
+		snprintf(out, n, "[%" PRIu32 "]", s->i);
+		break;
+	case SEG_MEMBER:
+		snprintf(out, n, ".%s", s->s);
+		break;
+	case SEG_KEY:
+		snprintf(out, n, "[%.*s]", (int)s->n, s->s);
+		break;
+	default:
+		snprintf(out, n, "['%.*s']", (int)s->n, s->s);
+	}
+}
+
+/* The path of the value being read, rendered into x->path. */
+static const char *
+path(struct cx *x)
+{
+	size_t len = 0;
+
+	x->path[0] = '\0';
+	for (unsigned i = 0; i < x->nseg && len < sizeof(x->path) - 1; i++) {
+		seg_render(&x->seg[i], x->path + len, sizeof(x->path) - len);
+		len += strlen(x->path + len);
+	}
+	return x->path;
 }
 
 static int fail(struct cx *x, const char *fmt, ...)
@@ -1424,14 +1470,14 @@ fail(struct cx *x, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(m, sizeof(m), fmt, ap);
 	va_end(ap);
-	return jalin_err_set(x->err, JALIN_ESCHEMA, "%s: %s", x->path, m);
+	return jalin_err_set(x->err, JALIN_ESCHEMA, "%s: %s", path(x), m);
 }
 
 static int
 malformed(struct cx *x)
 {
 	return jalin_err_set(x->err, JALIN_EPROTO,
-	    "%s: value is not well-formed msgpack", x->path);
+	    "%s: value is not well-formed msgpack", path(x));
 }
 
 static int
@@ -1638,7 +1684,7 @@ static int
 co_list(struct cx *x, const struct schema_field *f, struct rd *r,
     const struct mv *v)
 {
-	size_t old;
+	unsigned old;
 	uint32_t i;
 	int rc;
 
@@ -1650,7 +1696,7 @@ co_list(struct cx *x, const struct schema_field *f, struct rd *r,
 		    f->max);
 	msgpack_pack_array(&x->pk, v->n);
 	for (i = 0; i < v->n; i++) {
-		old = path_push(x, "[%" PRIu32 "]", i);
+		old = path_push(x, (struct seg){.kind = SEG_INDEX, .i = i});
 		rc = co_value(x, f->item, r);
 		path_pop(x, old);
 		if (rc != 0)
@@ -1722,24 +1768,25 @@ ent_read(struct cx *x, struct rd *r, uint32_t pos, struct ent *e)
 static int
 ent_write(struct cx *x, struct ent *e, size_t n)
 {
-	char seg[MAP_KEY_MAX + 8];
-	size_t i, old;
+	struct seg sg;
+	size_t i;
+	unsigned old;
 	int rc;
 
 	msgpack_pack_map(&x->pk, n);
 	for (i = 0; i < n; i++) {
 		pk_str(x, e[i].k, e[i].kn);
+		sg = (struct seg){.s = (const char *)e[i].k, .n = e[i].kn};
 		if (e[i].sf->name != NULL) /* object member */
-			snprintf(seg, sizeof(seg), ".%s", e[i].sf->name);
+			sg = (struct seg){
+			    .kind = SEG_MEMBER, .s = e[i].sf->name};
 		else if (e[i].known)
-			snprintf(seg, sizeof(seg), "[%.*s]", (int)e[i].kn,
-			    (const char *)e[i].k);
+			sg.kind = SEG_KEY;
 		else if (echo_ok(x, e[i].k, e[i].kn))
-			snprintf(seg, sizeof(seg), "['%.*s']", (int)e[i].kn,
-			    (const char *)e[i].k);
+			sg.kind = SEG_QKEY;
 		else
-			snprintf(seg, sizeof(seg), "[%" PRIu32 "]", e[i].pos);
-		old = path_push(x, "%s", seg);
+			sg = (struct seg){.kind = SEG_INDEX, .i = e[i].pos};
+		old = path_push(x, sg);
 		rc = co_value(x, e[i].sf, &e[i].val);
 		path_pop(x, old);
 		if (rc != 0)
@@ -1892,8 +1939,11 @@ co_value(struct cx *x, const struct schema_field *f, struct rd *r)
 /* Hand the finished value to the caller's packer in one write. */
 static int
 flush(const struct buf *b, msgpack_packer *pk, struct jalin_err *err,
-    const char *what)
+    struct cx *x)
 {
+	/* name the value only when there is something to say */
+	const char *what = b->err != 0 ? path(x) : NULL;
+
 	if (b->err == JALIN_ETOOBIG)
 		return jalin_err_set(err, JALIN_ETOOBIG,
 		    "%s: value exceeds the limit of %u bytes", what,
@@ -1903,7 +1953,7 @@ flush(const struct buf *b, msgpack_packer *pk, struct jalin_err *err,
 		    err, b->err, "%s: %s", what, jalin_strerror(b->err));
 	if (pk->callback(pk->data, (const char *)b->p, b->len) != 0)
 		return jalin_err_set(err, JALIN_ETOOBIG,
-		    "%s: the output refused a value of %zu bytes", what,
+		    "%s: the output refused a value of %zu bytes", path(x),
 		    b->len);
 	return 0;
 }
@@ -1920,20 +1970,22 @@ schema_coerce(const struct schema_coll *c, const struct schema_field *f,
 	if (c == NULL || f == NULL || pk == NULL || (in == NULL && len > 0))
 		return jalin_err_set(
 		    err, JALIN_EINVAL, "schema_coerce: missing argument");
-	path_push(&x, "%s.%s", c->name, f->name != NULL ? f->name : "?");
+	path_push(
+	    &x, (struct seg){.kind = SEG_FIELD, .s = c->name, .s2 = f->name});
 	if (len == 0)
 		return malformed(&x);
-	buf_init(&b, JALIN_VALUE_MAX);
+	uint8_t mem[1024]; /* most values fit: no allocation for them */
+	buf_init_mem(&b, mem, sizeof(mem), JALIN_VALUE_MAX);
 	msgpack_packer_init(&x.pk, &b, buf_pk_write);
 	r.p = in;
 	r.end = r.p + len;
 	rc = co_value(&x, f, &r);
 	if (rc == 0 && r.p != r.end)
 		rc = jalin_err_set(err, JALIN_EPROTO,
-		    "%s: %zu more bytes after the value", x.path,
+		    "%s: %zu more bytes after the value", path(&x),
 		    (size_t)(r.end - r.p));
 	if (rc == 0)
-		rc = flush(&b, pk, err, x.path);
+		rc = flush(&b, pk, err, &x);
 	buf_free(&b);
 	return rc;
 }

@@ -189,7 +189,7 @@ test_entry_rules(void **state)
 	msgpack_pack_uint8(&f->pk, 16);
 	msgpack_pack_uint8(&f->pk, 0);
 	buf_append(&f->b, noncanon, sizeof(noncanon));
-	expect_err(f, JALIN_EPROTO, "record: value not in canonical form");
+	expect_err(f, JALIN_EPROTO, "record: not in canonical form");
 	/* the same bytes from our own store are taken as they are */
 	assert_int_equal(
 	    rec_decode(f->r, f->b.p, f->b.len, REC_TRUSTED, NULL), 0);
