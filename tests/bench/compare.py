@@ -340,12 +340,25 @@ class Jalin:
             f.writelines(self.recs.wl.lines[:n])
         B.import_jalinctl(self.o, path)
         os.unlink(path)
+        # each initial sync starts the origin from this copy, taken before
+        # any replica connected (an origin that met an earlier store named
+        # banten first goes through a RESYNC exchange: see the README)
+        self.o.stop()
+        self.pristine = os.path.join(self.top, "cmp-jalin-pristine")
+        shutil.copytree(self.o.data, self.pristine)
+        self.o.start()
         self.oc = self.o.connect()
 
     def set_variant(self, v):
         pass
 
     def initial_sync(self, last):
+        self.oc.close()
+        self.o.stop()
+        shutil.rmtree(self.o.data)
+        shutil.copytree(self.pristine, self.o.data)
+        self.o.start()
+        self.oc = self.o.connect()
         want = F.digest(self.oc)
         self.nrep += 1
         rep = F.new_replica(self.reaper, self.top, self.ca, self.o,

@@ -516,9 +516,22 @@ def bench_fed_workload(reaper, top, ca, fl, a, ceiling_bin, mem_cuts, log):
         raise B.BenchError(f"origin holds {status(oc)['records'][fl.coll]} "
                            f"records, not {fl.n}")
     want = digest(oc)
-    # B: initial sync into fresh replicas
+    oc.close()
+    # B: initial sync into fresh replicas. Each run starts the origin from
+    # a copy of its store taken before any replica connected: an origin
+    # that has met an earlier store of the same replica name goes through
+    # a RESYNC exchange first (see the README: "ACK beyond what was
+    # sent"), measured once more below as the "re-created replica" case.
+    o.stop()
+    pristine = os.path.join(top, f"fed-{fl.kind}-origin-pristine")
+    shutil.copytree(o.data, pristine)
     syncs = []
     for i in range(a.runs):
+        if o.p is not None:
+            o.stop()
+        shutil.rmtree(o.data)
+        shutil.copytree(pristine, o.data)
+        o.start()
         rep = r if i == a.runs - 1 else new_replica(
             reaper, top, ca, o, f"fed-{fl.kind}-replica-init{i + 1}")
         log(f"{fl.kind}: initial sync run {i + 1}")
@@ -535,7 +548,9 @@ def bench_fed_workload(reaper, top, ca, fl, a, ceiling_bin, mem_cuts, log):
                       "warn": warn})
         if rep is not r and not a.keep:
             shutil.rmtree(rep.dir, ignore_errors=True)
+    shutil.rmtree(pristine, ignore_errors=True)
     res["syncs"] = syncs
+    oc = o.connect()
     # restart the last replica: it catches up nothing, then stays live
     r.start(wait=False)
     _, _, _, c = wait_synced(r, fl.coll, fl.n, want)
@@ -583,7 +598,19 @@ def bench_fed_workload(reaper, top, ca, fl, a, ceiling_bin, mem_cuts, log):
         time.sleep(0.2)
     res["catchup"] = out
     res["mem_end"] = r.mem()
-    res["warn"] = r.stop() + o.stop()
+    res["warn"] = r.stop()
+    # last: a fresh, empty replica against this origin, which has met an
+    # earlier store named banten (the RESYNC exchange, see the README)
+    want = digest(oc)
+    rr = new_replica(reaper, top, ca, o, f"fed-{fl.kind}-replica-recreated")
+    log(f"{fl.kind}: initial sync into a re-created replica")
+    rr.start(wait=False)
+    secs, _, _, c = wait_synced(rr, fl.coll, st["records"][fl.coll], want)
+    c.close()
+    res["sync_recreated"] = {"secs": secs, "n": st["records"][fl.coll]}
+    res["warn"] += rr.stop() + o.stop()
+    if not a.keep:
+        shutil.rmtree(rr.dir, ignore_errors=True)
     oc.close()
     res["origin_n_end"] = st["records"][fl.coll]
     if not a.keep:
@@ -636,6 +663,13 @@ def report_fed(rep, res, fl, targets):
     rep.fig(f"{p}_initial_sync_json_MB_per_s", jmb, "MB/s")
     rep.fig(f"{p}_initial_sync_replica_cpu_us_per_record", cpu_us,
             "us/record")
+    rc_ = res["sync_recreated"]
+    rep.say(f"    at the end, into a re-created replica (the origin had met an"
+            f" earlier store named {REPLICA}), {rc_['n']} records: "
+            f"{rc_['secs']:.3f} s = {rc_['n'] / rc_['secs']:,.0f} records/s "
+            "(one run; see the README: the RESYNC exchange)")
+    rep.fig(f"{p}_initial_sync_recreated_replica_records_per_s",
+            rc_["n"] / rc_["secs"], "records/s")
     rep.fig(f"{p}_replica_start_to_socket_ms",
             B.med([s["sock_s"] for s in syncs]) * 1e3, "ms")
     if k == "bulk":
