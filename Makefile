@@ -56,7 +56,8 @@ BENCH_BIN = $(BUILD)/tests/lmdb_ceiling
 PROTO_LIB = $(BUILD)/libjalinproto.a
 NODE_LIB  = $(BUILD)/libjalinnode.a
 
-.PHONY: all test test-unit test-integration test-fuzz check-deps bench \
+.PHONY: all test test-unit test-integration test-fuzz check-deps bench doc \
+	check-docs \
 	bench-compare demo demo-stop deps fuzz format format-check install \
 	clean valgrind
 
@@ -96,6 +97,18 @@ $(BUILD)/tests/lmdb_ceiling: tests/bench/lmdb_ceiling.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) -O2 $(PKG_CFLAGS) -o $@ $< $(LDLIBS)
 
+# doc/schema.md is generated from the schema tables; test checks it.
+$(BUILD)/doc/schema_doc: doc/schema_doc.c $(PROTO_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+doc: $(BUILD)/doc/schema_doc
+	$(BUILD)/doc/schema_doc > doc/schema.md
+
+check-docs: $(BUILD)/doc/schema_doc
+	@$(BUILD)/doc/schema_doc | diff -u doc/schema.md - >/dev/null || \
+	    { echo "doc/schema.md is out of date: run make doc"; exit 1; }
+
 check-deps:
 	@tools/deps.sh check
 
@@ -103,7 +116,7 @@ check-deps:
 ifeq ($(SANITIZE),1)
 test: check-deps test-unit test-integration
 else
-test: check-deps format-check test-unit test-fuzz test-integration
+test: check-deps format-check check-docs test-unit test-fuzz test-integration
 	$(MAKE) --no-print-directory test SANITIZE=1
 endif
 
@@ -177,11 +190,11 @@ deps:
 	@tools/deps.sh install
 
 format:
-	$(CLANG_FORMAT) -i $(wildcard protocol/*.[ch] node/*.[ch] tools/*.[ch] \
+	$(CLANG_FORMAT) -i $(wildcard protocol/*.[ch] node/*.[ch] tools/*.[ch] doc/*.c \
 	    tests/unit/*.[ch] tests/fuzz/*.[ch] tests/bench/*.c)
 
 format-check:
-	$(CLANG_FORMAT) --dry-run --Werror $(wildcard protocol/*.[ch] \
+	$(CLANG_FORMAT) --dry-run --Werror $(wildcard protocol/*.[ch] doc/*.c \
 	    node/*.[ch] tools/*.[ch] tests/unit/*.[ch] tests/fuzz/*.[ch] \
 	    tests/bench/*.c)
 
@@ -193,6 +206,9 @@ install: all
 	install -m 0755 certs/jalin-ca $(DESTDIR)$(PREFIX)/bin/jalin-ca
 	install -m 0644 man/jalind.8 man/jalinctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 0644 man/jalin.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	install -m 0644 dist/jalind@.service \
+	    $(DESTDIR)$(PREFIX)/lib/systemd/system/jalind@.service
 
 clean:
 	rm -rf build

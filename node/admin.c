@@ -41,6 +41,7 @@ struct aconn {
 	bool busy;       /* a write request awaits its commit */
 	bool closing;    /* close once the output is written */
 	bool in_process; /* inside process_input (no recursion) */
+	uint64_t vreqid; /* a verify request waiting for its result */
 };
 
 struct admin {
@@ -62,6 +63,7 @@ conn_free(struct aconn *c)
 	struct admin *a = c->a;
 
 	ops_cancel(a->n->ops, c);
+	peers_verify_cancel(a->n->peers, c);
 	TAILQ_REMOVE(&a->conns, c, link);
 	a->nconns--;
 	bufferevent_free(c->bev);
@@ -114,9 +116,14 @@ status_extra(void *ctx, msgpack_packer *pk)
 	msgpack_pack_uint64(pk, (hlc_wall_ms() - n->started_ms) / 1000);
 	view_str(pk, "map_max");
 	msgpack_pack_uint64(pk, store_map_max(n->store));
+	view_str(pk, "tombstones_held_by");
+	if (peers_gc_holder(n->peers) != NULL)
+		view_str(pk, peers_gc_holder(n->peers));
+	else
+		msgpack_pack_nil(pk);
 	view_str(pk, "peers");
 	peers_status(n->peers, pk, &a->resp);
-	return 4;
+	return 5;
 }
 
 static void
@@ -146,6 +153,46 @@ answer_read(struct aconn *c, const struct msg_req *q)
 }
 
 static void
+verify_done(void *ctx, const struct verify_result *r)
+{
+	struct aconn *c = ctx;
+	struct admin *a = c->a;
+	msgpack_packer pk;
+
+	buf_reset(&a->resp);
+	msgpack_packer_init(&pk, &a->resp, buf_pk_write);
+	msg_resp_begin(&pk, c->vreqid);
+	peers_pack_verify(r, &pk);
+	send_resp(c, a->resp.p, a->resp.len);
+	c->busy = false;
+	if (!c->in_process)
+		process_input(c);
+}
+
+/* verify PEER: answered when the check ends (it may take a while). */
+static void
+start_verify(struct aconn *c, const struct msg_req *q)
+{
+	struct jalin_err err;
+	int rc;
+
+	jalin_err_clear(&err);
+	c->busy = true;
+	c->vreqid = q->reqid;
+	if (q->peer == NULL)
+		rc = jalin_err_set(&err, JALIN_EINVAL, "verify needs a peer");
+	else
+		rc = peers_verify(
+		    c->a->n->peers, q->peer, q->peer_len, verify_done, c, &err);
+	if (rc != 0) {
+		c->busy = false;
+		msg_resp_error(
+		    &c->a->resp, q->reqid, rc, jalin_err_msg(&err, rc));
+		send_resp(c, c->a->resp.p, c->a->resp.len);
+	}
+}
+
+static void
 handle_frame(struct aconn *c, const uint8_t *body, uint32_t len)
 {
 	struct jalin_err err;
@@ -167,6 +214,9 @@ handle_frame(struct aconn *c, const uint8_t *body, uint32_t len)
 		c->busy = true;
 		if (ops_submit(c->a->n->ops, &q, write_done, c) != 0)
 			fail_conn(c, JALIN_ENOMEM, "out of memory");
+		return;
+	case MSG_VERIFY:
+		start_verify(c, &q);
 		return;
 	default:
 		if (query_is_read(q.type)) {

@@ -18,6 +18,7 @@
 #include "hlc.h"
 #include "log.h"
 #include "node.h"
+#include "metrics.h"
 #include "ops.h"
 #include "peer.h"
 #include "store.h"
@@ -84,9 +85,13 @@ warn_restart(const struct cfg *old, const struct cfg *nw)
 	if (strcmp(old->name, nw->name) != 0 ||
 	    strcmp(old->data_dir, nw->data_dir) != 0 ||
 	    strcmp(old->admin_socket, nw->admin_socket) != 0 ||
-	    old->map_size_max != nw->map_size_max)
-		log_warnx("config: name, data_dir, admin_socket and "
-		          "map_size_max take effect only after a restart");
+	    old->map_size_max != nw->map_size_max ||
+	    memcmp(&old->metrics_listen, &nw->metrics_listen,
+	        sizeof(old->metrics_listen)) != 0 ||
+	    memcmp(&old->listen, &nw->listen, sizeof(old->listen)) != 0)
+		log_warnx("config: name, data_dir, admin_socket, listen, "
+		          "metrics_listen and map_size_max take effect only "
+		          "after a restart");
 }
 
 static void
@@ -173,6 +178,8 @@ start(struct node *n, struct jalin_err *err)
 	ops_set_hook(n->ops, (void (*)(void *))peers_notify, n->peers);
 	if ((rc = admin_open(n, &n->admin, err)) != 0)
 		return rc;
+	if ((rc = metrics_start(n, &n->metrics, err)) != 0)
+		return rc;
 	n->started_ms = hlc_wall_ms();
 	return 0;
 }
@@ -180,6 +187,7 @@ start(struct node *n, struct jalin_err *err)
 static void
 stop(struct node *n)
 {
+	metrics_stop(n->metrics);
 	admin_close(n->admin);
 	if (n->ops)
 		ops_flush(n->ops);

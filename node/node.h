@@ -18,6 +18,7 @@ struct store;
 struct ops;
 struct admin;
 struct peers;
+struct metrics;
 
 struct node {
 	struct event_base *base;
@@ -25,7 +26,8 @@ struct node {
 	struct store *store;
 	struct ops *ops;
 	struct admin *admin;
-	struct peers *peers; /* NULL until started */
+	struct peers *peers;     /* NULL until started */
+	struct metrics *metrics; /* NULL unless metrics_listen is set */
 	uint64_t started_ms;
 	bool stopping;
 };

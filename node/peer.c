@@ -9,6 +9,7 @@
  * connection is closed; the node goes on serving everyone else.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
@@ -25,6 +26,7 @@
 #include <openssl/rand.h>
 
 #include "frame.h"
+#include "metrics.h"
 #include "hlc.h"
 #include "log.h"
 #include "mp.h"
@@ -94,6 +96,50 @@ conn_send(struct conn *c, const struct buf *body)
 		c->peer->bytes_out += 4 + body->len;
 }
 
+const char *
+err_kind_name(int kind)
+{
+	static const char *const names[] = {"tls", "auth", "protocol",
+	    "timeout", "clock_skew", "store", "duplicate", "disconnect",
+	    "other"};
+
+	return kind >= 0 && kind < EK_COUNT ? names[kind] : "other";
+}
+
+void
+peer_count_error(struct peer *p, int kind)
+{
+	p->errors++;
+	p->errors_by[kind >= 0 && kind < EK_COUNT ? kind : EK_OTHER]++;
+}
+
+static int
+kind_of(int code)
+{
+	switch (code) {
+	case JALIN_ETLS:
+		return EK_TLS;
+	case JALIN_EPERM:
+		return EK_AUTH;
+	case JALIN_EPROTO:
+	case JALIN_ESTATE:
+	case JALIN_ETOOBIG:
+		return EK_PROTOCOL;
+	case JALIN_ETIMEOUT:
+		return EK_TIMEOUT;
+	case JALIN_ESKEW:
+		return EK_SKEW;
+	case JALIN_ESPACE:
+	case JALIN_EIO:
+	case JALIN_ENOMEM:
+	case JALIN_ECORRUPT:
+		return EK_STORE;
+	case JALIN_EEXIST:
+		return EK_DUPLICATE;
+	}
+	return EK_OTHER;
+}
+
 /* Send ERROR and close once it is written. */
 void
 conn_error(struct conn *c, int code, const char *fmt, ...)
@@ -111,6 +157,8 @@ conn_error(struct conn *c, int code, const char *fmt, ...)
 	log_warnx("peer %s: closing: %s", conn_who(c), msg);
 	if (c->peer && c->peer->conn == c)
 		peer_set_error(c->peer, "%s", msg);
+	if (c->peer)
+		peer_count_error(c->peer, kind_of(code));
 	buf_reset(b);
 	msgpack_packer_init(&pk, b, buf_pk_write);
 	msgpack_pack_map(&pk, 3);
@@ -225,6 +273,7 @@ handle_hello(struct conn *c, const struct msg_peer *m)
 	if (p->dial == c)
 		p->dial = NULL;
 	p->conn = c;
+	p->connected_ms = now_ms();
 	c->open = true;
 	p->refused = false;
 	p->last_error[0] = '\0';
@@ -423,6 +472,7 @@ conn_detach(struct conn *c)
 {
 	struct peer *p = c->peer;
 
+	verify_closed(c);
 	repl_closed(c);
 	if (p == NULL)
 		return;
@@ -560,6 +610,12 @@ tls_failed(struct conn *c, short what)
 	/* a retry that fails the same way is not news */
 	if (p == NULL || strcmp(p->last_error, why) != 0)
 		log_warnx("peer %s: %s", p ? p->cfg.name : c->addr, why);
+	if (p != NULL)
+		peer_count_error(p,
+		    strncmp(why, "certificate", 11) == 0 ||
+		            strncmp(why, "TLS", 3) == 0
+		        ? EK_TLS
+		        : EK_DISCONNECT);
 	if (p != NULL && p->conn == NULL) {
 		peer_set_error(p, "%s", why);
 		p->refused = strncmp(why, "certificate", 11) == 0;
@@ -582,8 +638,10 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
-		if (c->peer && c->peer->conn == c && !c->closing)
+		if (c->peer && c->peer->conn == c && !c->closing) {
 			peer_set_error(c->peer, "connection lost");
+			peer_count_error(c->peer, EK_DISCONNECT);
+		}
 		conn_free(c);
 	}
 }
@@ -829,6 +887,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 		if (!c->dead && c->open && c->peer)
 			c->peer->last_contact_ms = c->last_rx_ms;
 	}
+	verify_tick(ps, now);
 	if (++ps->ticks % 10 == 0)
 		repl_gc(ps);
 }
@@ -864,6 +923,40 @@ pack_time_or_nil(msgpack_packer *pk, uint64_t ms)
 		view_str(pk, t);
 }
 
+/*
+ * Progress of pulling the peer's feed: {"done", "total", "rate", "eta"}
+ * in feed entries, or nil when we have all of it.
+ */
+static void
+pack_catch_up(msgpack_packer *pk, const struct peer *p)
+{
+	const struct conn *c = p->conn;
+	uint64_t now = now_ms(), done, total, el;
+	double rate;
+
+	if (c == NULL || p->in_live || p->their_head <= c->rpos ||
+	    p->their_head <= p->cu_from) {
+		msgpack_pack_nil(pk);
+		return;
+	}
+	total = p->their_head - p->cu_from;
+	done = c->rpos > p->cu_from ? c->rpos - p->cu_from : 0;
+	el = now > p->cu_ms ? now - p->cu_ms : 1;
+	rate = (double)done * 1000.0 / (double)el;
+	msgpack_pack_map(pk, 4);
+	view_str(pk, "done");
+	msgpack_pack_uint64(pk, done);
+	view_str(pk, "total");
+	msgpack_pack_uint64(pk, total);
+	view_str(pk, "rate");
+	msgpack_pack_double(pk, rate);
+	view_str(pk, "eta_seconds");
+	if (rate > 0)
+		msgpack_pack_double(pk, (double)(total - done) / rate);
+	else
+		msgpack_pack_nil(pk);
+}
+
 /* A key of a map whose pairs are counted as they are written. */
 static void
 key(msgpack_packer *pk, uint32_t *n, const char *k)
@@ -885,6 +978,8 @@ pack_counters(msgpack_packer *pk, uint32_t *n, const struct peer *p)
 	msgpack_pack_uint64(pk, p->bytes_in);
 	key(pk, n, "bytes_out");
 	msgpack_pack_uint64(pk, p->bytes_out);
+	key(pk, n, "errors");
+	msgpack_pack_uint64(pk, p->errors);
 }
 
 static void
@@ -934,10 +1029,32 @@ pack_peer(
 		msgpack_pack_nil(pk);
 	}
 	pack_link(ps, p, pk, &n);
+	key(pk, &n, "connected_since");
+	pack_time_or_nil(pk, p->conn ? p->connected_ms : 0);
+	key(pk, &n, "catch_up");
+	pack_catch_up(pk, p);
 	key(pk, &n, "cert_expires");
 	pack_time_or_nil(pk, p->cert_expiry_ms);
+	key(pk, &n, "cert_expires_in_days");
+	if (p->cert_expiry_ms == 0)
+		msgpack_pack_nil(pk);
+	else
+		msgpack_pack_int64(pk,
+		    ((int64_t)p->cert_expiry_ms - (int64_t)now_ms()) /
+		        86400000);
+	key(pk, &n, "cert_warning");
+	if (p->cert_expiry_ms != 0 &&
+	    p->cert_expiry_ms < now_ms() + 30ull * 86400000)
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
 	key(pk, &n, "verified_at");
-	msgpack_pack_nil(pk);
+	pack_time_or_nil(pk, p->v.last.verified_ms);
+	key(pk, &n, "verify_result");
+	if (p->v.last.at_ms != 0)
+		view_str(pk, p->v.last.text);
+	else
+		msgpack_pack_nil(pk);
 	pack_counters(pk, &n, p);
 	view_patch(b, mark, n);
 }
@@ -1090,6 +1207,7 @@ peers_stop(struct peers *ps)
 	reap_cb(-1, 0, ps);
 	while ((p = TAILQ_FIRST(&ps->list)) != NULL) {
 		TAILQ_REMOVE(&ps->list, p, link);
+		verify_free(p);
 		event_free(p->dial_ev);
 		free(p);
 	}
@@ -1183,6 +1301,39 @@ peers_give_back(struct peers *ps, struct buf *b)
 	buf_free(b);
 }
 
+const char *
+peers_gc_holder(const struct peers *ps)
+{
+	return ps != NULL && ps->gc_holder[0] ? ps->gc_holder : NULL;
+}
+
+int
+peers_verify(struct peers *ps, const char *name, size_t len, verify_done_fn *fn,
+    void *ctx, struct jalin_err *err)
+{
+	char nm[JALIN_NAME_MAX + 1];
+	struct peer *p;
+
+	if (ps == NULL || len == 0 || len > JALIN_NAME_MAX)
+		return jalin_err_set(err, JALIN_ENOTFOUND, "no such peer");
+	memcpy(nm, name, len);
+	nm[len] = '\0';
+	if ((p = peer_find(ps, nm)) == NULL)
+		return jalin_err_set(
+		    err, JALIN_ENOTFOUND, "'%s' is not a configured peer", nm);
+	if (verify_start(ps, p, fn, ctx) != 0)
+		return jalin_err_set(err, JALIN_EEXIST,
+		    "too many verifications of '%s' waiting", nm);
+	return 0;
+}
+
+void
+peers_verify_cancel(struct peers *ps, void *ctx)
+{
+	if (ps != NULL)
+		verify_cancel_waiter(ps, ctx);
+}
+
 void
 peers_notify(struct peers *ps)
 {
@@ -1194,4 +1345,195 @@ peers_notify(struct peers *ps)
 		if (!c->dead && c->open && c->subscribed)
 			repl_pump(c);
 	}
+}
+
+void
+peers_pack_verify(const struct verify_result *r, msgpack_packer *pk)
+{
+	msgpack_pack_map(pk, 9);
+	view_str(pk, "peer");
+	view_str(pk, r->peer);
+	view_str(pk, "result");
+	view_str(pk, r->text);
+	view_str(pk, "in_sync");
+	if (r->rc == 0 && r->equal)
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
+	view_str(pk, "verified_at");
+	pack_time_or_nil(pk, r->verified_ms);
+	view_str(pk, "compared");
+	msgpack_pack_uint64(pk, r->compared);
+	view_str(pk, "differing");
+	msgpack_pack_uint64(pk, r->differing);
+	view_str(pk, "repaired");
+	msgpack_pack_uint64(pk, r->repaired);
+	view_str(pk, "corrupt");
+	msgpack_pack_uint64(pk, r->corrupt);
+	view_str(pk, "where");
+	if (r->where[0])
+		view_str(pk, r->where);
+	else
+		msgpack_pack_nil(pk);
+}
+
+/* --- metrics ------------------------------------------------------------ */
+
+struct pmetric {
+	const char *name, *type, *help;
+	double (*get)(struct peers *ps, const struct peer *p);
+};
+
+static double
+m_lag(struct peers *ps, const struct peer *p)
+{
+	uint64_t head = store_seq(ps->n->store);
+	bool same = p->acked_valid &&
+	    memcmp(p->acked_epoch, store_epoch(ps->n->store), 16) == 0;
+
+	return (
+	    double)(same && p->acked_seq <= head ? head - p->acked_seq : head);
+}
+
+static double
+m_lag_s(struct peers *ps, const struct peer *p)
+{
+	return (double)repl_lag_ms(ps, p) / 1000.0;
+}
+
+static double
+m_in_lag(struct peers *ps, const struct peer *p)
+{
+	(void)ps;
+	return (
+	    double)(p->their_head > p->ck_seq ? p->their_head - p->ck_seq : 0);
+}
+
+#define M_FIELD(fn, expr)                                        \
+	static double fn(struct peers *ps, const struct peer *p) \
+	{                                                        \
+		(void)ps;                                        \
+		return (double)(expr);                           \
+	}
+M_FIELD(m_refused, p->refused_recs)
+M_FIELD(m_skew, p->skew_ms / 1000.0)
+M_FIELD(m_cert, p->cert_expiry_ms / 1000.0)
+M_FIELD(m_verified, p->v.last.verified_ms / 1000.0)
+M_FIELD(m_contact, (p->conn ? now_ms() : p->last_contact_ms) / 1000.0)
+
+static const struct pmetric pmetrics[] = {
+    {"jalin_peer_lag_records", "gauge",
+        "Our changes the peer has not acknowledged.", m_lag},
+    {"jalin_peer_lag_seconds", "gauge",
+        "Age of the oldest change the peer has not acknowledged.", m_lag_s},
+    {"jalin_peer_in_lag_records", "gauge",
+        "Changes of the peer we have not applied yet.", m_in_lag},
+    {"jalin_peer_refused_records_total", "counter",
+        "Records from the peer refused (scope, collection, decoding).",
+        m_refused},
+    {"jalin_peer_clock_skew_seconds", "gauge",
+        "The peer's clock minus ours, as last seen.", m_skew},
+    {"jalin_peer_cert_expiry_timestamp_seconds", "gauge",
+        "When the peer's certificate expires (0: unknown).", m_cert},
+    {"jalin_peer_verified_timestamp_seconds", "gauge",
+        "Last time the shared scope was verified equal (0: never).",
+        m_verified},
+    {"jalin_peer_last_contact_timestamp_seconds", "gauge",
+        "Last time anything was received from the peer.", m_contact},
+};
+
+static void
+peer_family(struct peers *ps, struct evbuffer *b, const struct pmetric *pm)
+{
+	struct peer *p;
+
+	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", pm->name,
+	    pm->help, pm->name, pm->type);
+	TAILQ_FOREACH (p, &ps->list, link) {
+		if (p->removed)
+			continue;
+		evbuffer_add_printf(
+		    b, "%s{peer=\"%s\"} ", pm->name, p->cfg.name);
+		metrics_value(b, pm->get(ps, p));
+	}
+}
+
+static void
+state_family(struct peers *ps, struct evbuffer *b)
+{
+	struct peer *p;
+
+	evbuffer_add_printf(b,
+	    "# HELP jalin_peer_state 1 for the peer's "
+	    "current state, 0 for the others.\n"
+	    "# TYPE jalin_peer_state gauge\n");
+	TAILQ_FOREACH (p, &ps->list, link) {
+		int st = p->removed ? -1 : state_of(ps, p);
+		for (int s = PEER_DOWN; s <= PEER_REFUSED && !p->removed; s++)
+			evbuffer_add_printf(b,
+			    "jalin_peer_state{peer=\"%s\",state=\"%s\"} %d\n",
+			    p->cfg.name, peer_state_name(s), s == st);
+	}
+}
+
+static void
+io_family(struct peers *ps, struct evbuffer *b, const char *name,
+    const char *help, size_t in_off, size_t out_off)
+{
+	struct peer *p;
+
+	evbuffer_add_printf(
+	    b, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+	TAILQ_FOREACH (p, &ps->list, link) {
+		if (p->removed)
+			continue;
+		const char *base = (const char *)p;
+		uint64_t in, out;
+		memcpy(&in, base + in_off, sizeof(in));
+		memcpy(&out, base + out_off, sizeof(out));
+		evbuffer_add_printf(b,
+		    "%s{peer=\"%s\",direction=\"in\"} %llu\n"
+		    "%s{peer=\"%s\",direction=\"out\"} %llu\n",
+		    name, p->cfg.name, (unsigned long long)in, name,
+		    p->cfg.name, (unsigned long long)out);
+	}
+}
+
+static void
+error_family(struct peers *ps, struct evbuffer *b)
+{
+	struct peer *p;
+
+	evbuffer_add_printf(b,
+	    "# HELP jalin_peer_errors_total Connection "
+	    "errors by kind.\n"
+	    "# TYPE jalin_peer_errors_total counter\n");
+	TAILQ_FOREACH (p, &ps->list, link) {
+		for (int k = 0; k < EK_COUNT && !p->removed; k++)
+			evbuffer_add_printf(b,
+			    "jalin_peer_errors_total{peer=\"%s\",kind=\"%s\"} "
+			    "%llu\n",
+			    p->cfg.name, err_kind_name(k),
+			    (unsigned long long)p->errors_by[k]);
+	}
+}
+
+void
+peers_metrics(struct peers *ps, struct evbuffer *b)
+{
+	if (ps == NULL)
+		return;
+	state_family(ps, b);
+	for (size_t i = 0; i < sizeof(pmetrics) / sizeof(pmetrics[0]); i++)
+		peer_family(ps, b, &pmetrics[i]);
+	io_family(ps, b, "jalin_peer_bytes_total", "Bytes of frames.",
+	    offsetof(struct peer, bytes_in), offsetof(struct peer, bytes_out));
+	io_family(ps, b, "jalin_peer_records_total",
+	    "Records received and sent.", offsetof(struct peer, recs_in),
+	    offsetof(struct peer, recs_out));
+	io_family(ps, b, "jalin_peer_batches_total",
+	    "CHANGES frames received and sent.",
+	    offsetof(struct peer, batches_in),
+	    offsetof(struct peer, batches_out));
+	error_family(ps, b);
 }

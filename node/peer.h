@@ -41,6 +41,33 @@ int peers_reload(struct peers *ps, const struct cfg *c, struct jalin_err *err);
 /* New local commits: wake the live senders. */
 void peers_notify(struct peers *ps);
 
+struct verify_result;
+
+/*
+ * Verify the shared scope with peer name now (or join the check under way):
+ * fn(ctx, result) is called once when it ends. JALIN_ENOTFOUND for an
+ * unknown peer (err says so).
+ */
+int peers_verify(struct peers *ps, const char *name, size_t len,
+    void (*fn)(void *ctx, const struct verify_result *r), void *ctx,
+    struct jalin_err *err);
+
+/* ctx (an admin connection) is gone: forget its pending verifications. */
+void peers_verify_cancel(struct peers *ps, void *ctx);
+
+/* The peer whose acknowledgements hold tombstone collection back, or
+ * NULL. */
+const char *peers_gc_holder(const struct peers *ps);
+
+/* Pack a verification result as a JSON-shaped map. */
+void peers_pack_verify(const struct verify_result *r, msgpack_packer *pk);
+
+struct evbuffer;
+struct buf;
+
+/* Append the per-peer Prometheus metric families to b. */
+void peers_metrics(struct peers *ps, struct evbuffer *b);
+
 /* Pack the value of status' "peers" key (an array, one map per peer);
  * pk writes into b. */
 void peers_status(struct peers *ps, msgpack_packer *pk, struct buf *b);

@@ -20,6 +20,20 @@
 #include "record.h"
 #include "tls.h"
 
+/* What went wrong on a connection, for the metrics. */
+enum err_kind {
+	EK_TLS = 0,    /* handshake or certificate */
+	EK_AUTH,       /* not a peer, admin replicating, revoked on reload */
+	EK_PROTOCOL,   /* does not decode, out of order, wrong state */
+	EK_TIMEOUT,    /* nothing received, handshake too slow */
+	EK_SKEW,       /* clock too far ahead: changes held back */
+	EK_STORE,      /* could not store what it sent */
+	EK_DUPLICATE,  /* second connection of the pair */
+	EK_DISCONNECT, /* the connection dropped */
+	EK_OTHER,
+	EK_COUNT
+};
+
 enum peer_state {
 	PEER_DOWN = 0,
 	PEER_CONNECTING,
@@ -33,6 +47,57 @@ enum peer_state {
 
 struct conn;
 struct rtask;
+struct vscan;
+
+/* Outcome of a verification, for status and `jalinctl verify`. */
+struct verify_result {
+	char peer[JALIN_NAME_MAX + 1];
+	int rc;               /* 0: compared (equal or repaired) */
+	bool equal;           /* digests equal at the end */
+	uint64_t at_ms;       /* when it finished */
+	uint64_t verified_ms; /* last time found equal (0: never) */
+	uint64_t compared;    /* records in the shared scope */
+	uint64_t differing;   /* records found different */
+	uint64_t repaired;    /* records sent or fetched to repair them */
+	uint64_t corrupt;     /* records found corrupt (both sides) */
+	char text[JALIN_ERRMSG_MAX];
+	char where[JALIN_ERRMSG_MAX]; /* which records differed */
+};
+
+typedef void verify_done_fn(void *ctx, const struct verify_result *r);
+
+enum verify_state {
+	V_IDLE = 0,
+	V_DIGEST, /* our scan and their digest under way */
+	V_IDS,    /* comparing one bucket's ids */
+	V_RECHECK /* repaired: verifying again shortly */
+};
+
+/* Verification state of one peer (verify.c). */
+struct verify {
+	int state;
+	uint64_t next_ms;    /* next periodic run */
+	uint64_t started_ms; /* the current round */
+	uint64_t my_head;    /* our head when our scan started */
+	uint64_t my_ck;      /* our checkpoint of their feed then */
+	struct vscan *scan;  /* our scan in progress */
+	bool mine_done, theirs_done;
+	uint8_t *mine; /* 256 x 32 bucket sums */
+	uint8_t *theirs;
+	uint64_t my_count, their_count, my_bad, their_bad;
+	uint64_t their_head0, their_head1, their_ck;
+	uint8_t diff[32]; /* bitmap of differing buckets */
+	int bucket;       /* being compared, -1 none */
+	struct buf my_ids, their_ids;
+	bool my_ids_done, their_ids_done;
+	struct verify_result last;
+	struct verify_result cur;
+	struct {
+		verify_done_fn *fn;
+		void *ctx;
+	} waiters[8];
+	unsigned nwaiters;
+};
 
 /* One configured peer ([peer NAME]) and what we know of it. */
 struct peer {
@@ -51,10 +116,11 @@ struct peer {
 	/* their feed, as we receive it */
 	bool ck_valid;
 	uint8_t ck_epoch[16];
-	uint64_t ck_seq;     /* durable checkpoint */
-	uint64_t their_head; /* their last seq, as they told us */
-	uint64_t newest_ms;  /* write time of the newest record applied */
-	bool in_live;        /* they said LIVE and we applied up to it */
+	uint64_t ck_seq;         /* durable checkpoint */
+	uint64_t their_head;     /* their last seq, as they told us */
+	uint64_t newest_ms;      /* write time of the newest record applied */
+	bool in_live;            /* they said LIVE and we applied up to it */
+	uint64_t cu_from, cu_ms; /* catch-up: where and when it started */
 	bool in_resync;
 	/* Feed entries after this seq whose source is this peer hold what it
 	 * sent us and still has: not sent back. Reset to our head whenever
@@ -69,6 +135,11 @@ struct peer {
 	/* counters */
 	uint64_t bytes_in, bytes_out, recs_in, recs_out, refused_recs;
 	uint64_t batches_in, batches_out, errors;
+	uint64_t errors_by[EK_COUNT];
+	int64_t skew_ms; /* their clock minus ours, as last seen */
+	bool skew_seen;
+	uint64_t connected_ms;
+	struct verify v;
 };
 
 /* One TLS connection, to a peer or from a remote admin. */
@@ -96,8 +167,9 @@ struct conn {
 	uint8_t hello_epoch[16]; /* their epoch, as HELLO said */
 	bool rsub;
 	uint8_t repoch[16];
-	uint64_t rpos;      /* last seq applied (or queued) */
-	struct rtask *task; /* CHANGES being applied */
+	uint64_t rpos;        /* last seq applied (or queued) */
+	struct rtask *task;   /* CHANGES being applied */
+	struct vscan *vreply; /* our scan answering the peer's verify */
 };
 
 struct peers {
@@ -117,9 +189,12 @@ struct peers {
 	struct record *sws; /* sender's decode workspace */
 	struct record *rws; /* receiver's decode workspace */
 	bool gc_running;
+	char gc_holder[JALIN_NAME_MAX + 1]; /* holds tombstones back */
 };
 
 /* peer.c */
+const char *err_kind_name(int kind);
+void peer_count_error(struct peer *p, int kind);
 void peers_give_back(struct peers *ps, struct buf *b);
 void conn_send(struct conn *c, const struct buf *body);
 void conn_error(struct conn *c, int code, const char *fmt, ...)
@@ -137,5 +212,18 @@ void repl_pump(struct conn *c);
 void repl_closed(struct conn *c);
 void repl_gc(struct peers *ps);
 uint64_t repl_lag_ms(struct peers *ps, const struct peer *p);
+bool repl_may_send(struct peers *ps, const struct peer *p, uint8_t coll,
+    const struct record *r);
+int repl_apply_repair(struct conn *c, const struct msg_peer *m);
+
+/* verify.c */
+void verify_tick(struct peers *ps, uint64_t now);
+int verify_start(
+    struct peers *ps, struct peer *p, verify_done_fn *fn, void *ctx);
+void verify_cancel_waiter(struct peers *ps, void *ctx);
+int verify_handle(struct conn *c, const struct msg_peer *m);
+void verify_closed(struct conn *c);
+void verify_free(struct peer *p);
+void verify_soon(struct peer *p);
 
 #endif

@@ -48,6 +48,7 @@ struct rtask {
 	uint64_t from, upto;
 	uint64_t ckseq; /* checkpoint reached (upto, or less if held) */
 	bool held;
+	bool repair;      /* REPAIR records: outside the feed, no checkpoint */
 	uint64_t held_ms; /* how far ahead the held record was */
 	uint32_t applied, changed, refused, bad;
 	uint64_t newest_ms;
@@ -58,6 +59,7 @@ struct rtask {
 };
 
 static void task_free(struct rtask *t);
+static void note_skew(struct peer *p, uint64_t their_ms);
 
 static uint64_t
 now_ms(void)
@@ -163,6 +165,8 @@ repl_open(struct conn *c)
 	}
 	c->rsub = true;
 	p->in_live = false;
+	p->cu_from = c->rpos;
+	p->cu_ms = hlc_wall_ms();
 	/* A peer we meet for the first time, or in another epoch than our
 	 * checkpoint, may not hold what it once sent us. */
 	if (!p->trust_valid || !p->ck_valid ||
@@ -175,6 +179,22 @@ repl_open(struct conn *c)
 
 /* --- sender ------------------------------------------------------------ */
 
+/* May p have this record (decoded in r)? Sender, verify and repair ask. */
+bool
+repl_may_send(struct peers *ps, const struct peer *p, uint8_t coll,
+    const struct record *r)
+{
+	const struct schema_coll *c = schema_coll_by_id(coll);
+
+	(void)ps;
+	if (c == NULL || !(p->cfg.collections & (1u << coll)))
+		return false;
+	if (c->scope != SCOPE_SCOPED || p->cfg.all_cases)
+		return true;
+	return scope_allows(c, r, p->cfg.name, strlen(p->cfg.name));
+}
+
+/* The same from stored bytes; decodes only when the scope needs it. */
 static bool
 may_send(struct peers *ps, const struct peer *p, uint8_t coll,
     const uint8_t *state, size_t len)
@@ -187,7 +207,7 @@ may_send(struct peers *ps, const struct peer *p, uint8_t coll,
 		return true;
 	if (rec_decode(ps->sws, state, len, REC_TRUSTED, NULL) != 0)
 		return false;
-	return scope_allows(c, ps->sws, p->cfg.name, strlen(p->cfg.name));
+	return repl_may_send(ps, p, coll, ps->sws);
 }
 
 /* Write a uint64 in 9 bytes so that it can be patched afterwards. */
@@ -471,7 +491,8 @@ apply_one(struct store_txn *st, struct rtask *t, struct mpr *m, uint64_t *prev)
 
 	if (mpr_array(m, &n) != 0 || n != 4 || mpr_u64(m, &seq) != 0 ||
 	    mpr_u64(m, &coll) != 0 || mpr_bin(m, &id, &idlen) != 0 ||
-	    idlen != UUID_LEN || seq <= *prev || seq > t->upto) {
+	    idlen != UUID_LEN ||
+	    (!t->repair && (seq <= *prev || seq > t->upto))) {
 		t->bad++;
 		return -1;
 	}
@@ -556,6 +577,8 @@ task_apply(struct store_txn *st, void *arg)
 		rc = 0; /* held: stop at the record before */
 	if (rc != 0)
 		return rc == -1 ? 0 : rc;
+	if (t->repair)
+		return 0; /* repairs move no checkpoint */
 	if (t->bad == 0 && !t->held)
 		t->ckseq = t->upto;
 	ckpt_key(key, sizeof(key), CKPT_IN, t->peer);
@@ -609,6 +632,11 @@ task_done(void *arg, int rc, const struct jalin_err *err)
 		    c, rc, "cannot store changes: %s", jalin_err_msg(err, rc));
 	} else if (t->bad != 0) {
 		conn_error(c, JALIN_EPROTO, "malformed record in CHANGES");
+	} else if (t->repair) {
+		c->peer->recs_in += t->applied;
+		c->peer->refused_recs += t->refused;
+		log_info("peer %s: repair: %u record(s) merged, %u changed",
+		    c->peer->cfg.name, t->applied, t->changed);
 	} else {
 		log_debug("peer %s: applied %u, changed %u, refused %u, "
 		          "checkpoint %llu",
@@ -677,6 +705,41 @@ check_changes(struct conn *c, const struct msg_peer *m)
 	return 0;
 }
 
+/* REPAIR: records a verification found different, merged like CHANGES
+ * but outside the feed order and without a checkpoint. */
+int
+repl_apply_repair(struct conn *c, const struct msg_peer *m)
+{
+	struct rtask *t;
+	struct ops_task ot;
+
+	if (m->recs == NULL) {
+		conn_error(c, JALIN_EPROTO, "REPAIR without records");
+		return -1;
+	}
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		conn_error(c, JALIN_ENOMEM, "out of memory");
+		return -1;
+	}
+	take_frame(c->ps, t);
+	t->ps = c->ps;
+	t->conn = c;
+	t->repair = true;
+	snprintf(t->peer, sizeof(t->peer), "%s", c->peer->cfg.name);
+	t->colls = c->peer->cfg.collections;
+	t->upto = UINT64_MAX;
+	t->recs = m->recs;
+	t->len = m->recs_len;
+	ot = (struct ops_task){task_apply, task_done, t};
+	if (ops_submit_task(c->ps->n->ops, &ot) != 0) {
+		task_free(t);
+		conn_error(c, JALIN_ENOMEM, "out of memory");
+		return -1;
+	}
+	c->task = t;
+	return 0;
+}
+
 static int
 handle_changes(struct conn *c, const struct msg_peer *m)
 {
@@ -690,6 +753,7 @@ handle_changes(struct conn *c, const struct msg_peer *m)
 	    (unsigned long long)m->head);
 	if (m->head > c->peer->their_head)
 		c->peer->their_head = m->head;
+	note_skew(c->peer, m->time);
 	if ((t = calloc(1, sizeof(*t))) == NULL) {
 		conn_error(c, JALIN_ENOMEM, "out of memory");
 		return -1;
@@ -745,6 +809,7 @@ handle_live(struct conn *c, const struct msg_peer *m)
 		    (unsigned long long)m->upto);
 	p->in_live = true;
 	p->in_resync = false;
+	verify_soon(p);
 	if (m->upto > p->their_head)
 		p->their_head = m->upto;
 	return 0;
@@ -775,6 +840,16 @@ handle_resync(struct conn *c, const struct msg_peer *m)
 	return 0;
 }
 
+/* Their clock against ours, from a TIME they sent just now. */
+static void
+note_skew(struct peer *p, uint64_t their_ms)
+{
+	if (their_ms == 0)
+		return;
+	p->skew_ms = (int64_t)their_ms - (int64_t)hlc_wall_ms();
+	p->skew_seen = true;
+}
+
 static void
 send_pong(struct conn *c, const struct msg_peer *m)
 {
@@ -802,11 +877,17 @@ repl_handle(struct conn *c, const struct msg_peer *m)
 	case MSG_RESYNC:
 		return handle_resync(c, m);
 	case MSG_PING:
+		note_skew(c->peer, m->time);
 		send_pong(c, m);
 		return 0;
 	case MSG_PONG:
 		return 0;
+	case MSG_REPAIR:
+		return repl_apply_repair(c, m);
 	}
+	int rc = verify_handle(c, m);
+	if (rc <= 0)
+		return rc;
 	conn_error(c, JALIN_ESTATE, "unexpected %s message after HELLO",
 	    msg_type_name(m->type));
 	return -1;
@@ -1006,14 +1087,18 @@ repl_gc(struct peers *ps)
 	if (ps->gc_running || (g = calloc(1, sizeof(*g))) == NULL)
 		return;
 	g->ps = ps;
+	ps->gc_holder[0] = '\0';
 	TAILQ_FOREACH (p, &ps->list, link) {
 		if (p->removed)
 			continue;
 		bool same =
 		    p->acked_valid && memcmp(p->acked_epoch, mine, 16) == 0;
 		uint64_t a = same ? p->acked_seq : 0;
-		if (a < upto)
+		if (a < upto) {
 			upto = a;
+			snprintf(ps->gc_holder, sizeof(ps->gc_holder), "%s",
+			    p->cfg.name);
+		}
 		if (p->acked_valid && g->nacks < JALIN_PEERS_MAX) {
 			snprintf(g->acks[g->nacks].name, JALIN_NAME_MAX + 1,
 			    "%s", p->cfg.name);

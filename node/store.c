@@ -33,6 +33,7 @@ struct store_txn {
 	bool any_dirty;
 	const char *src; /* source of the next store_txn_set, or NULL */
 	size_t srclen;
+	bool rebuild; /* a corrupt record was replaced: recount at commit */
 };
 
 struct store {
@@ -330,6 +331,7 @@ txn_begin(struct store *s, struct jalin_err *err)
 	t->nconflicts = s->nconflicts;
 	memset(t->dirty, 0, sizeof(t->dirty));
 	t->any_dirty = false;
+	t->rebuild = false;
 	if ((rc = mdb_txn_begin(stdb_env(s->db), NULL, 0, &t->txn)) != 0)
 		return stdb_mdb_err(rc, err, "store: cannot begin transaction");
 	return 0;
@@ -382,13 +384,92 @@ write_meta(struct store *s, struct store_txn *t)
 	return 0;
 }
 
+static void bucket_update(struct store_txn *t, uint8_t coll, const uint8_t *id,
+    const uint8_t *state, size_t len, bool add);
+
+/* One record of the rebuild: add it to the counts and digests. */
+static void
+rebuild_one(struct store_txn *t, const MDB_val *k, const MDB_val *v)
+{
+	struct store *s = t->s;
+	const uint8_t *key = k->mv_data, *state;
+	size_t len;
+	uint64_t seq;
+
+	if (k->mv_size != STDB_KEY_LEN || key[0] < COLL_MIN ||
+	    key[0] > COLL_MAX || stdb_val_state(v, &state, &len, &seq) != 0 ||
+	    rec_decode(s->ws[3], state, len, REC_TRUSTED, NULL) != 0)
+		return; /* still corrupt: counted nowhere, found by verify */
+	t->nconflicts += rec_conflicts(s->ws[3]);
+	if (!rec_is_live(s->ws[3]))
+		return;
+	t->count[key[0]]++;
+	bucket_update(t, key[0], key + 1, state, len, true);
+}
+
+/* Drop feed entries that no longer match their record's seq. */
+static int
+rebuild_feed(struct store_txn *t)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	const uint8_t *state;
+	size_t len;
+	uint64_t seq;
+	int rc;
+
+	if ((rc = mdb_cursor_open(t->txn, stdb_dbi(t->s->db, STDB_FEED), &cur)))
+		return rc;
+	while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
+		const uint8_t *rk = v.mv_data;
+		if (k.mv_size == 8 && v.mv_size >= STDB_KEY_LEN &&
+		    stdb_get_record(t->txn, t->s->db, rk[0], rk + 1, &state,
+		        &len, &seq) == 0 &&
+		    seq == stdb_get_u64(k.mv_data))
+			continue;
+		if ((rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/*
+ * After a corrupt record was replaced: recount live records and
+ * conflicts, recompute every digest bucket, and clean the feed. O(N), for
+ * a rare event.
+ */
+static int
+rebuild_stats(struct store_txn *t)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	memset(t->count, 0, sizeof(t->count));
+	t->nconflicts = 0;
+	memset(t->s->tsums, 0, sizeof(t->s->tsums));
+	memset(t->dirty, 0xff, sizeof(t->dirty));
+	t->any_dirty = true;
+	if ((rc = mdb_cursor_open(
+	         t->txn, stdb_dbi(t->s->db, STDB_RECORDS), &cur)) != 0)
+		return rc;
+	while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0)
+		rebuild_one(t, &k, &v);
+	mdb_cursor_close(cur);
+	if (rc != MDB_NOTFOUND)
+		return rc;
+	return rebuild_feed(t);
+}
+
 static int
 txn_commit(struct store *s, struct jalin_err *err)
 {
 	struct store_txn *t = &s->txn;
 	int rc;
 
-	if ((rc = write_meta(s, t)) != 0) {
+	if ((t->rebuild && (rc = rebuild_stats(t)) != 0) ||
+	    (rc = write_meta(s, t)) != 0) {
 		txn_fail(t, rc);
 		txn_rollback(s);
 		return t->err;
@@ -464,6 +545,7 @@ store_txn_get(struct store_txn *t, uint8_t coll, const uint8_t id[UUID_LEN],
 	cur->coll = coll;
 	memcpy(cur->id, id, UUID_LEN);
 	cur->exists = false;
+	cur->corrupt = false;
 	cur->seq = 0;
 	cur->raw = NULL;
 	cur->rawlen = 0;
@@ -473,8 +555,13 @@ store_txn_get(struct store_txn *t, uint8_t coll, const uint8_t id[UUID_LEN],
 	    t->txn, t->s->db, coll, id, &cur->raw, &cur->rawlen, &cur->seq);
 	if (rc == JALIN_ENOTFOUND)
 		return 0;
-	if (rc == JALIN_ECORRUPT)
-		return rc;
+	if (rc == JALIN_ECORRUPT) {
+		cur->corrupt = true;
+		cur->raw = NULL;
+		cur->rawlen = 0;
+		cur->seq = 0; /* not to be trusted either */
+		return 0;
+	}
 	if (rc != 0)
 		return txn_fail(t, EIO);
 	cur->exists = true;
@@ -549,19 +636,19 @@ put_record(struct store_txn *t, const uint8_t *key, bool exists,
 {
 	MDB_dbi dbi = stdb_dbi(t->s->db, STDB_RECORDS);
 	MDB_val k = {STDB_KEY_LEN, (void *)(uintptr_t)key};
-	MDB_val v = {STDB_SEQ_LEN + len, NULL};
+	MDB_val v = {STDB_VAL_HDR + len, NULL};
 	int rc = MDB_KEYEXIST;
 
 	if (!exists)
 		rc = mdb_put(t->txn, dbi, &k, &v, MDB_RESERVE | MDB_APPEND);
 	if (rc == MDB_KEYEXIST) {
-		v.mv_size = STDB_SEQ_LEN + len;
+		v.mv_size = STDB_VAL_HDR + len;
 		rc = mdb_put(t->txn, dbi, &k, &v, MDB_RESERVE);
 	}
 	if (rc != 0)
 		return rc;
-	stdb_put_u64(v.mv_data, t->seq);
-	memcpy((uint8_t *)v.mv_data + STDB_SEQ_LEN, state, len);
+	stdb_val_header(v.mv_data, t->seq, state, len);
+	memcpy((uint8_t *)v.mv_data + STDB_VAL_HDR, state, len);
 	return 0;
 }
 
@@ -572,11 +659,23 @@ set_encoded(struct store_txn *t, struct store_cur *cur,
     size_t len)
 {
 	uint8_t key[STDB_KEY_LEN];
-	bool old_live = cur->exists && rec_is_live(old);
+	bool old_live = cur->exists && !cur->corrupt && rec_is_live(old);
 	bool new_live = rec_is_live(next);
-	unsigned oldc = cur->exists ? rec_conflicts(old) : 0;
+	unsigned oldc = cur->exists && !cur->corrupt ? rec_conflicts(old) : 0;
 	int rc;
 
+	stdb_key(key, cur->coll, cur->id);
+	if (cur->corrupt) {
+		/* Counts, digests, conflicts and the feed cannot be adjusted
+		 * for a state we cannot read: recompute them before commit. */
+		MDB_val ck = {STDB_KEY_LEN, key};
+		t->rebuild = true;
+		cur->exists = false;
+		rc = mdb_del(
+		    t->txn, stdb_dbi(t->s->db, STDB_CONFLICTS), &ck, NULL);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return txn_fail(t, rc);
+	}
 	/* Hash the old bytes before any write can move them. */
 	if (old_live)
 		bucket_update(
@@ -655,8 +754,8 @@ store_txn_apply_decoded(struct store_txn *t, uint8_t coll,
 	if (cur.exists && cur.rawlen == rawlen &&
 	    memcmp(cur.raw, raw, rawlen) == 0)
 		return 0;
-	if (!cur.exists)
-		rec_init(old);
+	if (!cur.exists || cur.corrupt)
+		rec_init(old); /* a corrupt copy is replaced by the peer's */
 	else if (rec_decode(old, cur.raw, cur.rawlen, REC_TRUSTED, NULL) != 0)
 		return jalin_err_set(err, JALIN_ECORRUPT,
 		    "store: stored record does not decode");

@@ -86,14 +86,16 @@ struct store_cur {
 	uint8_t coll;
 	uint8_t id[UUID_LEN];
 	bool exists;
+	bool corrupt; /* stored, but fails its checksum: no state, no seq */
 	uint64_t seq;
 	const uint8_t *raw; /* into the map: valid until the next write */
 	size_t rawlen;
 };
 
 /*
- * Look up coll/id. cur->exists false if absent. 0, or the transaction's
- * error (JALIN_EIO / JALIN_ECORRUPT).
+ * Look up coll/id. cur->exists false if absent; cur->corrupt if it is
+ * stored but fails its checksum (then only store_txn_apply*, which replaces
+ * it with a peer's copy, may write it). 0 or the transaction's error.
  */
 int store_txn_get(struct store_txn *t, uint8_t coll, const uint8_t id[UUID_LEN],
     struct store_cur *cur);

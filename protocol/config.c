@@ -93,6 +93,8 @@ static const struct cfg_key cfg_keys[] = {
     {S_NODE, "all_cases", T_BOOL, .def = "no", NODE(all_cases)},
     {S_NODE, "stall_timeout", T_UINT, .def = "30", .min = 1, .max = 3600,
         NODE(stall_timeout)},
+    {S_NODE, "verify_interval", T_UINT, .def = "600", .min = 0, .max = 86400,
+        NODE(verify_interval)},
     {S_NODE, "map_size_max", T_SIZE, .def = "64G", .min = JALIN_MAP_MIN,
         .max = UINT64_MAX, NODE(map_size_max)},
     {S_NODE, "log_level", T_LEVEL, .def = "notice", NODE(log_level)},

@@ -52,9 +52,10 @@ struct cfg {
 	char admin_socket[108];        /* default DATA_DIR/jalind.sock */
 	unsigned max_clock_skew;       /* seconds, default 300, 1..86400 */
 	bool all_cases; /* this node receives every case (national node) */
-	unsigned stall_timeout; /* seconds without progress: stalled, 30 */
-	uint64_t map_size_max;  /* bytes, default 64G; "512M", "64G" */
-	int log_level;          /* enum log_level_cfg, default notice */
+	unsigned stall_timeout;   /* seconds without progress: stalled, 30 */
+	unsigned verify_interval; /* seconds between digest checks, 0: off */
+	uint64_t map_size_max;    /* bytes, default 64G; "512M", "64G" */
+	int log_level;            /* enum log_level_cfg, default notice */
 	struct cfg_addr metrics_listen; /* optional, loopback only */
 
 	/* [tls]: all four paths required by jalind, optional for -n checks

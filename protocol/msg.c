@@ -144,11 +144,12 @@ msg_type_name(uint64_t type)
 	    "purge", "list", "export", "import", "feed", "conflicts", "digest",
 	    "peers", "verify"};
 	static const char *const peer[] = {"hello", "error", "sub", "resync",
-	    "changes", "ack", "live", "ping", "pong"};
+	    "changes", "ack", "live", "ping", "pong", "vdigest-req", "vdigest",
+	    "vids-req", "vids", "repair", "fetch"};
 
 	if (type >= MSG_STATUS && type <= MSG_VERIFY)
 		return names[type - MSG_STATUS];
-	if (type >= MSG_HELLO && type <= MSG_PONG)
+	if (type >= MSG_HELLO && type <= MSG_FETCH)
 		return peer[type - MSG_HELLO];
 	return type == MSG_RESP ? "response" : "unknown";
 }
@@ -164,6 +165,17 @@ get_epoch(
 		return bad(m, err, key, "16 bytes of binary");
 	memcpy(out, b, 16);
 	*has = true;
+	return 0;
+}
+
+static int
+get_bin(struct mpr *m, struct jalin_err *err, uint64_t key, uint32_t want,
+    const uint8_t **out)
+{
+	uint32_t n;
+
+	if (mpr_bin(m, out, &n) != 0 || n != want)
+		return bad(m, err, key, "binary of the right size");
 	return 0;
 }
 
@@ -211,6 +223,17 @@ parse_peer_key(struct mpr *m, uint64_t key, struct msg_peer *p, bool last,
 		return get_uint_has(m, err, key, &p->upto, &p->has_upto);
 	case MK_HEAD:
 		return get_uint(m, err, key, &p->head);
+	case MK_SUMS:
+		return get_bin(m, err, key, 256 * 32, &p->sums);
+	case MK_COUNT:
+		return get_uint(m, err, key, &p->count);
+	case MK_BAD:
+		return get_uint(m, err, key, &p->bad);
+	case MK_BUCKET:
+		return get_uint_has(m, err, key, &p->bucket, &p->has_bucket);
+	case MK_IDS:
+		return get_raw(
+		    m, err, key, MP_ARRAY, last, &p->ids, &p->ids_len);
 	case MK_RECS:
 		return get_raw(
 		    m, err, key, MP_ARRAY, last, &p->recs, &p->recs_len);

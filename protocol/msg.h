@@ -35,6 +35,12 @@ enum msg_type {
 	MSG_LIVE = 7,    /* sender: caught up at seq; changes follow live */
 	MSG_PING = 8,
 	MSG_PONG = 9,
+	MSG_VDIGEST_REQ = 10, /* verify: send your digest of our scope */
+	MSG_VDIGEST = 11,     /* bucket sums of the shared scope */
+	MSG_VIDS_REQ = 12,    /* verify: list your records in this bucket */
+	MSG_VIDS = 13,        /* [coll, id, hash] of one bucket */
+	MSG_REPAIR = 14,      /* records to merge, outside the feed */
+	MSG_FETCH = 15,       /* send me these records (as REPAIR) */
 	/* admin requests */
 	MSG_STATUS = 32,
 	MSG_PUT = 33,
@@ -86,6 +92,11 @@ enum msg_key {
 	MK_UPTO = 49,     /* uint: ... up to and including this one */
 	MK_HEAD = 50,     /* uint: sender's last seq */
 	MK_RECS = 51,     /* array of [seq, coll id, id bin 16, state] */
+	MK_SUMS = 52,     /* bin 256 x 32: digest bucket sums */
+	MK_COUNT = 53,    /* uint: records counted */
+	MK_BAD = 54,      /* uint: records found corrupt */
+	MK_BUCKET = 55,   /* uint: a digest bucket (0..255) */
+	MK_IDS = 56,      /* array of [coll, id bin 16, hash bin 32 or nil] */
 };
 
 /* A parsed peer message; raw spans point into the frame. */
@@ -103,6 +114,11 @@ struct msg_peer {
 	size_t schema_len;
 	const uint8_t *recs; /* raw msgpack array */
 	size_t recs_len;
+	const uint8_t *sums; /* 8192 bytes */
+	uint64_t count, bad, bucket;
+	bool has_bucket;
+	const uint8_t *ids; /* raw msgpack array */
+	size_t ids_len;
 };
 
 /*

@@ -162,9 +162,12 @@ scan_one(struct scan *sc, const MDB_val *key, const MDB_val *val,
 	const struct schema_coll *c = schema_coll_by_id(k[0]);
 
 	memcpy(sc->last, k, STDB_KEY_LEN);
-	if (c == NULL || val->mv_size <= STDB_SEQ_LEN ||
-	    rec_decode(sc->ws, (const uint8_t *)val->mv_data + STDB_SEQ_LEN,
-	        val->mv_size - STDB_SEQ_LEN, REC_TRUSTED, NULL) != 0)
+	const uint8_t *state;
+	size_t len;
+	uint64_t seq;
+
+	if (c == NULL || stdb_val_state(val, &state, &len, &seq) != 0 ||
+	    rec_decode(sc->ws, state, len, REC_TRUSTED, NULL) != 0)
 		return JALIN_ECORRUPT;
 	if (!rec_is_live(sc->ws) && !(sc->flags & VIEW_VERSIONS))
 		return 0;

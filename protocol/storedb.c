@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "crc32c.h"
 #include "storedb.h"
 
 struct stdb {
@@ -270,12 +271,31 @@ stdb_get_record(MDB_txn *txn, const struct stdb *db, uint8_t coll,
 		return JALIN_ENOTFOUND;
 	if (rc != 0)
 		return stdb_mdb_err(rc, NULL, "get");
-	if (val.mv_size <= STDB_SEQ_LEN)
+	return stdb_val_state(&val, state, len, seq);
+}
+
+int
+stdb_val_state(
+    const MDB_val *v, const uint8_t **state, size_t *len, uint64_t *seq)
+{
+	const uint8_t *p = v->mv_data;
+
+	if (v->mv_size <= STDB_VAL_HDR)
 		return JALIN_ECORRUPT;
-	*seq = stdb_get_u64(val.mv_data);
-	*state = (const uint8_t *)val.mv_data + STDB_SEQ_LEN;
-	*len = val.mv_size - STDB_SEQ_LEN;
+	*seq = stdb_get_u64(p);
+	*state = p + STDB_VAL_HDR;
+	*len = v->mv_size - STDB_VAL_HDR;
+	if (crc32c(0, *state, *len) != stdb_get_u32(p + STDB_SEQ_LEN))
+		return JALIN_ECORRUPT;
 	return 0;
+}
+
+void
+stdb_val_header(
+    uint8_t hdr[STDB_VAL_HDR], uint64_t seq, const void *state, size_t len)
+{
+	stdb_put_u64(hdr, seq);
+	stdb_put_u32(hdr + STDB_SEQ_LEN, crc32c(0, state, len));
 }
 
 int

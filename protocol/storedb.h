@@ -3,7 +3,9 @@
  *
  * One LMDB environment per node (DESIGN.md §3), named databases:
  *
- *   records    [coll u8][id 16]  -> [seq u64 BE][record state (record.h)]
+ *   records    [coll u8][id 16]  -> [seq u64 BE][crc32c u32 BE][state]
+ *              state as in record.h; the CRC-32C of the state is checked
+ *              on every read (a mismatch is JALIN_ECORRUPT)
  *   feed       [seq u64 BE]      -> [coll u8][id 16][source]
  *              one entry per record: its latest change; older entries of
  *              the same record are deleted when it changes again. source
@@ -48,6 +50,7 @@
 #define STDB_FORMAT  1
 #define STDB_KEY_LEN 17 /* coll + id */
 #define STDB_SEQ_LEN 8
+#define STDB_VAL_HDR 12 /* seq + crc in front of every record state */
 
 enum stdb_db {
 	STDB_RECORDS = 0,
@@ -97,11 +100,22 @@ uint32_t stdb_get_u32(const uint8_t *p);
  * Look up a record. On success *state and *len point into the map (valid until
  * the transaction ends) and *seq is its feed seq. JALIN_ENOTFOUND if the id
  * was never stored (or its tombstone was collected); JALIN_ECORRUPT if the
- * stored value is too short.
+ * stored value is too short or fails its checksum (corrupt on disk).
  */
 int stdb_get_record(MDB_txn *txn, const struct stdb *db, uint8_t coll,
     const uint8_t id[UUID_LEN], const uint8_t **state, size_t *len,
     uint64_t *seq);
+
+/*
+ * The state and seq of a records value read by a cursor; JALIN_ECORRUPT if
+ * it is too short or fails its checksum.
+ */
+int stdb_val_state(
+    const MDB_val *v, const uint8_t **state, size_t *len, uint64_t *seq);
+
+/* Fill the header of a records value for state (seq, checksum). */
+void stdb_val_header(
+    uint8_t hdr[STDB_VAL_HDR], uint64_t seq, const void *state, size_t len);
 
 /* Metadata readers: 0, JALIN_ENOTFOUND, or JALIN_ECORRUPT (bad size). */
 int stdb_meta_get(MDB_txn *txn, const struct stdb *db, const char *name,

@@ -26,6 +26,7 @@ uuidgen_init(struct uuidgen *g)
 {
 	g->last_ms = 0;
 	g->seq = 0;
+	g->used = 0;
 }
 
 /*
@@ -53,11 +54,16 @@ uuidgen_step(struct uuidgen *g, uint64_t ms, uint16_t seed)
 int
 uuid_v7(struct uuidgen *g, uint64_t ms, uint8_t out[UUID_LEN])
 {
-	uint8_t rnd[10];
+	const uint8_t *rnd;
 	int i;
 
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
-		return JALIN_EIO;
+	if (g->used == 0 || g->used + 10 > UUIDGEN_POOL) {
+		if (RAND_bytes(g->pool, UUIDGEN_POOL) != 1)
+			return JALIN_EIO;
+		g->used = 0;
+	}
+	rnd = g->pool + g->used;
+	g->used += 10;
 	uuidgen_step(g, ms, (uint16_t)(rnd[8] << 8 | rnd[9]));
 	for (i = 0; i < 6; i++)
 		out[i] = (uint8_t)(g->last_ms >> (40 - 8 * i));

@@ -9,9 +9,10 @@
  * so a crash of the node loses at most the batches nobody was told about.
  *
  * Lines are read with a hard cap (JALIN_IMPORT_LINE_MAX); a batch is also
- * cut before its request would pass the admin frame limit. Bad lines are
- * found here (JSON syntax, not an object, no collection) or by the node
- * (schema), by index in the batch; both are reported by real line number.
+ * cut before its request passes JALIN_IMPORT_BATCH_BYTES, which bounds the
+ * node's memory per request (a single larger record still goes alone). Bad
+ * lines are found here (JSON syntax, not an object, no collection) or by the
+ * node (schema), by index in the batch; both are reported by real line number.
  * With --on-error stop (the default) the import ends at the first bad
  * line with every line before it stored: the node is asked to stop at the
  * first bad record of a batch too (MK_STOP).
@@ -239,7 +240,7 @@ add_rec(struct imp *im, struct batch *b, long line)
 {
 	if (b->nrec > 0 &&
 	    creq_len(&b->req) + im->rec.len + IMP_ENVELOPE >
-	        JALIN_ADMIN_FRAME_MAX)
+	        JALIN_IMPORT_BATCH_BYTES)
 		return false;
 	if (creq_append(&b->req, im->rec.p, im->rec.len) != 0) {
 		local_err(im, b, line, "record too large for one request");

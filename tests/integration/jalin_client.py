@@ -156,3 +156,37 @@ def record_fields(state):
         if tag not in best or key > best[tag][0]:
             best[tag] = (key, value)
     return {t: v for t, (k, v) in best.items() if v is not None}
+
+
+def admin_request(socket_path, msg, timeout=120.0):
+    """One request on a node's admin socket (PROTOCOL.md section 7);
+    returns the response map."""
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(timeout)
+        s.connect(str(socket_path))
+        msg = dict(msg)
+        msg.setdefault(1, 1)
+        body = msgpack.packb(msg, use_bin_type=True)
+        s.sendall(struct.pack(">I", len(body)) + body)
+        head = b""
+        while len(head) < 4:
+            chunk = s.recv(4 - len(head))
+            if not chunk:
+                raise ConnectionError("connection closed by the node")
+            head += chunk
+        (n,) = struct.unpack(">I", head)
+        data = b""
+        while len(data) < n:
+            chunk = s.recv(n - len(data))
+            if not chunk:
+                raise ConnectionError("connection closed by the node")
+            data += chunk
+        return msgpack.unpackb(data, raw=False, strict_map_key=False)
+
+
+def verify(socket_path, peer):
+    """The admin 'verify' request (type 44): its result map."""
+    r = admin_request(socket_path, {0: 44, 27: peer})
+    if r.get(2, 0) != 0:
+        raise ProtocolError(r.get(3))
+    return r[4]

@@ -241,8 +241,8 @@ copy_fn(struct store_txn *t, void *arg)
 		const uint8_t *kp = k.mv_data;
 		bool changed;
 		rc = store_txn_apply(t, kp[0], kp + 1,
-		    (const uint8_t *)v.mv_data + 8, v.mv_size - 8, &changed,
-		    NULL);
+		    (const uint8_t *)v.mv_data + STDB_VAL_HDR,
+		    v.mv_size - STDB_VAL_HDR, &changed, NULL);
 		assert_int_equal(rc, 0);
 		c->changed += changed;
 	}
@@ -379,6 +379,74 @@ test_readonly_while_open(void **state)
 	stdb_close(ro);
 }
 
+/* Damage a stored record's bytes behind the store's back. */
+static void
+corrupt_record(struct fx *f, uint8_t coll, unsigned n)
+{
+	uint8_t k[STDB_KEY_LEN], id[16];
+	MDB_val key = {sizeof(k), k}, val;
+	MDB_txn *txn;
+
+	mkid(id, n);
+	stdb_key(k, coll, id);
+	assert_int_equal(
+	    mdb_txn_begin(stdb_env(store_db(f->s)), NULL, 0, &txn), 0);
+	assert_int_equal(
+	    mdb_get(txn, stdb_dbi(store_db(f->s), STDB_RECORDS), &key, &val),
+	    0);
+	uint8_t *copy = malloc(val.mv_size);
+	memcpy(copy, val.mv_data, val.mv_size);
+	copy[val.mv_size - 2] ^= 0x55; /* a bit flip inside a value */
+	val.mv_data = copy;
+	assert_int_equal(
+	    mdb_put(txn, stdb_dbi(store_db(f->s), STDB_RECORDS), &key, &val, 0),
+	    0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	free(copy);
+}
+
+static void
+test_corrupt_record_detected_and_replaced(void **state)
+{
+	struct fx *f = *state, g = {{0}, NULL};
+	struct store_opts o;
+	uint8_t da[COLL_COUNT + 1][32], db[COLL_COUNT + 1][32];
+	const uint8_t *st;
+	size_t len;
+	uint64_t seq;
+	uint8_t id[16];
+	MDB_txn *txn;
+
+	/* a healthy copy of the same records on another node */
+	snprintf(g.dir, sizeof(g.dir), "/tmp/jalin-store-XXXXXX");
+	assert_non_null(mkdtemp(g.dir));
+	o = (struct store_opts){g.dir, "banten", 64ull << 20, 0};
+	assert_int_equal(store_open(&o, &g.s, NULL), 0);
+	assert_int_equal(put(f, COLL_LKS, 0, 20, "sehat", NULL), 0);
+	struct copyarg ca = {f, 0};
+	assert_int_equal(store_write(g.s, copy_fn, &ca, NULL), 0);
+	corrupt_record(f, COLL_LKS, 7);
+	/* reads see it as corrupt, not as some other record */
+	mkid(id, 7);
+	assert_int_equal(stdb_begin_read(store_db(f->s), &txn, NULL), 0);
+	assert_int_equal(
+	    stdb_get_record(txn, store_db(f->s), COLL_LKS, id, &st, &len, &seq),
+	    JALIN_ECORRUPT);
+	mdb_txn_abort(txn);
+	/* the healthy copy arrives from the peer and replaces it */
+	struct copyarg back = {&g, 0};
+	assert_int_equal(store_write(f->s, copy_fn, &back, NULL), 0);
+	assert_int_equal(back.changed, 1);
+	digests(f, da);
+	digests(&g, db);
+	assert_memory_equal(da[0], db[0], 32);
+	assert_int_equal(info(f).count[COLL_LKS], 20);
+	store_close(g.s);
+	char cmd[96];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g.dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void
 test_readonly_missing(void **state)
 {
@@ -413,6 +481,8 @@ main(void)
 	        test_map_full_then_reads_go_on, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_readonly_while_open, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_corrupt_record_detected_and_replaced, setup, teardown),
 	    cmocka_unit_test(test_readonly_missing),
 	};
 

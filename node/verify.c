@@ -1,0 +1,955 @@
+/*
+ * verify.c - compare the shared scope with a peer, locate differences,
+ * repair them (DESIGN.md §4 "Verification").
+ *
+ * Both sides compute a digest of what they would send each other: 256
+ * buckets (by the random last byte of the record id) each holding the sum
+ * of SHA-256([coll][id][state]) of the live records in it. The scans run in
+ * slices between other work, so a large store stays responsive. Digests
+ * are compared only when they describe the same changes: neither feed moved
+ * while scanning and each side had applied everything of the other's.
+ * Otherwise the answer is "not verified yet", never a false difference.
+ *
+ * A differing bucket is narrowed down by listing [coll, id, hash] on both
+ * sides (tombstones included, corrupt records with a nil hash); each
+ * differing record is sent to the peer (REPAIR) and asked of it (FETCH),
+ * and the merge, which makes resends harmless, does the rest. A corrupt
+ * copy is replaced by the peer's (store.c). Then the peer is verified again.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <openssl/evp.h>
+
+#include "hlc.h"
+#include "log.h"
+#include "mp.h"
+#include "peer_impl.h"
+#include "store.h"
+#include "view.h"
+
+#define SLICE         5000   /* records per scan step */
+#define RETRY_MS      10000  /* after "changes in flight" */
+#define RECHECK_MS    1000   /* after a repair */
+#define AFTER_LIVE_MS 2000   /* first check after a peer goes live */
+#define IDS_MAX       100000 /* entries in one bucket listing */
+#define ROUND_MAX_MS  120000 /* a round that takes longer is abandoned */
+
+/* A sliced scan of our records for one peer: digest, or one bucket's ids. */
+struct vscan {
+	struct peers *ps;
+	char peer[JALIN_NAME_MAX + 1];
+	int bucket; /* -1: digest of every bucket */
+	uint8_t last[STDB_KEY_LEN];
+	bool started;
+	bool cancelled;
+	uint64_t head0;
+	uint8_t sums[256 * 32];
+	uint64_t count, bad;
+	struct buf ids; /* bucket mode: msgpack [coll, id, hash|nil] items */
+	uint32_t nids;
+	struct event *ev;
+	EVP_MD_CTX *md;
+	EVP_MD *sha;
+	void (*done)(struct vscan *v, void *arg);
+	void *arg;
+};
+
+static uint64_t
+now_ms(void)
+{
+	return hlc_wall_ms();
+}
+
+static void slice_cb(evutil_socket_t fd, short what, void *arg);
+
+static void
+vscan_free(struct vscan *v)
+{
+	if (v == NULL)
+		return;
+	if (v->ev)
+		event_free(v->ev);
+	EVP_MD_CTX_free(v->md);
+	EVP_MD_free(v->sha);
+	buf_free(&v->ids);
+	free(v);
+}
+
+static struct vscan *
+vscan_new(struct peers *ps, const char *peer, int bucket,
+    void (*done)(struct vscan *, void *), void *arg)
+{
+	struct vscan *v = calloc(1, sizeof(*v));
+
+	if (v == NULL)
+		return NULL;
+	v->ps = ps;
+	snprintf(v->peer, sizeof(v->peer), "%s", peer);
+	v->bucket = bucket;
+	v->done = done;
+	v->arg = arg;
+	v->head0 = store_seq(ps->n->store);
+	buf_init(&v->ids, JALIN_FRAME_MAX / 2);
+	v->md = EVP_MD_CTX_new();
+	v->sha = EVP_MD_fetch(NULL, "SHA256", NULL);
+	v->ev = event_new(ps->n->base, -1, 0, slice_cb, v);
+	if (v->md == NULL || v->sha == NULL || v->ev == NULL) {
+		vscan_free(v);
+		return NULL;
+	}
+	event_priority_set(v->ev, 1); /* after I/O, like the group commit */
+	event_active(v->ev, 0, 0);
+	return v;
+}
+
+static struct peer *
+find_peer(struct peers *ps, const char *name)
+{
+	struct peer *p;
+
+	TAILQ_FOREACH (p, &ps->list, link) {
+		if (!p->removed && strcmp(p->cfg.name, name) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+static void
+pack_item(struct vscan *v, const uint8_t *key, const uint8_t *hash)
+{
+	msgpack_packer pk;
+
+	if (v->nids >= IDS_MAX)
+		return;
+	msgpack_packer_init(&pk, &v->ids, buf_pk_write);
+	msgpack_pack_array(&pk, 3);
+	msgpack_pack_uint8(&pk, key[0]);
+	msgpack_pack_bin_with_body(&pk, key + 1, UUID_LEN);
+	if (hash != NULL)
+		msgpack_pack_bin_with_body(&pk, hash, 32);
+	else
+		msgpack_pack_nil(&pk);
+	v->nids++;
+}
+
+/* One record of the scan. */
+static void
+scan_one(
+    struct vscan *v, const struct peer *p, const MDB_val *k, const MDB_val *val)
+{
+	const uint8_t *key = k->mv_data, *state;
+	struct record *r = v->ps->sws;
+	uint8_t h[32];
+	size_t len;
+	uint64_t seq;
+
+	if (k->mv_size != STDB_KEY_LEN ||
+	    (v->bucket >= 0 && key[UUID_LEN] != (uint8_t)v->bucket))
+		return;
+	if (stdb_val_state(val, &state, &len, &seq) != 0 ||
+	    rec_decode(r, state, len, REC_TRUSTED, NULL) != 0) {
+		v->bad++; /* corrupt: listed without a hash, repaired */
+		if (v->bucket >= 0)
+			pack_item(v, key, NULL);
+		return;
+	}
+	if (!repl_may_send(v->ps, p, key[0], r))
+		return;
+	if (stdb_record_hash(v->md, v->sha, key[0], key + 1, state, len, h))
+		return;
+	if (v->bucket >= 0) {
+		pack_item(v, key, h);
+	} else if (rec_is_live(r)) {
+		stdb_sum_add(v->sums + 32 * key[UUID_LEN], h);
+		v->count++;
+	}
+}
+
+static void
+slice_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct vscan *v = arg;
+	struct peer *p = find_peer(v->ps, v->peer);
+	const struct stdb *db = store_db(v->ps->n->store);
+	MDB_val k = {STDB_KEY_LEN, v->last}, val;
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	int rc, n = 0;
+
+	(void)fd;
+	(void)what;
+	if (v->cancelled || p == NULL ||
+	    stdb_begin_read(store_db(v->ps->n->store), &txn, NULL) != 0) {
+		v->cancelled = true;
+		v->done(v, v->arg);
+		return;
+	}
+	mdb_cursor_open(txn, stdb_dbi(db, STDB_RECORDS), &cur);
+	rc = v->started ? mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE)
+	                : mdb_cursor_get(cur, &k, &val, MDB_FIRST);
+	if (rc == 0 && v->started && k.mv_size == STDB_KEY_LEN &&
+	    memcmp(k.mv_data, v->last, STDB_KEY_LEN) == 0)
+		rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT);
+	v->started = true;
+	for (; rc == 0 && n < SLICE; n++) {
+		scan_one(v, p, &k, &val);
+		if (k.mv_size == STDB_KEY_LEN)
+			memcpy(v->last, k.mv_data, STDB_KEY_LEN);
+		rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	if (rc == 0)
+		event_active(v->ev, 0, 0); /* more: after pending I/O */
+	else
+		v->done(v, v->arg);
+}
+
+/* --- the requesting side ------------------------------------------------ */
+
+static void finish(struct peers *ps, struct peer *p, int rc, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
+
+static void
+notify(struct peer *p)
+{
+	unsigned n = p->v.nwaiters;
+
+	p->v.nwaiters = 0;
+	for (unsigned i = 0; i < n; i++)
+		p->v.waiters[i].fn(p->v.waiters[i].ctx, &p->v.last);
+}
+
+static void
+reset_round(struct peer *p)
+{
+	struct verify *v = &p->v;
+
+	if (v->scan != NULL)
+		v->scan->cancelled = true; /* it frees itself when done */
+	v->scan = NULL;
+	v->mine_done = v->theirs_done = false;
+	v->my_ids_done = v->their_ids_done = false;
+	buf_reset(&v->my_ids);
+	buf_reset(&v->their_ids);
+	v->bucket = -1;
+}
+
+static void
+finish(struct peers *ps, struct peer *p, int rc, const char *fmt, ...)
+{
+	struct verify *v = &p->v;
+	uint64_t now = now_ms();
+	va_list ap;
+
+	(void)ps;
+	reset_round(p);
+	v->cur.rc = rc;
+	v->cur.at_ms = now;
+	va_start(ap, fmt);
+	vsnprintf(v->cur.text, sizeof(v->cur.text), fmt, ap);
+	va_end(ap);
+	if (rc == 0 && v->cur.equal)
+		v->cur.verified_ms = now;
+	else
+		v->cur.verified_ms = v->last.verified_ms;
+	v->last = v->cur;
+	v->state = V_IDLE;
+	v->next_ms =
+	    now + (rc == 0 ? 1000ull * ps->n->cfg->verify_interval : RETRY_MS);
+	if (rc == 0 && !v->cur.equal)
+		log_warnx("peer %s: verify: %s", p->cfg.name, v->cur.text);
+	else
+		log_info("peer %s: verify: %s", p->cfg.name, v->cur.text);
+	notify(p);
+}
+
+/* Both sides have applied all of each other's changes and hold still. */
+static bool
+idle_both_ways(struct peers *ps, const struct peer *p)
+{
+	const struct conn *c = p->conn;
+	uint64_t head = store_seq(ps->n->store);
+
+	return c != NULL && c->open && !c->closing && c->task == NULL &&
+	    p->in_live && c->caught_up && c->rpos == p->their_head &&
+	    p->acked_valid &&
+	    memcmp(p->acked_epoch, store_epoch(ps->n->store), 16) == 0 &&
+	    p->acked_seq == head;
+}
+
+static void verify_compare(struct peer *p);
+
+static void
+my_digest_done(struct vscan *s, void *arg)
+{
+	struct peer *p = arg;
+	struct verify *v = &p->v;
+
+	if (v->scan != s) { /* a cancelled, stale scan */
+		vscan_free(s);
+		return;
+	}
+	v->scan = NULL;
+	if (s->cancelled) {
+		vscan_free(s);
+		finish(p->ps, p, JALIN_EUNREACH,
+		    "not verified: the connection was lost");
+		return;
+	}
+	memcpy(v->mine, s->sums, sizeof(s->sums));
+	v->my_count = s->count;
+	v->my_bad = s->bad;
+	v->mine_done = true;
+	vscan_free(s);
+	if (v->theirs_done)
+		verify_compare(p);
+}
+
+static void
+msg_start(struct buf *b, msgpack_packer *pk, uint32_t n, uint8_t type)
+{
+	buf_reset(b);
+	msgpack_packer_init(pk, b, buf_pk_write);
+	msgpack_pack_map(pk, n);
+	msgpack_pack_uint8(pk, MK_TYPE);
+	msgpack_pack_uint8(pk, type);
+}
+
+static bool
+bit(const uint8_t *m, int b)
+{
+	return (m[b / 8] >> (b % 8)) & 1;
+}
+
+/* Digests of the same changes? (see the top of this file) */
+static bool
+comparable(struct peers *ps, const struct peer *p)
+{
+	const struct verify *v = &p->v;
+
+	return store_seq(ps->n->store) == v->my_head &&
+	    v->their_ck == v->my_head && v->their_head0 == v->my_ck &&
+	    v->their_head1 == v->my_ck && p->conn != NULL &&
+	    p->conn->rpos == v->my_ck;
+}
+
+static void my_ids_done(struct vscan *s, void *arg);
+static void compare_ids(struct peer *p);
+
+/* Narrow down the next differing bucket, or verify again after repairs. */
+static void
+next_bucket(struct peer *p)
+{
+	struct verify *v = &p->v;
+	struct buf *b = &p->ps->out;
+	msgpack_packer pk;
+
+	for (v->bucket++; v->bucket < 256 && !bit(v->diff, v->bucket);
+	     v->bucket++)
+		;
+	if (v->bucket >= 256) {
+		reset_round(p);
+		v->state = V_RECHECK;
+		v->next_ms = now_ms() + RECHECK_MS;
+		return;
+	}
+	v->my_ids_done = v->their_ids_done = false;
+	buf_reset(&v->my_ids);
+	buf_reset(&v->their_ids);
+	v->scan = vscan_new(p->ps, p->cfg.name, v->bucket, my_ids_done, p);
+	msg_start(b, &pk, 2, MSG_VIDS_REQ);
+	msgpack_pack_uint8(&pk, MK_BUCKET);
+	msgpack_pack_uint8(&pk, (uint8_t)v->bucket);
+	conn_send(p->conn, b);
+}
+
+static void
+verify_compare(struct peer *p)
+{
+	struct verify *v = &p->v;
+	int ndiff = 0;
+
+	if (!comparable(p->ps, p)) {
+		finish(p->ps, p, JALIN_ESTATE,
+		    "not verified: changes were in flight; retrying");
+		return;
+	}
+	v->cur.compared = v->my_count;
+	v->cur.corrupt += v->my_bad + v->their_bad;
+	memset(v->diff, 0, sizeof(v->diff));
+	for (int b = 0; b < 256; b++) {
+		if (memcmp(v->mine + 32 * b, v->theirs + 32 * b, 32) != 0) {
+			v->diff[b / 8] |= (uint8_t)(1u << (b % 8));
+			ndiff++;
+		}
+	}
+	if (ndiff == 0 && v->my_bad == 0 && v->their_bad == 0) {
+		v->cur.equal = true;
+		if (v->cur.differing > 0)
+			finish(p->ps, p, 0,
+			    "in sync: %llu records compared; %llu differed and "
+			    "were repaired",
+			    (unsigned long long)v->cur.compared,
+			    (unsigned long long)v->cur.differing);
+		else
+			finish(p->ps, p, 0, "in sync: %llu records compared",
+			    (unsigned long long)v->cur.compared);
+		return;
+	}
+	if (ndiff == 0) /* only corrupt records: look at every bucket */
+		memset(v->diff, 0xff, sizeof(v->diff));
+	v->state = V_IDS;
+	v->bucket = -1;
+	next_bucket(p);
+}
+
+static void
+my_ids_done(struct vscan *s, void *arg)
+{
+	struct peer *p = arg;
+	struct verify *v = &p->v;
+
+	if (v->scan != s) {
+		vscan_free(s);
+		return;
+	}
+	v->scan = NULL;
+	if (s->cancelled) {
+		vscan_free(s);
+		finish(p->ps, p, JALIN_EUNREACH,
+		    "not verified: the connection was lost");
+		return;
+	}
+	buf_reset(&v->my_ids);
+	buf_append(&v->my_ids, s->ids.p, s->ids.len);
+	vscan_free(s);
+	v->my_ids_done = true;
+	if (v->their_ids_done)
+		compare_ids(p);
+}
+
+/* Next [coll, id, hash|nil] of a listing; false at the end. */
+static bool
+next_item(struct mpr *m, uint8_t key[STDB_KEY_LEN], const uint8_t **hash)
+{
+	const uint8_t *id, *h;
+	uint32_t n, idlen, hlen;
+	uint64_t coll;
+
+	if (mpr_left(m) == 0 || mpr_array(m, &n) != 0 || n != 3 ||
+	    mpr_u64(m, &coll) != 0 || coll > 255 ||
+	    mpr_bin(m, &id, &idlen) != 0 || idlen != UUID_LEN)
+		return false;
+	key[0] = (uint8_t)coll;
+	memcpy(key + 1, id, UUID_LEN);
+	*hash = NULL;
+	if (mpr_peek(m) == MP_NIL)
+		return mpr_nil(m) == 0;
+	if (mpr_bin(m, &h, &hlen) != 0 || hlen != 32)
+		return false;
+	*hash = h;
+	return true;
+}
+
+/* Records to send (REPAIR) and to ask for (FETCH), in bounded frames. */
+struct repairs {
+	struct peer *p;
+	struct buf rep, fetch;
+	msgpack_packer rpk, fpk;
+	size_t rmark, fmark;
+	uint32_t nrep, nfetch;
+	MDB_txn *txn;
+};
+
+static void
+rep_open(struct repairs *r)
+{
+	msg_start(&r->rep, &r->rpk, 2, MSG_REPAIR);
+	msgpack_pack_uint8(&r->rpk, MK_RECS);
+	r->rmark = view_array_begin(&r->rep);
+	r->nrep = 0;
+}
+
+static void
+fetch_open(struct repairs *r)
+{
+	msg_start(&r->fetch, &r->fpk, 2, MSG_FETCH);
+	msgpack_pack_uint8(&r->fpk, MK_IDS);
+	r->fmark = view_array_begin(&r->fetch);
+	r->nfetch = 0;
+}
+
+static void
+rep_flush(struct repairs *r, bool reopen)
+{
+	if (r->nrep > 0) {
+		view_patch(&r->rep, r->rmark, r->nrep);
+		conn_send(r->p->conn, &r->rep);
+	}
+	if (r->nfetch > 0) {
+		view_patch(&r->fetch, r->fmark, r->nfetch);
+		conn_send(r->p->conn, &r->fetch);
+	}
+	if (reopen) {
+		rep_open(r);
+		fetch_open(r);
+	}
+}
+
+static void
+add_repair(struct repairs *r, const uint8_t *key)
+{
+	const uint8_t *state;
+	size_t len;
+	uint64_t seq;
+
+	if (stdb_get_record(r->txn, store_db(r->p->ps->n->store), key[0],
+	        key + 1, &state, &len, &seq) != 0)
+		return;
+	msgpack_pack_array(&r->rpk, 4);
+	msgpack_pack_uint8(&r->rpk, 0);
+	msgpack_pack_uint8(&r->rpk, key[0]);
+	msgpack_pack_bin_with_body(&r->rpk, key + 1, UUID_LEN);
+	buf_append(&r->rep, state, len);
+	r->nrep++;
+	r->p->v.cur.repaired++;
+}
+
+static void
+add_fetch(struct repairs *r, const uint8_t *key)
+{
+	msgpack_pack_array(&r->fpk, 2);
+	msgpack_pack_uint8(&r->fpk, key[0]);
+	msgpack_pack_bin_with_body(&r->fpk, key + 1, UUID_LEN);
+	r->nfetch++;
+	r->p->v.cur.repaired++;
+}
+
+/* Note one differing record for the report ("lks 0190…, case …"). */
+static void
+note_where(struct verify *v, const uint8_t *key)
+{
+	const struct schema_coll *c = schema_coll_by_id(key[0]);
+	size_t len = strlen(v->cur.where);
+	char ids[UUID_STR_LEN + 1];
+
+	v->cur.differing++;
+	if (v->cur.differing > 3 || c == NULL)
+		return;
+	uuid_format(key + 1, ids);
+	snprintf(v->cur.where + len, sizeof(v->cur.where) - len, "%s%s %s",
+	    len ? ", " : "", c->name, ids);
+}
+
+static void
+one_diff(struct repairs *r, const uint8_t *key, const uint8_t *mine,
+    const uint8_t *theirs)
+{
+	if (mine != NULL && theirs != NULL && memcmp(mine, theirs, 32) == 0)
+		return;
+	note_where(&r->p->v, key);
+	if (mine != NULL)
+		add_repair(r, key);
+	if (theirs != NULL)
+		add_fetch(r, key);
+	if (r->rep.len > JALIN_BATCH_BYTES || r->nrep >= 4096 ||
+	    r->nfetch >= 4096)
+		rep_flush(r, true);
+}
+
+/* Walk both sorted listings of one bucket and repair what differs. */
+static void
+walk_lists(struct repairs *r, struct mpr *a, struct mpr *b)
+{
+	uint8_t ka[STDB_KEY_LEN], kb[STDB_KEY_LEN];
+	const uint8_t *ha = NULL, *hb = NULL;
+	bool more_a = next_item(a, ka, &ha), more_b = next_item(b, kb, &hb);
+
+	while (more_a || more_b) {
+		int c = !more_a ? 1
+		    : !more_b   ? -1
+		                : memcmp(ka, kb, STDB_KEY_LEN);
+		if (c == 0) {
+			one_diff(r, ka, ha, hb);
+			more_a = next_item(a, ka, &ha);
+			more_b = next_item(b, kb, &hb);
+		} else if (c < 0) {
+			one_diff(r, ka, ha, NULL);
+			more_a = next_item(a, ka, &ha);
+		} else {
+			one_diff(r, kb, NULL, hb);
+			more_b = next_item(b, kb, &hb);
+		}
+	}
+}
+
+static void
+compare_ids(struct peer *p)
+{
+	struct verify *v = &p->v;
+	struct repairs r = {.p = p};
+	struct mpr a, b;
+	uint32_t n;
+
+	if (p->conn == NULL ||
+	    stdb_begin_read(store_db(p->ps->n->store), &r.txn, NULL) != 0) {
+		finish(p->ps, p, JALIN_EUNREACH,
+		    "not verified: the connection was lost");
+		return;
+	}
+	buf_init(&r.rep, JALIN_FRAME_MAX);
+	buf_init(&r.fetch, JALIN_FRAME_MAX);
+	rep_open(&r);
+	fetch_open(&r);
+	mpr_init(&a, v->my_ids.p, v->my_ids.len);
+	mpr_init(&b, v->their_ids.p, v->their_ids.len);
+	uint64_t before = v->cur.differing;
+	if (mpr_array(&b, &n) == 0)
+		walk_lists(&r, &a, &b);
+	rep_flush(&r, false);
+	if (v->cur.differing > before)
+		log_warnx("peer %s: verify: %llu record(s) differ in bucket %d "
+		          "(%s; %llu corrupt so far); repairing",
+		    p->cfg.name,
+		    (unsigned long long)(v->cur.differing - before), v->bucket,
+		    v->cur.where, (unsigned long long)v->cur.corrupt);
+	mdb_txn_abort(r.txn);
+	buf_free(&r.rep);
+	buf_free(&r.fetch);
+	next_bucket(p);
+}
+
+/* --- the answering side ------------------------------------------------- */
+
+static void
+reply_digest_done(struct vscan *s, void *arg)
+{
+	struct conn *c = arg;
+	struct buf *b = &s->ps->out;
+	msgpack_packer pk;
+
+	if (c == NULL || c->vreply != s || s->cancelled) {
+		if (c != NULL && c->vreply == s)
+			c->vreply = NULL;
+		vscan_free(s);
+		return;
+	}
+	c->vreply = NULL;
+	msg_start(b, &pk, 7, MSG_VDIGEST);
+	msgpack_pack_uint8(&pk, MK_SEQ);
+	msgpack_pack_uint64(&pk, s->head0);
+	msgpack_pack_uint8(&pk, MK_HEAD);
+	msgpack_pack_uint64(&pk, store_seq(s->ps->n->store));
+	msgpack_pack_uint8(&pk, MK_UPTO);
+	msgpack_pack_uint64(&pk, c->rpos);
+	msgpack_pack_uint8(&pk, MK_SUMS);
+	msgpack_pack_bin_with_body(&pk, s->sums, sizeof(s->sums));
+	msgpack_pack_uint8(&pk, MK_COUNT);
+	msgpack_pack_uint64(&pk, s->count);
+	msgpack_pack_uint8(&pk, MK_BAD);
+	msgpack_pack_uint64(&pk, s->bad);
+	conn_send(c, b);
+	vscan_free(s);
+}
+
+static void
+reply_ids_done(struct vscan *s, void *arg)
+{
+	struct conn *c = arg;
+	struct buf *b = &s->ps->out;
+	msgpack_packer pk;
+
+	if (c == NULL || c->vreply != s || s->cancelled) {
+		if (c != NULL && c->vreply == s)
+			c->vreply = NULL;
+		vscan_free(s);
+		return;
+	}
+	c->vreply = NULL;
+	msg_start(b, &pk, 3, MSG_VIDS);
+	msgpack_pack_uint8(&pk, MK_BUCKET);
+	msgpack_pack_uint8(&pk, (uint8_t)s->bucket);
+	msgpack_pack_uint8(&pk, MK_IDS);
+	msgpack_pack_array(&pk, s->nids);
+	buf_append(b, s->ids.p, s->ids.len);
+	conn_send(c, b);
+	vscan_free(s);
+}
+
+static void
+start_reply(struct conn *c, int bucket)
+{
+	if (c->vreply != NULL)
+		vscan_free(c->vreply); /* a newer request replaces it */
+	c->vreply = vscan_new(c->ps, c->peer->cfg.name, bucket,
+	    bucket < 0 ? reply_digest_done : reply_ids_done, c);
+}
+
+/* One asked-for record, if we hold it readable and the peer may have it. */
+static void
+fetch_one(struct repairs *r, const uint8_t *key)
+{
+	struct peers *ps = r->p->ps;
+	const uint8_t *state;
+	size_t len;
+	uint64_t seq;
+
+	if (stdb_get_record(r->txn, store_db(ps->n->store), key[0], key + 1,
+	        &state, &len, &seq) != 0 ||
+	    rec_decode(ps->sws, state, len, REC_TRUSTED, NULL) != 0 ||
+	    !repl_may_send(ps, r->p, key[0], ps->sws))
+		return;
+	msgpack_pack_array(&r->rpk, 4);
+	msgpack_pack_uint8(&r->rpk, 0);
+	msgpack_pack_uint8(&r->rpk, key[0]);
+	msgpack_pack_bin_with_body(&r->rpk, key + 1, UUID_LEN);
+	buf_append(&r->rep, state, len);
+	if (++r->nrep >= 4096 || r->rep.len > JALIN_BATCH_BYTES)
+		rep_flush(r, true);
+}
+
+/* FETCH: send the asked records the peer may have, as REPAIR. */
+static void
+answer_fetch(struct conn *c, const struct msg_peer *m)
+{
+	struct repairs r = {.p = c->peer};
+	uint8_t key[STDB_KEY_LEN];
+	const uint8_t *id;
+	uint32_t n, k, idlen;
+	uint64_t coll;
+	struct mpr a;
+
+	if (stdb_begin_read(store_db(c->ps->n->store), &r.txn, NULL) != 0)
+		return;
+	buf_init(&r.rep, JALIN_FRAME_MAX);
+	buf_init(&r.fetch, JALIN_FRAME_MAX);
+	rep_open(&r);
+	fetch_open(&r);
+	mpr_init(&a, m->ids, m->ids_len);
+	if (mpr_array(&a, &n) == 0) {
+		for (uint32_t i = 0; i < n; i++) {
+			if (mpr_array(&a, &k) != 0 || k != 2 ||
+			    mpr_u64(&a, &coll) != 0 || coll > 255 ||
+			    mpr_bin(&a, &id, &idlen) != 0 || idlen != UUID_LEN)
+				break;
+			key[0] = (uint8_t)coll;
+			memcpy(key + 1, id, UUID_LEN);
+			fetch_one(&r, key);
+		}
+	}
+	rep_flush(&r, false);
+	mdb_txn_abort(r.txn);
+	buf_free(&r.rep);
+	buf_free(&r.fetch);
+}
+
+static void
+their_digest(struct peer *p, const struct msg_peer *m)
+{
+	struct verify *v = &p->v;
+
+	if (v->state != V_DIGEST || m->sums == NULL)
+		return; /* late answer to a round we gave up */
+	memcpy(v->theirs, m->sums, 256 * 32);
+	v->their_count = m->count;
+	v->their_bad = m->bad;
+	v->their_head0 = m->seq;
+	v->their_head1 = m->head;
+	v->their_ck = m->upto;
+	v->theirs_done = true;
+	if (v->mine_done)
+		verify_compare(p);
+}
+
+static void
+their_ids(struct peer *p, const struct msg_peer *m)
+{
+	struct verify *v = &p->v;
+
+	if (v->state != V_IDS || !m->has_bucket || m->ids == NULL ||
+	    (int)m->bucket != v->bucket)
+		return;
+	buf_reset(&v->their_ids);
+	if (buf_append(&v->their_ids, m->ids, m->ids_len) != 0) {
+		finish(p->ps, p, JALIN_ENOMEM, "not verified: out of memory");
+		return;
+	}
+	v->their_ids_done = true;
+	if (v->my_ids_done)
+		compare_ids(p);
+}
+
+int
+verify_handle(struct conn *c, const struct msg_peer *m)
+{
+	switch (m->type) {
+	case MSG_VDIGEST_REQ:
+		start_reply(c, -1);
+		return 0;
+	case MSG_VIDS_REQ:
+		if (!m->has_bucket || m->bucket > 255) {
+			conn_error(
+			    c, JALIN_EPROTO, "VIDS_REQ without a bucket");
+			return -1;
+		}
+		start_reply(c, (int)m->bucket);
+		return 0;
+	case MSG_VDIGEST:
+		their_digest(c->peer, m);
+		return 0;
+	case MSG_VIDS:
+		their_ids(c->peer, m);
+		return 0;
+	case MSG_FETCH:
+		if (m->ids != NULL)
+			answer_fetch(c, m);
+		return 0;
+	}
+	return 1; /* not ours */
+}
+
+static bool
+add_waiter(struct verify *v, verify_done_fn *fn, void *ctx)
+{
+	if (fn == NULL)
+		return true;
+	if (v->nwaiters == sizeof(v->waiters) / sizeof(v->waiters[0]))
+		return false;
+	v->waiters[v->nwaiters].fn = fn;
+	v->waiters[v->nwaiters++].ctx = ctx;
+	return true;
+}
+
+static int
+ensure_mem(struct verify *v)
+{
+	if (v->mine == NULL)
+		v->mine = malloc(256 * 32);
+	if (v->theirs == NULL)
+		v->theirs = malloc(256 * 32);
+	if (v->mine == NULL || v->theirs == NULL)
+		return JALIN_ENOMEM;
+	if (v->my_ids.max == 0) {
+		buf_init(&v->my_ids, JALIN_FRAME_MAX);
+		buf_init(&v->their_ids, JALIN_FRAME_MAX);
+	}
+	return 0;
+}
+
+/* Start a round (or join the one under way). */
+int
+verify_start(struct peers *ps, struct peer *p, verify_done_fn *fn, void *ctx)
+{
+	struct verify *v = &p->v;
+	struct buf *b = &ps->out;
+	msgpack_packer pk;
+
+	if (!add_waiter(v, fn, ctx))
+		return JALIN_EEXIST;
+	if (v->state == V_DIGEST || v->state == V_IDS)
+		return 0;
+	if (v->state != V_RECHECK) {
+		memset(&v->cur, 0, sizeof(v->cur));
+		snprintf(v->cur.peer, sizeof(v->cur.peer), "%s", p->cfg.name);
+	}
+	v->cur.equal = false;
+	v->started_ms = now_ms();
+	if (ensure_mem(v) != 0) {
+		finish(ps, p, JALIN_ENOMEM, "not verified: out of memory");
+		return 0;
+	}
+	if (p->conn == NULL) {
+		finish(ps, p, JALIN_EUNREACH, "not verified: not connected");
+		return 0;
+	}
+	if (!idle_both_ways(ps, p)) {
+		finish(ps, p, JALIN_ESTATE,
+		    "not verified: changes in flight; retrying");
+		return 0;
+	}
+	reset_round(p);
+	v->state = V_DIGEST;
+	v->my_head = store_seq(ps->n->store);
+	v->my_ck = p->conn->rpos;
+	v->scan = vscan_new(ps, p->cfg.name, -1, my_digest_done, p);
+	msg_start(b, &pk, 1, MSG_VDIGEST_REQ);
+	conn_send(p->conn, b);
+	return 0;
+}
+
+void
+verify_tick(struct peers *ps, uint64_t now)
+{
+	struct peer *p;
+
+	TAILQ_FOREACH (p, &ps->list, link) {
+		struct verify *v = &p->v;
+		if (p->removed || p->conn == NULL)
+			continue;
+		if ((v->state == V_DIGEST || v->state == V_IDS) &&
+		    now - v->started_ms > ROUND_MAX_MS)
+			finish(ps, p, JALIN_ETIMEOUT,
+			    "not verified: the peer did not answer");
+		else if (v->state == V_RECHECK && now >= v->next_ms)
+			verify_start(ps, p, NULL, NULL);
+		else if (v->state == V_IDLE && v->next_ms != 0 &&
+		    now >= v->next_ms &&
+		    (ps->n->cfg->verify_interval > 0 || v->nwaiters > 0))
+			verify_start(ps, p, NULL, NULL);
+	}
+}
+
+/* A peer went live: check soon (status shows a recent verified_at). */
+void
+verify_soon(struct peer *p)
+{
+	if (p->v.state == V_IDLE)
+		p->v.next_ms = now_ms() + AFTER_LIVE_MS;
+}
+
+void
+verify_closed(struct conn *c)
+{
+	if (c->vreply != NULL) {
+		vscan_free(c->vreply);
+		c->vreply = NULL;
+	}
+	if (c->peer != NULL && c->peer->conn == c && c->peer->v.state != V_IDLE)
+		finish(c->ps, c->peer, JALIN_EUNREACH,
+		    "not verified: the connection was lost");
+}
+
+void
+verify_cancel_waiter(struct peers *ps, void *ctx)
+{
+	struct peer *p;
+
+	TAILQ_FOREACH (p, &ps->list, link) {
+		struct verify *v = &p->v;
+		unsigned k = 0;
+		for (unsigned i = 0; i < v->nwaiters; i++)
+			if (v->waiters[i].ctx != ctx)
+				v->waiters[k++] = v->waiters[i];
+		v->nwaiters = k;
+	}
+}
+
+void
+verify_free(struct peer *p)
+{
+	struct verify *v = &p->v;
+
+	vscan_free(v->scan);
+	v->scan = NULL;
+	free(v->mine);
+	free(v->theirs);
+	buf_free(&v->my_ids);
+	buf_free(&v->their_ids);
+	v->mine = v->theirs = NULL;
+}
