@@ -364,11 +364,11 @@ class Jalin:
         rep = F.new_replica(self.reaper, self.top, self.ca, self.o,
                             f"cmp-jalin-replica{self.nrep}")
         rep.start(wait=False)
-        secs, _, _, c = F.wait_synced(rep, "lks", self.n, want, (),
-                                      poll=0.001)
+        secs, sock_s, _, c = F.wait_synced(rep, "lks", self.n, want, (),
+                                           poll=0.001)
         c.close()
         res = {"secs": secs, "cpu_us": rep.cpu_s() * 1e6 / self.n,
-               "mem": rep.mem()}
+               "mem": rep.mem(), "after_start": secs - sock_s}
         if last:
             self.r = rep
             res["disk"] = self.disk()
@@ -1360,6 +1360,16 @@ def emit(rep, a, out, descr):
             + ", ".join(f"{c} {r['disk']['heap']:.0f} B"
                         for c, r in out.items() if "heap" in r["disk"])
             + ")")
+    for c, r in out.items():
+        xs = [x["after_start"] for x in r["syncs"] if "after_start" in x]
+        if xs:
+            m = B.med(xs)
+            rep.say(f"  {c}: initial sync timed from its admin socket "
+                    f"answering (process start left out, as PostgreSQL's "
+                    f"figure leaves out its server's start): {m:.3f} s = "
+                    f"{a.n / m:,.0f} records/s")
+            rep.fig(f"cmp_initial_sync_after_start_records_per_s_{c}",
+                    a.n / m, "records/s")
     rep.say("  live lag and idle: the write's answer on the origin -> the "
             "record found by a lookup on the replica (one persistent "
             "connection polling in write order); for PostgreSQL the CPU "
