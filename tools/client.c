@@ -1,22 +1,20 @@
 /*
- * client.c - the two backends of client.h and the request builder.
+ * client.c - the three backends of client.h and the request builder.
  *
- * The socket backend is plain blocking I/O: jalinctl has one request in
- * flight at a time, and the node answers in order. The db backend runs
+ * The socket and remote backends are a stream of frames (conn.h: bounded
+ * waits, TLS for remote): jalinctl has one request in flight at a time
+ * (import pipelines a few), and the node answers in order. The db backend runs
  * the node's own read code (query_dispatch) over a read-only LMDB
  * environment and writes the answer the way node/admin.c does, so a
  * command cannot tell the two apart. It never writes: LMDB is opened
  * MDB_RDONLY and anything but a read request is refused.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include "client.h"
+#include "conn.h"
 #include "frame.h"
 #include "json.h"
 #include "mp.h"
@@ -28,7 +26,7 @@
 
 struct client {
 	bool is_db;
-	int fd;
+	struct conn *conn; /* socket and remote backends */
 	struct frame_io io;
 	uint64_t next_reqid;
 	struct buf in; /* last frame read, or the db backend's answer */
@@ -38,6 +36,7 @@ struct client {
 	struct record *ws;
 	const char *version;
 	bool have_answer;
+	bool answered; /* a response came: failures now "lost" the node */
 };
 
 static struct client *
@@ -47,68 +46,52 @@ client_new(void)
 
 	if (cl == NULL)
 		return NULL;
-	cl->fd = -1;
 	cl->next_reqid = 1;
 	buf_init(&cl->in, JALIN_ADMIN_FRAME_MAX);
 	return cl;
 }
 
-static const char *
-connect_hint(int e)
-{
-	switch (e) {
-	case ENOENT:
-	case ECONNREFUSED:
-		return " (is jalind running?)";
-	case EACCES:
-		return " (run jalinctl as the user jalind runs as)";
-	}
-	return "";
-}
-
+/* Wrap a connected stream (taken over, closed on failure too). */
 static int
-dial(const char *path, int *fd, struct jalin_err *err)
+client_over(struct conn *c, struct client **out, struct jalin_err *err)
 {
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	int s, e;
+	struct client *cl;
 
-	if (strlen(path) >= sizeof(sun.sun_path))
-		return jalin_err_set(err, JALIN_EUNREACH,
-		    "cannot reach the node at %s: socket path longer than %zu "
-		    "bytes",
-		    path, sizeof(sun.sun_path) - 1);
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return jalin_err_set(err, JALIN_EUNREACH,
-		    "cannot reach the node at %s: %s", path, strerror(errno));
-	if (connect(s, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-		e = errno;
-		close(s);
-		return jalin_err_set(err, JALIN_EUNREACH,
-		    "cannot reach the node at %s: %s%s", path, strerror(e),
-		    connect_hint(e));
+	if ((cl = client_new()) == NULL) {
+		conn_close(c);
+		return jalin_err_set(err, JALIN_ENOMEM, "out of memory");
 	}
-	*fd = s;
+	cl->conn = c;
+	conn_frame_io(c, &cl->io);
+	snprintf(cl->where, sizeof(cl->where), "%s", conn_where(c));
+	*out = cl;
 	return 0;
 }
 
 int
-client_open_socket(const char *path, struct client **out, struct jalin_err *err)
+client_open_socket(const char *path, const struct conn_opts *o,
+    struct client **out, struct jalin_err *err)
 {
-	struct client *cl;
+	struct conn *c;
 	int rc;
 
 	*out = NULL;
-	if ((cl = client_new()) == NULL)
-		return jalin_err_set(err, JALIN_ENOMEM, "out of memory");
-	if ((rc = dial(path, &cl->fd, err)) != 0) {
-		client_close(cl);
+	if ((rc = conn_unix(path, o, &c, err)) != 0)
 		return rc;
-	}
-	frame_io_fd(&cl->io, &cl->fd);
-	snprintf(cl->where, sizeof(cl->where), "the node at %s", path);
-	*out = cl;
-	return 0;
+	return client_over(c, out, err);
+}
+
+int
+client_open_remote(const char *hostport, const struct conn_opts *o,
+    struct client **out, struct jalin_err *err)
+{
+	struct conn *c;
+	int rc;
+
+	*out = NULL;
+	if ((rc = conn_tls(hostport, o, &c, err)) != 0)
+		return rc;
+	return client_over(c, out, err);
 }
 
 int
@@ -140,8 +123,7 @@ client_close(struct client *cl)
 {
 	if (cl == NULL)
 		return;
-	if (cl->fd >= 0)
-		close(cl->fd);
+	conn_close(cl->conn);
 	stdb_close(cl->db);
 	free(cl->ws);
 	buf_free(&cl->in);
@@ -158,6 +140,12 @@ bool
 client_is_db(const struct client *cl)
 {
 	return cl->is_db;
+}
+
+const char *
+client_peer_cn(const struct client *cl)
+{
+	return cl->conn != NULL ? conn_peer_cn(cl->conn) : NULL;
 }
 
 void
@@ -298,15 +286,36 @@ db_send(struct client *cl, const struct creq *r, struct jalin_err *err)
 	return 0;
 }
 
-/* A transport error: the node went away (exit 3), or a limit of ours. */
+/* Why a remote node may not take us for an admin. */
+static const char *
+cert_hint(const struct client *cl)
+{
+	const char *own = cl->conn != NULL ? conn_own_cn(cl->conn) : NULL;
+
+	if (own == NULL || strncmp(own, "admin:", 6) == 0)
+		return "";
+	return " (our certificate is not an admin certificate: remote admin "
+	       "needs one with CN admin:NAME, made with 'jalin-ca DIR admin "
+	       "NAME')";
+}
+
+/*
+ * A transport error: the node went away or would not serve us (exit 3),
+ * or a limit of ours. The stream's own account (a timeout, a TLS alert)
+ * beats errno's.
+ */
 static int
 lost(const struct client *cl, int rc, const struct jalin_err *e,
     struct jalin_err *err)
 {
-	if (rc != JALIN_EUNREACH && rc != JALIN_EIO)
+	const char *why = cl->conn != NULL ? conn_why(cl->conn) : NULL;
+
+	if (rc != JALIN_EUNREACH && rc != JALIN_EIO && why == NULL)
 		return jalin_err_set(err, rc, "%s", jalin_err_msg(e, rc));
-	return jalin_err_set(err, JALIN_EUNREACH,
-	    "lost the connection to %s: %s", cl->where, jalin_err_msg(e, rc));
+	return jalin_err_set(err, JALIN_EUNREACH, "%s %s: %s%s",
+	    cl->answered ? "lost the connection to" : "cannot reach", cl->where,
+	    why != NULL ? why : jalin_err_msg(e, rc),
+	    cl->answered ? "" : cert_hint(cl));
 }
 
 int
@@ -324,6 +333,12 @@ client_send(struct client *cl, struct creq *r, struct jalin_err *err)
 		return db_send(cl, r, err);
 	jalin_err_clear(&e);
 	rc = frame_write(&cl->io, JALIN_ADMIN_FRAME_MAX, r->b.p, r->b.len, &e);
+	if (rc != 0 && cl->conn != NULL && conn_peer_cn(cl->conn) != NULL &&
+	    !cl->answered) {
+		/* A node that refused our certificate said why in an alert
+		 * that may wait unread behind the failed write. */
+		frame_read(&cl->io, JALIN_ADMIN_FRAME_MAX, &cl->in, &e);
+	}
 	return rc == 0 ? 0 : lost(cl, rc, &e, err);
 }
 
@@ -332,6 +347,7 @@ client_recv(struct client *cl, uint64_t reqid, int *status, json_t **result,
     struct jalin_err *err)
 {
 	struct jalin_err e;
+	json_t *res = NULL;
 	int rc;
 
 	*result = NULL;
@@ -344,7 +360,16 @@ client_recv(struct client *cl, uint64_t reqid, int *status, json_t **result,
 	                &cl->io, JALIN_ADMIN_FRAME_MAX, &cl->in, &e)) != 0) {
 		return lost(cl, rc, &e, err);
 	}
-	return js_decode_resp(cl->in.p, cl->in.len, reqid, status, result, err);
+	rc = js_decode_resp(cl->in.p, cl->in.len, reqid, status, &res, &e);
+	if (rc == JALIN_EUNREACH)
+		return jalin_err_set(err, rc, "cannot reach %s: %s%s",
+		    cl->where, jalin_err_msg(&e, rc), cert_hint(cl));
+	if (rc != 0 || *status != 0)
+		jalin_err_set(err, rc != 0 ? rc : *status, "%s",
+		    jalin_err_msg(&e, rc != 0 ? rc : *status));
+	cl->answered = cl->answered || rc == 0;
+	*result = res;
+	return rc;
 }
 
 int

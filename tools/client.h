@@ -1,7 +1,9 @@
 /*
  * client.h - how jalinctl asks a node: one interface, two backends.
  *
- *  socket  the running node's admin socket (blocking frame_io);
+ *  socket  the running node's admin socket (conn.h, bounded waits);
+ *  remote  a node's TLS port with an admin certificate (conn.h): the
+ *          same requests and answers, reads only;
  *  db      --db DIR: the store opened read-only (STDB_RDONLY); read
  *          requests are answered here by query_dispatch, the code jalind
  *          runs, into the same response bytes a node would send.
@@ -19,17 +21,27 @@
 #include <msgpack.h>
 
 #include "buf.h"
+#include "conn.h"
 #include "err.h"
 
 struct client;
 
 /*
- * Connect to the admin socket at path. JALIN_EUNREACH with err
- * "cannot reach the node at PATH: Connection refused (is jalind
- * running?)". *out is the caller's (client_close).
+ * Connect to the admin socket at path (o: its timeouts; the TLS members
+ * are not used). JALIN_EUNREACH with err "cannot reach the node at PATH:
+ * Connection refused (is jalind running?)". *out is the caller's
+ * (client_close).
  */
-int client_open_socket(
-    const char *path, struct client **out, struct jalin_err *err);
+int client_open_socket(const char *path, const struct conn_opts *o,
+    struct client **out, struct jalin_err *err);
+
+/*
+ * Connect to a node's TLS port at HOST:PORT as a remote admin (conn.h:
+ * o names the admin certificate, key and CA, and the timeouts). Errors as
+ * conn_tls. *out is the caller's (client_close).
+ */
+int client_open_remote(const char *hostport, const struct conn_opts *o,
+    struct client **out, struct jalin_err *err);
 
 /*
  * Open the store in dir read-only; version is reported by status.
@@ -46,6 +58,9 @@ const char *client_where(const struct client *cl);
 
 /* True for the --db backend. */
 bool client_is_db(const struct client *cl);
+
+/* The node's certificate CN (remote backend), else NULL. */
+const char *client_peer_cn(const struct client *cl);
 
 /*
  * A request being built: a msgpack map whose count is patched on send.

@@ -26,6 +26,24 @@ enum {
 	EXIT_UNREACH = 3, /* cannot reach the node (or open the store) */
 };
 
+/* How a command reaches the node: the global options. */
+struct target {
+	const char *config; /* -c (NULL: $JALIN_CONFIG or the default) */
+	const char *socket; /* -s */
+	const char *db;     /* --db */
+	const char *remote; /* --remote HOST:PORT */
+	const char *cert, *key, *ca; /* admin certificate, key, CA */
+	unsigned timeout_ms;         /* --timeout */
+};
+
+/* Default --timeout, and its bounds (seconds). */
+#define CTL_TIMEOUT     5
+#define CTL_TIMEOUT_MAX 3600
+/* watch: default and largest --interval (seconds), largest --count. */
+#define CTL_WATCH_INTERVAL     2
+#define CTL_WATCH_INTERVAL_MAX 3600
+#define CTL_WATCH_COUNT_MAX    1000000
+
 /* Default and largest list --limit / feed --limit. */
 #define CTL_LIST_LIMIT     100
 #define CTL_LIST_LIMIT_MAX 10000000
@@ -33,7 +51,8 @@ enum {
 #define CTL_PUT_INPUT_MAX JALIN_ADMIN_FRAME_MAX
 
 struct ctx {
-	struct client *cl;
+	const struct target *t;
+	struct client *cl; /* NULL for federation, which opens its own */
 	const struct output *out;
 	bool json;
 	int argc; /* the command's positional arguments */
@@ -42,6 +61,8 @@ struct ctx {
 	uint64_t limit;
 	uint64_t since;
 	uint64_t batch;
+	uint64_t interval; /* watch */
+	uint64_t count;    /* watch; 0: until interrupted */
 	bool versions;
 	bool stop_on_error;
 	const char *reason;
@@ -62,6 +83,24 @@ int cmd_import(struct ctx *x);
 int cmd_feed(struct ctx *x);
 int cmd_conflicts(struct ctx *x);
 int cmd_digest(struct ctx *x);
+int cmd_watch(struct ctx *x);
+int cmd_verify(struct ctx *x);
+int cmd_federation(struct ctx *x);
+
+/*
+ * Open the backend t names (open.c): --db, --remote, -s, or the admin
+ * socket of the config (-c, $JALIN_CONFIG, the default). bounded: waits
+ * on the local socket are bounded by t->timeout_ms too (watch,
+ * federation). EXIT_OK with *cl (client_close), else the failure is
+ * printed and EXIT_UNREACH returned.
+ */
+int ctl_open(const struct target *t, bool bounded, struct client **cl);
+
+/* The config file t names: -c, else $JALIN_CONFIG, else the default. */
+const char *ctl_config_path(const struct target *t);
+
+/* conn.h options from t (timeouts, certificate, key, CA). */
+void ctl_conn_opts(const struct target *t, bool bounded, struct conn_opts *o);
 
 /*
  * Send r and wait for the answer. EXIT_OK with *result (caller owns it);
@@ -70,6 +109,9 @@ int cmd_digest(struct ctx *x);
  * connection failed. Frees nothing: the caller frees r.
  */
 int ctl_call(struct ctx *x, struct creq *r, json_t **result);
+
+/* Ask for the status and show it (status, and each refresh of watch). */
+int ctl_status(struct ctx *x);
 
 /* Print "jalinctl: " + message to stderr; returns code. */
 int ctl_err(int code, const char *fmt, ...)

@@ -62,16 +62,28 @@ simple(struct ctx *x, uint64_t type, const char *coll, json_t **res)
 }
 
 int
-cmd_status(struct ctx *x)
+ctl_status(struct ctx *x)
 {
+	const char *cn = client_peer_cn(x->cl);
+	char via[JALIN_PATH_MAX + 128];
 	json_t *res;
 	int rc;
 
 	if ((rc = simple(x, MSG_STATUS, NULL, &res)) != EXIT_OK)
 		return rc;
-	x->out->status(res);
+	if (cn != NULL)
+		snprintf(via, sizeof(via),
+		    "TLS to %s (its certificate: CN %s, verified against %s)",
+		    x->t->remote, cn, x->t->ca);
+	x->out->status(res, cn != NULL ? via : NULL);
 	json_decref(res);
 	return EXIT_OK;
+}
+
+int
+cmd_status(struct ctx *x)
+{
+	return ctl_status(x);
 }
 
 int
@@ -83,14 +95,13 @@ cmd_peers(struct ctx *x)
 	if ((rc = simple(x, MSG_STATUS, NULL, &res)) != EXIT_OK)
 		return rc;
 	peers = json_object_get(res, "peers");
-	if (!json_is_array(peers))
-		peers = json_array();
+	if (json_is_array(peers))
+		x->out->peers(peers);
 	else
-		json_incref(peers);
-	x->out->peers(peers);
-	json_decref(peers);
+		rc = ctl_err(EXIT_FAILED, "%s did not report its peers",
+		    client_where(x->cl));
 	json_decref(res);
-	return EXIT_OK;
+	return rc;
 }
 
 int

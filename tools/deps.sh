@@ -26,6 +26,8 @@ python3-msgpack
 openssl
 clang-format
 valgrind
+groff-base
+man-db
 "
 
 installed() {

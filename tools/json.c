@@ -237,10 +237,26 @@ read_envelope(
 		else if (k->via.u64 == MK_RESULT)
 			e->result = v;
 	}
-	if (e->type != MSG_RESP)
+	if (e->type != MSG_RESP && e->type != MSG_ERROR && e->type != MSG_HELLO)
 		return jalin_err_set(
 		    err, JALIN_EPROTO, "response: not a response message");
 	return 0;
+}
+
+/* A peer message where a response was due: the node will not serve us. */
+static int
+peer_message(const struct envelope *e, struct jalin_err *err)
+{
+	if (e->type == MSG_HELLO)
+		return jalin_err_set(err, JALIN_EUNREACH,
+		    "certificate refused: the node took us for a peer node "
+		    "(it sent HELLO), not an admin");
+	if (e->error != NULL)
+		return jalin_err_set(err, JALIN_EUNREACH,
+		    "refused by the node: %.*s", (int)e->error->via.str.size,
+		    e->error->via.str.ptr);
+	return jalin_err_set(
+	    err, JALIN_EUNREACH, "the node closed the connection");
 }
 
 static int
@@ -286,7 +302,9 @@ js_decode_resp(const uint8_t *p, size_t len, uint64_t reqid, int *status,
 		rc = jalin_err_set(
 		    err, JALIN_EPROTO, "response: msgpack does not decode");
 	else if ((rc = read_envelope(&u.data, &e, err)) == 0)
-		rc = take_envelope(&e, reqid, status, result, err);
+		rc = e.type == MSG_RESP
+		    ? take_envelope(&e, reqid, status, result, err)
+		    : peer_message(&e, err);
 	msgpack_unpacked_destroy(&u);
 	return rc;
 }

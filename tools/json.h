@@ -39,7 +39,10 @@ int js_pack_mp(json_t *v, msgpack_packer *pk, struct jalin_err *err);
  * a connection it no longer trusts; it is returned like any error.
  * JALIN_EPROTO with err for bytes that are not such a response (bad
  * msgpack, wrong type or reqid, a value JSON cannot hold: non-string map
- * key, invalid UTF-8, integer beyond int64).
+ * key, invalid UTF-8, integer beyond int64). JALIN_EUNREACH with err for a
+ * peer message instead (over TLS, a node that does not take us for an
+ * admin): ERROR ("refused by the node: WHY") or HELLO ("certificate
+ * refused: ...").
  */
 int js_decode_resp(const uint8_t *p, size_t len, uint64_t reqid, int *status,
     json_t **result, struct jalin_err *err);

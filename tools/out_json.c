@@ -27,8 +27,9 @@ feed(json_t *entries, json_int_t last_seq)
 }
 
 static void
-status(json_t *st)
+status(json_t *st, const char *via)
 {
+	(void)via;
 	out_json_line(st);
 }
 
@@ -50,6 +51,8 @@ import_batch(json_t *report)
 const struct output output_json = {
     .status = status,
     .peers = out_json_line,
+    .verify = out_json_line,
+    .federation = out_json_line,
     .written = out_json_line,
     .record = out_json_line,
     .list = list,

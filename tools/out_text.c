@@ -1,6 +1,7 @@
 /*
- * out_text.c - the rendering for people: aligned tables, human sizes,
- * records as pretty JSON (2-space indent, keys sorted).
+ * out_text.c - the rendering for people: aligned tables, human sizes and
+ * times, records as pretty JSON (2-space indent, keys sorted). The node's
+ * own state (status, peers, verify, federation) is in out_status.c.
  *
  * Table cells come from records that anyone may have typed: control
  * characters are shown as '?' so that a value cannot move the cursor or
@@ -11,28 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "json.h"
+#include "out_text.h"
 #include "output.h"
-
-#define TABLE_COLS_MAX 8
-
-struct table {
-	unsigned ncols;
-	const char *head[TABLE_COLS_MAX];
-	char **cells; /* rows * ncols, owned */
-	size_t nrows, cap;
-	int failed;
-};
-
-/* A string member, or "-" when absent (a reply from another version). */
-static const char *
-sv(json_t *obj, const char *key)
-{
-	const char *s = json_string_value(json_object_get(obj, key));
-
-	return s != NULL ? s : "-";
-}
 
 /* Display width: UTF-8 code points, not bytes. */
 static size_t
@@ -45,8 +29,16 @@ width(const char *s)
 	return w;
 }
 
-static char *
-sanitize(char *s)
+const char *
+ot_sv(json_t *obj, const char *key)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	return s != NULL ? s : "-";
+}
+
+char *
+ot_sanitize(char *s)
 {
 	for (char *p = s; p != NULL && *p; p++) {
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
@@ -65,7 +57,7 @@ cell_text(json_t *v)
 		return strdup("-");
 	switch (json_typeof(v)) {
 	case JSON_STRING:
-		return sanitize(strdup(json_string_value(v)));
+		return ot_sanitize(strdup(json_string_value(v)));
 	case JSON_INTEGER:
 		snprintf(tmp, sizeof(tmp), "%" JSON_INTEGER_FORMAT,
 		    json_integer_value(v));
@@ -79,35 +71,60 @@ cell_text(json_t *v)
 		return strdup("no");
 	case JSON_OBJECT:
 	case JSON_ARRAY:
-		return sanitize(json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS));
+		return ot_sanitize(
+		    json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS));
 	default:
 		return strdup("-");
 	}
 }
 
-static void
-table_row(struct table *t, json_t *obj, const char *const *keys)
+void
+ot_table_init(struct table *t, unsigned ncols, const char *const *head)
+{
+	*t = (struct table){.ncols = ncols, .head = head};
+}
+
+/* Room for one more row: its first cell, or NULL (out of memory). */
+static char **
+new_row(struct table *t)
 {
 	if (t->nrows == t->cap) {
 		size_t ncap = t->cap ? 2 * t->cap : 64;
 		char **p = realloc(t->cells, ncap * t->ncols * sizeof(*p));
 		if (p == NULL) {
 			t->failed = 1;
-			return;
+			return NULL;
 		}
 		t->cells = p;
 		t->cap = ncap;
 	}
-	for (unsigned c = 0; c < t->ncols; c++) {
-		char *s = cell_text(json_object_get(obj, keys[c]));
-		t->cells[t->nrows * t->ncols + c] = s;
-		t->failed |= s == NULL;
+	return &t->cells[t->nrows++ * t->ncols];
+}
+
+void
+ot_table_row(struct table *t, json_t *obj, const char *const *keys)
+{
+	char **row = new_row(t);
+
+	for (unsigned c = 0; row != NULL && c < t->ncols; c++) {
+		row[c] = cell_text(json_object_get(obj, keys[c]));
+		t->failed |= row[c] == NULL;
 	}
-	t->nrows++;
+}
+
+void
+ot_table_add(struct table *t, const char *const *cells)
+{
+	char **row = new_row(t);
+
+	for (unsigned c = 0; row != NULL && c < t->ncols; c++) {
+		row[c] = ot_sanitize(strdup(cells[c] != NULL ? cells[c] : "-"));
+		t->failed |= row[c] == NULL;
+	}
 }
 
 static void
-print_cells(const struct table *t, const char *const *cells, size_t *w)
+print_cells(const struct table *t, const char *const *cells, const size_t *w)
 {
 	for (unsigned c = 0; c < t->ncols; c++) {
 		const char *s = cells[c] != NULL ? cells[c] : "?";
@@ -118,13 +135,12 @@ print_cells(const struct table *t, const char *const *cells, size_t *w)
 	}
 }
 
-/* Print the header and the rows, columns two spaces apart; free rows. */
-static void
-table_print(struct table *t)
+void
+ot_table_print(struct table *t)
 {
-	size_t w[TABLE_COLS_MAX];
+	size_t *w = calloc(t->ncols, sizeof(*w));
 
-	for (unsigned c = 0; c < t->ncols; c++) {
+	for (unsigned c = 0; w != NULL && c < t->ncols; c++) {
 		w[c] = width(t->head[c]);
 		for (size_t r = 0; r < t->nrows; r++) {
 			const char *s = t->cells[r * t->ncols + c];
@@ -132,13 +148,17 @@ table_print(struct table *t)
 				w[c] = width(s);
 		}
 	}
-	print_cells(t, t->head, w);
-	for (size_t r = 0; r < t->nrows; r++)
-		print_cells(t, (const char *const *)&t->cells[r * t->ncols], w);
+	if (w != NULL) {
+		print_cells(t, t->head, w);
+		for (size_t r = 0; r < t->nrows; r++)
+			print_cells(
+			    t, (const char *const *)&t->cells[r * t->ncols], w);
+	}
 	for (size_t i = 0; i < t->nrows * t->ncols; i++)
 		free(t->cells[i]);
 	free(t->cells);
-	if (t->failed)
+	free(w);
+	if (t->failed || w == NULL)
 		fprintf(stderr, "jalinctl: out of memory: table incomplete\n");
 }
 
@@ -146,20 +166,20 @@ static void
 table_of(json_t *arr, unsigned ncols, const char *const *head,
     const char *const *keys)
 {
-	struct table t = {.ncols = ncols};
+	struct table t;
 	size_t i;
 	json_t *row;
 
-	memcpy(t.head, head, ncols * sizeof(*head));
+	ot_table_init(&t, ncols, head);
 	json_array_foreach(arr, i, row)
 	{
-		table_row(&t, row, keys);
+		ot_table_row(&t, row, keys);
 	}
-	table_print(&t);
+	ot_table_print(&t);
 }
 
-static void
-human_size(json_int_t n, char *out, size_t len)
+void
+ot_human_size(json_int_t n, char *out, size_t len)
 {
 	static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
 	double v = (double)n;
@@ -175,97 +195,87 @@ human_size(json_int_t n, char *out, size_t len)
 		snprintf(out, len, "%.1f %s", v, unit[u]);
 }
 
-static void
-peers(json_t *arr)
+/* Seconds since 1970 of a node time, false if it does not parse. */
+static bool
+parse_time(const char *t, time_t *out)
 {
-	static const char *const head[] = {"NAME", "STATE", "LAG_RECORDS",
-	    "LAG_SECONDS", "LAST_CONTACT", "LAST_ERROR"};
-	static const char *const keys[] = {"name", "state", "lag_records",
-	    "lag_seconds", "last_contact", "last_error"};
+	struct tm tm = {0};
+	int n = 0;
 
-	table_of(arr, 6, head, keys);
+	if (t == NULL ||
+	    sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
+	        &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 ||
+	    n != 19)
+		return false;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	*out = timegm(&tm);
+	return *out != (time_t)-1;
 }
 
-static void
-status_records(json_t *rec)
+void
+ot_time(const char *t, char *out, size_t len)
 {
-	static const char *const colls[] = {
-	    "case", "partnership", "lks", "resource", "referral"};
-	json_int_t all = 0;
+	time_t x;
 
-	printf("records      ");
-	for (size_t i = 0; i < 5; i++) {
-		json_int_t n =
-		    json_integer_value(json_object_get(rec, colls[i]));
-		printf(
-		    "%s%s %" JSON_INTEGER_FORMAT, i ? ", " : "", colls[i], n);
-		all += n;
-	}
-	printf(" (%" JSON_INTEGER_FORMAT " in all)\n", all);
+	if (!parse_time(t, &x))
+		snprintf(out, len, "-");
+	else
+		snprintf(out, len, "%.19sZ", t);
 }
 
-static void
-status_store(json_t *st)
+bool
+ot_secs_until(const char *t, double *secs)
 {
-	json_t *store = json_object_get(st, "store");
-	json_t *max = json_object_get(st, "map_max");
-	char used[32], size[32], cap[32];
+	time_t x;
 
-	human_size(json_integer_value(json_object_get(store, "map_used")), used,
-	    sizeof(used));
-	human_size(json_integer_value(json_object_get(store, "map_size")), size,
-	    sizeof(size));
-	printf("store        %s\n", sv(store, "path"));
-	printf("map          %s used of %s mapped", used, size);
-	if (json_is_integer(max)) {
-		human_size(json_integer_value(max), cap, sizeof(cap));
-		printf(" (grows up to map_size_max %s)", cap);
-	}
-	printf("\n");
+	if (!parse_time(t, &x))
+		return false;
+	*secs = difftime(x, time(NULL));
+	return true;
 }
 
-static void
-status_uptime(json_t *st)
+void
+ot_ago(const char *t, const char *never, char *out, size_t len)
 {
-	json_t *up = json_object_get(st, "uptime_s");
-	json_int_t s = json_integer_value(up);
+	double s;
 
-	if (json_is_false(json_object_get(st, "running"))) {
-		printf("running      no (read from the store with --db)\n");
+	if (!ot_secs_until(t, &s)) {
+		snprintf(out, len, "%s", t == NULL ? never : "-");
 		return;
 	}
-	if (!json_is_integer(up))
-		return;
-	printf("uptime       ");
-	if (s >= 86400)
-		printf("%" JSON_INTEGER_FORMAT "d ", s / 86400);
-	printf("%02d:%02d:%02d\n", (int)(s % 86400 / 3600),
-	    (int)(s % 3600 / 60), (int)(s % 60));
+	s = -s;
+	if (s < 2)
+		snprintf(out, len, "now");
+	else if (s < 120)
+		snprintf(out, len, "%.0fs ago", s);
+	else if (s < 7200)
+		snprintf(out, len, "%.0fm ago", s / 60);
+	else if (s < 172800)
+		snprintf(out, len, "%.0fh ago", s / 3600);
+	else
+		snprintf(out, len, "%.0fd ago", s / 86400);
 }
 
-static void
-status(json_t *st)
+void
+ot_duration(double secs, char *out, size_t len)
 {
-	printf("node         %s\n", sv(st, "node"));
-	printf("epoch        %s\n", sv(st, "epoch"));
-	printf("seq          %" JSON_INTEGER_FORMAT "\n", js_int(st, "seq", 0));
-	status_records(json_object_get(st, "records"));
-	printf("conflicts    %" JSON_INTEGER_FORMAT "\n",
-	    js_int(st, "conflicts", 0));
-	printf("tombstones   %" JSON_INTEGER_FORMAT "\n",
-	    js_int(st, "tombstones", 0));
-	status_store(st);
-	if (json_is_string(json_object_get(st, "version")))
-		printf("version      %s\n", sv(st, "version"));
-	status_uptime(st);
-	printf("\n");
-	peers(json_object_get(st, "peers"));
+	unsigned long long s = secs > 0 ? (unsigned long long)(secs + 0.5) : 0;
+
+	if (s < 120)
+		snprintf(out, len, "%llu s", s);
+	else if (s < 7200)
+		snprintf(out, len, "%llu min", s / 60);
+	else if (s < 172800)
+		snprintf(out, len, "%llu h %llu min", s / 3600, s % 3600 / 60);
+	else
+		snprintf(out, len, "%llu days", s / 86400);
 }
 
 static void
 written(json_t *res)
 {
-	printf("%s\n", sv(res, "id"));
+	printf("%s\n", ot_sv(res, "id"));
 }
 
 static void
@@ -330,13 +340,13 @@ conflict_version(const char *label, json_t *v)
 	char *s = value != NULL
 	    ? json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)
 	    : NULL;
-	const char *origin = sv(v, "origin");
-	const char *at = sv(v, "at");
+	const char *origin = ot_sv(v, "origin");
+	const char *at = ot_sv(v, "at");
 
 	if (value == NULL)
 		printf("  %-7s deleted, reason %s", label,
 		    json_is_string(json_object_get(v, "reason"))
-		        ? sv(v, "reason")
+		        ? ot_sv(v, "reason")
 		        : "-");
 	else
 		printf("  %-7s %s", label, s != NULL ? s : "?");
@@ -352,8 +362,8 @@ conflicts(json_t *arr)
 
 	json_array_foreach(arr, i, c)
 	{
-		printf("%s%s %s %s\n", i ? "\n" : "", sv(c, "collection"),
-		    sv(c, "id"), sv(c, "field"));
+		printf("%s%s %s %s\n", i ? "\n" : "", ot_sv(c, "collection"),
+		    ot_sv(c, "id"), ot_sv(c, "field"));
 		conflict_version("winner", c);
 		json_array_foreach(json_object_get(c, "others"), k, o)
 		{
@@ -382,8 +392,10 @@ import_batch(json_t *report)
 }
 
 const struct output output_text = {
-    .status = status,
-    .peers = peers,
+    .status = out_text_status,
+    .peers = out_text_peers,
+    .verify = out_text_verify,
+    .federation = out_text_federation,
     .written = written,
     .record = record,
     .list = list,

@@ -13,10 +13,18 @@
 #include <jansson.h>
 
 struct output {
-	/* status: the status result object. */
-	void (*status)(json_t *st);
+	/*
+	 * status: the status result object; via says how the node was
+	 * reached when it was not the local socket ("TLS to HOST:PORT,
+	 * certificate CN jabar"), else NULL. Text only.
+	 */
+	void (*status)(json_t *st, const char *via);
 	/* peers: the "peers" array of status. */
 	void (*peers)(json_t *peers);
+	/* verify: the node's verify result object. */
+	void (*verify)(json_t *res);
+	/* federation: {"nodes", "matrix", "unreachable"} (doc/json.md). */
+	void (*federation)(json_t *fed);
 	/* put, delete, purge: {"id", "changed"}. */
 	void (*written)(json_t *res);
 	/* get: the record (flat, or with --versions). */

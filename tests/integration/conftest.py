@@ -108,6 +108,15 @@ class CA:
             self.run("node", name)
         return cert, key
 
+    def admin(self, name):
+        """(cert, key) of admin NAME (CN admin:NAME), issued on first
+        use."""
+        cert = self.path / "admins" / f"{name}.pem"
+        key = self.path / "admins" / f"{name}.key"
+        if not cert.exists():
+            self.run("admin", name)
+        return cert, key
+
 
 class Node:
     """One jalind: its directory, config, port, socket and process."""
