@@ -80,6 +80,8 @@ class Reaper:
         """What each node still running or just dead says, for an error."""
         out = []
         for n in self.nodes:
+            if n.p is None:
+                continue
             rc = n.p.poll()
             if rc is None and n.stopped:
                 continue
