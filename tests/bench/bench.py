@@ -80,6 +80,8 @@ class Reaper:
         """What each node still running or just dead says, for an error."""
         out = []
         for n in self.nodes:
+            if n.p is None:
+                continue
             rc = n.p.poll()
             if rc is None and n.stopped:
                 continue
@@ -178,6 +180,58 @@ class Conn:
         return r.get(MK_RESULT)
 
 
+# ---- certificates and ports ---------------------------------------------------
+
+JALIN_CA = os.path.join(ROOT, "certs", "jalin-ca")
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class CA:
+    """A federation CA in a directory, made with certs/jalin-ca."""
+
+    def __init__(self, path):
+        self.path = path
+        self.run("init")
+        self.run("crl")
+
+    def run(self, *args):
+        p = subprocess.run([JALIN_CA, self.path, *args], capture_output=True,
+                           text=True, stdin=subprocess.DEVNULL)
+        if p.returncode != 0:
+            raise BenchError(f"jalin-ca {' '.join(args)}: {p.stderr}")
+
+    @property
+    def ca_pem(self):
+        return os.path.join(self.path, "ca.pem")
+
+    @property
+    def crl_pem(self):
+        return os.path.join(self.path, "crl.pem")
+
+    def node(self, name):
+        """(certificate, key) of node NAME, issued on first use."""
+        cert = os.path.join(self.path, "nodes", f"{name}.pem")
+        key = os.path.join(self.path, "nodes", f"{name}.key")
+        if not os.path.exists(cert):
+            self.run("node", name)
+        return cert, key
+
+
+_CAS = {}
+
+
+def the_ca(top):
+    """The run's CA, in TOP/ca, made on first use."""
+    if top not in _CAS:
+        _CAS[top] = CA(os.path.join(top, "ca"))
+    return _CAS[top]
+
+
 # ---- jalind ---------------------------------------------------------------
 
 class Node:
@@ -188,9 +242,16 @@ class Node:
         self.sock = os.path.join(self.dir, "admin.sock")
         self.conf = os.path.join(self.dir, "jalind.conf")
         self.logpath = os.path.join(self.dir, "jalind.log")
+        # jalind needs [tls] to run (node/tls.c) and listens on 7420 by
+        # default: a certificate from this run's CA and a free port
+        cert, key = the_ca(top).node(name)
+        ca = the_ca(top)
         with open(self.conf, "w") as f:
             f.write(f"[node]\nname = {name}\nregion = 32\n"
-                    f"data_dir = {self.data}\nadmin_socket = {self.sock}\n")
+                    f"data_dir = {self.data}\nadmin_socket = {self.sock}\n"
+                    f"listen = 127.0.0.1:{free_port()}\n\n[tls]\n"
+                    f"ca = {ca.ca_pem}\ncert = {cert}\nkey = {key}\n"
+                    f"crl = {ca.crl_pem}\n")
         self.logf = open(self.logpath, "wb")
         self.stopped = False
         reaper.nodes.append(self)
@@ -524,7 +585,8 @@ class Report:
         self.bench.append((name, value, unit))
 
     def emit_targets(self):
-        self.say("[targets] (TARGETS.md; single-node figures only)")
+        self.say("[targets] (TARGETS.md; measured here, side by side; no "
+                 "figure fails the run)")
         for what, got, want, met in self.targets:
             self.say(f"  {'met   ' if met else 'MISSED'}  {what}: {got} "
                      f"(target {want})")
@@ -682,6 +744,11 @@ def parse_args():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", action="store_true",
                     help="keep the temporary directory (stores, logs)")
+    ap.add_argument("--part", choices=["all", "single", "fed"],
+                    default="all", help="single-node figures, federation "
+                    "figures (fed.py), or both (default)")
+    import fed
+    fed.add_args(ap)
     a = ap.parse_args()
     a.n = a.n or (2000 if a.quick else 100_000)
     a.cases_n = a.cases_n or (min(a.n, 1000) if a.quick else a.n)
@@ -788,27 +855,21 @@ def run_all(a, reaper, ceiling_bin):
         log(f"keeping {top}")
     fs = ph.run("fsync probe", run_ceiling,
                 [ceiling_bin, "fsync", top, "0.5" if a.quick else "2"])
-    rep.say("jalind single-node benchmark")
+    rep.say("jalind benchmark: single node (bench.py) and federation (fed.py)")
     rep.say(f"  machine: {os.cpu_count()} CPUs, load average "
             f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}, temp dir "
             f"{top}")
     rep.say(f"  fsync rate: {fs['fsync_writes_per_s']:,.0f} writes/s "
             f"({fs['fsync_write_us']:.0f} us per 4 KiB O_DSYNC write)")
-    rep.say(f"  N = {a.n} bulk, {a.cases_n} cases; {a.runs} run(s) each; "
-            f"import via {a.via}{a.via_why}, {BATCH} records per "
-            "request = per transaction")
     rep.fig("fsync_writes_per_s", fs["fsync_writes_per_s"], "writes/s")
-    bulk = ph.run("generate bulk", generate, "bulk", a.n, a.seed, top)
-    cases = ph.run("generate cases", generate, "cases", a.cases_n, a.seed,
-                   top)
-    rep.say()
-    runs = bench_workload(rep, ph, reaper, top, bulk, a, ceiling_bin)
-    lat, floor = runs[-1]["gets"]
-    rep.say()
-    report_gets(rep, lat, floor, a.n)
-    bulk.lines = bulk.frames = None
-    rep.say()
-    bench_workload(rep, ph, reaper, top, cases, a, ceiling_bin)
+    if a.part != "fed":
+        run_single(a, rep, ph, reaper, top, ceiling_bin)
+    if a.part != "single":
+        import fed
+        for b in ("jalinctl",):
+            if not os.access(os.path.join(BUILD, b), os.X_OK):
+                raise BenchError(f"{os.path.join(BUILD, b)} missing")
+        fed.run_fed(rep, ph, reaper, top, a, ceiling_bin, rep.targets)
     fs2 = ph.run("fsync probe (end)", run_ceiling,
                  [ceiling_bin, "fsync", top, "0.5" if a.quick else "1"])
     rep.say()
@@ -832,7 +893,28 @@ def run_all(a, reaper, ceiling_bin):
     rep.emit_bench()
 
 
+def run_single(a, rep, ph, reaper, top, ceiling_bin):
+    """The single-node figures: imports, LMDB ceiling, store, gets."""
+    rep.say(f"  N = {a.n} bulk, {a.cases_n} cases; {a.runs} run(s) each; "
+            f"import via {a.via}{a.via_why}, {BATCH} records per "
+            "request = per transaction")
+    bulk = ph.run("generate bulk", generate, "bulk", a.n, a.seed, top)
+    cases = ph.run("generate cases", generate, "cases", a.cases_n, a.seed,
+                   top)
+    rep.say()
+    runs = bench_workload(rep, ph, reaper, top, bulk, a, ceiling_bin)
+    lat, floor = runs[-1]["gets"]
+    rep.say()
+    report_gets(rep, lat, floor, a.n)
+    bulk.lines = bulk.frames = None
+    rep.say()
+    bench_workload(rep, ph, reaper, top, cases, a, ceiling_bin)
+
+
 if __name__ == "__main__":
+    # fed.py imports this file as "bench": let it find this very module
+    # (one BenchError class, one set of helpers)
+    sys.modules.setdefault("bench", sys.modules[__name__])
     try:
         main()
     except BenchError as e:
