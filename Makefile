@@ -140,6 +140,8 @@ BENCH_DEPS = $(BUILD)/jalind $(BENCH_BIN) $(if $(TOOLS_SRC),$(BUILD)/jalinctl)
 
 bench: $(BENCH_DEPS)
 	JALIN_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) tests/bench/bench.py $(BENCH_ARGS)
+	JALIN_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) tests/bench/status_bench.py \
+	    $(STATUS_BENCH_ARGS)
 
 bench-compare: $(BENCH_DEPS)
 	JALIN_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) tests/bench/compare.py $(BENCH_ARGS)
