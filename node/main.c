@@ -165,10 +165,6 @@ start(struct node *n, struct jalin_err *err)
 	    n->cfg->data_dir, n->cfg->name, n->cfg->map_size_max, 0};
 	int rc;
 
-	if ((n->base = event_base_new()) == NULL ||
-	    event_base_priority_init(n->base, 2) != 0)
-		return jalin_err_set(
-		    err, JALIN_ENOMEM, "cannot create event base");
 	if ((rc = store_open(&so, &n->store, err)) != 0)
 		return rc;
 	if ((n->ops = ops_new(n->base, n->store)) == NULL)
@@ -219,8 +215,15 @@ run(const char *path, bool foreground, int verbose)
 	struct sigs sigs = {0};
 	struct jalin_err err;
 	char name[JALIN_NAME_MAX + 1];
+	sigset_t stopsigs, old;
 	int rc;
 
+	/* Held until the loop's signal events exist (below). */
+	sigemptyset(&stopsigs);
+	sigaddset(&stopsigs, SIGTERM);
+	sigaddset(&stopsigs, SIGINT);
+	sigaddset(&stopsigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stopsigs, &old);
 	jalin_err_clear(&err);
 	if ((rc = cfg_load(path, &n.cfg, &err)) != 0 ||
 	    (rc = cfg_check_files(n.cfg, &err)) != 0) {
@@ -236,9 +239,20 @@ run(const char *path, bool foreground, int verbose)
 		cfg_free(n.cfg);
 		return 1;
 	}
-	if ((rc = start(&n, &err)) != 0 || add_signals(&n, &sigs) != 0) {
+	/* Signals first: a SIGTERM that arrives while the store, the sockets
+	 * and the peers are being set up waits for the loop and stops the
+	 * node cleanly, instead of killing it half-started. */
+	if ((n.base = event_base_new()) == NULL ||
+	    event_base_priority_init(n.base, 2) != 0 ||
+	    add_signals(&n, &sigs) != 0)
+		rc = jalin_err_set(&err, JALIN_ENOMEM,
+		    "cannot create the event loop or its signal events");
+	else
+		rc = start(&n, &err);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
 		log_errx("node %s: cannot start: %s", n.cfg->name,
-		    jalin_err_msg(&err, rc ? rc : JALIN_ENOMEM));
+		    jalin_err_msg(&err, rc));
 		free_signals(&sigs);
 		stop(&n);
 		return 1;

@@ -163,8 +163,9 @@ struct conn {
 	bool subscribed;
 	bool caught_up; /* LIVE sent */
 	uint64_t spos;  /* last seq covered by what we sent */
+	uint64_t smax;  /* the highest spos ever sent on this connection */
 	/* receiver: their feed to us */
-	uint8_t hello_epoch[16]; /* their epoch, as HELLO said */
+	uint8_t hello_epoch[16]; /* their epoch: HELLO's, or a RESYNC's */
 	bool rsub;
 	uint8_t repoch[16];
 	uint64_t rpos;        /* last seq applied (or queued) */

@@ -339,6 +339,8 @@ send_changes(struct conn *c, uint64_t head)
 	view_patch(&c->ps->out, f.recs_at, f.n);
 	conn_send(c, &c->ps->out);
 	c->spos = f.upto;
+	if (c->spos > c->smax)
+		c->smax = c->spos;
 	c->peer->recs_out += f.n;
 	c->peer->batches_out++;
 	return true;
@@ -784,7 +786,9 @@ handle_ack(struct conn *c, const struct msg_peer *m)
 {
 	struct peer *p = c->peer;
 
-	if (!m->has_epoch || !m->has_upto || m->upto > c->spos) {
+	/* Against smax, not spos: after we restarted the stream (RESYNC)
+	 * ACKs of frames sent before it may still be on their way. */
+	if (!m->has_epoch || !m->has_upto || m->upto > c->smax) {
 		conn_error(c, JALIN_EPROTO, "ACK beyond what was sent");
 		return -1;
 	}
@@ -828,9 +832,17 @@ handle_resync(struct conn *c, const struct msg_peer *m)
 	c->rpos = 0;
 	c->peer->in_resync = true;
 	c->peer->in_live = false;
-	/* Its store was restored or re-created: it may lack records it once
-	 * sent us, which we did not send back. Send everything again. */
+	/* Same epoch as the connection began with: its store is the one we
+	 * have been sending to (the RESYNC is about our checkpoint, or it is
+	 * sending us everything again); what we send stands. */
+	if (memcmp(m->epoch, c->hello_epoch, 16) == 0)
+		return 0;
+	/* Its store took a new epoch since HELLO (it found it was restored
+	 * from an older copy): it may lack records it once sent us, which we
+	 * did not send back. Send everything again, once per new epoch. */
+	memcpy(c->hello_epoch, m->epoch, 16);
 	c->peer->trust_from = store_seq(c->ps->n->store);
+	c->peer->trust_valid = true;
 	if (c->subscribed) {
 		send_resync(c, "the peer's store was restored; sending all");
 		c->spos = 0;

@@ -7,8 +7,8 @@ import random
 import shutil
 
 from conftest import ctl, jsonl
-from fed import (federation, peer_state, status, wait_converged,
-                 wait_until)
+from fed import (federation, peer_state, peer_status, status,
+                 wait_converged, wait_until)
 
 N_SYNC = 100_000
 
@@ -69,6 +69,38 @@ def test_restored_node_is_detected_and_resynced(make_node, tmp_path):
     assert status(b)["records"]["lks"] == 150
     assert status(b)["epoch"] != epoch
     assert "restored from an older copy" in b.log()
+
+
+def test_recreated_node_resyncs_once(make_node):
+    # banten's data directory is lost and it starts empty under the same
+    # name: jabar sees the new epoch in HELLO and sends it everything
+    # (banten's own old records included); banten's RESYNC (jabar's
+    # checkpoint is for the lost store) restarts only jabar's copy of
+    # banten's feed. The two must not resync each other in turn.
+    nodes = federation(make_node, {"jabar": 32, "banten": 36},
+                       [("banten", "jabar")])
+    j, b = nodes["jabar"], nodes["banten"]
+    j.ctl("import", "-", input=small_lks(20_000, 5))
+    b.ctl("import", "-", input=small_lks(300, 6).replace(
+        "LKS Sejahtera", "LKS Banten Peduli"))
+    wait_converged([j, b])
+    b.stop()
+    wait_until("jabar to see banten go",
+               lambda: peer_state(j, "banten") in ("down", "connecting"))
+    errors = peer_status(j, "banten")["errors"]
+    shutil.rmtree(b.data_dir)
+    jlog = len(j.log())
+    b.start()
+    wait_converged([j, b])
+    assert status(b)["records"]["lks"] == 20_300
+    wait_until("jabar live with banten",
+               lambda: peer_state(j, "banten") == "live")
+    jl, bl = j.log()[jlog:], b.log()
+    for log in (jl, bl):
+        assert "ACK beyond" not in log and "out of order" not in log, log
+    assert jl.count("resyncing its feed") == 1, jl
+    assert "sending all" not in jl + bl, jl + bl
+    assert peer_status(j, "banten")["errors"] == errors
 
 
 def test_sender_dies_mid_batch_receiver_keeps_serving(make_node):

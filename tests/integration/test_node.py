@@ -12,11 +12,12 @@ import signal
 import socket
 import struct
 import subprocess
+import time
 
 import pytest
 
-from conftest import (ENV, JALINCTL, ctl, case_record, jsonl, lks_record,
-                      sanitizer_report, uuid7)
+from conftest import (ENV, JALINCTL, VALGRIND, ctl, case_record, jsonl,
+                      lks_record, sanitizer_report, uuid7)
 
 KEMENSOS_UNIT = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"
 
@@ -552,6 +553,42 @@ def test_sighup_reload_and_sigterm(make_node):
     n.stop()  # SIGTERM: exit 0
     assert not n.socket.exists()
     assert "stopped" in n.log()
+
+
+def sig_blocked(pid, sig):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("SigBlk:"):
+                    return bool(int(line.split()[1], 16) >> (sig - 1) & 1)
+    except FileNotFoundError:
+        pass
+    return False
+
+
+@pytest.mark.skipif(VALGRIND, reason="valgrind keeps its own signal mask")
+def test_sigterm_while_starting_stops_cleanly(make_node):
+    # A SIGTERM that arrives while jalind is still opening its store and
+    # sockets must wait for the loop and stop it cleanly, not kill it
+    # half-started (it used to: the signal events came last).
+    for i in range(3):
+        n = make_node(f"jabar{i}")
+        log = open(n.logfile, "a")
+        p = subprocess.Popen(n.command("-f", "-c", n.conf), stdout=log,
+                             stderr=subprocess.STDOUT, env=ENV)
+        log.close()
+        # from main()'s first lines on, the stop signals are held
+        deadline = time.monotonic() + 30
+        while not sig_blocked(p.pid, signal.SIGTERM):
+            assert p.poll() is None, n.log()
+            assert time.monotonic() < deadline, "SIGTERM never held"
+        p.send_signal(signal.SIGTERM)
+        rc = p.wait(timeout=30)
+        assert rc == 0, f"exit {rc}:\n{n.log()}"
+        assert "stopped" in n.log(), n.log()
+        assert not n.socket.exists()
+        n.proc = None
+        n.cleanup()
 
 
 # -- 6. --db --------------------------------------------------------------
