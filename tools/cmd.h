@@ -33,6 +33,7 @@ struct target {
 	const char *db;     /* --db */
 	const char *remote; /* --remote HOST:PORT */
 	const char *cert, *key, *ca; /* admin certificate, key, CA */
+	const char *crl;             /* --crl: the CA's CRL, or NULL */
 	unsigned timeout_ms;         /* --timeout */
 };
 

@@ -49,7 +49,8 @@ struct fed {
 	unsigned pending; /* asks not done */
 	bool closed;      /* main has stopped waiting */
 	struct conn_opts o;
-	char ca[JALIN_PATH_MAX]; /* the config's [tls] ca, if used */
+	char ca[JALIN_PATH_MAX];  /* the config's [tls] ca, if used */
+	char crl[JALIN_PATH_MAX]; /* the config's [tls] crl, if used */
 	size_t n;
 	struct ask asks[FED_ASKS_MAX];
 	size_t nnoaddr; /* config peers without an address */
@@ -196,6 +197,10 @@ from_config(struct ctx *x, struct fed *f)
 	if (x->t->ca == NULL && cfg->tls_ca[0] != '\0') {
 		snprintf(f->ca, sizeof(f->ca), "%s", cfg->tls_ca);
 		f->o.ca = f->ca;
+	}
+	if (x->t->crl == NULL && cfg->tls_crl[0] != '\0') {
+		snprintf(f->crl, sizeof(f->crl), "%s", cfg->tls_crl);
+		f->o.crl = f->crl;
 	}
 	cfg_free(cfg);
 	return rc;

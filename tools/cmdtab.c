@@ -30,6 +30,10 @@ const struct opt ctl_gopts[] = {
     {O_CA, "ca", "FILE",
         "federation CA certificate: the node's certificate must chain to "
         "it (for federation -c, default: the config's [tls] ca)"},
+    {O_CRL, "crl", "FILE",
+        "the CA's revocation list (PEM, as 'jalin-ca DIR crl' writes it): "
+        "a node whose certificate is revoked is refused (for federation "
+        "-c, default: the config's [tls] crl)"},
     {O_TIMEOUT, "timeout", "SECONDS",
         "give up on a node that does not take the connection, finish the "
         "TLS handshake or answer within this many seconds (default 5; "

@@ -25,6 +25,7 @@ enum {
 	O_CERT,
 	O_KEY,
 	O_CA,
+	O_CRL,
 	O_TIMEOUT,
 	O_MAN,
 	O_LIMIT, /* command options from here (OPT_BIT) */

@@ -31,6 +31,7 @@ struct conn_opts {
 	const char *cert;     /* admin certificate (PEM), tls only */
 	const char *key;      /* its private key (PEM) */
 	const char *ca;       /* federation CA (PEM) the node must chain to */
+	const char *crl;      /* the CA's CRL (PEM): check the node's cert */
 	unsigned timeout_ms;  /* each wait; 0: wait as long as it takes */
 	uint64_t deadline_ms; /* CLOCK_MONOTONIC ms for all waits; 0: none */
 };

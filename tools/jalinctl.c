@@ -100,6 +100,9 @@ take_gopt(int ch, const char *arg, struct global *g, char **argv)
 	case O_CA:
 		g->t.ca = arg;
 		return EXIT_OK;
+	case O_CRL:
+		g->t.crl = arg;
+		return EXIT_OK;
 	case O_TIMEOUT:
 		rc = parse_u64(NULL, "timeout", arg, 1, CTL_TIMEOUT_MAX, &secs);
 		g->t.timeout_ms = (unsigned)secs * 1000;
@@ -344,9 +347,10 @@ check_target(const struct cmd *c, const struct target *t)
 	    (t->cert == NULL || t->key == NULL || t->ca == NULL))
 		return usage_err(c, "--remote needs --cert, --key and --ca");
 	if (t->remote == NULL && c->fn != cmd_federation &&
-	    (t->cert != NULL || t->key != NULL || t->ca != NULL))
+	    (t->cert != NULL || t->key != NULL || t->ca != NULL ||
+	        t->crl != NULL))
 		return usage_err(c,
-		    "--cert, --key and --ca go with --remote or "
+		    "--cert, --key, --ca and --crl go with --remote or "
 		    "federation");
 	return EXIT_OK;
 }

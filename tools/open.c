@@ -26,6 +26,7 @@ ctl_conn_opts(const struct target *t, bool bounded, struct conn_opts *o)
 	*o = (struct conn_opts){.cert = t->cert,
 	    .key = t->key,
 	    .ca = t->ca,
+	    .crl = t->crl,
 	    .timeout_ms = bounded ? t->timeout_ms : 0};
 }
 

@@ -226,3 +226,41 @@ def test_missing_admin_files_exit_3(make_node, ca, tmp_path):
     assert p.returncode == 3
     assert f"cannot load admin certificate '{tmp_path / 'none.pem'}'" \
         in p.stderr
+
+
+def test_crl_refuses_a_node_with_a_revoked_certificate(make_node, ca,
+                                                       tmp_path):
+    local = CA(tmp_path / "ca2")
+    n = make_node("jabar")
+    n.ca = local
+    n.write_config()
+    n.start()
+    cert, key = local.admin("budi")
+    crl = ("--crl", local.crl_pem)
+    p = remote(n, local, "status", cert=cert, key=key,
+               extra=("--json", *crl))
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["node"] == "jabar"
+    # the node's certificate is revoked; the node itself runs on
+    local.run("revoke", "node:jabar")
+    p = remote(n, local, "status", cert=cert, key=key, extra=crl)
+    assert p.returncode == 3, p.stderr
+    assert p.stderr.startswith(
+        f"jalinctl: cannot reach the node at 127.0.0.1:{n.port}: "
+        "certificate refused: the node's certificate does not verify "
+        f"against CA '{local.ca_pem}' (certificate revoked)"), p.stderr
+    # without --crl nothing tells jalinctl: that is what --crl is for
+    p = remote(n, local, "status", cert=cert, key=key)
+    assert p.returncode == 0, p.stderr
+    # federation -c takes the config's [tls] crl by default
+    p = ctl("-c", n.conf, "--cert", cert, "--key", key, "--json",
+            "federation", f"127.0.0.1:{n.port}", timeout=HANG_TIMEOUT)
+    assert "certificate revoked" in p.stdout + p.stderr, (p.stdout,
+                                                          p.stderr)
+    # a file that is not a CRL is a clear error, before any connection
+    p = remote(n, local, "status", cert=cert, key=key,
+               extra=("--crl", cert))
+    assert p.returncode == 3, p.stderr
+    assert f"cannot load CRL '{cert}': it holds no certificate " \
+           "revocation list" in p.stderr
+    assert n.ctl("status").returncode == 0
