@@ -55,7 +55,8 @@ struct imp {
 	bool eof;
 	int read_errno;
 	struct buf rec; /* the record being added */
-	bool carry;     /* rec did not fit the last batch */
+	struct js_fast fast;
+	bool carry; /* rec did not fit the last batch */
 	long carry_line;
 	uint64_t nbatch, stored, changed, nerr;
 	long done_line; /* last line whose fate is known */
@@ -157,8 +158,15 @@ encode_line(struct imp *im, char *msg, size_t n)
 	json_error_t je;
 	json_t *o;
 	const char *coll;
+	size_t clen;
 	int rc = -1;
 
+	/* Most lines: straight to msgpack. Anything else, and every error,
+	 * through jansson. */
+	if (js_fast_line(&im->fast, im->line, im->len, im->x->collection,
+	        &im->rec, &coll, &clen) == 0 &&
+	    query_coll(coll, clen, &err) != NULL)
+		return 0;
 	o = json_loadb(im->line, im->len, JSON_REJECT_DUPLICATES, &je);
 	if (o == NULL)
 		snprintf(msg, n, "not valid JSON (column %d: %s)", je.column,
@@ -495,6 +503,7 @@ imp_open(struct imp *im, struct batch *b, const char *path)
 		return ctl_err(
 		    EXIT_FAILED, "cannot open '%s': %s", path, strerror(errno));
 	buf_init(&im->rec, JALIN_ADMIN_FRAME_MAX - IMP_ENVELOPE);
+	js_fast_init(&im->fast, JALIN_ADMIN_FRAME_MAX - IMP_ENVELOPE);
 	im->line = malloc(JALIN_IMPORT_LINE_MAX);
 	ok = im->line != NULL;
 	for (int i = 0; i < 2; i++) {
@@ -516,6 +525,7 @@ imp_close(struct imp *im, struct batch *b)
 	if (im->fp != NULL && im->fp != stdin)
 		fclose(im->fp);
 	buf_free(&im->rec);
+	js_fast_free(&im->fast);
 	free(im->line);
 	for (int i = 0; i < 2; i++) {
 		creq_free(&b[i].req);

@@ -334,3 +334,419 @@ js_str(json_t *obj, const char *key)
 {
 	return json_string_value(json_object_get(obj, key));
 }
+
+/* ---- import lines: a fast path beside jansson ---------------------------- */
+
+#define JL_KEYS_MAX 256
+
+struct jl {
+	const unsigned char *p, *end;
+	struct js_fast *f;
+	unsigned nkeys;
+	const unsigned char *key[JL_KEYS_MAX];
+	size_t keylen[JL_KEYS_MAX];
+};
+
+void
+js_fast_init(struct js_fast *f, size_t max)
+{
+	buf_init(&f->str, max);
+	buf_init(&f->fields, max);
+	buf_init(&f->arr, max);
+	f->jl = NULL;
+}
+
+void
+js_fast_free(struct js_fast *f)
+{
+	buf_free(&f->str);
+	buf_free(&f->fields);
+	buf_free(&f->arr);
+	free(f->jl);
+	f->jl = NULL;
+}
+
+static void
+jl_ws(struct jl *j)
+{
+	while (j->p < j->end &&
+	    (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
+		j->p++;
+}
+
+static bool
+jl_lit(struct jl *j, const char *lit, size_t n)
+{
+	if ((size_t)(j->end - j->p) < n || memcmp(j->p, lit, n) != 0)
+		return false;
+	j->p += n;
+	return true;
+}
+
+/* Bytes of the valid UTF-8 sequence at p (lead byte >= 0x80), 0 if it is
+ * not one: overlong forms, surrogates and code points past U+10FFFF are
+ * refused, as jansson does. */
+static size_t
+utf8_seq(const unsigned char *p, const unsigned char *end)
+{
+	uint32_t cp;
+	size_t n;
+
+	if (p[0] >= 0xC2 && p[0] <= 0xDF)
+		n = 2, cp = p[0] & 0x1Fu;
+	else if (p[0] >= 0xE0 && p[0] <= 0xEF)
+		n = 3, cp = p[0] & 0x0Fu;
+	else if (p[0] >= 0xF0 && p[0] <= 0xF4)
+		n = 4, cp = p[0] & 0x07u;
+	else
+		return 0;
+	if ((size_t)(end - p) < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3Fu);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return n;
+}
+
+static int
+hex4(const unsigned char *p, uint32_t *v)
+{
+	*v = 0;
+	for (int i = 0; i < 4; i++) {
+		unsigned c = p[i], d;
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			d = c - 'A' + 10;
+		else
+			return -1;
+		*v = (*v << 4) | d;
+	}
+	return 0;
+}
+
+static int
+put_utf8(struct buf *b, uint32_t cp)
+{
+	uint8_t u[4];
+	size_t n;
+
+	if (cp < 0x80)
+		u[0] = (uint8_t)cp, n = 1;
+	else if (cp < 0x800)
+		u[0] = (uint8_t)(0xC0 | (cp >> 6)),
+		u[1] = (uint8_t)(0x80 | (cp & 0x3F)), n = 2;
+	else if (cp < 0x10000)
+		u[0] = (uint8_t)(0xE0 | (cp >> 12)),
+		u[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F)),
+		u[2] = (uint8_t)(0x80 | (cp & 0x3F)), n = 3;
+	else
+		u[0] = (uint8_t)(0xF0 | (cp >> 18)),
+		u[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F)),
+		u[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F)),
+		u[3] = (uint8_t)(0x80 | (cp & 0x3F)), n = 4;
+	return buf_append(b, u, n);
+}
+
+/* The escapes of the string body [p, end) into f->str. 0, or -1 for
+ * anything jansson would refuse or treat otherwise (\u0000, lone
+ * surrogates, unknown escapes). */
+static int
+unescape(struct js_fast *f, const unsigned char *p, const unsigned char *end)
+{
+	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+	uint32_t cp, lo;
+
+	buf_reset(&f->str);
+	while (p < end) {
+		const unsigned char *q = p;
+		while (q < end && *q != '\\')
+			q++;
+		if (buf_append(&f->str, p, (size_t)(q - p)) != 0)
+			return -1;
+		if (q == end)
+			break;
+		const char *e = q[1] != '\0' ? strchr(from, q[1]) : NULL;
+		if (e != NULL) {
+			if (buf_append(&f->str, &to[e - from], 1) != 0)
+				return -1;
+			p = q + 2;
+			continue;
+		}
+		if (q[1] != 'u' || end - q < 6 || hex4(q + 2, &cp) != 0 ||
+		    cp == 0 || (cp >= 0xDC00 && cp <= 0xDFFF))
+			return -1;
+		p = q + 6;
+		if (cp >= 0xD800 && cp <= 0xDBFF) {
+			if (end - p < 6 || p[0] != '\\' || p[1] != 'u' ||
+			    hex4(p + 2, &lo) != 0 || lo < 0xDC00 || lo > 0xDFFF)
+				return -1;
+			cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+			p += 6;
+		}
+		if (put_utf8(&f->str, cp) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The string at j->p (its opening quote): *s, *n point into the line or,
+ * when it has escapes (only if esc_ok), into f->str. 0 or -1 (not here). */
+static int
+jl_str(struct jl *j, bool esc_ok, const unsigned char **s, size_t *n)
+{
+	const unsigned char *p = j->p + 1, *start = p;
+	bool esc = false;
+
+	while (p < j->end && *p != '"') {
+		if (*p == '\\') {
+			if (!esc_ok || j->end - p < 2)
+				return -1;
+			esc = true;
+			p += 2;
+		} else if (*p < 0x20) {
+			return -1;
+		} else if (*p < 0x80) {
+			p++;
+		} else {
+			size_t l = utf8_seq(p, j->end);
+			if (l == 0)
+				return -1;
+			p += l;
+		}
+	}
+	if (p >= j->end)
+		return -1;
+	j->p = p + 1;
+	if (!esc) {
+		*s = start;
+		*n = (size_t)(p - start);
+		return 0;
+	}
+	if (unescape(j->f, start, p) != 0)
+		return -1;
+	*s = j->f->str.p;
+	*n = j->f->str.len;
+	return 0;
+}
+
+/* An integer as jansson reads one: -?(0|[1-9][0-9]*), no fraction or
+ * exponent (those are reals: left to jansson), within int64. */
+static int
+jl_int(struct jl *j, int64_t *v)
+{
+	const unsigned char *p = j->p;
+	bool neg = false;
+	uint64_t u = 0, lim;
+
+	if (p < j->end && *p == '-')
+		neg = true, p++;
+	if (p >= j->end || *p < '0' || *p > '9')
+		return -1;
+	if (*p == '0' && p + 1 < j->end && p[1] >= '0' && p[1] <= '9')
+		return -1;
+	lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	while (p < j->end && *p >= '0' && *p <= '9') {
+		unsigned d = *p++ - '0';
+		if (u > (lim - d) / 10)
+			return -1;
+		u = u * 10 + d;
+	}
+	if (p < j->end && (*p == '.' || *p == 'e' || *p == 'E'))
+		return -1;
+	*v = neg ? (u == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)u)
+	         : (int64_t)u;
+	j->p = p;
+	return 0;
+}
+
+/* A scalar (string, integer, true, false, null) packed into pk. */
+static int
+jl_scalar(struct jl *j, msgpack_packer *pk)
+{
+	const unsigned char *s;
+	size_t n;
+	int64_t v;
+
+	if (j->p >= j->end)
+		return -1;
+	switch (*j->p) {
+	case '"':
+		if (jl_str(j, true, &s, &n) != 0)
+			return -1;
+		return msgpack_pack_str_with_body(pk, s, n);
+	case 't':
+		return jl_lit(j, "true", 4) ? msgpack_pack_true(pk) : -1;
+	case 'f':
+		return jl_lit(j, "false", 5) ? msgpack_pack_false(pk) : -1;
+	case 'n':
+		return jl_lit(j, "null", 4) ? msgpack_pack_nil(pk) : -1;
+	}
+	if (jl_int(j, &v) != 0)
+		return -1;
+	return msgpack_pack_int64(pk, v);
+}
+
+/* A value: a scalar, or an array of scalars (packed into f->arr first to
+ * count them). Objects and deeper nesting are left to jansson. */
+static int
+jl_value(struct jl *j, msgpack_packer *pk)
+{
+	msgpack_packer apk;
+	uint32_t n = 0;
+
+	if (j->p >= j->end || *j->p != '[')
+		return jl_scalar(j, pk);
+	j->p++;
+	buf_reset(&j->f->arr);
+	msgpack_packer_init(&apk, &j->f->arr, buf_pk_write);
+	jl_ws(j);
+	if (j->p < j->end && *j->p == ']') {
+		j->p++;
+	} else {
+		for (;;) {
+			if (j->p < j->end && (*j->p == '[' || *j->p == '{'))
+				return -1;
+			if (jl_scalar(j, &apk) != 0 || n == UINT32_MAX)
+				return -1;
+			n++;
+			jl_ws(j);
+			if (j->p < j->end && *j->p == ',') {
+				j->p++;
+				jl_ws(j);
+				continue;
+			}
+			if (j->p < j->end && *j->p == ']') {
+				j->p++;
+				break;
+			}
+			return -1;
+		}
+	}
+	if (j->f->arr.err != 0)
+		return -1;
+	msgpack_pack_array(pk, n);
+	if (j->f->arr.len == 0)
+		return 0;
+	return msgpack_pack_str_body(pk, j->f->arr.p, j->f->arr.len);
+}
+
+static bool
+jl_dup(struct jl *j, const unsigned char *k, size_t n)
+{
+	for (unsigned i = 0; i < j->nkeys; i++) {
+		if (j->keylen[i] == n && memcmp(j->key[i], k, n) == 0)
+			return true;
+	}
+	if (j->nkeys == JL_KEYS_MAX)
+		return true; /* not counted here: let jansson take it */
+	j->key[j->nkeys] = k;
+	j->keylen[j->nkeys++] = n;
+	return false;
+}
+
+/* "collection" or "id": a string without escapes (or null for id). */
+static int
+jl_meta(struct jl *j, bool null_ok, const unsigned char **s, size_t *n)
+{
+	if (null_ok && jl_lit(j, "null", 4)) {
+		*s = NULL;
+		return 0;
+	}
+	if (j->p >= j->end || *j->p != '"')
+		return -1;
+	return jl_str(j, false, s, n);
+}
+
+int
+js_fast_line(struct js_fast *f, const char *line, size_t len,
+    const char *defcoll, struct buf *out, const char **coll, size_t *coll_len)
+{
+	struct jl *j = f->jl;
+	const unsigned char *k, *cs = NULL, *ids = NULL;
+	size_t kn, cn = 0, idn = 0;
+	uint32_t nfields = 0;
+	msgpack_packer pk;
+
+	if (j == NULL && (j = f->jl = malloc(sizeof(*j))) == NULL)
+		return -1;
+	j->p = (const unsigned char *)line;
+	j->end = j->p + len;
+	j->f = f;
+	j->nkeys = 0;
+	buf_reset(&f->fields);
+	msgpack_packer_init(&pk, &f->fields, buf_pk_write);
+	jl_ws(j);
+	if (j->p >= j->end || *j->p++ != '{')
+		return -1;
+	jl_ws(j);
+	if (j->p < j->end && *j->p == '}') {
+		j->p++;
+		goto close;
+	}
+	for (;;) {
+		if (j->p >= j->end || *j->p != '"' ||
+		    jl_str(j, false, &k, &kn) != 0 || jl_dup(j, k, kn))
+			return -1;
+		jl_ws(j);
+		if (j->p >= j->end || *j->p++ != ':')
+			return -1;
+		jl_ws(j);
+		if (kn == 10 && memcmp(k, "collection", 10) == 0) {
+			if (jl_meta(j, false, &cs, &cn) != 0)
+				return -1;
+		} else if (kn == 2 && memcmp(k, "id", 2) == 0) {
+			if (jl_meta(j, true, &ids, &idn) != 0)
+				return -1;
+		} else {
+			msgpack_pack_str_with_body(&pk, k, kn);
+			if (jl_value(j, &pk) != 0)
+				return -1;
+			nfields++;
+		}
+		jl_ws(j);
+		if (j->p < j->end && *j->p == ',') {
+			j->p++;
+			jl_ws(j);
+			continue;
+		}
+		if (j->p < j->end && *j->p == '}') {
+			j->p++;
+			break;
+		}
+		return -1;
+	}
+close:
+	jl_ws(j);
+	if (j->p != j->end || f->fields.err != 0)
+		return -1;
+	if (cs == NULL) {
+		if (defcoll == NULL)
+			return -1;
+		cs = (const unsigned char *)defcoll;
+		cn = strlen(defcoll);
+	}
+	buf_reset(out);
+	msgpack_packer_init(&pk, out, buf_pk_write);
+	msgpack_pack_array(&pk, 3);
+	msgpack_pack_str_with_body(&pk, cs, cn);
+	if (ids != NULL)
+		msgpack_pack_str_with_body(&pk, ids, idn);
+	else
+		msgpack_pack_nil(&pk);
+	msgpack_pack_map(&pk, nfields);
+	if (f->fields.len > 0)
+		msgpack_pack_str_body(&pk, f->fields.p, f->fields.len);
+	if (out->err != 0)
+		return -1;
+	*coll = (const char *)cs;
+	*coll_len = cn;
+	return 0;
+}
