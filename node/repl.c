@@ -683,6 +683,41 @@ task_free(struct rtask *t)
 	free(t);
 }
 
+/* A task for the records of m, which it takes with the frame (no copy). */
+static struct rtask *
+task_new(struct conn *c, const struct msg_peer *m)
+{
+	struct rtask *t;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		conn_error(c, JALIN_ENOMEM, "out of memory");
+		return NULL;
+	}
+	take_frame(c->ps, t);
+	t->ps = c->ps;
+	t->conn = c;
+	snprintf(t->peer, sizeof(t->peer), "%s", c->peer->cfg.name);
+	t->colls = c->peer->cfg.collections;
+	t->recs = m->recs; /* points into t->frame now */
+	t->len = m->recs_len;
+	return t;
+}
+
+/* Queue t for the next group commit; input from c waits until it is done. */
+static int
+task_submit(struct conn *c, struct rtask *t)
+{
+	struct ops_task ot = {task_apply, task_done, t};
+
+	if (ops_submit_task(c->ps->n->ops, &ot) != 0) {
+		task_free(t);
+		conn_error(c, JALIN_ENOMEM, "out of memory");
+		return -1;
+	}
+	c->task = t;
+	return 0;
+}
+
 static int
 check_changes(struct conn *c, const struct msg_peer *m)
 {
@@ -713,40 +748,22 @@ int
 repl_apply_repair(struct conn *c, const struct msg_peer *m)
 {
 	struct rtask *t;
-	struct ops_task ot;
 
 	if (m->recs == NULL) {
 		conn_error(c, JALIN_EPROTO, "REPAIR without records");
 		return -1;
 	}
-	if ((t = calloc(1, sizeof(*t))) == NULL) {
-		conn_error(c, JALIN_ENOMEM, "out of memory");
+	if ((t = task_new(c, m)) == NULL)
 		return -1;
-	}
-	take_frame(c->ps, t);
-	t->ps = c->ps;
-	t->conn = c;
 	t->repair = true;
-	snprintf(t->peer, sizeof(t->peer), "%s", c->peer->cfg.name);
-	t->colls = c->peer->cfg.collections;
 	t->upto = UINT64_MAX;
-	t->recs = m->recs;
-	t->len = m->recs_len;
-	ot = (struct ops_task){task_apply, task_done, t};
-	if (ops_submit_task(c->ps->n->ops, &ot) != 0) {
-		task_free(t);
-		conn_error(c, JALIN_ENOMEM, "out of memory");
-		return -1;
-	}
-	c->task = t;
-	return 0;
+	return task_submit(c, t);
 }
 
 static int
 handle_changes(struct conn *c, const struct msg_peer *m)
 {
 	struct rtask *t;
-	struct ops_task ot;
 
 	if (check_changes(c, m) != 0)
 		return -1;
@@ -756,27 +773,13 @@ handle_changes(struct conn *c, const struct msg_peer *m)
 	if (m->head > c->peer->their_head)
 		c->peer->their_head = m->head;
 	note_skew(c->peer, m->time);
-	if ((t = calloc(1, sizeof(*t))) == NULL) {
-		conn_error(c, JALIN_ENOMEM, "out of memory");
+	if ((t = task_new(c, m)) == NULL)
 		return -1;
-	}
-	take_frame(c->ps, t);
-	t->ps = c->ps;
-	t->conn = c;
-	snprintf(t->peer, sizeof(t->peer), "%s", c->peer->cfg.name);
-	t->colls = c->peer->cfg.collections;
 	memcpy(t->epoch, m->epoch, 16);
 	t->from = m->from;
 	t->upto = m->upto;
-	t->recs = m->recs; /* points into t->frame now */
-	t->len = m->recs_len;
-	ot = (struct ops_task){task_apply, task_done, t};
-	if (ops_submit_task(c->ps->n->ops, &ot) != 0) {
-		task_free(t);
-		conn_error(c, JALIN_ENOMEM, "out of memory");
+	if (task_submit(c, t) != 0)
 		return -1;
-	}
-	c->task = t;
 	c->rpos = m->upto; /* the next frame continues from here */
 	return 0;
 }

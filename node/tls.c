@@ -7,9 +7,9 @@
 #include <time.h>
 
 #include <openssl/err.h>
-#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "crl.h"
 #include "limits.h"
 #include "tls.h"
 
@@ -60,32 +60,6 @@ alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 	return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
-static int
-load_crl(SSL_CTX *ctx, const char *path, struct jalin_err *err)
-{
-	X509_STORE *store = SSL_CTX_get_cert_store(ctx);
-	X509_CRL *crl;
-	int n = 0;
-	BIO *bio = BIO_new_file(path, "r");
-
-	if (bio == NULL)
-		return fail(err, "cannot read CRL", path);
-	while ((crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
-		X509_STORE_add_crl(store, crl);
-		X509_CRL_free(crl);
-		n++;
-	}
-	BIO_free(bio);
-	ERR_clear_error();
-	if (n == 0)
-		return jalin_err_set(err, JALIN_ETLS,
-		    "CRL '%s' holds no certificate revocation list", path);
-	/* The leaf is checked; a chain from a ministry PKI may lack CRLs for
-	 * its intermediates, which we do not demand. */
-	X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
-	return 0;
-}
-
 /* The node's own certificate must carry its name. */
 static int
 check_own_cn(SSL_CTX *ctx, const struct cfg *c, struct jalin_err *err)
@@ -122,7 +96,7 @@ load_files(SSL_CTX *ctx, const struct cfg *c, struct jalin_err *err)
 	if ((rc = check_own_cn(ctx, c, err)) != 0)
 		return rc;
 	if (c->tls_crl[0] != '\0')
-		return load_crl(ctx, c->tls_crl, err);
+		return crl_load(SSL_CTX_get_cert_store(ctx), c->tls_crl, err);
 	return 0;
 }
 

@@ -631,6 +631,22 @@ compare_ids(struct peer *p)
 
 /* --- the answering side ------------------------------------------------- */
 
+/* A finished scan whose answer c still waits for (then c no longer holds
+ * it); otherwise the scan is freed and nothing is sent. */
+static bool
+reply_wanted(struct vscan *s, struct conn *c)
+{
+	if (c != NULL && c->vreply == s)
+		c->vreply = NULL;
+	else
+		c = NULL;
+	if (c == NULL || s->cancelled) {
+		vscan_free(s);
+		return false;
+	}
+	return true;
+}
+
 static void
 reply_digest_done(struct vscan *s, void *arg)
 {
@@ -638,13 +654,8 @@ reply_digest_done(struct vscan *s, void *arg)
 	struct buf *b = &s->ps->out;
 	msgpack_packer pk;
 
-	if (c == NULL || c->vreply != s || s->cancelled) {
-		if (c != NULL && c->vreply == s)
-			c->vreply = NULL;
-		vscan_free(s);
+	if (!reply_wanted(s, c))
 		return;
-	}
-	c->vreply = NULL;
 	msg_start(b, &pk, 7, MSG_VDIGEST);
 	msgpack_pack_uint8(&pk, MK_SEQ);
 	msgpack_pack_uint64(&pk, s->head0);
@@ -669,13 +680,8 @@ reply_ids_done(struct vscan *s, void *arg)
 	struct buf *b = &s->ps->out;
 	msgpack_packer pk;
 
-	if (c == NULL || c->vreply != s || s->cancelled) {
-		if (c != NULL && c->vreply == s)
-			c->vreply = NULL;
-		vscan_free(s);
+	if (!reply_wanted(s, c))
 		return;
-	}
-	c->vreply = NULL;
 	msg_start(b, &pk, 3, MSG_VIDS);
 	msgpack_pack_uint8(&pk, MK_BUCKET);
 	msgpack_pack_uint8(&pk, (uint8_t)s->bucket);

@@ -26,11 +26,11 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
-#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #include "config.h"
+#include "crl.h"
 #include "conn.h"
 
 static const unsigned char alpn_wire[] = "\x07jalin/1";
@@ -301,36 +301,6 @@ load_fail(const char *what, const char *path, struct jalin_err *err)
 	    path, ossl_text(why, sizeof(why)));
 }
 
-/*
- * Every CRL in the PEM file at path, and the leaf check on (as jalind
- * does: a chain from another PKI may lack CRLs for its intermediates).
- */
-static int
-load_crl(SSL_CTX *ctx, const char *path, struct jalin_err *err)
-{
-	X509_STORE *store = SSL_CTX_get_cert_store(ctx);
-	X509_CRL *crl;
-	int n = 0;
-	BIO *bio = BIO_new_file(path, "r");
-
-	if (bio == NULL)
-		return load_fail("CRL", path, err);
-	while ((crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
-		X509_STORE_add_crl(store, crl);
-		X509_CRL_free(crl);
-		n++;
-	}
-	BIO_free(bio);
-	ERR_clear_error();
-	if (n == 0)
-		return jalin_err_set(err, JALIN_ETLS,
-		    "cannot load CRL '%s': it holds no certificate revocation "
-		    "list",
-		    path);
-	X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
-	return 0;
-}
-
 /* The client context: TLS 1.3, ALPN jalin/1, our cert, the CA. */
 static int
 make_ctx(struct conn *c, const struct conn_opts *o, struct jalin_err *err)
@@ -351,7 +321,8 @@ make_ctx(struct conn *c, const struct conn_opts *o, struct jalin_err *err)
 		return jalin_err_set(err, JALIN_ENOMEM, "TLS: out of memory");
 	if (SSL_CTX_load_verify_locations(c->ctx, o->ca, NULL) != 1)
 		return load_fail("CA", o->ca, err);
-	if (o->crl != NULL && (rc = load_crl(c->ctx, o->crl, err)) != 0)
+	if (o->crl != NULL &&
+	    (rc = crl_load(SSL_CTX_get_cert_store(c->ctx), o->crl, err)) != 0)
 		return rc;
 	if (SSL_CTX_use_certificate_chain_file(c->ctx, o->cert) != 1)
 		return load_fail("admin certificate", o->cert, err);

@@ -225,12 +225,10 @@ man_text(FILE *fp, const char *s)
 	fputc('\n', fp);
 }
 
+/* \fB--name\fR \fIARG\fR */
 static void
-man_opt(FILE *fp, const struct opt *o)
+man_optname(FILE *fp, const struct opt *o)
 {
-	fputs(".TP\n", fp);
-	if (o->id < 256)
-		fprintf(fp, "\\fB\\-%c\\fR, ", o->id);
 	fputs("\\fB", fp);
 	esc(fp, "--");
 	esc(fp, o->name);
@@ -240,6 +238,15 @@ man_opt(FILE *fp, const struct opt *o)
 		esc(fp, o->arg);
 		fputs("\\fR", fp);
 	}
+}
+
+static void
+man_opt(FILE *fp, const struct opt *o)
+{
+	fputs(".TP\n", fp);
+	if (o->id < 256)
+		fprintf(fp, "\\fB\\-%c\\fR, ", o->id);
+	man_optname(fp, o);
 	fputc('\n', fp);
 	man_text(fp, o->help);
 }
@@ -258,15 +265,8 @@ man_cmd(FILE *fp, const struct cmd *c)
 		const struct opt *o = &ctl_copts[i];
 		if (!(c->opts & OPT_BIT(o->id)))
 			continue;
-		fputs(" [\\fB", fp);
-		esc(fp, "--");
-		esc(fp, o->name);
-		fputs("\\fR", fp);
-		if (o->arg != NULL) {
-			fputs(" \\fI", fp);
-			esc(fp, o->arg);
-			fputs("\\fR", fp);
-		}
+		fputs(" [", fp);
+		man_optname(fp, o);
 		fputs("]", fp);
 	}
 	fputs("\"\n", fp);

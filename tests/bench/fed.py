@@ -41,7 +41,6 @@ import multiprocessing as mp
 import os
 import shutil
 import signal
-import socket
 import struct
 import subprocess
 import sys

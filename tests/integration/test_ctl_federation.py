@@ -10,8 +10,6 @@ failure; no test measures time.
 import json
 import random
 import re
-import socket
-import threading
 
 import pytest
 
@@ -37,32 +35,6 @@ def star(make_node):
         {"collection": "lks", **lks_record(i, rng)} for i in range(20)))
     wait_converged(nodes.values())
     return nodes
-
-
-@pytest.fixture
-def hanging():
-    """A TCP listener that accepts and never says a word: its port."""
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(16)
-    conns, stop = [], threading.Event()
-
-    def serve():
-        srv.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                conns.append(srv.accept()[0])
-            except OSError:
-                continue
-
-    t = threading.Thread(target=serve, daemon=True)
-    t.start()
-    yield srv.getsockname()[1]
-    stop.set()
-    t.join(timeout=10)
-    for c in conns:
-        c.close()
-    srv.close()
 
 
 def admin(ca):

@@ -11,7 +11,6 @@
 - all three render with `man -l` without a warning.
 """
 
-import os
 import re
 import shutil
 import subprocess

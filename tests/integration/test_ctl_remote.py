@@ -8,8 +8,6 @@ in words. Nothing is timed: a hang fails through the subprocess timeout.
 
 import json
 import random
-import socket
-import threading
 
 import pytest
 
@@ -30,32 +28,6 @@ def remote(node, ca, *args, cert=None, key=None, cacert=None,
 
 def put(node, coll, rec):
     return node.ctl("put", coll, input=json.dumps(rec)).stdout.strip()
-
-
-@pytest.fixture
-def hanging():
-    """A TCP listener that accepts and never says a word: its port."""
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(16)
-    conns, stop = [], threading.Event()
-
-    def serve():
-        srv.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                conns.append(srv.accept()[0])
-            except OSError:
-                continue
-
-    t = threading.Thread(target=serve, daemon=True)
-    t.start()
-    yield srv.getsockname()[1]
-    stop.set()
-    t.join(timeout=10)
-    for c in conns:
-        c.close()
-    srv.close()
 
 
 def test_remote_reads_answer_like_the_socket(make_node, ca):
@@ -261,6 +233,6 @@ def test_crl_refuses_a_node_with_a_revoked_certificate(make_node, ca,
     p = remote(n, local, "status", cert=cert, key=key,
                extra=("--crl", cert))
     assert p.returncode == 3, p.stderr
-    assert f"cannot load CRL '{cert}': it holds no certificate " \
-           "revocation list" in p.stderr
+    assert f"CRL '{cert}' holds no certificate revocation list" \
+        in p.stderr
     assert n.ctl("status").returncode == 0

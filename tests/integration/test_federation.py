@@ -3,11 +3,10 @@ TLS on 127.0.0.1 and converge (equal digests, byte-identical exports), in a
 chain, a star and a ring; concurrent edits, deletes, purges and the
 sharing scope of cases behave as DESIGN.md §2 and §4 say."""
 
-import json
 import random
 
 from conftest import case_record, lks_record, jsonl
-from fed import (digest, export, federation, get, put, status,
+from fed import (export, federation, get, put, status,
                  wait_converged, wait_live, wait_until)
 
 REGIONS3 = {"jabar": 32, "banten": 36, "sulsel": 73}
@@ -166,7 +165,7 @@ def test_case_goes_only_where_it_is_shared(make_node):
 def test_stopped_node_catches_up(make_node):
     nodes = federation(make_node, REGIONS3,
                        [("jabar", "banten"), ("banten", "sulsel")])
-    j, b, s = nodes["jabar"], nodes["banten"], nodes["sulsel"]
+    j, s = nodes["jabar"], nodes["sulsel"]
     import_lks(j, 100, seed=30)
     wait_converged(nodes.values())
     s.stop()

@@ -14,10 +14,10 @@ import time
 import pytest
 
 from conftest import CA, SANITIZE, VALGRIND, lks_record
-from fed import (digest, federation, get, peer_status, put, status,
-                 wait_live, wait_until)
-from jalin_client import (ACK, CHANGES, ERROR, HELLO, K_ERROR, K_TYPE,
-                          Peer, ProtocolError)
+from fed import (digest, federation, get, peer_status, put, wait_live,
+                 wait_until)
+from jalin_client import (ERROR, HELLO, K_ERROR, K_TYPE, Peer,
+                          ProtocolError)
 
 
 @pytest.fixture
