@@ -513,6 +513,7 @@ with_system(struct ops *o, const struct op_rec *r, const struct job *j,
 {
 	const struct merge_update *u = j->ups + r->up_first;
 	const char *node = store_node(o->store);
+	const struct merge_update *share = NULL;
 	msgpack_packer pk;
 	bool has_origin = false, has_created = false;
 	size_t k = 0;
@@ -521,6 +522,17 @@ with_system(struct ops *o, const struct op_rec *r, const struct job *j,
 		const struct schema_field *f =
 		    schema_field_by_tag(r->c, u[i].tag);
 		size_t a, b;
+		if (u[i].tag == TAG_UNSHARED_FROM && !creating) {
+			if (rec_field(old, u[i].tag, &a, &b) == 0 ||
+			    u[i].val == NULL ||
+			    old->entry[a].vlen != u[i].vlen ||
+			    memcmp(old->entry[a].val, u[i].val, u[i].vlen) != 0)
+				return jalin_err_set(err, JALIN_ESCHEMA,
+				    "%s.unshared_from: set by the node when "
+				    "share_with loses a node",
+				    r->c->name);
+			continue; /* the same as stored: nothing to write */
+		}
 		if (f != NULL && (f->flags & SF_SYSTEM) && !creating &&
 		    rec_field(old, u[i].tag, &a, &b) > 0 &&
 		    (u[i].val == NULL || old->entry[a].vlen != u[i].vlen ||
@@ -535,14 +547,33 @@ with_system(struct ops *o, const struct op_rec *r, const struct job *j,
 			    r->c->name, f->name);
 		has_origin |= u[i].tag == TAG_ORIGIN_NODE;
 		has_created |= u[i].tag == TAG_CREATED_AT;
+		if (u[i].tag == TAG_SHARE_WITH)
+			share = &u[i];
 		o->tmp[k++] = u[i];
 	}
 	buf_reset(&o->sys);
 	msgpack_packer_init(&pk, &o->sys, buf_pk_write);
+	/* taking nodes out of share_with withdraws the record there */
+	size_t wd = o->sys.len;
+	int unshared = 0;
+	if (share != NULL && !creating &&
+	    (unshared = scope_unshared(
+	         r->c, old, share->val, share->vlen, &pk)) < 0)
+		return jalin_err_set(err, JALIN_ESCHEMA,
+		    "%s.share_with: a record can be withdrawn from at most %d "
+		    "nodes (unshared_from)",
+		    r->c->name, JALIN_UNSHARED_MAX);
+	if (unshared > 0) {
+		const uint8_t *v = o->sys.p + wd;
+		bool nil = o->sys.len - wd == 1 && *v == 0xc0;
+		o->tmp[k++] = (struct merge_update){TAG_UNSHARED_FROM,
+		    nil ? 0 : (uint32_t)(o->sys.len - wd), NULL};
+	}
+	size_t origin_at = o->sys.len;
 	if (creating && !has_origin) {
 		view_str(&pk, node);
 		o->tmp[k++] = (struct merge_update){
-		    TAG_ORIGIN_NODE, (uint32_t)o->sys.len, NULL};
+		    TAG_ORIGIN_NODE, (uint32_t)(o->sys.len - origin_at), NULL};
 	}
 	size_t mid = o->sys.len;
 	if (creating && !has_created) {
@@ -552,8 +583,11 @@ with_system(struct ops *o, const struct op_rec *r, const struct job *j,
 	}
 	/* sys does not move any more: point the system values into it */
 	for (size_t i = 0; i < k; i++) {
+		if (o->tmp[i].tag == TAG_UNSHARED_FROM && unshared > 0 &&
+		    o->tmp[i].vlen > 0)
+			o->tmp[i].val = o->sys.p + wd;
 		if (o->tmp[i].tag == TAG_ORIGIN_NODE && !has_origin)
-			o->tmp[i].val = o->sys.p;
+			o->tmp[i].val = o->sys.p + origin_at;
 		if (o->tmp[i].tag == TAG_CREATED_AT && !has_created)
 			o->tmp[i].val = o->sys.p + mid;
 	}

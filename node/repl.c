@@ -50,7 +50,7 @@ struct rtask {
 	bool held;
 	bool repair;      /* REPAIR records: outside the feed, no checkpoint */
 	uint64_t held_ms; /* how far ahead the held record was */
-	uint32_t applied, changed, refused, bad;
+	uint32_t applied, changed, refused, bad, withdrawn;
 	uint64_t newest_ms;
 	char first_refusal[160];
 	struct buf frame;    /* the whole frame, taken over from ps->in */
@@ -194,20 +194,33 @@ repl_may_send(struct peers *ps, const struct peer *p, uint8_t coll,
 	return scope_allows(c, r, p->cfg.name, strlen(p->cfg.name));
 }
 
-/* The same from stored bytes; decodes only when the scope needs it. */
-static bool
-may_send(struct peers *ps, const struct peer *p, uint8_t coll,
+enum send_what {
+	SEND_NOTHING = 0,
+	SEND_RECORD,
+	SEND_WITHDRAWAL
+};
+
+/*
+ * The same from stored bytes, decoding only when the scope needs it; and
+ * whether the peer is owed a withdrawal instead (scope.h).
+ */
+static enum send_what
+send_what(struct peers *ps, const struct peer *p, uint8_t coll,
     const uint8_t *state, size_t len)
 {
 	const struct schema_coll *c = schema_coll_by_id(coll);
+	const char *name = p->cfg.name;
 
 	if (c == NULL || !(p->cfg.collections & (1u << coll)))
-		return false;
+		return SEND_NOTHING;
 	if (c->scope != SCOPE_SCOPED || p->cfg.all_cases)
-		return true;
+		return SEND_RECORD;
 	if (rec_decode(ps->sws, state, len, REC_TRUSTED, NULL) != 0)
-		return false;
-	return repl_may_send(ps, p, coll, ps->sws);
+		return SEND_NOTHING;
+	if (scope_allows(c, ps->sws, name, strlen(name)))
+		return SEND_RECORD;
+	return scope_withdrawn(c, ps->sws, name, strlen(name)) ? SEND_WITHDRAWAL
+	                                                       : SEND_NOTHING;
 }
 
 /* Write a uint64 in 9 bytes so that it can be patched afterwards. */
@@ -257,6 +270,7 @@ changes_head(struct conn *c, msgpack_packer *pk, struct frame *f)
 	f->recs_at = view_array_begin(b);
 }
 
+/* [seq, coll, id, state]; a withdrawal has nil for the state. */
 static void
 add_record(struct buf *b, msgpack_packer *pk, uint64_t seq, const uint8_t *key,
     const uint8_t *state, size_t len)
@@ -265,7 +279,10 @@ add_record(struct buf *b, msgpack_packer *pk, uint64_t seq, const uint8_t *key,
 	msgpack_pack_uint64(pk, seq);
 	msgpack_pack_uint8(pk, key[0]);
 	msgpack_pack_bin_with_body(pk, key + 1, UUID_LEN);
-	buf_append(b, state, len);
+	if (state != NULL)
+		buf_append(b, state, len);
+	else
+		msgpack_pack_nil(pk);
 }
 
 /* The feed entry holds exactly what this peer sent us (storedb.h). */
@@ -299,12 +316,15 @@ changes_body(struct conn *c, MDB_txn *txn, msgpack_packer *pk, struct frame *f)
 		const uint8_t *key = v.mv_data, *state;
 		size_t len;
 		uint64_t seq = stdb_get_u64(k.mv_data), rseq;
+		enum send_what w = SEND_NOTHING;
 		if (v.mv_size >= STDB_KEY_LEN &&
 		    !(seq > c->peer->trust_from && is_echo(c, &v)) &&
 		    stdb_get_record(
-		        txn, db, key[0], key + 1, &state, &len, &rseq) == 0 &&
-		    may_send(c->ps, c->peer, key[0], state, len)) {
-			add_record(b, pk, seq, key, state, len);
+		        txn, db, key[0], key + 1, &state, &len, &rseq) == 0)
+			w = send_what(c->ps, c->peer, key[0], state, len);
+		if (w != SEND_NOTHING) {
+			add_record(b, pk, seq, key,
+			    w == SEND_RECORD ? state : NULL, len);
 			f->n++;
 		}
 		f->upto = seq;
@@ -478,6 +498,58 @@ refuse(struct rtask *t, const char *why, const struct schema_coll *c,
 	    c ? c->name : "?", ids, why);
 }
 
+/*
+ * A withdrawal (nil state): the sender holds a version of the record that
+ * takes this node out of its share_with, so our copy is erased (scope.h).
+ * We cannot see that version; we check what we can: a SCOPED collection
+ * we take from this peer, not a node that keeps every case, not the
+ * record's origin.
+ */
+static int
+withdraw_one(struct store_txn *st, struct rtask *t, const struct schema_coll *c,
+    const uint8_t *id)
+{
+	struct peers *ps = t->ps;
+	const struct cfg *cfg = ps->n->cfg;
+	const uint8_t *state;
+	size_t len;
+	uint64_t seq;
+	bool erased;
+	int rc;
+
+	if (c == NULL || !(t->colls & (1u << c->id))) {
+		refuse(t, "collection not accepted from this peer", c, id);
+		return 0;
+	}
+	if (c->scope != SCOPE_SCOPED || cfg->all_cases) {
+		refuse(t,
+		    c->scope != SCOPE_SCOPED
+		        ? "withdrawal of a record shared with every node"
+		        : "withdrawal sent to a node that keeps every case",
+		    c, id);
+		return 0;
+	}
+	if (stdb_get_record(store_txn_mdb(st), store_db(ps->n->store), c->id,
+	        id, &state, &len, &seq) == 0 &&
+	    rec_decode(ps->rws, state, len, REC_TRUSTED, NULL) == 0 &&
+	    scope_is_origin(ps->rws, cfg->name, strlen(cfg->name))) {
+		refuse(t, "withdrawal of a record this node created", c, id);
+		return 0;
+	}
+	rc = store_txn_erase(st, c->id, id, &erased);
+	if (rc != 0)
+		return rc;
+	if (erased) {
+		char ids[UUID_STR_LEN + 1];
+		uuid_format(id, ids);
+		log_notice("peer %s: %s %s is no longer shared with this node: "
+		           "erased here",
+		    t->peer, c->name, ids);
+		t->withdrawn++;
+	}
+	return 0;
+}
+
 /* One [seq, coll, id, state] of a CHANGES frame. 1: stop here (held). */
 static int
 apply_one(struct store_txn *st, struct rtask *t, struct mpr *m, uint64_t *prev)
@@ -500,6 +572,12 @@ apply_one(struct store_txn *st, struct rtask *t, struct mpr *m, uint64_t *prev)
 	}
 	/* the state is decoded where it lies: one pass over its bytes */
 	const struct schema_coll *c = schema_coll_by_id((unsigned)coll);
+	if (mpr_peek(m) == MP_NIL) {
+		(void)mpr_nil(m);
+		if ((rc = withdraw_one(st, t, c, id)) != 0)
+			return rc;
+		goto next;
+	}
 	state = mpr_pos(m);
 	if (rec_decode_prefix(ps->rws, state, mpr_left(m), 0, &len, NULL) !=
 	    0) {
@@ -551,7 +629,7 @@ task_reset(struct rtask *t)
 {
 	t->ckseq = t->from;
 	t->held = false;
-	t->applied = t->changed = t->refused = t->bad = 0;
+	t->applied = t->changed = t->refused = t->bad = t->withdrawn = 0;
 	t->newest_ms = 0;
 	t->first_refusal[0] = '\0';
 }

@@ -6,7 +6,7 @@
 #include "mp.h"
 #include "scope.h"
 
-#define SCOPE_NAMES_MAX 64
+#define SCOPE_NAMES_MAX 128
 
 struct names {
 	const char *s[SCOPE_NAMES_MAX];
@@ -25,6 +25,16 @@ names_add(struct names *nm, const char *s, uint32_t len)
 		nm->s[nm->n] = s;
 		nm->len[nm->n++] = len;
 	}
+}
+
+/* memcmp order, shorter first on a common prefix */
+static int
+name_cmp(const struct names *nm, size_t a, size_t b)
+{
+	uint32_t n = nm->len[a] < nm->len[b] ? nm->len[a] : nm->len[b];
+	int d = memcmp(nm->s[a], nm->s[b], n);
+
+	return d != 0 ? d : (int)nm->len[a] - (int)nm->len[b];
 }
 
 /* Names from a msgpack string or array of strings. */
@@ -58,9 +68,23 @@ field_names(struct names *nm, const struct record *r, uint16_t tag)
 	names_from(nm, w->val, w->vlen);
 }
 
-/* Collect the scope; returns false for a purge of unknown scope. */
 static bool
-collect(const struct record *r, struct names *nm)
+names_has(const struct names *nm, const char *name, size_t len)
+{
+	for (size_t i = 0; i < nm->n; i++) {
+		if (nm->len[i] == len && memcmp(nm->s[i], name, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Collect the scope; returns false for a purge of unknown scope. With
+ * withdrawn, also the nodes the record was withdrawn from (a tombstone
+ * must reach them: one of them may not have had the withdrawal yet).
+ */
+static bool
+collect(const struct record *r, struct names *nm, bool withdrawn)
 {
 	bool purged = rec_is_purged(r);
 	struct rec_tomb t;
@@ -69,6 +93,8 @@ collect(const struct record *r, struct names *nm)
 	if (!purged) {
 		field_names(nm, r, TAG_ORIGIN_NODE);
 		field_names(nm, r, TAG_SHARE_WITH);
+		if (withdrawn)
+			field_names(nm, r, TAG_UNSHARED_FROM);
 	}
 	for (size_t i = 0; i < r->nentries && r->entry[i].tag == TAG_DELETED;
 	     i++) {
@@ -82,6 +108,26 @@ collect(const struct record *r, struct names *nm)
 	return true;
 }
 
+/*
+ * A live record withdrawn from name: name is in unshared_from and neither
+ * its origin nor in share_with (an old tombstone's scope does not count).
+ */
+static bool
+withdrawn_from(const struct record *r, const char *name, size_t len)
+{
+	struct names nm = {.n = 0};
+
+	if (!rec_is_live(r))
+		return false;
+	field_names(&nm, r, TAG_UNSHARED_FROM);
+	if (!names_has(&nm, name, len))
+		return false;
+	nm.n = 0;
+	field_names(&nm, r, TAG_ORIGIN_NODE);
+	field_names(&nm, r, TAG_SHARE_WITH);
+	return !names_has(&nm, name, len);
+}
+
 bool
 scope_allows(const struct schema_coll *c, const struct record *r,
     const char *name, size_t len)
@@ -90,13 +136,71 @@ scope_allows(const struct schema_coll *c, const struct record *r,
 
 	if (c->scope != SCOPE_SCOPED)
 		return true;
-	if (!collect(r, &nm))
+	if (!collect(r, &nm, false))
 		return true; /* a purge that holds no data and no scope */
-	for (size_t i = 0; i < nm.n; i++) {
-		if (nm.len[i] == len && memcmp(nm.s[i], name, len) == 0)
-			return true;
+	return names_has(&nm, name, len) && !withdrawn_from(r, name, len);
+}
+
+bool
+scope_withdrawn(const struct schema_coll *c, const struct record *r,
+    const char *name, size_t len)
+{
+	return c->scope == SCOPE_SCOPED && withdrawn_from(r, name, len);
+}
+
+bool
+scope_is_origin(const struct record *r, const char *name, size_t len)
+{
+	struct names nm = {.n = 0};
+
+	field_names(&nm, r, TAG_ORIGIN_NODE);
+	return names_has(&nm, name, len);
+}
+
+int
+scope_unshared(const struct schema_coll *c, const struct record *old,
+    const uint8_t *v, size_t vlen, msgpack_packer *pk)
+{
+	struct names was = {.n = 0}, now = {.n = 0}, out = {.n = 0};
+
+	if (c->scope != SCOPE_SCOPED || !rec_is_live(old))
+		return 0;
+	field_names(&was, old, TAG_UNSHARED_FROM);
+	size_t before = was.n;
+	field_names(&was, old, TAG_SHARE_WITH);
+	if (v != NULL)
+		names_from(&now, v, vlen);
+	for (size_t i = 0; i < was.n; i++) {
+		if (!names_has(&now, was.s[i], was.len[i]))
+			names_add(&out, was.s[i], was.len[i]);
 	}
-	return false;
+	/* unchanged: the same names as before, in the same order */
+	bool same = out.n == before;
+	for (size_t i = 0; same && i < out.n; i++)
+		same = out.s[i] == was.s[i];
+	if (same)
+		return 0;
+	if (out.n > JALIN_UNSHARED_MAX)
+		return -1;
+	/* sorted, so that equal sets are equal bytes */
+	for (size_t i = 1; i < out.n; i++) {
+		for (size_t j = i; j > 0 && name_cmp(&out, j - 1, j) > 0; j--) {
+			const char *ts = out.s[j];
+			uint32_t tl = out.len[j];
+			out.s[j] = out.s[j - 1];
+			out.len[j] = out.len[j - 1];
+			out.s[j - 1] = ts;
+			out.len[j - 1] = tl;
+		}
+	}
+	if (out.n == 0) {
+		msgpack_pack_nil(pk);
+		return 1;
+	}
+	msgpack_pack_array(pk, (uint32_t)out.n);
+	for (size_t i = 0; i < out.n; i++)
+		msgpack_pack_str_with_body(pk, out.s[i], out.len[i]);
+	return 1;
 }
 
 void
@@ -105,7 +209,7 @@ scope_pack(
 {
 	struct names nm;
 
-	if (c->scope != SCOPE_SCOPED || !collect(old, &nm) || nm.n == 0) {
+	if (c->scope != SCOPE_SCOPED || !collect(old, &nm, true) || nm.n == 0) {
 		msgpack_pack_nil(pk);
 		return;
 	}

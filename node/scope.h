@@ -7,6 +7,15 @@
  * nodes configured as all_cases. A tombstone carries the scope the record
  * had when it was deleted, so it reaches exactly the nodes that hold the
  * record. The sender filters with this, and the receiver checks again.
+ *
+ * Withdrawal (DOMAIN.md, privacy 2: "removing a node means the data must be
+ * deleted there"): a write that takes nodes out of share_with adds them to
+ * the system field unshared_from (and one that puts a node back removes
+ * it). A live record is never sent to a node in unshared_from that is not
+ * also its origin or in share_with; such a node is sent a withdrawal
+ * instead (no content: collection and id) and erases its copy. A tombstone
+ * scope includes unshared_from, so a deletion also reaches a node that
+ * missed the withdrawal.
  */
 #ifndef JALIN_SCOPE_H
 #define JALIN_SCOPE_H
@@ -29,9 +38,29 @@ bool scope_allows(const struct schema_coll *c, const struct record *r,
     const char *name, size_t len);
 
 /*
+ * True if r is a live SCOPED record withdrawn from name (see above): the
+ * sender owes that node a withdrawal instead of the record.
+ */
+bool scope_withdrawn(const struct schema_coll *c, const struct record *r,
+    const char *name, size_t len);
+
+/* True if name is r's origin_node. */
+bool scope_is_origin(const struct record *r, const char *name, size_t len);
+
+/*
+ * A write sets share_with of old (live, SCOPED) to the msgpack value v (NULL:
+ * removes it). Packs into pk the new unshared_from: the nodes old was
+ * shared with or withdrawn from that v does not list, sorted (nil when
+ * none). 0: unchanged, nothing packed; 1: packed; -1: more than
+ * JALIN_UNSHARED_MAX names.
+ */
+int scope_unshared(const struct schema_coll *c, const struct record *old,
+    const uint8_t *v, size_t vlen, msgpack_packer *pk);
+
+/*
  * Pack the scope a tombstone of old must carry: nil for ALL collections,
- * else an array of the node names (origin_node, share_with, and earlier
- * tombstones' scopes), without duplicates.
+ * else an array of the node names (origin_node, share_with, unshared_from
+ * and earlier tombstones' scopes), without duplicates.
  */
 void scope_pack(
     const struct schema_coll *c, const struct record *old, msgpack_packer *pk);

@@ -803,6 +803,42 @@ store_txn_drop(struct store_txn *t, struct store_cur *cur)
 	return 0;
 }
 
+int
+store_txn_erase(
+    struct store_txn *t, uint8_t coll, const uint8_t id[UUID_LEN], bool *erased)
+{
+	struct record *old = t->s->ws[1];
+	uint8_t key[STDB_KEY_LEN];
+	struct store_cur cur;
+	int rc;
+
+	*erased = false;
+	if ((rc = store_txn_get(t, coll, id, &cur)) != 0 || !cur.exists)
+		return rc;
+	stdb_key(key, coll, id);
+	if (cur.corrupt) {
+		/* unreadable: counts and sums are recomputed at commit */
+		MDB_val ck = {STDB_KEY_LEN, key};
+		t->rebuild = true;
+		rc = mdb_del(
+		    t->txn, stdb_dbi(t->s->db, STDB_CONFLICTS), &ck, NULL);
+		rc = rc == MDB_NOTFOUND ? 0 : rc;
+	} else {
+		if (rec_decode(old, cur.raw, cur.rawlen, REC_TRUSTED, NULL) !=
+		        0 ||
+		    !rec_is_live(old))
+			return 0; /* tombstones and purge markers stay */
+		bucket_update(t, coll, id, cur.raw, cur.rawlen, false);
+		rc = conflicts_update(t, key, rec_conflicts(old), 0);
+		t->count[coll]--;
+	}
+	if (rc != 0)
+		return txn_fail(t, rc);
+	if ((rc = store_txn_drop(t, &cur)) == 0)
+		*erased = true;
+	return rc;
+}
+
 uint64_t
 store_txn_hlc(struct store_txn *t)
 {

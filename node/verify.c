@@ -29,6 +29,7 @@
 #include "log.h"
 #include "mp.h"
 #include "peer_impl.h"
+#include "scope.h"
 #include "store.h"
 #include "view.h"
 
@@ -525,6 +526,38 @@ add_repair(struct repairs *r, const uint8_t *key)
 	r->p->v.cur.repaired++;
 }
 
+/*
+ * A record the peer lists and we do not: if we hold it live and the peer
+ * was taken out of its share_with, send a withdrawal (scope.h) rather
+ * than ask for the peer's stale copy.
+ */
+static bool
+add_withdrawal(struct repairs *r, const uint8_t *key)
+{
+	struct peers *ps = r->p->ps;
+	const struct schema_coll *c = schema_coll_by_id(key[0]);
+	const char *name = r->p->cfg.name;
+	const uint8_t *state;
+	size_t len;
+	uint64_t seq;
+
+	if (c == NULL || r->p->cfg.all_cases ||
+	    !(r->p->cfg.collections & (1u << key[0])) ||
+	    stdb_get_record(r->txn, store_db(ps->n->store), key[0], key + 1,
+	        &state, &len, &seq) != 0 ||
+	    rec_decode(ps->sws, state, len, REC_TRUSTED, NULL) != 0 ||
+	    !scope_withdrawn(c, ps->sws, name, strlen(name)))
+		return false;
+	msgpack_pack_array(&r->rpk, 4);
+	msgpack_pack_uint8(&r->rpk, 0);
+	msgpack_pack_uint8(&r->rpk, key[0]);
+	msgpack_pack_bin_with_body(&r->rpk, key + 1, UUID_LEN);
+	msgpack_pack_nil(&r->rpk);
+	r->nrep++;
+	r->p->v.cur.repaired++;
+	return true;
+}
+
 static void
 add_fetch(struct repairs *r, const uint8_t *key)
 {
@@ -560,7 +593,7 @@ one_diff(struct repairs *r, const uint8_t *key, const uint8_t *mine,
 	note_where(&r->p->v, key);
 	if (mine != NULL)
 		add_repair(r, key);
-	if (theirs != NULL)
+	if (theirs != NULL && (mine != NULL || !add_withdrawal(r, key)))
 		add_fetch(r, key);
 	if (r->rep.len > JALIN_BATCH_BYTES || r->nrep >= 4096 ||
 	    r->nfetch >= 4096)

@@ -45,6 +45,7 @@
 #define JALIN_VALUE_MAX          (64u << 10) /* one field value, encoded */
 #define JALIN_LIST_ITEMS_MAX     256         /* items of a list<> field */
 #define JALIN_TAG_MAX            4095        /* highest field tag */
+#define JALIN_UNSHARED_MAX       32          /* nodes in unshared_from */
 
 /* Batches: replication and import. */
 #define JALIN_BATCH_RECORDS_MAX 4096       /* records per batch frame */

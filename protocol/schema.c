@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "limits.h"
 #include "schema.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -294,6 +295,9 @@ static const struct schema_field it_attachment =
 
 static const struct schema_field case_fields[] = {
     ENVELOPE(SF_REQUIRED, SF_REQUIRED),
+    F_LIST(TAG_UNSHARED_FROM, "unshared_from", JALIN_UNSHARED_MAX, it_node,
+        CLS_N, SF_SYSTEM,
+        "ditarik dari: nodes taken out of share_with, told to erase"),
     F_STR(16, "case_no", 32, CLS_N, 0,
         "nomor registrasi kasus (unit prefix + seq)"),
     F_ENUM(17, "status", e_case_status, CLS_S, SF_REQUIRED,
@@ -404,6 +408,9 @@ static const struct schema_field it_status_at =
 
 static const struct schema_field referral_fields[] = {
     ENVELOPE(0, SF_REQUIRED),
+    F_LIST(TAG_UNSHARED_FROM, "unshared_from", JALIN_UNSHARED_MAX, it_node,
+        CLS_N, SF_SYSTEM,
+        "ditarik dari: nodes taken out of share_with, told to erase"),
     F_STR(16, "referral_no", 32, CLS_N, 0, "nomor surat rujukan"),
     F_UUID(17, "case_id", CLS_N, SF_REQUIRED, "kasus yang dirujuk"),
     F_UUID(18, "from_unit", CLS_N, SF_REQUIRED, "unit perujuk"),
@@ -575,109 +582,111 @@ static const struct schema_field resource_fields[] = {
  */
 
 static const uint8_t case_by_name[] = {
-    29, /* address */
-    12, /* approach */
-    43, /* assessment.assessor */
-    42, /* assessment.date */
-    46, /* assessment.needs */
-    47, /* assessment.resources */
-    45, /* assessment.risk */
-    44, /* assessment.scores */
-    73, /* attachments */
-    24, /* birth_date */
-    25, /* birth_date_precision */
-    8,  /* case_no */
-    15, /* case_worker */
-    10, /* cluster */
-    41, /* coercive_basis */
-    40, /* communication_aid */
-    39, /* consent */
+    30, /* address */
+    13, /* approach */
+    44, /* assessment.assessor */
+    43, /* assessment.date */
+    47, /* assessment.needs */
+    48, /* assessment.resources */
+    46, /* assessment.risk */
+    45, /* assessment.scores */
+    74, /* attachments */
+    25, /* birth_date */
+    26, /* birth_date_precision */
+    9,  /* case_no */
+    16, /* case_worker */
+    11, /* cluster */
+    42, /* coercive_basis */
+    41, /* communication_aid */
+    40, /* consent */
     1,  /* controller */
     5,  /* created_at */
     6,  /* created_by */
-    48, /* diagnosis */
-    35, /* disability_severity */
-    34, /* disability_types */
-    32, /* dtsen_id */
-    19, /* full_name */
-    30, /* geo */
-    38, /* guardian.contact */
-    36, /* guardian.name */
-    37, /* guardian.relation */
-    14, /* handling_unit */
-    26, /* is_child */
-    33, /* jkn_status */
-    22, /* kk_no */
+    49, /* diagnosis */
+    36, /* disability_severity */
+    35, /* disability_types */
+    33, /* dtsen_id */
+    20, /* full_name */
+    31, /* geo */
+    39, /* guardian.contact */
+    37, /* guardian.name */
+    38, /* guardian.relation */
+    15, /* handling_unit */
+    27, /* is_child */
+    34, /* jkn_status */
+    23, /* kk_no */
     2,  /* legal_basis */
-    27, /* marital_status */
-    49, /* medication */
-    54, /* monitoring */
-    21, /* nik */
-    20, /* nik_token */
-    72, /* notes */
+    28, /* marital_status */
+    50, /* medication */
+    55, /* monitoring */
+    22, /* nik */
+    21, /* nik_token */
+    73, /* notes */
     0,  /* origin_node */
-    71, /* outcome */
-    65, /* pasung.conditions */
-    61, /* pasung.discovered_at */
-    66, /* pasung.family_consent */
-    67, /* pasung.followup_next */
-    56, /* pasung.method */
-    60, /* pasung.prior_episodes */
-    68, /* pasung.re_pasung_at */
-    62, /* pasung.release_date */
-    63, /* pasung.release_team */
-    64, /* pasung.released_to */
-    57, /* pasung.setting */
-    58, /* pasung.start_date */
-    59, /* pasung.start_precision */
-    55, /* pasung.status */
-    31, /* phone */
-    51, /* plan.components */
-    52, /* plan.conference_date */
-    50, /* plan.goals */
-    11, /* ppks_type */
-    13, /* region_code */
-    17, /* report_source */
-    16, /* reported_at */
-    18, /* reporter_contact */
-    28, /* residence_type */
+    72, /* outcome */
+    66, /* pasung.conditions */
+    62, /* pasung.discovered_at */
+    67, /* pasung.family_consent */
+    68, /* pasung.followup_next */
+    57, /* pasung.method */
+    61, /* pasung.prior_episodes */
+    69, /* pasung.re_pasung_at */
+    63, /* pasung.release_date */
+    64, /* pasung.release_team */
+    65, /* pasung.released_to */
+    58, /* pasung.setting */
+    59, /* pasung.start_date */
+    60, /* pasung.start_precision */
+    56, /* pasung.status */
+    32, /* phone */
+    52, /* plan.components */
+    53, /* plan.conference_date */
+    51, /* plan.goals */
+    12, /* ppks_type */
+    14, /* region_code */
+    18, /* report_source */
+    17, /* reported_at */
+    19, /* reporter_contact */
+    29, /* residence_type */
     4,  /* retention_until */
-    53, /* services */
-    23, /* sex */
+    54, /* services */
+    24, /* sex */
     3,  /* share_with */
-    9,  /* status */
-    69, /* terminated_at */
-    70, /* termination_reason */
+    10, /* status */
+    70, /* terminated_at */
+    71, /* termination_reason */
+    8,  /* unshared_from */
     7,  /* updated_by */
 };
 _Static_assert(ARRAY_LEN(case_by_name) == ARRAY_LEN(case_fields),
     "case_by_name must list every field of case_fields");
 
 static const uint8_t referral_by_name[] = {
-    9,  /* case_id */
-    16, /* consent_ref */
+    10, /* case_id */
+    17, /* consent_ref */
     1,  /* controller */
     5,  /* created_at */
     6,  /* created_by */
-    23, /* feedback_at */
-    10, /* from_unit */
-    21, /* handover_doc */
+    24, /* feedback_at */
+    11, /* from_unit */
+    22, /* handover_doc */
     2,  /* legal_basis */
     0,  /* origin_node */
-    22, /* outcome */
-    13, /* reason */
-    8,  /* referral_no */
-    20, /* response_note */
+    23, /* outcome */
+    14, /* reason */
+    9,  /* referral_no */
+    21, /* response_note */
     4,  /* retention_until */
-    15, /* services_requested */
+    16, /* services_requested */
     3,  /* share_with */
-    17, /* shared_fields */
-    18, /* status */
-    19, /* status_at */
-    12, /* to_kind */
-    11, /* to_unit */
+    18, /* shared_fields */
+    19, /* status */
+    20, /* status_at */
+    13, /* to_kind */
+    12, /* to_unit */
+    8,  /* unshared_from */
     7,  /* updated_by */
-    14, /* urgency */
+    15, /* urgency */
 };
 _Static_assert(ARRAY_LEN(referral_by_name) == ARRAY_LEN(referral_fields),
     "referral_by_name must list every field of referral_fields");
@@ -800,7 +809,7 @@ _Static_assert(ARRAY_LEN(resource_by_name) == ARRAY_LEN(resource_fields),
 
 /* Indexed by id - 1. */
 static const struct schema_coll colls[COLL_COUNT] = {
-    {COLL_CASE, "case", 1, SCOPE_SCOPED, case_fields, ARRAY_LEN(case_fields),
+    {COLL_CASE, "case", 2, SCOPE_SCOPED, case_fields, ARRAY_LEN(case_fields),
         "kasus / penerima manfaat: one person's case, S by default"},
     {COLL_PARTNERSHIP, "partnership", 1, SCOPE_ALL, partnership_fields,
         ARRAY_LEN(partnership_fields), "kemitraan: MoU / PKS between units"},
@@ -808,7 +817,7 @@ static const struct schema_coll colls[COLL_COUNT] = {
         "Lembaga Kesejahteraan Sosial: organisation directory"},
     {COLL_RESOURCE, "resource", 1, SCOPE_ALL, resource_fields,
         ARRAY_LEN(resource_fields), "sumber daya: capacity a unit offers"},
-    {COLL_REFERRAL, "referral", 1, SCOPE_SCOPED, referral_fields,
+    {COLL_REFERRAL, "referral", 2, SCOPE_SCOPED, referral_fields,
         ARRAY_LEN(referral_fields), "rujukan: a case referred between units"},
 };
 

@@ -112,7 +112,8 @@ enum {
 	TAG_CREATED_AT = 6,
 	TAG_CREATED_BY = 7,
 	TAG_UPDATED_BY = 8,
-	TAG_FIRST_OWN = 16, /* first tag of collection-specific fields */
+	TAG_UNSHARED_FROM = 9, /* SCOPED collections only (scope.h) */
+	TAG_FIRST_OWN = 16,    /* first tag of collection-specific fields */
 };
 
 /* Deletion reasons (tombstones; DOMAIN.md). NULL-terminated. */

@@ -162,6 +162,94 @@ def test_case_goes_only_where_it_is_shared(make_node):
         "no such record") >= 0
 
 
+def test_case_taken_out_of_share_with_is_erased_there(make_node):
+    """DOMAIN.md privacy 2: removing a node from share_with means the data
+    must be deleted there, not left to go stale, whether the node is
+    online, offline (it learns from its feed), or misses the change until
+    the case is deleted."""
+    regions = {"pusat": 31, "jabar": 32, "banten": 36, "sulsel": 73}
+    edges = [("jabar", "pusat"), ("banten", "pusat"), ("sulsel", "pusat"),
+             ("jabar", "banten")]
+    nodes = federation(make_node, regions, edges,
+                       node_keys={"pusat": {"all_cases": "yes"}},
+                       peer_keys={(n, "pusat"): {"all_cases": "yes"}
+                                  for n in regions})
+    j, b, s, p = (nodes[n] for n in ("jabar", "banten", "sulsel", "pusat"))
+    name = "Wa Ode Sitti Rahmawati"
+    rid = put(j, "case", case_record(1, full_name=name,
+                                     share_with=["banten", "sulsel"]))
+    for n in (b, s, p):
+        wait_until(f"the case at {n.name}",
+                   lambda n=n: get(n, "case", rid, False))
+
+    # online: banten is taken out; it erases its copy, the others keep it
+    put(j, "case", {"share_with": ["sulsel"]}, rid)
+    wait_until("the case gone from banten",
+               lambda: get(b, "case", rid, False) is None)
+    gone = b.ctl("get", "case", rid, check=False)
+    assert gone.returncode == 1 and "no such record" in gone.stderr
+    assert name not in export(b)
+    assert name not in b.ctl("get", "--versions", "case", rid,
+                             check=False).stdout
+    assert status(b)["records"]["case"] == 0
+    for n in (j, s, p):
+        wait_until(f"unshared_from at {n.name}",
+                   lambda n=n: (get(n, "case", rid) or {}).get(
+                       "unshared_from") == ["banten"])
+        assert get(n, "case", rid)["full_name"] == name
+    assert "no longer shared with this node" in b.log()
+    # later edits do not reach banten, through either of its peers
+    put(j, "case", {"status": "outreach"}, rid)
+    wait_until("the edit at sulsel",
+               lambda: get(s, "case", rid)["status"] == "outreach")
+    marker = put(j, "lks", lks_record(98))
+    wait_until("the marker at banten", lambda: get(b, "lks", marker, False))
+    assert get(b, "case", rid, False) is None
+    assert all(e["collection"] != "case"
+               for e in b.ctl_json("feed")["entries"])
+
+    # the node never sets unshared_from by hand
+    bad = j.ctl("put", "case", rid, input='{"unshared_from": []}',
+                check=False)
+    assert bad.returncode != 0 and "unshared_from" in bad.stderr
+
+    # put back: banten gets the case again, unshared_from is cleared
+    put(j, "case", {"share_with": ["sulsel", "banten"]}, rid)
+    wait_until("the case back at banten",
+               lambda: (get(b, "case", rid, False) or {}).get(
+                   "status") == "outreach")
+    assert "unshared_from" not in get(b, "case", rid)
+    wait_converged([j, b, s, p], coll="case")
+
+    # offline: sulsel misses the change while it is stopped, and learns it
+    # from pusat's feed when it comes back
+    s.stop()
+    put(j, "case", {"share_with": ["banten"]}, rid)
+    wait_until("unshared_from at pusat",
+               lambda: get(p, "case", rid).get("unshared_from") == [
+                   "sulsel"])
+    s.start()
+    wait_until("the case gone from sulsel",
+               lambda: get(s, "case", rid, False) is None)
+    assert name not in export(s)
+
+    # missed until deleted: the tombstone reaches a node withdrawn from
+    put(j, "case", {"share_with": ["banten", "sulsel"]}, rid)
+    wait_until("the case back at sulsel",
+               lambda: get(s, "case", rid, False) is not None)
+    s.stop()
+    put(j, "case", {"share_with": ["banten"]}, rid)
+    j.ctl("delete", "case", rid, "--reason", "duplicate")
+    wait_until("the delete at pusat",
+               lambda: "deleted" in p.ctl("get", "case", rid,
+                                          check=False).stderr)
+    s.start()
+    wait_until("the delete at sulsel",
+               lambda: "deleted" in s.ctl("get", "case", rid,
+                                          check=False).stderr)
+    assert name not in export(s)
+
+
 def test_stopped_node_catches_up(make_node):
     nodes = federation(make_node, REGIONS3,
                        [("jabar", "banten"), ("banten", "sulsel")])

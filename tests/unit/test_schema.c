@@ -337,7 +337,8 @@ check_coll(const struct schema_coll *c)
 	size_t i, j;
 
 	assert_true(strlen(c->name) <= JALIN_COLL_NAME_MAX);
-	assert_int_equal(c->version, 1);
+	/* case and referral grew unshared_from (tag 9) */
+	assert_int_equal(c->version, c->scope == SCOPE_SCOPED ? 2 : 1);
 	assert_int_equal(c->scope,
 	    c->id == COLL_CASE || c->id == COLL_REFERRAL ? SCOPE_SCOPED
 	                                                 : SCOPE_ALL);
@@ -345,8 +346,9 @@ check_coll(const struct schema_coll *c)
 	for (i = 0; i < c->nfields; i++) {
 		f = &c->fields[i];
 		assert_true(f->tag >= 1 && f->tag <= JALIN_TAG_MAX);
-		assert_true(
-		    f->tag <= TAG_UPDATED_BY || f->tag >= TAG_FIRST_OWN);
+		assert_true(f->tag <= TAG_UPDATED_BY ||
+		    f->tag >= TAG_FIRST_OWN ||
+		    (f->tag == TAG_UNSHARED_FROM && c->scope == SCOPE_SCOPED));
 		if (i > 0)
 			assert_true(f->tag > c->fields[i - 1].tag);
 		check_field(c->name, f, true);
@@ -456,7 +458,12 @@ test_lookup(void **state)
 			assert_ptr_equal(schema_field_by_tag(c, f->tag), f);
 		}
 		assert_null(schema_field_by_tag(c, 0));
-		assert_null(schema_field_by_tag(c, 9));
+		assert_null(schema_field_by_tag(c, 10));
+		f = schema_field_by_tag(c, TAG_UNSHARED_FROM);
+		if (c->scope == SCOPE_SCOPED)
+			assert_string_equal(f->name, "unshared_from");
+		else
+			assert_null(f);
 		assert_null(schema_field_by_tag(c, JALIN_TAG_MAX));
 		assert_null(schema_field_by_name(c, "", 0));
 		assert_null(schema_field_by_name(c, "zzz", 3));

@@ -2,7 +2,8 @@
  * test_scope.c - which nodes a record may reach: ALL collections go
  * everywhere; a case goes to its origin, its share_with nodes, and (through
  * the caller's all_cases check) the national node; a tombstone keeps the
- * scope the record had, and a purge of unknown scope goes everywhere.
+ * scope the record had, and a purge of unknown scope goes everywhere; a
+ * node taken out of share_with is owed a withdrawal, not the record.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -147,6 +148,111 @@ test_purge_scope(void **state)
 	assert_true(scope_allows(c, f->b, "aceh", 4));
 }
 
+/* Pack a list of node names into b; returns its start. */
+static const uint8_t *
+names(struct buf *b, msgpack_packer *pk, size_t *len, int n, ...)
+{
+	size_t at = b->len;
+	va_list ap;
+
+	msgpack_packer_init(pk, b, buf_pk_write);
+	msgpack_pack_array(pk, (uint32_t)n);
+	va_start(ap, n);
+	for (int i = 0; i < n; i++)
+		str(pk, va_arg(ap, const char *));
+	va_end(ap);
+	*len = b->len - at;
+	return b->p + at;
+}
+
+/*
+ * sulsel takes banten out of share_with and adds jabar: banten is owed a
+ * withdrawal, never the record; putting it back clears unshared_from; a
+ * tombstone still reaches banten.
+ */
+static void
+test_unshare_withdraws(void **state)
+{
+	struct fx *f = *state;
+	const struct schema_coll *c = schema_coll_by_id(COLL_CASE);
+	struct merge_update u[2];
+	struct buf out;
+	msgpack_packer opk;
+	const uint8_t *v;
+	size_t vlen;
+	bool changed;
+
+	make_case(f);
+	buf_init(&out, 4096);
+	msgpack_packer_init(&opk, &out, buf_pk_write);
+	/* the records point into the values: tomb must not move */
+	buf_reset(&f->tomb);
+	assert_int_equal(buf_reserve(&f->tomb, 1024), 0);
+	v = names(&f->tomb, &f->pk, &vlen, 1, "jabar");
+	assert_int_equal(scope_unshared(c, f->a, v, vlen, &opk), 1);
+	assert_int_equal(out.len, 8); /* ["banten"] */
+	assert_memory_equal(out.p,
+	    "\x91\xa6"
+	    "banten",
+	    8);
+	/* no change of share_with: nothing to write */
+	size_t l2;
+	const uint8_t *same = names(&f->tomb, &f->pk, &l2, 1, "banten");
+	assert_int_equal(scope_unshared(c, f->a, same, l2, &opk), 0);
+	assert_int_equal(out.len, 8);
+	/* ALL collections have no unshared_from */
+	assert_int_equal(
+	    scope_unshared(schema_coll_by_id(COLL_LKS), f->a, v, vlen, &opk),
+	    0);
+
+	u[0] = (struct merge_update){TAG_SHARE_WITH, (uint32_t)vlen, v};
+	u[1] = (struct merge_update){TAG_UNSHARED_FROM, 8, out.p};
+	assert_int_equal(
+	    merge_put(f->a, u, 2, "sulsel", 6, 200, f->b, &changed), 0);
+	assert_false(scope_allows(c, f->b, "banten", 6));
+	assert_true(scope_withdrawn(c, f->b, "banten", 6));
+	assert_true(scope_allows(c, f->b, "jabar", 5));
+	assert_false(scope_withdrawn(c, f->b, "jabar", 5));
+	assert_true(scope_allows(c, f->b, "sulsel", 6));
+	assert_false(scope_withdrawn(c, f->b, "sulsel", 6));
+	assert_false(scope_withdrawn(c, f->b, "aceh", 4));
+	assert_true(scope_is_origin(f->b, "sulsel", 6));
+	assert_false(scope_is_origin(f->b, "jabar", 5));
+
+	/* banten back in share_with: unshared_from becomes nil (out2: f->b
+	 * points into out) */
+	struct buf out2;
+	buf_init(&out2, 4096);
+	msgpack_packer_init(&opk, &out2, buf_pk_write);
+	v = names(&f->tomb, &f->pk, &vlen, 2, "jabar", "banten");
+	assert_int_equal(scope_unshared(c, f->b, v, vlen, &opk), 1);
+	assert_int_equal(out2.len, 1);
+	assert_int_equal(out2.p[0], 0xc0);
+	/* share_with removed altogether: both are withdrawn, sorted */
+	buf_reset(&out2);
+	assert_int_equal(scope_unshared(c, f->b, NULL, 0, &opk), 1);
+	assert_memory_equal(out2.p,
+	    "\x92\xa6"
+	    "banten"
+	    "\xa5"
+	    "jabar",
+	    14);
+
+	/* a tombstone of the withdrawn record still reaches banten */
+	buf_reset(&out2);
+	msgpack_pack_array(&opk, 2);
+	msgpack_pack_nil(&opk);
+	scope_pack(c, f->b, &opk);
+	assert_int_equal(merge_delete(f->b, out2.p, out2.len, "sulsel", 6, 300,
+	                     f->a, &changed),
+	    0);
+	assert_false(rec_is_live(f->a));
+	assert_true(scope_allows(c, f->a, "banten", 6));
+	assert_false(scope_withdrawn(c, f->a, "banten", 6));
+	buf_free(&out);
+	buf_free(&out2);
+}
+
 int
 main(void)
 {
@@ -155,6 +261,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_tombstone_keeps_scope, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_purge_scope, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_unshare_withdraws, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
