@@ -113,6 +113,13 @@ admin_status_extra(const struct node *n, msgpack_packer *pk, struct buf *b)
 	msgpack_pack_uint64(pk, (hlc_wall_ms() - n->started_ms) / 1000);
 	view_str(pk, "map_max");
 	msgpack_pack_uint64(pk, store_map_max(n->store));
+	view_str(pk, "offline_hold_since");
+	char t[32];
+	if (n->held_since_ms != 0 &&
+	    hlc_format_ms(n->held_since_ms, t, sizeof(t)) == 0)
+		view_str(pk, t);
+	else
+		msgpack_pack_nil(pk);
 	view_str(pk, "tombstones_held_by");
 	if (peers_gc_holder(n->peers) != NULL)
 		view_str(pk, peers_gc_holder(n->peers));
@@ -120,7 +127,21 @@ admin_status_extra(const struct node *n, msgpack_packer *pk, struct buf *b)
 		msgpack_pack_nil(pk);
 	view_str(pk, "peers");
 	peers_status(n->peers, pk, b);
-	return 5;
+	return 6;
+}
+
+int
+admin_check_held(const struct node *n, uint64_t type, struct jalin_err *err)
+{
+	if (n->held_since_ms == 0 ||
+	    (type != MSG_GET && type != MSG_LIST && type != MSG_EXPORT &&
+	        type != MSG_FEED && type != MSG_CONFLICTS))
+		return 0;
+	return jalin_err_set(err, JALIN_ESTATE,
+	    "the node was offline for %llu h (more than offline_hold): records "
+	    "are not shown until it has caught up with a peer, so that purges "
+	    "made meanwhile apply first (see jalinctl status)",
+	    (unsigned long long)((hlc_wall_ms() - n->held_since_ms) / 3600000));
 }
 
 static uint32_t
@@ -144,7 +165,9 @@ answer_read(struct aconn *c, const struct msg_req *q)
 	buf_reset(&a->resp);
 	msgpack_packer_init(&pk, &a->resp, buf_pk_write);
 	msg_resp_begin(&pk, q->reqid);
-	rc = stdb_begin_read(store_db(a->n->store), &txn, &err);
+	rc = admin_check_held(a->n, q->type, &err);
+	if (rc == 0)
+		rc = stdb_begin_read(store_db(a->n->store), &txn, &err);
 	if (rc == 0) {
 		rc = query_dispatch(txn, store_db(a->n->store), q, 0,
 		    status_extra, a, a->ws, &pk, &a->resp, &err);

@@ -38,4 +38,12 @@ struct buf;
 uint32_t admin_status_extra(
     const struct node *n, msgpack_packer *pk, struct buf *b);
 
+/*
+ * While the node is held after a long outage (node.h held_since_ms),
+ * requests that show records (get, list, export, feed, conflicts) are
+ * refused: JALIN_ESTATE and err says why and until when. Else 0.
+ */
+int admin_check_held(
+    const struct node *n, uint64_t type, struct jalin_err *err);
+
 #endif

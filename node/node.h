@@ -29,6 +29,9 @@ struct node {
 	struct peers *peers;     /* NULL until started */
 	struct metrics *metrics; /* NULL unless metrics_listen is set */
 	uint64_t started_ms;
+	uint64_t held_since_ms; /* last contact before an outage longer than
+	                           offline_hold: records are not served until
+	                           a peer is caught up with (0: serving) */
 	bool stopping;
 };
 

@@ -325,8 +325,8 @@ handle_admin(struct conn *c, const uint8_t *body, uint32_t len)
 		rc = jalin_err_set(&err, JALIN_EPERM,
 		    "remote admins may only read; write through the node's "
 		    "local admin socket");
-	else if ((rc = stdb_begin_read(store_db(ps->n->store), &txn, &err)) ==
-	    0) {
+	else if ((rc = admin_check_held(ps->n, q.type, &err)) == 0 &&
+	    (rc = stdb_begin_read(store_db(ps->n->store), &txn, &err)) == 0) {
 		/* Case and referral records stay on the node: QUERY_PUBLIC
 		 * refuses them by name and leaves them out of pages. */
 		rc = query_dispatch(txn, store_db(ps->n->store), &q,

@@ -112,6 +112,33 @@ ckpt_get(MDB_txn *txn, const struct stdb *db, const char *key,
 	    ckpt_parse(v.mv_data, v.mv_size, epoch, seq) == 0;
 }
 
+/*
+ * DOMAIN.md (privacy 6): a node offline for longer than offline_hold must
+ * apply the purges it missed before it serves records again. "contact" is
+ * when a peer was last live (saved every ten seconds while one is); after
+ * a longer gap, reads of records are refused until a peer has been caught
+ * up with (repl_caught_up).
+ */
+static void
+check_outage(struct peers *ps, MDB_txn *txn)
+{
+	struct node *n = ps->n;
+	uint64_t contact = 0, now = now_ms();
+
+	n->held_since_ms = 0;
+	if (n->cfg->offline_hold == 0 || TAILQ_EMPTY(&ps->list) ||
+	    stdb_meta_u64(txn, store_db(n->store), "contact", &contact) != 0 ||
+	    contact == 0 || now < contact ||
+	    now - contact <= n->cfg->offline_hold * 1000ull)
+		return;
+	n->held_since_ms = contact;
+	log_warnx("node %s: no peer for %llu s (offline_hold %u s): records "
+	          "are not served until a peer is caught up with, so that "
+	          "purges made meanwhile apply first",
+	    n->cfg->name, (unsigned long long)((now - contact) / 1000),
+	    n->cfg->offline_hold);
+}
+
 void
 repl_load(struct peers *ps)
 {
@@ -129,6 +156,7 @@ repl_load(struct peers *ps)
 		p->acked_valid =
 		    ckpt_get(txn, db, key, p->acked_epoch, &p->acked_seq);
 	}
+	check_outage(ps, txn);
 	mdb_txn_abort(txn);
 }
 
@@ -892,6 +920,19 @@ handle_live(struct conn *c, const struct msg_peer *m)
 	if (!p->in_live)
 		log_info("peer %s: caught up at seq %llu", p->cfg.name,
 		    (unsigned long long)m->upto);
+	/* every frame before LIVE is applied: input waits for each task */
+	if (c->ps->n->held_since_ms != 0) {
+		log_notice("node %s: caught up with peer %s after %llu s "
+		           "offline: serving records again",
+		    c->ps->n->cfg->name, p->cfg.name,
+		    (unsigned long long)((now_ms() - c->ps->n->held_since_ms) /
+		        1000));
+		c->ps->n->held_since_ms = 0;
+	}
+	if (!p->in_live) {
+		p->in_live = true;
+		repl_gc(c->ps); /* saves "contact" now */
+	}
 	p->in_live = true;
 	p->in_resync = false;
 	verify_soon(p);
@@ -1041,6 +1082,7 @@ struct gctask {
 	struct peers *ps;
 	uint64_t upto; /* every peer acknowledged our feed up to here */
 	uint64_t dropped;
+	uint64_t contact; /* a peer is live: now, saved as "contact" */
 	size_t nacks;
 	struct {
 		char name[JALIN_NAME_MAX + 1];
@@ -1129,6 +1171,12 @@ gc_apply(struct store_txn *st, void *arg)
 	g->dropped = 0;
 	stdb_meta_u64(store_txn_mdb(st), db, "gcscan", &scan);
 	stdb_meta_u64(store_txn_mdb(st), db, "gcseq", &old);
+	if (g->contact != 0) {
+		stdb_put_u64(b, g->contact);
+		if ((rc = store_txn_put(st, STDB_META, "contact", 7, b, 8)) !=
+		    0)
+			return rc;
+	}
 	if ((rc = gc_acks(st, g)) != 0 || scan >= g->upto)
 		return rc;
 	if ((rc = gc_scan(st, g, scan, &scanned)) != 0)
@@ -1182,6 +1230,8 @@ repl_gc(struct peers *ps)
 	g->ps = ps;
 	ps->gc_holder[0] = '\0';
 	TAILQ_FOREACH (p, &ps->list, link) {
+		if (p->conn != NULL && p->in_live && ps->n->held_since_ms == 0)
+			g->contact = now_ms();
 		if (p->removed)
 			continue;
 		bool same =

@@ -54,6 +54,9 @@ struct cfg {
 	bool all_cases; /* this node receives every case (national node) */
 	unsigned stall_timeout;   /* seconds without progress: stalled, 30 */
 	unsigned verify_interval; /* seconds between digest checks, 0: off */
+	unsigned offline_hold;    /* seconds offline after which records are
+	                             not served until a peer is caught up
+	                             with; default 259200 (72 h), 0: off */
 	uint64_t map_size_max;    /* bytes, default 64G; "512M", "64G" */
 	int log_level;            /* enum log_level_cfg, default notice */
 	struct cfg_addr metrics_listen; /* optional, loopback only */

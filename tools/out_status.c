@@ -151,6 +151,16 @@ status_node(json_t *st, const char *via)
 	else
 		kv(0, "tombstones", "%" JSON_INTEGER_FORMAT,
 		    num(st, "tombstones"));
+	const char *held = js_str(st, "offline_hold_since");
+	if (held != NULL) {
+		char t[64], ago[64];
+		ot_time(held, t, sizeof(t));
+		ot_ago(held, "", ago, sizeof(ago));
+		kv(0, "held",
+		    "no peer since %s (%s, more than offline_hold): records "
+		    "are not shown until a peer is caught up with",
+		    t, ago);
+	}
 	status_store(st);
 	if (json_is_string(json_object_get(st, "version")))
 		kv(0, "version", "%s", ot_sv(st, "version"));

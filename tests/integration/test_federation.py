@@ -4,6 +4,7 @@ chain, a star and a ring; concurrent edits, deletes, purges and the
 sharing scope of cases behave as DESIGN.md §2 and §4 say."""
 
 import random
+import time
 
 from conftest import case_record, lks_record, jsonl
 from fed import (export, federation, get, put, status,
@@ -248,6 +249,48 @@ def test_case_taken_out_of_share_with_is_erased_there(make_node):
                lambda: "deleted" in s.ctl("get", "case", rid,
                                           check=False).stderr)
     assert name not in export(s)
+
+
+def test_node_back_from_a_long_outage_applies_purges_before_serving(
+        make_node):
+    """DOMAIN.md privacy 6: a node offline for longer than offline_hold
+    (72 h by default; 2 s here) shows no records until it has caught up
+    with a peer, so a purge made meanwhile is applied before anyone can
+    read the erased values there."""
+    nodes = federation(make_node, {"jabar": 32, "banten": 36},
+                       [("banten", "jabar")],
+                       node_keys={"banten": {"offline_hold": "2"}})
+    j, b = nodes["jabar"], nodes["banten"]
+    kept = put(j, "lks", lks_record(5))
+    erased = put(j, "lks", lks_record(6, name="Yayasan Dihapus Permanen"))
+    wait_until("both at banten", lambda: get(b, "lks", erased, False))
+    wait_live(b, "jabar")
+    b.stop()
+    time.sleep(2.5)
+    j.ctl("purge", "lks", erased)
+    j.stop()
+    # banten starts with no peer reachable: it holds its records back
+    b.start()
+    for args in (("get", "lks", erased), ("list", "lks"), ("export",),
+                 ("feed",), ("conflicts",)):
+        p = b.ctl(*args, check=False)
+        assert p.returncode == 1, (args, p.stdout)
+        assert "offline_hold" in p.stderr and "purges" in p.stderr, p.stderr
+        assert "Dihapus" not in p.stdout
+    st = status(b)
+    assert st["offline_hold_since"] is not None
+    assert "not shown until a peer is caught up" in b.ctl("status").stdout
+    assert st["records"]["lks"] == 2  # counts and digests stay available
+    b.wait_log("records are not served")
+    # jabar back: banten applies the purge, then serves again
+    j.start()
+    wait_until("banten serving again",
+               lambda: status(b)["offline_hold_since"] is None)
+    p = b.ctl("get", "lks", erased, check=False)
+    assert p.returncode == 1 and "purged" in p.stderr
+    assert get(b, "lks", kept)["status"]
+    assert "Dihapus" not in export(b)
+    b.wait_log("serving records again")
 
 
 def test_stopped_node_catches_up(make_node):
