@@ -183,6 +183,7 @@ start(struct node *n, struct jalin_err *err)
 static void
 stop(struct node *n)
 {
+	n->stopping = true; /* answers queue no more work (repl.c) */
 	metrics_stop(n->metrics);
 	admin_close(n->admin);
 	if (n->ops)

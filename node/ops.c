@@ -69,6 +69,7 @@ struct ops {
 	struct store *store;
 	struct event *flush_ev;
 	struct jobq q;
+	struct jobq answering; /* committed jobs being answered */
 	size_t pending;
 	struct uuidgen ug;
 	struct buf resp;
@@ -91,6 +92,7 @@ ops_new(struct event_base *base, struct store *store)
 	o->base = base;
 	o->store = store;
 	TAILQ_INIT(&o->q);
+	TAILQ_INIT(&o->answering);
 	uuidgen_init(&o->ug);
 	buf_init(&o->resp, JALIN_FRAME_MAX);
 	buf_init(&o->sys, 64u << 10);
@@ -122,9 +124,20 @@ job_free(struct job *j)
 void
 ops_free(struct ops *o)
 {
+	struct job *j;
+
 	if (o == NULL)
 		return;
-	ops_flush(o);
+	/* answers may queue more (a peer's next frame); stop after a few */
+	for (int i = 0; i < 4 && !TAILQ_EMPTY(&o->q); i++)
+		ops_flush(o);
+	while ((j = TAILQ_FIRST(&o->q)) != NULL) {
+		/* not answered: their submitters may be gone by now */
+		TAILQ_REMOVE(&o->q, j, link);
+		log_warnx("store: a write request queued at shutdown was "
+		          "dropped");
+		job_free(j);
+	}
 	if (o->flush_ev != NULL)
 		event_free(o->flush_ev);
 	buf_free(&o->resp);
@@ -476,6 +489,10 @@ ops_cancel(struct ops *o, void *ctx)
 	struct job *j;
 
 	TAILQ_FOREACH (j, &o->q, link) {
+		if (j->ctx == ctx)
+			j->done = NULL;
+	}
+	TAILQ_FOREACH (j, &o->answering, link) {
 		if (j->ctx == ctx)
 			j->done = NULL;
 	}
@@ -831,14 +848,22 @@ resp_import(struct ops *o, const struct job *j)
 		msgpack_pack_uint64(&pk, j->stopped_at);
 }
 
+/*
+ * Answer the jobs of one commit. They are taken off the queue first: an
+ * answer may submit a new job at once (a peer's next CHANGES frame, read
+ * as soon as the previous one is done), and that one belongs to the next
+ * commit, not to this answer loop.
+ */
 static void
 respond_all(struct ops *o, int rc, const struct jalin_err *err)
 {
+	struct jobq *done = &o->answering;
 	struct job *j;
 
-	while ((j = TAILQ_FIRST(&o->q)) != NULL) {
-		TAILQ_REMOVE(&o->q, j, link);
-		o->pending--;
+	TAILQ_CONCAT(done, &o->q, link);
+	o->pending = 0;
+	while ((j = TAILQ_FIRST(done)) != NULL) {
+		TAILQ_REMOVE(done, j, link);
 		if (j->task.apply != NULL) {
 			j->task.done(j->task.arg, rc, err);
 			job_free(j);

@@ -763,7 +763,8 @@ task_done(void *arg, int rc, const struct jalin_err *err)
 		}
 	}
 	task_free(t);
-	if (!c->dead && !c->closing)
+	/* at shutdown the stream stops here: nothing more is queued */
+	if (!c->dead && !c->closing && !c->ps->n->stopping)
 		conn_resume(c);
 }
 
