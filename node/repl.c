@@ -1189,7 +1189,7 @@ gc_apply(struct store_txn *st, void *arg)
 			return rc;
 		if (!cur.exists || cur.seq != g->cand[i].seq)
 			continue;
-		if ((rc = store_txn_drop(st, &cur)) != 0)
+		if ((rc = store_txn_bury(st, &cur)) != 0)
 			return rc;
 		g->dropped++;
 		top = g->cand[i].seq;

@@ -722,6 +722,33 @@ txn_source(struct store_txn *t, const char *from)
 	t->srclen = t->src ? n : 0;
 }
 
+/* The collected tombstone of coll/id, decoded into r (into the map). */
+static bool
+dig_up(struct store_txn *t, uint8_t coll, const uint8_t *id, struct record *r)
+{
+	const uint8_t *state;
+	size_t len;
+
+	if (stdb_get_gone(t->txn, t->s->db, coll, id, &state, &len) != 0 ||
+	    rec_decode(r, state, len, REC_TRUSTED, NULL) != 0) {
+		rec_init(r);
+		return false;
+	}
+	return true;
+}
+
+static int
+gone_del(struct store_txn *t, uint8_t coll, const uint8_t *id)
+{
+	uint8_t key[STDB_KEY_LEN];
+	MDB_val k = {STDB_KEY_LEN, key};
+	int rc;
+
+	stdb_key(key, coll, id);
+	rc = mdb_del(t->txn, stdb_dbi(t->s->db, STDB_GONE), &k, NULL);
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : txn_fail(t, rc);
+}
+
 int
 store_txn_apply(struct store_txn *t, uint8_t coll, const uint8_t id[UUID_LEN],
     const void *state, size_t len, bool *changed, struct jalin_err *err)
@@ -754,11 +781,15 @@ store_txn_apply_decoded(struct store_txn *t, uint8_t coll,
 	if (cur.exists && cur.rawlen == rawlen &&
 	    memcmp(cur.raw, raw, rawlen) == 0)
 		return 0;
-	if (!cur.exists || cur.corrupt)
+	bool buried = false;
+	if (!cur.exists || cur.corrupt) {
 		rec_init(old); /* a corrupt copy is replaced by the peer's */
-	else if (rec_decode(old, cur.raw, cur.rawlen, REC_TRUSTED, NULL) != 0)
+		buried = !cur.exists && dig_up(t, coll, id, old);
+	} else if (rec_decode(old, cur.raw, cur.rawlen, REC_TRUSTED, NULL) !=
+	    0) {
 		return jalin_err_set(err, JALIN_ECORRUPT,
 		    "store: stored record does not decode");
+	}
 	store_txn_observe(t, rec_max_hlc(rem));
 	if (t->err != 0)
 		return t->err;
@@ -771,16 +802,24 @@ store_txn_apply_decoded(struct store_txn *t, uint8_t coll,
 	if ((rc = merge_join(old, rem, out, changed)) != 0)
 		return jalin_err_set(err, rc, "merge: %s", jalin_strerror(rc));
 	if (!*changed)
-		return 0;
+		return 0; /* e.g. an old copy of a collected tombstone's record
+		           */
 	/* the sender holds exactly this state: no need to send it back */
 	if (merge_equal(out, rem)) {
 		txn_source(t, from);
-		return set_encoded(t, &cur, old, rem, raw, rawlen);
+		rc = set_encoded(t, &cur, old, rem, raw, rawlen);
+	} else {
+		rc = store_txn_set(t, &cur, old, out);
 	}
-	return store_txn_set(t, &cur, old, out);
+	/* newer than the collected tombstone: a record again (old is not
+	 * used any more, so the marker may go) */
+	if (rc == 0 && buried)
+		rc = gone_del(t, coll, id);
+	return rc;
 }
 
-int
+/* Delete a record entry and its feed entry outright. */
+static int
 store_txn_drop(struct store_txn *t, struct store_cur *cur)
 {
 	uint8_t key[STDB_KEY_LEN], sk[8];
@@ -801,6 +840,33 @@ store_txn_drop(struct store_txn *t, struct store_cur *cur)
 		return txn_fail(t, rc);
 	cur->exists = false;
 	return 0;
+}
+
+int
+store_txn_bury(struct store_txn *t, struct store_cur *cur)
+{
+	uint8_t key[STDB_KEY_LEN];
+	MDB_val k = {STDB_KEY_LEN, key}, v;
+	struct buf *b = &t->s->enc;
+	int rc;
+
+	if (t->err != 0)
+		return t->err;
+	if (!cur->exists)
+		return 0;
+	stdb_key(key, cur->coll, cur->id);
+	rc = mdb_get(t->txn, stdb_dbi(t->s->db, STDB_RECORDS), &k, &v);
+	if (rc != 0)
+		return rc == MDB_NOTFOUND ? 0 : txn_fail(t, rc);
+	/* copied out first: the put may move the page it lies in */
+	buf_reset(b);
+	if (buf_append(b, v.mv_data, v.mv_size) != 0)
+		return txn_fail(t, ENOMEM);
+	v = (MDB_val){b->len, b->p};
+	if ((rc = mdb_put(t->txn, stdb_dbi(t->s->db, STDB_GONE), &k, &v, 0)) !=
+	    0)
+		return txn_fail(t, rc);
+	return store_txn_drop(t, cur);
 }
 
 int

@@ -133,10 +133,12 @@ int store_txn_apply_decoded(struct store_txn *t, uint8_t coll,
     struct jalin_err *err);
 
 /*
- * Delete a record entry and its feed entry outright (tombstone collection;
- * never for live records). 0 or the sticky error.
+ * Collect a tombstone: move its entry to the gone database (storedb.h) and
+ * drop its feed entry. An older copy of the record that arrives later is
+ * merged with it and changes nothing; a newer write makes it a record
+ * again. 0 or the sticky error.
  */
-int store_txn_drop(struct store_txn *t, struct store_cur *cur);
+int store_txn_bury(struct store_txn *t, struct store_cur *cur);
 
 /*
  * Erase a live record here and only here: no tombstone, nothing sent on

@@ -558,6 +558,29 @@ add_withdrawal(struct repairs *r, const uint8_t *key)
 	return true;
 }
 
+/*
+ * A record the peer lists and we collected as a tombstone (a restored
+ * backup of the peer): send the tombstone, which deletes its copy.
+ */
+static bool
+add_buried(struct repairs *r, const uint8_t *key)
+{
+	const uint8_t *state;
+	size_t len;
+
+	if (stdb_get_gone(r->txn, store_db(r->p->ps->n->store), key[0], key + 1,
+	        &state, &len) != 0)
+		return false;
+	msgpack_pack_array(&r->rpk, 4);
+	msgpack_pack_uint8(&r->rpk, 0);
+	msgpack_pack_uint8(&r->rpk, key[0]);
+	msgpack_pack_bin_with_body(&r->rpk, key + 1, UUID_LEN);
+	buf_append(&r->rep, state, len);
+	r->nrep++;
+	r->p->v.cur.repaired++;
+	return true;
+}
+
 static void
 add_fetch(struct repairs *r, const uint8_t *key)
 {
@@ -593,7 +616,8 @@ one_diff(struct repairs *r, const uint8_t *key, const uint8_t *mine,
 	note_where(&r->p->v, key);
 	if (mine != NULL)
 		add_repair(r, key);
-	if (theirs != NULL && (mine != NULL || !add_withdrawal(r, key)))
+	if (theirs != NULL &&
+	    (mine != NULL || (!add_withdrawal(r, key) && !add_buried(r, key))))
 		add_fetch(r, key);
 	if (r->rep.len > JALIN_BATCH_BYTES || r->nrep >= 4096 ||
 	    r->nfetch >= 4096)

@@ -17,11 +17,12 @@
 struct stdb {
 	MDB_env *env;
 	MDB_dbi dbi[STDB_NDB];
+	bool has_gone;
 	char dir[JALIN_PATH_MAX];
 };
 
 static const char *const db_names[STDB_NDB] = {
-    "records", "feed", "conflicts", "digest", "ckpt", "meta"};
+    "records", "feed", "conflicts", "digest", "ckpt", "meta", "gone"};
 
 int
 stdb_mdb_err(int rc, struct jalin_err *err, const char *what)
@@ -53,9 +54,14 @@ open_dbis(struct stdb *db, unsigned flags, struct jalin_err *err)
 		snprintf(what, sizeof(what), "cannot open store '%s'", db->dir);
 		return stdb_mdb_err(rc, err, what);
 	}
+	db->has_gone = true;
 	for (int i = 0; i < STDB_NDB; i++) {
 		rc = mdb_dbi_open(txn, db_names[i],
 		    (flags & STDB_RDONLY) ? 0 : MDB_CREATE, &db->dbi[i]);
+		if (rc == MDB_NOTFOUND && i == STDB_GONE) {
+			db->has_gone = false; /* older store, read-only */
+			continue;
+		}
 		if (rc == MDB_NOTFOUND) {
 			mdb_txn_abort(txn);
 			return jalin_err_set(err, JALIN_ENOTFOUND,
@@ -272,6 +278,26 @@ stdb_get_record(MDB_txn *txn, const struct stdb *db, uint8_t coll,
 	if (rc != 0)
 		return stdb_mdb_err(rc, NULL, "get");
 	return stdb_val_state(&val, state, len, seq);
+}
+
+int
+stdb_get_gone(MDB_txn *txn, const struct stdb *db, uint8_t coll,
+    const uint8_t id[UUID_LEN], const uint8_t **state, size_t *len)
+{
+	uint8_t k[STDB_KEY_LEN];
+	MDB_val key = {sizeof(k), k}, val;
+	uint64_t seq;
+	int rc;
+
+	if (!db->has_gone)
+		return JALIN_ENOTFOUND;
+	stdb_key(k, coll, id);
+	rc = mdb_get(txn, db->dbi[STDB_GONE], &key, &val);
+	if (rc == MDB_NOTFOUND)
+		return JALIN_ENOTFOUND;
+	if (rc != 0)
+		return stdb_mdb_err(rc, NULL, "get");
+	return stdb_val_state(&val, state, len, &seq);
 }
 
 int

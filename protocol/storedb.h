@@ -15,6 +15,11 @@
  *   conflicts  [coll u8][id 16]  -> [count u32 BE]   records with conflicts
  *   digest     [coll u8][bucket u8] -> 32-byte sum   (see below)
  *   ckpt       peer name        -> checkpoint (node/repl; msgpack)
+ *   gone       [coll u8][id 16]  -> as in records: a collected tombstone,
+ *              kept out of the feed, counts and digests so that an older
+ *              copy of the record (a restored backup) cannot bring it back
+ *              (a store made before this database existed gets it when
+ *              jalind opens it; read-only opens do without)
  *   meta       name             -> value:
  *      "format" u32 BE (STDB_FORMAT), "node" the node's name,
  *      "epoch" 16 random bytes drawn when the store is created,
@@ -59,6 +64,7 @@ enum stdb_db {
 	STDB_DIGEST,
 	STDB_CKPT,
 	STDB_META,
+	STDB_GONE,
 	STDB_NDB
 };
 
@@ -88,6 +94,13 @@ const char *stdb_dir(const struct stdb *db);
  * 0 or JALIN_EIO with err.
  */
 int stdb_begin_read(struct stdb *db, MDB_txn **txn, struct jalin_err *err);
+
+/*
+ * The collected tombstone of coll/id (the gone database), checked like a
+ * record. JALIN_ENOTFOUND if there is none, JALIN_ECORRUPT.
+ */
+int stdb_get_gone(MDB_txn *txn, const struct stdb *db, uint8_t coll,
+    const uint8_t id[UUID_LEN], const uint8_t **state, size_t *len);
 
 /* Key helpers. */
 void stdb_key(uint8_t key[STDB_KEY_LEN], uint8_t coll, const uint8_t *id);

@@ -6,8 +6,8 @@ side keeps serving."""
 import random
 import shutil
 
-from conftest import ctl, jsonl
-from fed import (federation, peer_state, peer_status, status,
+from conftest import ctl, jsonl, lks_record
+from fed import (federation, peer_state, peer_status, put, status,
                  wait_converged, wait_until)
 
 N_SYNC = 100_000
@@ -69,6 +69,50 @@ def test_restored_node_is_detected_and_resynced(make_node, tmp_path):
     assert status(b)["records"]["lks"] == 150
     assert status(b)["epoch"] != epoch
     assert "restored from an older copy" in b.log()
+
+
+def test_restored_backup_cannot_bring_a_collected_deletion_back(
+        make_node, tmp_path):
+    """A deleted record's tombstone is collected once every peer has it;
+    a node restored from a backup made before the deletion still holds the
+    record. It must not come back: the collected tombstone is kept aside
+    (the gone database), the old copy merges into it without effect, and
+    verification deletes the restored copy."""
+    nodes = federation(make_node, {"jabar": 32, "banten": 36},
+                       [("banten", "jabar")])
+    j, b = nodes["jabar"], nodes["banten"]
+    j.ctl("import", "-", input=small_lks(19, 7))
+    name = "Yayasan Sudah Ditutup"
+    rid = put(j, "lks", lks_record(8, name=name))
+    wait_converged([j, b])
+    b.stop()
+    backup = tmp_path / "banten-backup"
+    shutil.copytree(b.data_dir, backup)
+    b.start()
+    j.ctl("delete", "lks", rid, "--reason", "duplicate")
+    wait_converged([j, b])
+    for n in (j, b):
+        wait_until(f"the tombstone collected at {n.name}",
+                   lambda n=n: status(n)["tombstones"] == 0, timeout=60)
+        gone = n.ctl("get", "lks", rid, check=False)
+        assert gone.returncode == 1 and "no such record" in gone.stderr
+    b.stop()
+    shutil.rmtree(b.data_dir)
+    shutil.copytree(backup, b.data_dir)
+    b.start()
+    # banten is resynced and sends jabar everything it has, the deleted
+    # record too; jabar's verification then deletes banten's copy
+    wait_converged([j, b])
+    assert "restored from an older copy" in b.log()
+    for n in (j, b):
+        st = status(n)
+        assert st["records"]["lks"] == 19, (n.name, st["records"])
+        assert name not in export_lks(n)
+        assert n.ctl("get", "lks", rid, check=False).returncode == 1
+
+
+def export_lks(node):
+    return node.ctl("export", "lks").stdout
 
 
 def test_recreated_node_resyncs_once(make_node):

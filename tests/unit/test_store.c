@@ -295,6 +295,144 @@ test_apply_and_digest(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* Delete (mode 0) or collect (mode 1) record `n` of lks. */
+struct tombarg {
+	unsigned n;
+	int mode;
+};
+
+static int
+tomb_fn(struct store_txn *t, void *arg)
+{
+	static const uint8_t tomb[] = {0x92, 0xc0, 0xc0}; /* [nil, nil] */
+	struct tombarg *a = arg;
+	struct store_cur cur;
+	uint8_t id[16];
+	bool changed;
+	int rc;
+
+	mkid(id, a->n);
+	if ((rc = store_txn_get(t, COLL_LKS, id, &cur)) != 0)
+		return rc;
+	assert_true(cur.exists);
+	if (a->mode == 1)
+		return store_txn_bury(t, &cur);
+	struct record *old = malloc(sizeof(*old)), *out = malloc(sizeof(*out));
+	assert_int_equal(
+	    rec_decode(old, cur.raw, cur.rawlen, REC_TRUSTED, NULL), 0);
+	assert_int_equal(merge_delete(old, tomb, sizeof(tomb), "jabar", 5,
+	                     store_txn_hlc(t), out, &changed),
+	    0);
+	rc = store_txn_set(t, &cur, old, out);
+	free(old);
+	free(out);
+	return rc;
+}
+
+struct applyarg {
+	const uint8_t *state;
+	size_t len;
+	bool changed;
+};
+
+static int
+apply_fn(struct store_txn *t, void *arg)
+{
+	struct applyarg *a = arg;
+	uint8_t id[16];
+
+	mkid(id, 1);
+	return store_txn_apply(
+	    t, COLL_LKS, id, a->state, a->len, &a->changed, NULL);
+}
+
+static bool
+held(struct fx *f, enum stdb_db which)
+{
+	const uint8_t *st;
+	size_t len;
+	uint64_t seq;
+	uint8_t id[16];
+	MDB_txn *txn;
+	int rc;
+
+	mkid(id, 1);
+	assert_int_equal(stdb_begin_read(store_db(f->s), &txn, NULL), 0);
+	rc = which == STDB_GONE
+	    ? stdb_get_gone(txn, store_db(f->s), COLL_LKS, id, &st, &len)
+	    : stdb_get_record(
+	          txn, store_db(f->s), COLL_LKS, id, &st, &len, &seq);
+	mdb_txn_abort(txn);
+	return rc == 0;
+}
+
+/*
+ * A collected tombstone is kept aside: an old copy of the record (a
+ * restored backup) changes nothing; a write the deletion had not seen
+ * makes it a record again.
+ */
+static void
+test_collected_tombstone_stops_old_copies(void **state)
+{
+	struct fx *f = *state;
+	struct tombarg del = {1, 0}, bury = {1, 1};
+	uint8_t old_copy[512], newer[512];
+	struct applyarg a;
+	struct buf enc;
+	MDB_txn *txn;
+	const uint8_t *st;
+	size_t len;
+	uint64_t seq;
+	uint8_t id[16];
+
+	assert_int_equal(put(f, COLL_LKS, 0, 3, "x", NULL), 0);
+	mkid(id, 1);
+	assert_int_equal(stdb_begin_read(store_db(f->s), &txn, NULL), 0);
+	assert_int_equal(
+	    stdb_get_record(txn, store_db(f->s), COLL_LKS, id, &st, &len, &seq),
+	    0);
+	assert_true(len < sizeof(old_copy));
+	memcpy(old_copy, st, len);
+	mdb_txn_abort(txn);
+	size_t old_len = len;
+
+	assert_int_equal(store_write(f->s, tomb_fn, &del, NULL), 0);
+	assert_int_equal(info(f).count[COLL_LKS], 2);
+	assert_int_equal(store_write(f->s, tomb_fn, &bury, NULL), 0);
+	assert_false(held(f, STDB_RECORDS));
+	assert_true(held(f, STDB_GONE));
+	uint64_t seq0 = store_seq(f->s);
+
+	/* the old copy merges into the collected tombstone: no effect */
+	a = (struct applyarg){old_copy, old_len, true};
+	assert_int_equal(store_write(f->s, apply_fn, &a, NULL), 0);
+	assert_false(a.changed);
+	assert_false(held(f, STDB_RECORDS));
+	assert_int_equal(store_seq(f->s), seq0);
+	assert_int_equal(info(f).count[COLL_LKS], 2);
+
+	/* banten wrote the record without having seen the deletion */
+	struct record *empty = malloc(sizeof(*empty)), *r = malloc(sizeof(*r));
+	struct merge_update u = {17, 2, (const uint8_t *)"\xa1z"};
+	bool changed;
+	rec_init(empty);
+	assert_int_equal(
+	    merge_put(empty, &u, 1, "banten", 6, 1ull << 40, r, &changed), 0);
+	buf_init(&enc, 4096);
+	assert_int_equal(rec_encode(r, &enc), 0);
+	assert_true(enc.len < sizeof(newer));
+	memcpy(newer, enc.p, enc.len);
+	a = (struct applyarg){newer, enc.len, false};
+	assert_int_equal(store_write(f->s, apply_fn, &a, NULL), 0);
+	assert_true(a.changed);
+	assert_true(held(f, STDB_RECORDS));
+	assert_false(held(f, STDB_GONE));
+	assert_int_equal(info(f).count[COLL_LKS], 3);
+	buf_free(&enc);
+	free(empty);
+	free(r);
+}
+
 static int
 bad_apply_fn(struct store_txn *t, void *arg)
 {
@@ -484,6 +622,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_corrupt_record_detected_and_replaced, setup, teardown),
 	    cmocka_unit_test(test_readonly_missing),
+	    cmocka_unit_test_setup_teardown(
+	        test_collected_tombstone_stops_old_copies, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
