@@ -335,6 +335,28 @@ fail:
 	return rc;
 }
 
+bool
+rec_peek_deleted(const void *buf, size_t len)
+{
+	struct mpr m;
+	uint32_t n;
+	uint64_t v;
+
+	mpr_init(&m, buf, len);
+	if (mpr_array(&m, &n) != 0 || n != 6 || mpr_u64(&m, &v) != 0 ||
+	    mpr_u64(&m, &v) != 0)
+		return true; /* not for us to judge: decode it */
+	if (v & REC_PURGED)
+		return false;
+	for (int i = 0; i < 3; i++) { /* origins, ctx, dots */
+		if (mpr_skip(&m) != 0)
+			return true;
+	}
+	if (mpr_array(&m, &n) != 0 || n == 0 || mpr_u64(&m, &v) != 0)
+		return true;
+	return v == TAG_DELETED;
+}
+
 static void
 enc_tables(msgpack_packer *pk, const struct record *r)
 {

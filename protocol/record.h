@@ -150,6 +150,14 @@ size_t rec_winner(const struct record *r, size_t first, size_t end);
 uint64_t rec_max_hlc(const struct record *r);
 
 /*
+ * A cheap look at stored, trusted bytes: false if the state is certainly
+ * not a plain deletion (a purge marker, or a first entry that is a field),
+ * true if it may be one (decode it to know). Reads no further than the
+ * first entry's tag.
+ */
+bool rec_peek_deleted(const void *buf, size_t len);
+
+/*
  * Number of conflicts: fields (tag >= 1) with more than one entry, plus one
  * if the record is live and also holds a delete (an edit concurrent with a
  * delete).

@@ -98,6 +98,9 @@ test_round_trip(void **state)
 	msgpack_pack_uint8(&f->pk, 1);
 	str(&f->pk, "b");
 	assert_int_equal(rec_decode(f->r, f->b.p, f->b.len, 0, NULL), 0);
+	/* a live record is told from a deletion by its first entry's tag */
+	assert_false(rec_peek_deleted(f->b.p, f->b.len));
+	assert_true(rec_peek_deleted(f->b.p, 7)); /* cut short: decode it */
 	assert_int_equal(f->r->norigins, 2);
 	assert_int_equal(rec_conflicts(f->r), 1);
 	assert_true(rec_is_live(f->r));
@@ -231,6 +234,7 @@ test_purged_shape(void **state)
 	str(&f->pk, "error");
 	msgpack_pack_nil(&f->pk);
 	msgpack_pack_nil(&f->pk);
+	assert_false(rec_peek_deleted(f->b.p, f->b.len)); /* kept forever */
 	msgpack_pack_uint8(&f->pk, 16); /* a field value: not allowed */
 	msgpack_pack_uint8(&f->pk, 0);
 	str(&f->pk, "secret");
@@ -258,6 +262,7 @@ test_tombstone_values(void **state)
 	str(&f->pk, "banten");
 	str(&f->pk, "sulsel");
 	assert_int_equal(rec_decode(f->r, f->b.p, f->b.len, 0, NULL), 0);
+	assert_true(rec_peek_deleted(f->b.p, f->b.len));
 	assert_int_equal(rec_tomb_parse(&f->r->entry[0], false, &t), 0);
 	assert_int_equal(t.reason_len, 9);
 	assert_memory_equal(t.reason, "duplicate", 9);
