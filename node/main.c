@@ -21,6 +21,7 @@
 #include "metrics.h"
 #include "ops.h"
 #include "peer.h"
+#include "retention.h"
 #include "store.h"
 
 struct sigs {
@@ -176,6 +177,8 @@ start(struct node *n, struct jalin_err *err)
 		return rc;
 	if ((rc = metrics_start(n, &n->metrics, err)) != 0)
 		return rc;
+	if ((rc = retention_start(n, &n->retention, err)) != 0)
+		return rc;
 	n->started_ms = hlc_wall_ms();
 	return 0;
 }
@@ -190,6 +193,7 @@ stop(struct node *n)
 		ops_flush(n->ops);
 	peers_stop(n->peers);
 	ops_free(n->ops);
+	retention_stop(n->retention); /* after ops: it answers its purges */
 	store_close(n->store);
 	if (n->base)
 		event_base_free(n->base);

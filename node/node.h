@@ -19,6 +19,7 @@ struct ops;
 struct admin;
 struct peers;
 struct metrics;
+struct retention;
 
 struct node {
 	struct event_base *base;
@@ -26,8 +27,9 @@ struct node {
 	struct store *store;
 	struct ops *ops;
 	struct admin *admin;
-	struct peers *peers;     /* NULL until started */
-	struct metrics *metrics; /* NULL unless metrics_listen is set */
+	struct peers *peers;         /* NULL until started */
+	struct metrics *metrics;     /* NULL unless metrics_listen is set */
+	struct retention *retention; /* NULL when retention_check is 0 */
 	uint64_t started_ms;
 	uint64_t held_since_ms; /* last contact before an outage longer than
 	                           offline_hold: records are not served until

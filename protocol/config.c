@@ -97,6 +97,8 @@ static const struct cfg_key cfg_keys[] = {
         NODE(verify_interval)},
     {S_NODE, "offline_hold", T_UINT, .def = "259200", .min = 0, .max = 31536000,
         NODE(offline_hold)},
+    {S_NODE, "retention_check", T_UINT, .def = "86400", .min = 0,
+        .max = 31536000, NODE(retention_check)},
     {S_NODE, "map_size_max", T_SIZE, .def = "64G", .min = JALIN_MAP_MIN,
         .max = UINT64_MAX, NODE(map_size_max)},
     {S_NODE, "log_level", T_LEVEL, .def = "notice", NODE(log_level)},

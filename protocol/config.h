@@ -57,6 +57,8 @@ struct cfg {
 	unsigned offline_hold;    /* seconds offline after which records are
 	                             not served until a peer is caught up
 	                             with; default 259200 (72 h), 0: off */
+	unsigned retention_check; /* seconds between purges of records past
+	                             retention_until; default 86400, 0: off */
 	uint64_t map_size_max;    /* bytes, default 64G; "512M", "64G" */
 	int log_level;            /* enum log_level_cfg, default notice */
 	struct cfg_addr metrics_listen; /* optional, loopback only */

@@ -33,7 +33,7 @@
 #define JALIN_ADMIN_NAME_MAX 96  /* "admin:" + name */
 #define JALIN_FIELD_NAME_MAX 64  /* schema field name incl. dots */
 #define JALIN_COLL_NAME_MAX  16  /* collection name */
-#define JALIN_ERRMSG_MAX     256 /* struct jalin_err message */
+#define JALIN_ERRMSG_MAX     512 /* struct jalin_err message */
 #define JALIN_PATH_MAX       1024
 
 /* Records. */

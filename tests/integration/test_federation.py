@@ -293,6 +293,37 @@ def test_node_back_from_a_long_outage_applies_purges_before_serving(
     b.wait_log("serving records again")
 
 
+def test_records_past_retention_are_purged_by_their_origin(make_node):
+    """DOMAIN.md privacy 10: a record whose retention_until has passed is
+    purged automatically, by the node that created it, and the purge
+    reaches its peers; records still within retention, and records other
+    nodes created, are left alone."""
+    nodes = federation(make_node, {"jabar": 32, "banten": 36},
+                       [("banten", "jabar")],
+                       node_keys={"jabar": {"retention_check": "1"},
+                                  "banten": {"retention_check": "0"}})
+    j, b = nodes["jabar"], nodes["banten"]
+    old = put(j, "lks", lks_record(1, name="Yayasan Arsip Lama",
+                                   retention_until="2020-12-31"))
+    keep = put(j, "lks", lks_record(2, retention_until="2999-12-31"))
+    plain = put(j, "lks", lks_record(3))
+    theirs = put(b, "lks", lks_record(4, retention_until="2020-12-31"))
+    for n in (j, b):
+        wait_until(f"the purge at {n.name}",
+                   lambda n=n: "purged" in n.ctl("get", "lks", old,
+                                                 check=False).stderr)
+        assert "Arsip Lama" not in export(n)
+        for rid in (keep, plain, theirs):
+            assert get(n, "lks", rid)["status"]
+    raw = j.ctl("get", "--versions", "lks", old, check=False)
+    assert "retention_expired" in raw.stdout + raw.stderr
+    j.wait_log("retention: purged lks")
+    # the next passes find nothing more to do
+    time.sleep(2.5)
+    assert j.log().count("retention: purged lks") == 1
+    assert get(j, "lks", theirs)["status"]
+
+
 def test_stopped_node_catches_up(make_node):
     nodes = federation(make_node, REGIONS3,
                        [("jabar", "banten"), ("banten", "sulsel")])

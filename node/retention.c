@@ -1,0 +1,264 @@
+/*
+ * retention.c - expire records whose retention_until has passed (see
+ * retention.h): a sliced walk of the records, purges through ops.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "log.h"
+#include "mp.h"
+#include "msg.h"
+#include "ops.h"
+#include "retention.h"
+#include "scope.h"
+#include "store.h"
+#include "uuid.h"
+
+#define SLICE        5000 /* records looked at per step */
+#define QUEUE_MAX    1000 /* purges queued per step */
+#define FIRST_PASS_S 600  /* the first check after start, at most */
+#define REASON       "retention_expired"
+
+struct retention {
+	struct node *n;
+	struct event *tick, *first, *step;
+	struct record *ws;
+	uint8_t last[STDB_KEY_LEN];
+	bool started; /* last is set: resume after it */
+	bool running; /* a pass is under way */
+	char today[11];
+	unsigned inflight;
+	uint64_t queued; /* in this pass */
+};
+
+/* One purge on its way through ops. */
+struct rpurge {
+	struct retention *r;
+	uint8_t idmp[2 + UUID_LEN]; /* bin 16 */
+	uint8_t coll;
+	char until[11];
+};
+
+static void
+purge_done(void *ctx, const uint8_t *resp, size_t len)
+{
+	struct rpurge *p = ctx;
+	const struct schema_coll *c = schema_coll_by_id(p->coll);
+	char ids[UUID_STR_LEN + 1];
+	const char *msg = NULL;
+	uint32_t n, mlen = 0;
+	int64_t status = 0;
+	uint64_t k;
+	struct mpr m;
+
+	uuid_format(p->idmp + 2, ids);
+	mpr_init(&m, resp, len);
+	if (mpr_map(&m, &n) == 0) {
+		for (uint32_t i = 0; i < n && mpr_u64(&m, &k) == 0; i++) {
+			if (k == MK_STATUS)
+				(void)mpr_i64(&m, &status);
+			else if (k == MK_ERROR)
+				(void)mpr_str(&m, &msg, &mlen);
+			else
+				(void)mpr_skip(&m);
+		}
+	}
+	if (status == 0)
+		log_notice("retention: purged %s %s (retention_until %s)",
+		    c ? c->name : "?", ids, p->until);
+	else if (status != JALIN_EPURGED)
+		log_warnx("retention: cannot purge %s %s: %.*s",
+		    c ? c->name : "?", ids, (int)mlen, msg ? msg : "");
+	p->r->inflight--;
+	free(p);
+}
+
+static void
+queue_purge(struct retention *r, const uint8_t *key, const uint8_t *until)
+{
+	const struct schema_coll *c = schema_coll_by_id(key[0]);
+	struct rpurge *p = calloc(1, sizeof(*p));
+	struct msg_req q = {.type = MSG_PURGE};
+
+	if (p == NULL || c == NULL) {
+		free(p);
+		return;
+	}
+	p->r = r;
+	p->coll = key[0];
+	p->idmp[0] = 0xc4;
+	p->idmp[1] = UUID_LEN;
+	memcpy(p->idmp + 2, key + 1, UUID_LEN);
+	memcpy(p->until, until, 10);
+	q.coll = c->name;
+	q.coll_len = (uint32_t)strlen(c->name);
+	q.id = p->idmp;
+	q.id_len = sizeof(p->idmp);
+	q.reason = REASON;
+	q.reason_len = sizeof(REASON) - 1;
+	r->inflight++;
+	r->queued++;
+	if (ops_submit(r->n->ops, &q, purge_done, p) != 0) {
+		r->inflight--;
+		free(p);
+	}
+}
+
+/* The winning retention_until of a live record this node created, if it
+ * is a date before today: its 10 characters, else NULL. */
+static const uint8_t *
+expired(struct retention *r, const struct record *rec)
+{
+	const char *self = r->n->cfg->name;
+	size_t first, end;
+	const char *s;
+	uint32_t len;
+	struct mpr m;
+
+	if (!rec_is_live(rec) || !scope_is_origin(rec, self, strlen(self)) ||
+	    rec_field(rec, TAG_RETENTION_UNTIL, &first, &end) == 0)
+		return NULL;
+	const struct rec_entry *w = &rec->entry[rec_winner(rec, first, end)];
+	mpr_init(&m, w->val, w->vlen);
+	if (mpr_str(&m, &s, &len) != 0 || len != 10 ||
+	    memcmp(s, r->today, 10) >= 0)
+		return NULL;
+	return (const uint8_t *)s;
+}
+
+/* Look at the next SLICE records; queue the purges they need. */
+static void
+step_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct retention *r = arg;
+	const struct stdb *db = store_db(r->n->store);
+	struct {
+		uint8_t key[STDB_KEY_LEN];
+		char until[10];
+	} * due;
+	MDB_val k = {STDB_KEY_LEN, r->last}, v;
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	size_t ndue = 0;
+	int rc;
+
+	(void)fd;
+	(void)what;
+	if (r->n->stopping || (due = malloc(QUEUE_MAX * sizeof(*due))) == NULL)
+		return;
+	if (stdb_begin_read(store_db(r->n->store), &txn, NULL) != 0 ||
+	    mdb_cursor_open(txn, stdb_dbi(db, STDB_RECORDS), &cur) != 0) {
+		log_warnx("retention: cannot read the store; trying later");
+		r->running = false;
+		free(due);
+		return;
+	}
+	rc = r->started ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)
+	                : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	if (rc == 0 && r->started && k.mv_size == STDB_KEY_LEN &&
+	    memcmp(k.mv_data, r->last, STDB_KEY_LEN) == 0)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	for (int i = 0; rc == 0 && i < SLICE && ndue < QUEUE_MAX; i++) {
+		const uint8_t *state, *until;
+		size_t len;
+		uint64_t seq;
+		if (k.mv_size == STDB_KEY_LEN &&
+		    stdb_val_state(&v, &state, &len, &seq) == 0 &&
+		    rec_decode(r->ws, state, len, REC_TRUSTED, NULL) == 0 &&
+		    (until = expired(r, r->ws)) != NULL) {
+			memcpy(due[ndue].key, k.mv_data, STDB_KEY_LEN);
+			memcpy(due[ndue++].until, until, 10);
+		}
+		if (k.mv_size == STDB_KEY_LEN) {
+			memcpy(r->last, k.mv_data, STDB_KEY_LEN);
+			r->started = true;
+		}
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	for (size_t i = 0; i < ndue; i++) {
+		char until[11];
+		memcpy(until, due[i].until, 10);
+		until[10] = '\0';
+		queue_purge(r, due[i].key, (const uint8_t *)until);
+	}
+	free(due);
+	if (rc == 0) {
+		event_active(r->step, 0, 0); /* more to look at: after others */
+		return;
+	}
+	r->running = false;
+	if (r->queued > 0)
+		log_info(
+		    "retention: %llu record(s) past retention_until queued "
+		    "for purging",
+		    (unsigned long long)r->queued);
+}
+
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct retention *r = arg;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	(void)fd;
+	(void)what;
+	if (r->running || r->inflight > 0 || r->n->stopping)
+		return; /* the last pass is not over yet */
+	gmtime_r(&now, &tm);
+	strftime(r->today, sizeof(r->today), "%Y-%m-%d", &tm);
+	r->running = true;
+	r->started = false;
+	r->queued = 0;
+	event_active(r->step, 0, 0);
+}
+
+int
+retention_start(struct node *n, struct retention **out, struct jalin_err *err)
+{
+	unsigned every = n->cfg->retention_check;
+	struct timeval tv = {(time_t)every, 0};
+	struct timeval first = {every < FIRST_PASS_S ? every : FIRST_PASS_S, 0};
+	struct retention *r;
+
+	*out = NULL;
+	if (every == 0)
+		return 0;
+	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->ws = malloc(sizeof(*r->ws))) == NULL)
+		goto nomem;
+	r->n = n;
+	r->tick = event_new(n->base, -1, EV_PERSIST, tick_cb, r);
+	r->first = evtimer_new(n->base, tick_cb, r);
+	r->step = event_new(n->base, -1, 0, step_cb, r);
+	if (r->tick == NULL || r->first == NULL || r->step == NULL ||
+	    evtimer_add(r->tick, &tv) != 0 ||
+	    evtimer_add(r->first, &first) != 0)
+		goto nomem;
+	*out = r;
+	return 0;
+nomem:
+	retention_stop(r);
+	return jalin_err_set(err, JALIN_ENOMEM, "retention: out of memory");
+}
+
+void
+retention_stop(struct retention *r)
+{
+	if (r == NULL)
+		return;
+	if (r->tick)
+		event_free(r->tick);
+	if (r->first)
+		event_free(r->first);
+	if (r->step)
+		event_free(r->step);
+	free(r->ws);
+	free(r);
+}
