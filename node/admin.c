@@ -6,7 +6,9 @@
  * Output is bounded too: while a client does not read its answers (say a
  * large export) we stop reading its requests.
  */
+#define _GNU_SOURCE /* struct ucred */
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,7 @@
 #include <event2/listener.h>
 
 #include "admin.h"
+#include "audit.h"
 #include "frame.h"
 #include "hlc.h"
 #include "log.h"
@@ -30,6 +33,7 @@
 #include "peer.h"
 #include "query.h"
 #include "store.h"
+#include "uuid.h"
 #include "view.h"
 
 #define ADMIN_OUT_MAX (16u << 20) /* stop reading requests above this */
@@ -38,10 +42,26 @@ struct aconn {
 	TAILQ_ENTRY(aconn) link;
 	struct admin *a;
 	struct bufferevent *bev;
-	bool busy;       /* a write request awaits its commit */
-	bool closing;    /* close once the output is written */
-	bool in_process; /* inside process_input (no recursion) */
-	uint64_t vreqid; /* a verify request waiting for its result */
+	bool busy;                /* a write request awaits its commit */
+	bool closing;             /* close once the output is written */
+	bool in_process;          /* inside process_input (no recursion) */
+	uint64_t vreqid;          /* a verify request waiting for its result */
+	struct audit_task *audit; /* a read waiting for its audit entry */
+	char actor[AUDIT_ACTOR_MAX]; /* the Unix user (SO_PEERCRED) */
+};
+
+/* A read of case or referral records, answered once it is logged. */
+struct audit_task {
+	struct aconn *c; /* NULL once the connection is gone */
+	struct admin *a;
+	uint64_t reqid;
+	uint8_t *resp;
+	size_t len;
+	struct audit_entry e;
+	char actor[AUDIT_ACTOR_MAX], coll[JALIN_COLL_NAME_MAX + 1];
+	char purpose[AUDIT_PURPOSE_MAX + 1];
+	uint8_t id[UUID_LEN];
+	struct buf enc;
 };
 
 struct admin {
@@ -53,6 +73,7 @@ struct admin {
 	struct buf resp;
 	struct buf in; /* the request being handled */
 	struct record *ws;
+	struct audit_entry auditing; /* what the read being answered shows */
 };
 
 static void process_input(struct aconn *c);
@@ -64,6 +85,8 @@ conn_free(struct aconn *c)
 
 	ops_cancel(a->n->ops, c);
 	peers_verify_cancel(a->n->peers, c);
+	if (c->audit != NULL)
+		c->audit->c = NULL;
 	TAILQ_REMOVE(&a->conns, c, link);
 	a->nconns--;
 	bufferevent_free(c->bev);
@@ -152,6 +175,154 @@ status_extra(void *ctx, msgpack_packer *pk)
 	return admin_status_extra(a->n, pk, &a->resp);
 }
 
+/*
+ * Does q show case or referral contents (audit.h)? Fills what the entry
+ * records: the action, the collection (NULL: all) and the id.
+ */
+static bool
+audited(const struct msg_req *q, struct audit_entry *e)
+{
+	const struct schema_coll *c = NULL;
+	static uint8_t id[UUID_LEN];
+
+	if (q->coll != NULL &&
+	    (c = schema_coll_by_name(q->coll, q->coll_len)) == NULL)
+		return false;
+	*e = (struct audit_entry){0};
+	e->coll = c ? c->name : NULL;
+	switch (q->type) {
+	case MSG_GET:
+		if (c == NULL || c->scope != SCOPE_SCOPED ||
+		    query_id(q->id, q->id_len, id, NULL) != 0)
+			return false;
+		e->action = "get";
+		e->id = id;
+		return true;
+	case MSG_LIST:
+		e->action = "list";
+		return c != NULL && c->scope == SCOPE_SCOPED;
+	case MSG_EXPORT:
+	case MSG_CONFLICTS:
+		e->action = q->type == MSG_EXPORT ? "export" : "conflicts";
+		return c == NULL || c->scope == SCOPE_SCOPED;
+	}
+	return false;
+}
+
+static void
+audit_free(struct audit_task *t)
+{
+	buf_free(&t->enc);
+	free(t->resp);
+	free(t);
+}
+
+static int
+audit_apply(struct store_txn *st, void *arg)
+{
+	struct audit_task *t = arg;
+	const struct stdb *db = store_db(t->a->n->store);
+	uint8_t prev[32], h[32], key[8];
+	struct jalin_err err;
+	uint64_t seq;
+	int rc;
+
+	if ((rc = audit_last(store_txn_mdb(st), db, &seq, prev, &err)) != 0 ||
+	    (rc = audit_encode(&t->e, prev, &t->enc, h)) != 0)
+		return rc;
+	stdb_put_u64(key, seq + 1);
+	return store_txn_put(st, STDB_AUDIT, key, 8, t->enc.p, t->enc.len);
+}
+
+static void
+audit_done(void *arg, int rc, const struct jalin_err *err)
+{
+	struct audit_task *t = arg;
+	struct aconn *c = t->c;
+
+	if (c == NULL) {
+		audit_free(t);
+		return;
+	}
+	c->audit = NULL;
+	if (rc == JALIN_ESPACE) {
+		/* at map_size_max reads go on (DESIGN.md): the entry goes to
+		 * the node's log instead */
+		char ids[UUID_STR_LEN + 1] = "-";
+		if (t->e.id != NULL)
+			uuid_format(t->e.id, ids);
+		log_warnx("audit: the store is full, so this read is logged "
+		          "here only: %s %s %s %s purpose '%s'",
+		    t->e.actor, t->e.action, t->e.coll ? t->e.coll : "(all)",
+		    ids, t->e.purpose ? t->e.purpose : "");
+	}
+	if (rc == 0 || rc == JALIN_ESPACE) {
+		send_resp(c, t->resp, t->len);
+	} else {
+		char m[JALIN_ERRMSG_MAX];
+		snprintf(m, sizeof(m),
+		    "not answered: the read could not be written to the "
+		    "audit log (%s)",
+		    jalin_err_msg(err, rc));
+		log_warnx("admin: %s", m);
+		msg_resp_error(&t->a->resp, t->reqid, rc, m);
+		send_resp(c, t->a->resp.p, t->a->resp.len);
+	}
+	audit_free(t);
+	c->busy = false;
+	if (!c->in_process)
+		process_input(c);
+}
+
+/* Hold the answer in a->resp until the read is logged. */
+static int
+start_audit(struct aconn *c, const struct msg_req *q, struct jalin_err *err)
+{
+	struct admin *a = c->a;
+	struct audit_task *t;
+	struct ops_task ot;
+
+	if (q->purpose_len > AUDIT_PURPOSE_MAX)
+		return jalin_err_set(err, JALIN_ETOOBIG,
+		    "purpose: %u bytes exceeds the limit of %d", q->purpose_len,
+		    AUDIT_PURPOSE_MAX);
+	if ((t = calloc(1, sizeof(*t))) == NULL ||
+	    (t->resp = malloc(a->resp.len)) == NULL) {
+		free(t);
+		return jalin_err_set(err, JALIN_ENOMEM, "out of memory");
+	}
+	t->c = c;
+	t->a = a;
+	t->reqid = q->reqid;
+	memcpy(t->resp, a->resp.p, a->resp.len);
+	t->len = a->resp.len;
+	t->e = a->auditing;
+	t->e.at_ms = hlc_wall_ms();
+	snprintf(t->actor, sizeof(t->actor), "%s", c->actor);
+	t->e.actor = t->actor;
+	if (t->e.coll != NULL) {
+		snprintf(t->coll, sizeof(t->coll), "%s", t->e.coll);
+		t->e.coll = t->coll;
+	}
+	if (t->e.id != NULL) {
+		memcpy(t->id, t->e.id, UUID_LEN);
+		t->e.id = t->id;
+	}
+	if (q->purpose != NULL) {
+		memcpy(t->purpose, q->purpose, q->purpose_len);
+		t->e.purpose = t->purpose;
+	}
+	buf_init(&t->enc, 4096);
+	ot = (struct ops_task){audit_apply, audit_done, t};
+	if (ops_submit_task(a->n->ops, &ot) != 0) {
+		audit_free(t);
+		return jalin_err_set(err, JALIN_ENOMEM, "out of memory");
+	}
+	c->audit = t;
+	c->busy = true;
+	return 0;
+}
+
 static void
 answer_read(struct aconn *c, const struct msg_req *q)
 {
@@ -175,6 +346,9 @@ answer_read(struct aconn *c, const struct msg_req *q)
 	}
 	if (rc == 0 && a->resp.err != 0)
 		rc = jalin_err_set(&err, a->resp.err, "response too large");
+	if (rc == 0 && audited(q, &c->a->auditing) &&
+	    (rc = start_audit(c, q, &err)) == 0)
+		return; /* answered once the read is in the audit log */
 	if (rc != 0)
 		msg_resp_error(&a->resp, q->reqid, rc, jalin_err_msg(&err, rc));
 	send_resp(c, a->resp.p, a->resp.len);
@@ -339,6 +513,27 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 		conn_free(arg);
 }
 
+/* "alice (uid 1000)": who is on the other end of the socket. */
+static void
+peer_actor(int fd, char *out, size_t n)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	struct passwd pw, *res = NULL;
+	char pwbuf[1024];
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0) {
+		snprintf(out, n, "unknown");
+		return;
+	}
+	if (getpwuid_r(cr.uid, &pw, pwbuf, sizeof(pwbuf), &res) == 0 &&
+	    res != NULL)
+		snprintf(
+		    out, n, "%.64s (uid %u)", pw.pw_name, (unsigned)cr.uid);
+	else
+		snprintf(out, n, "uid %u", (unsigned)cr.uid);
+}
+
 static void
 accept_cb(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa,
     int salen, void *arg)
@@ -357,6 +552,7 @@ accept_cb(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa,
 		return;
 	}
 	c->a = a;
+	peer_actor(fd, c->actor, sizeof(c->actor));
 	c->bev = bufferevent_socket_new(a->n->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
 		evutil_closesocket(fd);

@@ -102,6 +102,8 @@ parse_key(struct mpr *m, uint64_t key, struct msg_req *r, bool last,
 		return get_bool(m, err, key, &r->stop);
 	case MK_PEER:
 		return get_str(m, err, key, &r->peer, &r->peer_len);
+	case MK_PURPOSE:
+		return get_str(m, err, key, &r->purpose, &r->purpose_len);
 	default:
 		return mpr_skip(m) == 0 ? 0 : bad(m, err, key, "a value");
 	}
@@ -142,12 +144,12 @@ msg_type_name(uint64_t type)
 {
 	static const char *const names[] = {"status", "put", "get", "delete",
 	    "purge", "list", "export", "import", "feed", "conflicts", "digest",
-	    "peers", "verify"};
+	    "peers", "verify", "audit"};
 	static const char *const peer[] = {"hello", "error", "sub", "resync",
 	    "changes", "ack", "live", "ping", "pong", "vdigest-req", "vdigest",
 	    "vids-req", "vids", "repair", "fetch"};
 
-	if (type >= MSG_STATUS && type <= MSG_VERIFY)
+	if (type >= MSG_STATUS && type <= MSG_AUDIT)
 		return names[type - MSG_STATUS];
 	if (type >= MSG_HELLO && type <= MSG_FETCH)
 		return peer[type - MSG_HELLO];

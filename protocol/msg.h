@@ -55,6 +55,7 @@ enum msg_type {
 	MSG_DIGEST = 42,
 	MSG_PEERS = 43, /* reserved (jalinctl peers reads status) */
 	MSG_VERIFY = 44,
+	MSG_AUDIT = 45, /* the access log (audit.h); local socket only */
 	/* admin response */
 	MSG_RESP = 64,
 };
@@ -79,6 +80,7 @@ enum msg_key {
 	MK_RECORDS = 25,  /* array of [coll, id or nil, fields] (import) */
 	MK_STOP = 26,     /* bool: import stops at the first bad record */
 	MK_PEER = 27,     /* str: peer name */
+	MK_PURPOSE = 28,  /* str: why the records are read (audit log) */
 	/* peer message keys */
 	MK_PV_MIN = 40,   /* uint: lowest protocol version spoken */
 	MK_PV_MAX = 41,   /* uint: highest protocol version spoken */
@@ -152,6 +154,8 @@ struct msg_req {
 	bool stop;
 	const char *peer;
 	uint32_t peer_len;
+	const char *purpose;
+	uint32_t purpose_len;
 };
 
 /*

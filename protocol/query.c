@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "audit.h"
 #include "hlc.h"
 #include "mp.h"
 #include "msg.h"
@@ -473,6 +474,7 @@ query_is_read(uint64_t type)
 	case MSG_FEED:
 	case MSG_CONFLICTS:
 	case MSG_DIGEST:
+	case MSG_AUDIT:
 		return true;
 	}
 	return false;
@@ -550,6 +552,12 @@ query_dispatch(MDB_txn *txn, const struct stdb *db, const struct msg_req *q,
 		    q->after_len, q->limit, flags, ws, pk, b, err);
 	case MSG_DIGEST:
 		return query_digest(txn, db, pk, err);
+	case MSG_AUDIT:
+		if (flags & QUERY_PUBLIC)
+			return jalin_err_set(err, JALIN_EPERM,
+			    "the audit log is read on the node's local admin "
+			    "socket only");
+		return audit_query(txn, db, q->since, q->limit, pk, b, err);
 	}
 	return jalin_err_set(err, JALIN_EINVAL, "unknown request type %llu",
 	    (unsigned long long)q->type);

@@ -17,12 +17,12 @@
 struct stdb {
 	MDB_env *env;
 	MDB_dbi dbi[STDB_NDB];
-	bool has_gone;
+	bool has[STDB_NDB];
 	char dir[JALIN_PATH_MAX];
 };
 
 static const char *const db_names[STDB_NDB] = {
-    "records", "feed", "conflicts", "digest", "ckpt", "meta", "gone"};
+    "records", "feed", "conflicts", "digest", "ckpt", "meta", "gone", "audit"};
 
 int
 stdb_mdb_err(int rc, struct jalin_err *err, const char *what)
@@ -54,14 +54,12 @@ open_dbis(struct stdb *db, unsigned flags, struct jalin_err *err)
 		snprintf(what, sizeof(what), "cannot open store '%s'", db->dir);
 		return stdb_mdb_err(rc, err, what);
 	}
-	db->has_gone = true;
 	for (int i = 0; i < STDB_NDB; i++) {
 		rc = mdb_dbi_open(txn, db_names[i],
 		    (flags & STDB_RDONLY) ? 0 : MDB_CREATE, &db->dbi[i]);
-		if (rc == MDB_NOTFOUND && i == STDB_GONE) {
-			db->has_gone = false; /* older store, read-only */
-			continue;
-		}
+		db->has[i] = rc == 0;
+		if (rc == MDB_NOTFOUND && (i == STDB_GONE || i == STDB_AUDIT))
+			continue; /* an older store, opened read-only */
 		if (rc == MDB_NOTFOUND) {
 			mdb_txn_abort(txn);
 			return jalin_err_set(err, JALIN_ENOTFOUND,
@@ -280,6 +278,12 @@ stdb_get_record(MDB_txn *txn, const struct stdb *db, uint8_t coll,
 	return stdb_val_state(&val, state, len, seq);
 }
 
+bool
+stdb_has(const struct stdb *db, enum stdb_db which)
+{
+	return db->has[which];
+}
+
 int
 stdb_get_gone(MDB_txn *txn, const struct stdb *db, uint8_t coll,
     const uint8_t id[UUID_LEN], const uint8_t **state, size_t *len)
@@ -289,7 +293,7 @@ stdb_get_gone(MDB_txn *txn, const struct stdb *db, uint8_t coll,
 	uint64_t seq;
 	int rc;
 
-	if (!db->has_gone)
+	if (!db->has[STDB_GONE])
 		return JALIN_ENOTFOUND;
 	stdb_key(k, coll, id);
 	rc = mdb_get(txn, db->dbi[STDB_GONE], &key, &val);

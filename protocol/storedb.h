@@ -20,6 +20,13 @@
  *              copy of the record (a restored backup) cannot bring it back
  *              (a store made before this database existed gets it when
  *              jalind opens it; read-only opens do without)
+ *   audit      [seq u64 BE]     -> [at ms, actor, action, collection|nil,
+ *              id bin 16|nil, purpose|nil, hash bin 32]: reads of case and
+ *              referral records on the admin socket (node/audit.h); hash =
+ *              SHA-256(previous entry's hash, or 32 zero bytes || the
+ *              msgpack of the first six items), a chain an edit breaks
+ *              (made by jalind when it opens a store; read-only opens of an
+ *              older store do without, like gone)
  *   meta       name             -> value:
  *      "format" u32 BE (STDB_FORMAT), "node" the node's name,
  *      "epoch" 16 random bytes drawn when the store is created,
@@ -65,6 +72,7 @@ enum stdb_db {
 	STDB_CKPT,
 	STDB_META,
 	STDB_GONE,
+	STDB_AUDIT,
 	STDB_NDB
 };
 
@@ -101,6 +109,10 @@ int stdb_begin_read(struct stdb *db, MDB_txn **txn, struct jalin_err *err);
  */
 int stdb_get_gone(MDB_txn *txn, const struct stdb *db, uint8_t coll,
     const uint8_t id[UUID_LEN], const uint8_t **state, size_t *len);
+
+/* False for an optional database (gone, audit) a read-only open of an
+ * older store did not find. */
+bool stdb_has(const struct stdb *db, enum stdb_db which);
 
 /* Key helpers. */
 void stdb_key(uint8_t key[STDB_KEY_LEN], uint8_t coll, const uint8_t *id);

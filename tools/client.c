@@ -36,7 +36,8 @@ struct client {
 	struct record *ws;
 	const char *version;
 	bool have_answer;
-	bool answered; /* a response came: failures now "lost" the node */
+	bool answered;       /* a response came: failures now "lost" the node */
+	const char *purpose; /* --purpose, sent with every request */
 };
 
 static struct client *
@@ -165,6 +166,14 @@ creq_reuse(struct creq *r, struct client *cl, uint64_t type)
 	r->reqid = cl->next_reqid++;
 	creq_uint(r, MK_TYPE, type);
 	creq_uint(r, MK_REQID, r->reqid);
+	if (cl->purpose != NULL)
+		creq_str(r, MK_PURPOSE, cl->purpose);
+}
+
+void
+client_set_purpose(struct client *cl, const char *purpose)
+{
+	cl->purpose = purpose;
 }
 
 void

@@ -56,6 +56,10 @@ void client_close(struct client *cl);
 /* "the node at PATH" or "store 'DIR'", for messages. */
 const char *client_where(const struct client *cl);
 
+/* Send "why" (MK_PURPOSE, kept in the node's audit log) with every
+ * request from now on; purpose must outlive cl. */
+void client_set_purpose(struct client *cl, const char *purpose);
+
 /* True for the --db backend. */
 bool client_is_db(const struct client *cl);
 

@@ -35,6 +35,7 @@ struct target {
 	const char *cert, *key, *ca; /* admin certificate, key, CA */
 	const char *crl;             /* --crl: the CA's CRL, or NULL */
 	unsigned timeout_ms;         /* --timeout */
+	const char *purpose;         /* --purpose: sent with every request */
 };
 
 /* Default --timeout, and its bounds (seconds). */
@@ -84,6 +85,7 @@ int cmd_import(struct ctx *x);
 int cmd_feed(struct ctx *x);
 int cmd_conflicts(struct ctx *x);
 int cmd_digest(struct ctx *x);
+int cmd_audit(struct ctx *x);
 int cmd_watch(struct ctx *x);
 int cmd_verify(struct ctx *x);
 int cmd_federation(struct ctx *x);

@@ -39,6 +39,10 @@ const struct opt ctl_gopts[] = {
         "TLS handshake or answer within this many seconds (default 5; "
         "1..3600): --remote, watch and federation; other commands on the "
         "local socket wait as long as the node needs"},
+    {O_PURPOSE, "purpose", "TEXT",
+        "why you read the records (at most 256 bytes); the node keeps it "
+        "in its audit log with your user name for reads of case and "
+        "referral records"},
     {O_JSON, "json", NULL,
         "print JSON for scripts: one compact value per line, keys "
         "sorted"},
@@ -211,6 +215,17 @@ const struct cmd ctl_cmds[] = {
         "value (origin node, time) and the other values. The values may "
         "be personal data. Resolve a conflict by putting the field's "
         "right value. --json prints an array."},
+    {"audit", "", 0, 0, OPT_BIT(O_SINCE) | OPT_BIT(O_LIMIT), 0, cmd_audit,
+        "who read case and referral records, and whether the log is whole",
+        "The node logs every read on its admin socket that shows case or "
+        "referral contents (get, list, export, conflicts) before it "
+        "answers: seq, time, the Unix user, the action, collection, id "
+        "and --purpose. Each entry carries the SHA-256 of the one before, "
+        "so an edited, removed or reordered entry breaks the chain: the "
+        "last line says whether it is whole, and the exit status is 1 if "
+        "it is not. Reading the store with --db is not logged. --json "
+        "prints {\"entries\": [...], \"next\", \"total\", \"chain\", "
+        "\"broken_at\"}."},
     {"digest", "", 0, 0, 0, CMD_REMOTE, cmd_digest,
         "a hash of the live records per collection and of all",
         "Two nodes that hold the same records print the same digest for "

@@ -27,6 +27,7 @@ enum {
 	O_CA,
 	O_CRL,
 	O_TIMEOUT,
+	O_PURPOSE,
 	O_MAN,
 	O_LIMIT, /* command options from here (OPT_BIT) */
 	O_VERSIONS,

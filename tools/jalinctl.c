@@ -107,6 +107,13 @@ take_gopt(int ch, const char *arg, struct global *g, char **argv)
 		rc = parse_u64(NULL, "timeout", arg, 1, CTL_TIMEOUT_MAX, &secs);
 		g->t.timeout_ms = (unsigned)secs * 1000;
 		return rc;
+	case O_PURPOSE:
+		if (strlen(arg) > 256)
+			return usage_err(NULL,
+			    "--purpose: %zu bytes exceeds the limit of 256",
+			    strlen(arg));
+		g->t.purpose = arg;
+		return EXIT_OK;
 	case O_JSON:
 		g->json = true;
 		return EXIT_OK;

@@ -76,5 +76,7 @@ ctl_open(const struct target *t, bool bounded, struct client **cl)
 	}
 	if (rc != 0)
 		return ctl_err(EXIT_UNREACH, "%s", jalin_err_msg(&err, rc));
+	if (t->purpose != NULL)
+		client_set_purpose(*cl, t->purpose);
 	return EXIT_OK;
 }

@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from conftest import REPO, ctl, lks_record
+from conftest import REPO, case_record, ctl, lks_record
 from fed import (federation, get, put, wait_converged, wait_live,
                  wait_until)
 
@@ -121,7 +121,11 @@ def outputs(nodes, ca):
     fed = ctl("--json", "federation", *socks, "127.0.0.1:1", "--cert", cert,
               "--key", key, "--ca", ca.ca_pem)
     assert fed.returncode == 1, fed.stderr  # 127.0.0.1:1 answers nothing
+    cid = put(b, "case", case_record(1, random.Random(2)))
+    b.ctl("--purpose", "cek rujukan", "get", "case", cid)
+    b.ctl("export", "case")
     return {
+        "audit": b.ctl_json("audit"),
         "status": b.ctl_json("status"),
         "peers": b.ctl_json("peers"),
         "verify": nodes["verify"],

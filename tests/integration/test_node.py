@@ -638,7 +638,9 @@ def test_map_full_refuses_writes_and_keeps_serving(make_node, tmp_path):
     assert p.returncode == 1 and "store is full" in p.stderr
     stored += sum(json.loads(x)["stored"] for x in p.stdout.splitlines())
     assert n.ctl_json("status")["records"]["lks"] == stored
-    export = n.ctl("export").stdout.splitlines()
+    # lks only: an export of every collection is a read of case records,
+    # and its audit entry is a write (one that may still fit)
+    export = n.ctl("export", "lks").stdout.splitlines()
     assert len(export) == stored
     first = json.loads(export[0])
     assert n.ctl_json("get", "lks", first["id"]) == {
@@ -647,6 +649,9 @@ def test_map_full_refuses_writes_and_keeps_serving(make_node, tmp_path):
               check=False)
     assert p.returncode == 1
     assert "store is full: map_size_max of 2097152 bytes reached" in p.stderr
+    # reads that are audited go on too: the entry is stored if it fits,
+    # else it goes to the node's log
+    assert len(n.ctl("export", check=True).stdout.splitlines()) == stored
     n.ctl("digest")
     n.stop()
 
@@ -662,3 +667,44 @@ def test_second_jalind_on_the_same_data_dir_refuses(make_node):
     assert f"cannot open store '{a.data_dir}' (in use by another jalind)" \
         in p.stderr
     a.ctl("status")
+
+
+# -- the audit log of reads (DOMAIN.md privacy 5) -------------------------
+
+def test_reads_of_cases_go_to_a_hash_chained_audit_log(node):
+    cid = put(node, "case", case_record(3, random.Random(3),
+                                        full_name="Ni Luh Putu Audit"))
+    lid = put(node, "lks", lks_record(3))
+    node.ctl("--purpose", "rujukan ke sentra Bali", "get", "case", cid)
+    node.ctl("get", "lks", lid)  # not specific data: not logged
+    node.ctl("list", "lks")
+    node.ctl("export", "case")
+    a = node.ctl_json("audit")
+    assert a["chain"] == "ok" and a["broken_at"] is None, a
+    assert a["total"] == 2, a
+    get_e, exp_e = a["entries"]
+    assert get_e["action"] == "get" and get_e["collection"] == "case"
+    assert get_e["id"] == cid and get_e["seq"] == 1
+    assert get_e["purpose"] == "rujukan ke sentra Bali"
+    assert "uid %d" % os.getuid() in get_e["actor"]
+    assert exp_e["action"] == "export" and exp_e["collection"] == "case"
+    assert exp_e["purpose"] is None
+    assert "chain: whole (2 entries" in node.ctl("audit").stdout
+    # remote admins cannot read it; --db can, without the node
+    node.stop()
+    assert ctl("--db", node.data_dir, "--json", "audit",
+               check=True).stdout == json.dumps(
+        a, sort_keys=True, separators=(",", ":")) + "\n"
+    # an entry edited on disk breaks the chain from there on
+    path = node.data_dir / "data.mdb"
+    data = bytearray(path.read_bytes())
+    at = data.find(b"rujukan ke sentra Bali")
+    assert at >= 0
+    while at >= 0:  # LMDB may hold older copies of the page too
+        data[at] ^= 0x20
+        at = data.find(b"rujukan ke sentra Bali", at + 1)
+    path.write_bytes(bytes(data))
+    p = ctl("--db", node.data_dir, "audit")
+    assert p.returncode == 1, p.stdout
+    assert "chain: BROKEN at entry 1" in p.stdout
+    assert "hash chain is broken" in p.stderr

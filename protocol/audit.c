@@ -1,0 +1,244 @@
+/*
+ * audit.c - encode, chain and check the access log (audit.h).
+ */
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "audit.h"
+#include "hlc.h"
+#include "mp.h"
+#include "uuid.h"
+#include "view.h"
+
+#define PAGE_DEFAULT 1000
+
+static void
+str_or_nil(msgpack_packer *pk, const char *s)
+{
+	if (s != NULL)
+		msgpack_pack_str_with_body(pk, s, strlen(s));
+	else
+		msgpack_pack_nil(pk);
+}
+
+static int
+chain_hash(
+    const uint8_t prev[32], const void *body, size_t len, uint8_t hash[32])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
+	    EVP_DigestUpdate(md, prev, 32) && EVP_DigestUpdate(md, body, len) &&
+	    EVP_DigestFinal_ex(md, hash, NULL);
+
+	EVP_MD_CTX_free(md);
+	return ok ? 0 : JALIN_ENOMEM;
+}
+
+int
+audit_encode(const struct audit_entry *e, const uint8_t prev[32],
+    struct buf *out, uint8_t hash[32])
+{
+	msgpack_packer pk;
+	size_t body;
+	int rc;
+
+	buf_reset(out);
+	msgpack_packer_init(&pk, out, buf_pk_write);
+	msgpack_pack_array(&pk, 2);
+	body = out->len;
+	msgpack_pack_array(&pk, 6);
+	msgpack_pack_uint64(&pk, e->at_ms);
+	str_or_nil(&pk, e->actor);
+	str_or_nil(&pk, e->action);
+	str_or_nil(&pk, e->coll);
+	if (e->id != NULL)
+		msgpack_pack_bin_with_body(&pk, e->id, UUID_LEN);
+	else
+		msgpack_pack_nil(&pk);
+	str_or_nil(&pk, e->purpose);
+	if (out->err != 0)
+		return JALIN_ENOMEM;
+	if ((rc = chain_hash(prev, out->p + body, out->len - body, hash)) != 0)
+		return rc;
+	msgpack_pack_bin_with_body(&pk, hash, 32);
+	return out->err != 0 ? JALIN_ENOMEM : 0;
+}
+
+/* Split a stored value into its body and hash; -1 if it is not one. */
+static int
+split(
+    const MDB_val *v, const uint8_t **body, size_t *blen, const uint8_t **hash)
+{
+	struct mpr m;
+	uint32_t n, hlen;
+
+	mpr_init(&m, v->mv_data, v->mv_size);
+	if (mpr_array(&m, &n) != 0 || n != 2 || mpr_raw(&m, body, blen) != 0 ||
+	    mpr_bin(&m, hash, &hlen) != 0 || hlen != 32 || mpr_left(&m) != 0)
+		return -1;
+	return 0;
+}
+
+int
+audit_last(MDB_txn *txn, const struct stdb *db, uint64_t *seq, uint8_t hash[32],
+    struct jalin_err *err)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	const uint8_t *body, *h;
+	size_t blen;
+	int rc;
+
+	*seq = 0;
+	memset(hash, 0, 32);
+	if (!stdb_has(db, STDB_AUDIT))
+		return 0;
+	if ((rc = mdb_cursor_open(txn, stdb_dbi(db, STDB_AUDIT), &cur)) != 0)
+		return stdb_mdb_err(rc, err, "cannot read the audit log");
+	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	if (rc == 0 && (k.mv_size != 8 || split(&v, &body, &blen, &h) != 0))
+		rc = MDB_CORRUPTED;
+	if (rc == 0) {
+		*seq = stdb_get_u64(k.mv_data);
+		memcpy(hash, h, 32);
+	}
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	return rc != 0 ? stdb_mdb_err(rc, err, "cannot read the audit log") : 0;
+}
+
+static void
+get_str(struct mpr *m, const char **s, uint32_t *len)
+{
+	*s = NULL;
+	*len = 0;
+	if (mpr_peek(m) == MP_NIL)
+		(void)mpr_nil(m);
+	else if (mpr_str(m, s, len) != 0)
+		*s = NULL;
+}
+
+static void
+put_str(msgpack_packer *pk, const char *key, const char *s, uint32_t len)
+{
+	view_str(pk, key);
+	if (s != NULL)
+		msgpack_pack_str_with_body(pk, s, len);
+	else
+		msgpack_pack_nil(pk);
+}
+
+/* One entry as the answer shows it. */
+static void
+pack_entry(msgpack_packer *pk, uint64_t seq, const uint8_t *body, size_t blen)
+{
+	const char *actor = NULL, *action = NULL, *coll = NULL, *why = NULL;
+	uint32_t n, la = 0, lc = 0, lk = 0, lw = 0, idlen = 0;
+	const uint8_t *id = NULL;
+	char t[32] = "", ids[UUID_STR_LEN + 1];
+	uint64_t at = 0;
+	struct mpr m;
+
+	mpr_init(&m, body, blen);
+	if (mpr_array(&m, &n) == 0 && n == 6 && mpr_u64(&m, &at) == 0) {
+		get_str(&m, &actor, &la);
+		get_str(&m, &action, &lk);
+		get_str(&m, &coll, &lc);
+		if (mpr_peek(&m) != MP_BIN || mpr_bin(&m, &id, &idlen) != 0 ||
+		    idlen != UUID_LEN) {
+			id = NULL;
+			(void)mpr_skip(&m);
+		}
+		get_str(&m, &why, &lw);
+	}
+	(void)hlc_format_ms(at, t, sizeof(t));
+	msgpack_pack_map(pk, 7);
+	view_str(pk, "seq");
+	msgpack_pack_uint64(pk, seq);
+	view_str(pk, "at");
+	view_str(pk, t);
+	put_str(pk, "actor", actor, la);
+	put_str(pk, "action", action, lk);
+	put_str(pk, "collection", coll, lc);
+	view_str(pk, "id");
+	if (id != NULL) {
+		uuid_format(id, ids);
+		view_str(pk, ids);
+	} else {
+		msgpack_pack_nil(pk);
+	}
+	put_str(pk, "purpose", why, lw);
+}
+
+int
+audit_query(MDB_txn *txn, const struct stdb *db, uint64_t since, uint64_t limit,
+    msgpack_packer *pk, struct buf *b, struct jalin_err *err)
+{
+	uint8_t prev[32] = {0}, h[32];
+	uint64_t expect = 1, total = 0, broken = 0, next = 0;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	size_t mark;
+	uint32_t shown = 0;
+	int rc = MDB_NOTFOUND;
+
+	if (limit == 0 || limit > PAGE_DEFAULT)
+		limit = PAGE_DEFAULT;
+	msgpack_pack_map(pk, 5);
+	view_str(pk, "entries");
+	mark = view_array_begin(b);
+	if (stdb_has(db, STDB_AUDIT)) {
+		if ((rc = mdb_cursor_open(
+		         txn, stdb_dbi(db, STDB_AUDIT), &cur)) != 0)
+			return stdb_mdb_err(
+			    rc, err, "cannot read the audit log");
+		rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	}
+	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const uint8_t *body = NULL, *hash = NULL;
+		size_t blen = 0;
+		uint64_t seq = k.mv_size == 8 ? stdb_get_u64(k.mv_data) : 0;
+		total++;
+		bool ok = seq == expect &&
+		    split(&v, &body, &blen, &hash) == 0 &&
+		    chain_hash(prev, body, blen, h) == 0 &&
+		    memcmp(h, hash, 32) == 0;
+		if (!ok && broken == 0)
+			broken = seq ? seq : expect;
+		if (ok)
+			memcpy(prev, hash, 32);
+		else if (split(&v, &body, &blen, &hash) == 0)
+			memcpy(prev, hash, 32); /* go on: report the first */
+		expect = seq + 1;
+		if (seq <= since || body == NULL)
+			continue;
+		if (shown < limit) {
+			pack_entry(pk, seq, body, blen);
+			shown++;
+		} else if (next == 0) {
+			next = seq - 1;
+		}
+	}
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	if (rc != MDB_NOTFOUND)
+		return stdb_mdb_err(rc, err, "cannot read the audit log");
+	view_patch(b, mark, shown);
+	view_str(pk, "next");
+	if (next != 0)
+		msgpack_pack_uint64(pk, next);
+	else
+		msgpack_pack_nil(pk);
+	view_str(pk, "total");
+	msgpack_pack_uint64(pk, total);
+	view_str(pk, "chain");
+	view_str(pk, broken ? "broken" : "ok");
+	view_str(pk, "broken_at");
+	if (broken)
+		msgpack_pack_uint64(pk, broken);
+	else
+		msgpack_pack_nil(pk);
+	return b->err;
+}
