@@ -462,6 +462,23 @@ gcseq(struct peers *ps)
 	return v;
 }
 
+/*
+ * A SUB from a checkpoint says the peer holds our feed up to there, as an
+ * ACK does: an ACK made just before we stopped may never have been saved
+ * (acknowledgements are stored with the next collection run), and without
+ * this the peer would look behind until something new was sent to it.
+ */
+static void
+note_acked(struct peer *p, const uint8_t epoch[16], uint64_t seq)
+{
+	if (p->acked_valid && memcmp(p->acked_epoch, epoch, 16) == 0 &&
+	    p->acked_seq >= seq)
+		return;
+	memcpy(p->acked_epoch, epoch, 16);
+	p->acked_seq = seq;
+	p->acked_valid = true;
+}
+
 /* Where to start streaming for a SUB, or why we must start over. */
 static const char *
 sub_start(struct conn *c, const struct msg_peer *m, uint64_t *start)
@@ -504,6 +521,8 @@ handle_sub(struct conn *c, const struct msg_peer *m)
 	}
 	if (why != NULL)
 		send_resync(c, why);
+	else if (m->has_epoch && start > 0)
+		note_acked(c->peer, m->epoch, start);
 	c->subscribed = true;
 	c->spos = start;
 	c->caught_up = false;

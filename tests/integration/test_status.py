@@ -64,6 +64,25 @@ def test_peer_that_stops_reading_is_stalled(make_node):
                timeout=60)
 
 
+def test_lag_is_right_after_a_restart_with_nothing_new_to_send(make_node):
+    """Acknowledgements are saved with the periodic collection run, so a
+    node stopped soon after its peer acknowledged may come back with an
+    older one. The peer's SUB names how far it holds our feed: the lag
+    must be 0 at once, not wait for the next change."""
+    j, b = pair(make_node)
+    for i in range(5):
+        put(j, "lks", lks_record(i))
+    wait_converged([j, b])
+    wait_until("banten's acknowledgement",
+               lambda: peer_status(j, "banten")["lag_records"] == 0)
+    j.stop()
+    j.start()
+    wait_live(j, "banten")
+    wait_until("lag 0 after the restart",
+               lambda: peer_status(j, "banten")["lag_records"] == 0,
+               timeout=5)
+
+
 def corrupt_on_disk(node, needle):
     """Flip one byte of a record's value directly in LMDB's data file, as
     a failing disk would: LMDB does not notice, jalin's checksum does."""
