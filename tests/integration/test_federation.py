@@ -251,6 +251,47 @@ def test_case_taken_out_of_share_with_is_erased_there(make_node):
     assert name not in export(s)
 
 
+def test_verification_withdraws_a_copy_that_came_back(make_node):
+    """A node taken out of share_with gets an old copy again from a peer
+    that never saw the change; the feed of the node that made the change
+    has nothing new for it, so verification must find the copy and
+    withdraw it."""
+    regions = {"jabar": 32, "banten": 36, "sulsel": 73}
+    nodes = federation(make_node, regions,
+                       [("banten", "jabar"), ("sulsel", "jabar")])
+    j, b, s = nodes["jabar"], nodes["banten"], nodes["sulsel"]
+    rid = put(j, "case", case_record(2, full_name="La Ode Salinan Lama",
+                                     share_with=["banten", "sulsel"]))
+    for n in (b, s):
+        wait_until(f"the case at {n.name}",
+                   lambda n=n: get(n, "case", rid, False))
+    s.stop()
+    put(j, "case", {"share_with": ["sulsel"]}, rid)
+    wait_until("the case gone from banten",
+               lambda: get(b, "case", rid, False) is None)
+    j.stop()
+    b.stop()
+    # banten and sulsel now peer with each other too
+    jab = {"name": "jabar", "address": f"127.0.0.1:{j.port}"}
+    b.write_config(peers=[jab, {"name": "sulsel"}], stall_timeout=3)
+    s.write_config(peers=[jab, {"name": "banten",
+                                "address": f"127.0.0.1:{b.port}"}],
+                   stall_timeout=3)
+    b.start()
+    s.start()
+    wait_until("sulsel's old copy at banten",
+               lambda: get(b, "case", rid, False) is not None)
+    s.stop()
+    j.start()
+    wait_live(j, "banten")
+    r = j.ctl_json("verify", "banten")
+    assert r["differing"] >= 1, r
+    wait_until("the copy withdrawn again",
+               lambda: get(b, "case", rid, False) is None)
+    assert b.log().count("no longer shared with this node") >= 2
+    assert j.ctl_json("verify", "banten")["in_sync"] is True
+
+
 def test_node_back_from_a_long_outage_applies_purges_before_serving(
         make_node):
     """DOMAIN.md privacy 6: a node offline for longer than offline_hold
