@@ -86,8 +86,9 @@ struct verify {
 	uint8_t *theirs;
 	uint64_t my_count, their_count, my_bad, their_bad;
 	uint64_t their_head0, their_head1, their_ck;
-	uint8_t diff[32]; /* bitmap of differing buckets */
-	int bucket;       /* being compared, -1 none */
+	uint8_t diff[32];  /* bitmap of differing buckets */
+	unsigned rechecks; /* repair rounds in a row, this check */
+	int bucket;        /* being compared, -1 none */
 	struct buf my_ids, their_ids;
 	bool my_ids_done, their_ids_done;
 	struct verify_result last;

@@ -54,6 +54,10 @@ struct rtask {
 	uint32_t applied, changed, refused, bad, withdrawn;
 	uint64_t newest_ms;
 	char first_refusal[160];
+	/* REPAIR: records the peer sent that it was withdrawn from, to be
+	 * answered with withdrawals (a verification it started) */
+	uint8_t (*owed)[STDB_KEY_LEN];
+	uint32_t nowed;
 	struct buf frame;    /* the whole frame, taken over from ps->in */
 	const uint8_t *recs; /* the MK_RECS array inside it */
 	size_t len;
@@ -598,6 +602,54 @@ withdraw_one(struct store_txn *st, struct rtask *t, const struct schema_coll *c,
 	return 0;
 }
 
+/*
+ * A REPAIR of a record we withdrew from its sender: the sender still
+ * holds a copy it should not (it started a verification that found it);
+ * answer with a withdrawal once this task is done.
+ */
+static void
+note_owed(struct store_txn *st, struct rtask *t, const struct schema_coll *c,
+    const uint8_t *id)
+{
+	struct peers *ps = t->ps;
+	const uint8_t *state;
+	size_t len;
+	uint64_t seq;
+
+	if (t->nowed >= JALIN_BATCH_RECORDS_MAX ||
+	    stdb_get_record(store_txn_mdb(st), store_db(ps->n->store), c->id,
+	        id, &state, &len, &seq) != 0 ||
+	    rec_decode(ps->sws, state, len, REC_TRUSTED, NULL) != 0 ||
+	    !scope_withdrawn(c, ps->sws, t->peer, strlen(t->peer)))
+		return;
+	if (t->owed == NULL &&
+	    (t->owed = malloc(JALIN_BATCH_RECORDS_MAX * sizeof(*t->owed))) ==
+	        NULL)
+		return;
+	t->owed[t->nowed][0] = c->id;
+	memcpy(t->owed[t->nowed++] + 1, id, UUID_LEN);
+}
+
+/* Send the withdrawals note_owed collected, as one REPAIR frame. */
+static void
+send_owed(struct conn *c, const struct rtask *t)
+{
+	struct buf *b = &c->ps->out;
+	msgpack_packer pk;
+
+	msg_begin(b, &pk, 2, MSG_REPAIR);
+	msgpack_pack_uint8(&pk, MK_RECS);
+	msgpack_pack_array(&pk, t->nowed);
+	for (uint32_t i = 0; i < t->nowed; i++) {
+		msgpack_pack_array(&pk, 4);
+		msgpack_pack_uint8(&pk, 0);
+		msgpack_pack_uint8(&pk, t->owed[i][0]);
+		msgpack_pack_bin_with_body(&pk, t->owed[i] + 1, UUID_LEN);
+		msgpack_pack_nil(&pk);
+	}
+	conn_send(c, b);
+}
+
 /* One [seq, coll, id, state] of a CHANGES frame. 1: stop here (held). */
 static int
 apply_one(struct store_txn *st, struct rtask *t, struct mpr *m, uint64_t *prev)
@@ -666,6 +718,8 @@ apply_one(struct store_txn *st, struct rtask *t, struct mpr *m, uint64_t *prev)
 	t->changed += changed;
 	if (ms > t->newest_ms)
 		t->newest_ms = ms;
+	if (t->repair && c->scope == SCOPE_SCOPED)
+		note_owed(st, t, c, id);
 next:
 	*prev = seq;
 	t->ckseq = seq;
@@ -678,6 +732,7 @@ task_reset(struct rtask *t)
 	t->ckseq = t->from;
 	t->held = false;
 	t->applied = t->changed = t->refused = t->bad = t->withdrawn = 0;
+	t->nowed = 0;
 	t->newest_ms = 0;
 	t->first_refusal[0] = '\0';
 }
@@ -763,6 +818,8 @@ task_done(void *arg, int rc, const struct jalin_err *err)
 	} else if (t->repair) {
 		c->peer->recs_in += t->applied;
 		c->peer->refused_recs += t->refused;
+		if (t->nowed > 0)
+			send_owed(c, t);
 		log_info("peer %s: repair: %u record(s) merged, %u changed",
 		    c->peer->cfg.name, t->applied, t->changed);
 	} else {
@@ -807,6 +864,7 @@ static void
 task_free(struct rtask *t)
 {
 	peers_give_back(t->ps, &t->frame);
+	free(t->owed);
 	free(t);
 }
 

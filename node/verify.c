@@ -36,6 +36,7 @@
 #define SLICE         5000   /* records per scan step */
 #define RETRY_MS      10000  /* after "changes in flight" */
 #define RECHECK_MS    1000   /* after a repair */
+#define RECHECK_MAX   3      /* repair rounds before giving up */
 #define AFTER_LIVE_MS 2000   /* first check after a peer goes live */
 #define IDS_MAX       100000 /* entries in one bucket listing */
 #define ROUND_MAX_MS  120000 /* a round that takes longer is abandoned */
@@ -360,6 +361,14 @@ next_bucket(struct peer *p)
 		;
 	if (v->bucket >= 256) {
 		reset_round(p);
+		if (++v->rechecks > RECHECK_MAX) {
+			/* what our repairs cannot settle: say so, do not spin
+			 */
+			finish(p->ps, p, 0,
+			    "differences remain after %d repairs (%s)",
+			    RECHECK_MAX, v->cur.where);
+			return;
+		}
 		v->state = V_RECHECK;
 		v->next_ms = now_ms() + RECHECK_MS;
 		return;
@@ -922,6 +931,7 @@ verify_start(struct peers *ps, struct peer *p, verify_done_fn *fn, void *ctx)
 	if (v->state == V_DIGEST || v->state == V_IDS)
 		return 0;
 	if (v->state != V_RECHECK) {
+		v->rechecks = 0;
 		memset(&v->cur, 0, sizeof(v->cur));
 		snprintf(v->cur.peer, sizeof(v->cur.peer), "%s", p->cfg.name);
 	}
