@@ -74,6 +74,7 @@ struct admin {
 	struct buf in; /* the request being handled */
 	struct record *ws;
 	struct audit_entry auditing; /* what the read being answered shows */
+	uint8_t auditing_id[UUID_LEN];
 };
 
 static void process_input(struct aconn *c);
@@ -177,13 +178,12 @@ status_extra(void *ctx, msgpack_packer *pk)
 
 /*
  * Does q show case or referral contents (audit.h)? Fills what the entry
- * records: the action, the collection (NULL: all) and the id.
+ * records: the action, the collection (NULL: all) and the id (into id).
  */
 static bool
-audited(const struct msg_req *q, struct audit_entry *e)
+audited(const struct msg_req *q, struct audit_entry *e, uint8_t id[UUID_LEN])
 {
 	const struct schema_coll *c = NULL;
-	static uint8_t id[UUID_LEN];
 
 	if (q->coll != NULL &&
 	    (c = schema_coll_by_name(q->coll, q->coll_len)) == NULL)
@@ -346,7 +346,7 @@ answer_read(struct aconn *c, const struct msg_req *q)
 	}
 	if (rc == 0 && a->resp.err != 0)
 		rc = jalin_err_set(&err, a->resp.err, "response too large");
-	if (rc == 0 && audited(q, &c->a->auditing) &&
+	if (rc == 0 && audited(q, &a->auditing, a->auditing_id) &&
 	    (rc = start_audit(c, q, &err)) == 0)
 		return; /* answered once the read is in the audit log */
 	if (rc != 0)

@@ -6,6 +6,7 @@
 #ifndef JALIN_PEER_IMPL_H
 #define JALIN_PEER_IMPL_H
 
+#include <lmdb.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/queue.h>
@@ -216,6 +217,13 @@ void repl_gc(struct peers *ps);
 uint64_t repl_lag_ms(struct peers *ps, const struct peer *p);
 bool repl_may_send(struct peers *ps, const struct peer *p, uint8_t coll,
     const struct record *r);
+
+/*
+ * True if we hold key ([coll][id]) and p is owed a withdrawal of it
+ * instead of the record (scope.h): what the feed would send p.
+ */
+bool repl_owes_withdrawal(
+    struct peers *ps, MDB_txn *txn, const struct peer *p, const uint8_t *key);
 int repl_apply_repair(struct conn *c, const struct msg_peer *m);
 
 /* verify.c */

@@ -256,6 +256,19 @@ send_what(struct peers *ps, const struct peer *p, uint8_t coll,
 	                                                       : SEND_NOTHING;
 }
 
+bool
+repl_owes_withdrawal(
+    struct peers *ps, MDB_txn *txn, const struct peer *p, const uint8_t *key)
+{
+	const uint8_t *state;
+	size_t len;
+	uint64_t seq;
+
+	return stdb_get_record(txn, store_db(ps->n->store), key[0], key + 1,
+	           &state, &len, &seq) == 0 &&
+	    send_what(ps, p, key[0], state, len) == SEND_WITHDRAWAL;
+}
+
 /* Write a uint64 in 9 bytes so that it can be patched afterwards. */
 static size_t
 u64_slot(struct buf *b)
@@ -563,9 +576,7 @@ withdraw_one(struct store_txn *st, struct rtask *t, const struct schema_coll *c,
 {
 	struct peers *ps = t->ps;
 	const struct cfg *cfg = ps->n->cfg;
-	const uint8_t *state;
-	size_t len;
-	uint64_t seq;
+	struct store_cur cur;
 	bool erased;
 	int rc;
 
@@ -581,15 +592,17 @@ withdraw_one(struct store_txn *st, struct rtask *t, const struct schema_coll *c,
 		    c, id);
 		return 0;
 	}
-	if (stdb_get_record(store_txn_mdb(st), store_db(ps->n->store), c->id,
-	        id, &state, &len, &seq) == 0 &&
-	    rec_decode(ps->rws, state, len, REC_TRUSTED, NULL) == 0 &&
+	if ((rc = store_txn_get(st, c->id, id, &cur)) != 0)
+		return rc;
+	if (cur.exists && !cur.corrupt &&
+	    rec_decode(ps->rws, cur.raw, cur.rawlen, REC_TRUSTED, NULL) != 0)
+		return 0; /* checked on every read: cannot happen */
+	if (cur.exists && !cur.corrupt &&
 	    scope_is_origin(ps->rws, cfg->name, strlen(cfg->name))) {
 		refuse(t, "withdrawal of a record this node created", c, id);
 		return 0;
 	}
-	rc = store_txn_erase(st, c->id, id, &erased);
-	if (rc != 0)
+	if ((rc = store_txn_erase(st, &cur, ps->rws, &erased)) != 0)
 		return rc;
 	if (erased) {
 		char ids[UUID_STR_LEN + 1];
@@ -608,26 +621,20 @@ withdraw_one(struct store_txn *st, struct rtask *t, const struct schema_coll *c,
  * answer with a withdrawal once this task is done.
  */
 static void
-note_owed(struct store_txn *st, struct rtask *t, const struct schema_coll *c,
-    const uint8_t *id)
+note_owed(
+    struct store_txn *st, struct rtask *t, uint8_t coll, const uint8_t *id)
 {
-	struct peers *ps = t->ps;
-	const uint8_t *state;
-	size_t len;
-	uint64_t seq;
+	uint8_t key[STDB_KEY_LEN];
 
-	if (t->nowed >= JALIN_BATCH_RECORDS_MAX ||
-	    stdb_get_record(store_txn_mdb(st), store_db(ps->n->store), c->id,
-	        id, &state, &len, &seq) != 0 ||
-	    rec_decode(ps->sws, state, len, REC_TRUSTED, NULL) != 0 ||
-	    !scope_withdrawn(c, ps->sws, t->peer, strlen(t->peer)))
+	stdb_key(key, coll, id);
+	if (t->conn == NULL || t->nowed >= JALIN_BATCH_RECORDS_MAX ||
+	    !repl_owes_withdrawal(t->ps, store_txn_mdb(st), t->conn->peer, key))
 		return;
 	if (t->owed == NULL &&
 	    (t->owed = malloc(JALIN_BATCH_RECORDS_MAX * sizeof(*t->owed))) ==
 	        NULL)
 		return;
-	t->owed[t->nowed][0] = c->id;
-	memcpy(t->owed[t->nowed++] + 1, id, UUID_LEN);
+	memcpy(t->owed[t->nowed++], key, STDB_KEY_LEN);
 }
 
 /* Send the withdrawals note_owed collected, as one REPAIR frame. */
@@ -640,13 +647,8 @@ send_owed(struct conn *c, const struct rtask *t)
 	msg_begin(b, &pk, 2, MSG_REPAIR);
 	msgpack_pack_uint8(&pk, MK_RECS);
 	msgpack_pack_array(&pk, t->nowed);
-	for (uint32_t i = 0; i < t->nowed; i++) {
-		msgpack_pack_array(&pk, 4);
-		msgpack_pack_uint8(&pk, 0);
-		msgpack_pack_uint8(&pk, t->owed[i][0]);
-		msgpack_pack_bin_with_body(&pk, t->owed[i] + 1, UUID_LEN);
-		msgpack_pack_nil(&pk);
-	}
+	for (uint32_t i = 0; i < t->nowed; i++)
+		add_record(b, &pk, 0, t->owed[i], NULL, 0);
 	conn_send(c, b);
 }
 
@@ -719,7 +721,7 @@ apply_one(struct store_txn *st, struct rtask *t, struct mpr *m, uint64_t *prev)
 	if (ms > t->newest_ms)
 		t->newest_ms = ms;
 	if (t->repair && c->scope == SCOPE_SCOPED)
-		note_owed(st, t, c, id);
+		note_owed(st, t, c->id, id);
 next:
 	*prev = seq;
 	t->ckseq = seq;
@@ -996,9 +998,6 @@ handle_live(struct conn *c, const struct msg_peer *m)
 		    (unsigned long long)m->upto, (unsigned long long)c->rpos);
 		return -1;
 	}
-	if (!p->in_live)
-		log_info("peer %s: caught up at seq %llu", p->cfg.name,
-		    (unsigned long long)m->upto);
 	/* every frame before LIVE is applied: input waits for each task */
 	if (c->ps->n->held_since_ms != 0) {
 		log_notice("node %s: caught up with peer %s after %llu s "
@@ -1009,10 +1008,11 @@ handle_live(struct conn *c, const struct msg_peer *m)
 		c->ps->n->held_since_ms = 0;
 	}
 	if (!p->in_live) {
+		log_info("peer %s: caught up at seq %llu", p->cfg.name,
+		    (unsigned long long)m->upto);
 		p->in_live = true;
 		repl_gc(c->ps); /* saves "contact" now */
 	}
-	p->in_live = true;
 	p->in_resync = false;
 	verify_soon(p);
 	if (m->upto > p->their_head)

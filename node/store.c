@@ -652,6 +652,22 @@ put_record(struct store_txn *t, const uint8_t *key, bool exists,
 	return 0;
 }
 
+/*
+ * Counts, digests, conflicts and the feed cannot be adjusted for a state
+ * we cannot read: drop its conflicts entry and recompute the rest before
+ * commit. 0 or an LMDB error.
+ */
+static int
+forget_corrupt(struct store_txn *t, const uint8_t *key)
+{
+	MDB_val ck = {STDB_KEY_LEN, (void *)(uintptr_t)key};
+	int rc;
+
+	t->rebuild = true;
+	rc = mdb_del(t->txn, stdb_dbi(t->s->db, STDB_CONFLICTS), &ck, NULL);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 /* Store next, whose canonical encoding is state[0..len). */
 static int
 set_encoded(struct store_txn *t, struct store_cur *cur,
@@ -666,14 +682,8 @@ set_encoded(struct store_txn *t, struct store_cur *cur,
 
 	stdb_key(key, cur->coll, cur->id);
 	if (cur->corrupt) {
-		/* Counts, digests, conflicts and the feed cannot be adjusted
-		 * for a state we cannot read: recompute them before commit. */
-		MDB_val ck = {STDB_KEY_LEN, key};
-		t->rebuild = true;
 		cur->exists = false;
-		rc = mdb_del(
-		    t->txn, stdb_dbi(t->s->db, STDB_CONFLICTS), &ck, NULL);
-		if (rc != 0 && rc != MDB_NOTFOUND)
+		if ((rc = forget_corrupt(t, key)) != 0)
 			return txn_fail(t, rc);
 	}
 	/* Hash the old bytes before any write can move them. */
@@ -870,37 +880,29 @@ store_txn_bury(struct store_txn *t, struct store_cur *cur)
 }
 
 int
-store_txn_erase(
-    struct store_txn *t, uint8_t coll, const uint8_t id[UUID_LEN], bool *erased)
+store_txn_erase(struct store_txn *t, struct store_cur *cur,
+    const struct record *old, bool *erased)
 {
-	struct record *old = t->s->ws[1];
 	uint8_t key[STDB_KEY_LEN];
-	struct store_cur cur;
 	int rc;
 
 	*erased = false;
-	if ((rc = store_txn_get(t, coll, id, &cur)) != 0 || !cur.exists)
-		return rc;
-	stdb_key(key, coll, id);
-	if (cur.corrupt) {
-		/* unreadable: counts and sums are recomputed at commit */
-		MDB_val ck = {STDB_KEY_LEN, key};
-		t->rebuild = true;
-		rc = mdb_del(
-		    t->txn, stdb_dbi(t->s->db, STDB_CONFLICTS), &ck, NULL);
-		rc = rc == MDB_NOTFOUND ? 0 : rc;
+	if (t->err != 0)
+		return t->err;
+	if (!cur->exists || (!cur->corrupt && !rec_is_live(old)))
+		return 0; /* tombstones and purge markers stay */
+	stdb_key(key, cur->coll, cur->id);
+	if (cur->corrupt) {
+		rc = forget_corrupt(t, key);
 	} else {
-		if (rec_decode(old, cur.raw, cur.rawlen, REC_TRUSTED, NULL) !=
-		        0 ||
-		    !rec_is_live(old))
-			return 0; /* tombstones and purge markers stay */
-		bucket_update(t, coll, id, cur.raw, cur.rawlen, false);
+		bucket_update(
+		    t, cur->coll, cur->id, cur->raw, cur->rawlen, false);
 		rc = conflicts_update(t, key, rec_conflicts(old), 0);
-		t->count[coll]--;
+		t->count[cur->coll]--;
 	}
 	if (rc != 0)
 		return txn_fail(t, rc);
-	if ((rc = store_txn_drop(t, &cur)) == 0)
+	if ((rc = store_txn_drop(t, cur)) == 0)
 		*erased = true;
 	return rc;
 }

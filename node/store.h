@@ -141,13 +141,14 @@ int store_txn_apply_decoded(struct store_txn *t, uint8_t coll,
 int store_txn_bury(struct store_txn *t, struct store_cur *cur);
 
 /*
- * Erase a live record here and only here: no tombstone, nothing sent on
- * (a withdrawal, scope.h). Its values, feed entry, conflicts and digest
+ * Erase cur's record here and only here: no tombstone, nothing sent on
+ * (a withdrawal, scope.h). old is its decoded state (unused when
+ * cur->corrupt). A live record's values, feed entry, conflicts and digest
  * share go; tombstones and purge markers are left as they are. *erased
  * tells. 0 or the sticky error.
  */
-int store_txn_erase(struct store_txn *t, uint8_t coll,
-    const uint8_t id[UUID_LEN], bool *erased);
+int store_txn_erase(struct store_txn *t, struct store_cur *cur,
+    const struct record *old, bool *erased);
 
 /* A new HLC timestamp for a local write. */
 uint64_t store_txn_hlc(struct store_txn *t);

@@ -29,7 +29,6 @@
 #include "log.h"
 #include "mp.h"
 #include "peer_impl.h"
-#include "scope.h"
 #include "store.h"
 #include "view.h"
 
@@ -516,6 +515,22 @@ rep_flush(struct repairs *r, bool reopen)
 	}
 }
 
+/* One REPAIR item [0, coll, id, state]; a nil state is a withdrawal. */
+static void
+rep_item(
+    struct repairs *r, const uint8_t *key, const uint8_t *state, size_t len)
+{
+	msgpack_pack_array(&r->rpk, 4);
+	msgpack_pack_uint8(&r->rpk, 0);
+	msgpack_pack_uint8(&r->rpk, key[0]);
+	msgpack_pack_bin_with_body(&r->rpk, key + 1, UUID_LEN);
+	if (state != NULL)
+		buf_append(&r->rep, state, len);
+	else
+		msgpack_pack_nil(&r->rpk);
+	r->nrep++;
+}
+
 static void
 add_repair(struct repairs *r, const uint8_t *key)
 {
@@ -526,66 +541,29 @@ add_repair(struct repairs *r, const uint8_t *key)
 	if (stdb_get_record(r->txn, store_db(r->p->ps->n->store), key[0],
 	        key + 1, &state, &len, &seq) != 0)
 		return;
-	msgpack_pack_array(&r->rpk, 4);
-	msgpack_pack_uint8(&r->rpk, 0);
-	msgpack_pack_uint8(&r->rpk, key[0]);
-	msgpack_pack_bin_with_body(&r->rpk, key + 1, UUID_LEN);
-	buf_append(&r->rep, state, len);
-	r->nrep++;
+	rep_item(r, key, state, len);
 	r->p->v.cur.repaired++;
 }
 
 /*
- * A record the peer lists and we do not: if we hold it live and the peer
- * was taken out of its share_with, send a withdrawal (scope.h) rather
- * than ask for the peer's stale copy.
+ * A record the peer lists and we do not. If the peer was taken out of its
+ * share_with, send a withdrawal rather than ask for its stale copy; if we
+ * collected it as a tombstone (the peer is a restored backup), send the
+ * tombstone, which deletes its copy. False: neither, fetch it.
  */
 static bool
-add_withdrawal(struct repairs *r, const uint8_t *key)
-{
-	struct peers *ps = r->p->ps;
-	const struct schema_coll *c = schema_coll_by_id(key[0]);
-	const char *name = r->p->cfg.name;
-	const uint8_t *state;
-	size_t len;
-	uint64_t seq;
-
-	if (c == NULL || r->p->cfg.all_cases ||
-	    !(r->p->cfg.collections & (1u << key[0])) ||
-	    stdb_get_record(r->txn, store_db(ps->n->store), key[0], key + 1,
-	        &state, &len, &seq) != 0 ||
-	    rec_decode(ps->sws, state, len, REC_TRUSTED, NULL) != 0 ||
-	    !scope_withdrawn(c, ps->sws, name, strlen(name)))
-		return false;
-	msgpack_pack_array(&r->rpk, 4);
-	msgpack_pack_uint8(&r->rpk, 0);
-	msgpack_pack_uint8(&r->rpk, key[0]);
-	msgpack_pack_bin_with_body(&r->rpk, key + 1, UUID_LEN);
-	msgpack_pack_nil(&r->rpk);
-	r->nrep++;
-	r->p->v.cur.repaired++;
-	return true;
-}
-
-/*
- * A record the peer lists and we collected as a tombstone (a restored
- * backup of the peer): send the tombstone, which deletes its copy.
- */
-static bool
-add_buried(struct repairs *r, const uint8_t *key)
+add_answer(struct repairs *r, const uint8_t *key)
 {
 	const uint8_t *state;
 	size_t len;
 
-	if (stdb_get_gone(r->txn, store_db(r->p->ps->n->store), key[0], key + 1,
-	        &state, &len) != 0)
+	if (repl_owes_withdrawal(r->p->ps, r->txn, r->p, key))
+		rep_item(r, key, NULL, 0);
+	else if (stdb_get_gone(r->txn, store_db(r->p->ps->n->store), key[0],
+	             key + 1, &state, &len) == 0)
+		rep_item(r, key, state, len);
+	else
 		return false;
-	msgpack_pack_array(&r->rpk, 4);
-	msgpack_pack_uint8(&r->rpk, 0);
-	msgpack_pack_uint8(&r->rpk, key[0]);
-	msgpack_pack_bin_with_body(&r->rpk, key + 1, UUID_LEN);
-	buf_append(&r->rep, state, len);
-	r->nrep++;
 	r->p->v.cur.repaired++;
 	return true;
 }
@@ -612,6 +590,8 @@ note_where(struct verify *v, const uint8_t *key)
 	if (v->cur.differing > 3 || c == NULL)
 		return;
 	uuid_format(key + 1, ids);
+	if (strstr(v->cur.where, ids) != NULL)
+		return; /* the same record again, a round later */
 	snprintf(v->cur.where + len, sizeof(v->cur.where) - len, "%s%s %s",
 	    len ? ", " : "", c->name, ids);
 }
@@ -625,8 +605,7 @@ one_diff(struct repairs *r, const uint8_t *key, const uint8_t *mine,
 	note_where(&r->p->v, key);
 	if (mine != NULL)
 		add_repair(r, key);
-	if (theirs != NULL &&
-	    (mine != NULL || (!add_withdrawal(r, key) && !add_buried(r, key))))
+	if (theirs != NULL && (mine != NULL || !add_answer(r, key)))
 		add_fetch(r, key);
 	if (r->rep.len > JALIN_BATCH_BYTES || r->nrep >= 4096 ||
 	    r->nfetch >= 4096)
@@ -781,12 +760,8 @@ fetch_one(struct repairs *r, const uint8_t *key)
 	    rec_decode(ps->sws, state, len, REC_TRUSTED, NULL) != 0 ||
 	    !repl_may_send(ps, r->p, key[0], ps->sws))
 		return;
-	msgpack_pack_array(&r->rpk, 4);
-	msgpack_pack_uint8(&r->rpk, 0);
-	msgpack_pack_uint8(&r->rpk, key[0]);
-	msgpack_pack_bin_with_body(&r->rpk, key + 1, UUID_LEN);
-	buf_append(&r->rep, state, len);
-	if (++r->nrep >= 4096 || r->rep.len > JALIN_BATCH_BYTES)
+	rep_item(r, key, state, len);
+	if (r->nrep >= 4096 || r->rep.len > JALIN_BATCH_BYTES)
 		rep_flush(r, true);
 }
 

@@ -201,16 +201,15 @@ audit_query(MDB_txn *txn, const struct stdb *db, uint64_t since, uint64_t limit,
 		size_t blen = 0;
 		uint64_t seq = k.mv_size == 8 ? stdb_get_u64(k.mv_data) : 0;
 		total++;
-		bool ok = seq == expect &&
-		    split(&v, &body, &blen, &hash) == 0 &&
+		bool parsed = split(&v, &body, &blen, &hash) == 0;
+		bool ok = seq == expect && parsed &&
 		    chain_hash(prev, body, blen, h) == 0 &&
 		    memcmp(h, hash, 32) == 0;
 		if (!ok && broken == 0)
 			broken = seq ? seq : expect;
-		if (ok)
-			memcpy(prev, hash, 32);
-		else if (split(&v, &body, &blen, &hash) == 0)
-			memcpy(prev, hash, 32); /* go on: report the first */
+		if (parsed)
+			memcpy(
+			    prev, hash, 32); /* go on: the first break counts */
 		expect = seq + 1;
 		if (seq <= since || body == NULL)
 			continue;

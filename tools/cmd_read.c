@@ -317,20 +317,11 @@ cmd_digest(struct ctx *x)
 	return EXIT_OK;
 }
 
-static const char *
-js(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s != NULL ? s : "-";
-}
-
 int
 cmd_audit(struct ctx *x)
 {
 	struct creq r;
-	json_t *res, *e;
-	size_t i;
+	json_t *res;
 	int rc;
 
 	creq_init(&r, x->cl, MSG_AUDIT);
@@ -340,37 +331,10 @@ cmd_audit(struct ctx *x)
 	creq_free(&r);
 	if (rc != EXIT_OK)
 		return rc;
-	bool whole = strcmp(js(res, "chain"), "ok") == 0;
-	if (x->json) {
-		json_dumpf(res, stdout, JSON_COMPACT | JSON_SORT_KEYS);
-		fputc('\n', stdout);
-	} else {
-		printf("%-6s %-24s %-22s %-9s %-9s %-36s %s\n", "SEQ", "TIME",
-		    "ACTOR", "ACTION", "COLL", "ID", "PURPOSE");
-		json_array_foreach(json_object_get(res, "entries"), i, e)
-		{
-			printf("%-6" JSON_INTEGER_FORMAT
-			       " %-24s %-22s %-9s %-9s %-36s %s\n",
-			    json_integer_value(json_object_get(e, "seq")),
-			    js(e, "at"), js(e, "actor"), js(e, "action"),
-			    js(e, "collection"), js(e, "id"), js(e, "purpose"));
-		}
-		if (whole)
-			printf("chain: whole (%" JSON_INTEGER_FORMAT
-			       " entries, each holding the hash of the one "
-			       "before)\n",
-			    json_integer_value(json_object_get(res, "total")));
-		else
-			printf("chain: BROKEN at entry %" JSON_INTEGER_FORMAT
-			       ": the log was edited, cut or reordered "
-			       "from there on\n",
-			    json_integer_value(
-			        json_object_get(res, "broken_at")));
-	}
+	x->out->audit(res);
+	if (!json_is_null(json_object_get(res, "broken_at")))
+		rc = ctl_err(
+		    EXIT_FAILED, "the audit log's hash chain is broken");
 	json_decref(res);
-	if (!whole)
-		return ctl_err(EXIT_FAILED,
-		    "the audit log's hash chain is "
-		    "broken");
-	return EXIT_OK;
+	return rc;
 }

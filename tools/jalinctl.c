@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "cmdtab.h"
 #include "config.h"
 #include "query.h"
@@ -108,10 +109,10 @@ take_gopt(int ch, const char *arg, struct global *g, char **argv)
 		g->t.timeout_ms = (unsigned)secs * 1000;
 		return rc;
 	case O_PURPOSE:
-		if (strlen(arg) > 256)
+		if (strlen(arg) > AUDIT_PURPOSE_MAX)
 			return usage_err(NULL,
-			    "--purpose: %zu bytes exceeds the limit of 256",
-			    strlen(arg));
+			    "--purpose: %zu bytes exceeds the limit of %d",
+			    strlen(arg), AUDIT_PURPOSE_MAX);
 		g->t.purpose = arg;
 		return EXIT_OK;
 	case O_JSON:

@@ -55,6 +55,7 @@ const struct output output_json = {
     .federation = out_json_line,
     .written = out_json_line,
     .record = out_json_line,
+    .audit = out_json_line,
     .list = list,
     .export_line = out_json_line,
     .feed = feed,

@@ -391,6 +391,41 @@ import_batch(json_t *report)
 	(void)report;
 }
 
+static const char *
+or_dash(json_t *o, const char *k)
+{
+	const char *v = js_str(o, k);
+
+	return v != NULL ? v : "-";
+}
+
+static void
+audit(json_t *res)
+{
+	json_t *e;
+	size_t i;
+
+	printf("%-6s %-24s %-22s %-9s %-9s %-36s %s\n", "SEQ", "TIME", "ACTOR",
+	    "ACTION", "COLL", "ID", "PURPOSE");
+	json_array_foreach(json_object_get(res, "entries"), i, e)
+	{
+		printf("%-6" JSON_INTEGER_FORMAT
+		       " %-24s %-22s %-9s %-9s %-36s %s\n",
+		    json_integer_value(json_object_get(e, "seq")),
+		    or_dash(e, "at"), or_dash(e, "actor"), or_dash(e, "action"),
+		    or_dash(e, "collection"), or_dash(e, "id"),
+		    or_dash(e, "purpose"));
+	}
+	if (json_is_null(json_object_get(res, "broken_at")))
+		printf("chain: whole (%" JSON_INTEGER_FORMAT
+		       " entries, each holding the hash of the one before)\n",
+		    json_integer_value(json_object_get(res, "total")));
+	else
+		printf("chain: BROKEN at entry %" JSON_INTEGER_FORMAT
+		       ": the log was edited, cut or reordered from there on\n",
+		    json_integer_value(json_object_get(res, "broken_at")));
+}
+
 const struct output output_text = {
     .status = out_text_status,
     .peers = out_text_peers,
@@ -404,4 +439,5 @@ const struct output output_text = {
     .conflicts = conflicts,
     .digest = digest,
     .import_batch = import_batch,
+    .audit = audit,
 };

@@ -41,6 +41,8 @@ struct output {
 	void (*digest)(json_t *d);
 	/* import: one committed batch's report (json: flushed at once). */
 	void (*import_batch)(json_t *report);
+	/* audit: {"entries", "next", "total", "chain", "broken_at"}. */
+	void (*audit)(json_t *res);
 };
 
 extern const struct output output_text;
