@@ -21,8 +21,10 @@
 #include "metrics.h"
 #include "ops.h"
 #include "peer.h"
+#include "record.h"
 #include "retention.h"
 #include "store.h"
+#include "storedb.h"
 
 struct sigs {
 	struct event *term, *intr, *hup;
@@ -168,6 +170,12 @@ start(struct node *n, struct jalin_err *err)
 
 	if ((rc = store_open(&so, &n->store, err)) != 0)
 		return rc;
+	if (store_upgraded(n->store) > 0)
+		log_notice(
+		    "store %s: upgraded to format %d (%llu record states "
+		    "written again in record format %d)",
+		    n->cfg->data_dir, STDB_FORMAT,
+		    (unsigned long long)store_upgraded(n->store), REC_FORMAT);
 	if ((n->ops = ops_new(n->base, n->store)) == NULL)
 		return jalin_err_set(err, JALIN_ENOMEM, "out of memory");
 	if ((rc = peers_start(n, &n->peers, err)) != 0)

@@ -53,6 +53,7 @@ struct store {
 	EVP_MD *sha;
 	struct record *ws[4];
 	struct store_txn txn;
+	uint64_t upgraded; /* states re-encoded by the format upgrade */
 };
 
 static int
@@ -196,6 +197,143 @@ alloc_parts(struct store *s, struct jalin_err *err)
 	return 0;
 }
 
+/*
+ * Upgrade of a format-1 store: every state in records and gone is decoded
+ * (REC_LEGACY) and written again in record format 2, with its seq, in
+ * batches of UPGRADE_BATCH per transaction, so a large store never makes
+ * one huge transaction. A batch skips states already in format 2, so an
+ * upgrade cut short (kill, power loss) simply goes on at the next start.
+ * The last transaction recomputes counts and digests (they hash the state
+ * bytes) and writes format 2. A state that does not decode is left as it
+ * is, counted nowhere, for verification to find and repair, as on any
+ * corrupt record.
+ */
+#define UPGRADE_BATCH 10000
+
+static int txn_fail(struct store_txn *t, int rc);
+
+struct upgrade {
+	enum stdb_db db;
+	uint8_t key[STDB_KEY_LEN];
+	bool started, done;
+};
+
+static int
+upgrade_one(struct store_txn *t, MDB_cursor *cur, const MDB_val *k, MDB_val *v)
+{
+	struct store *s = t->s;
+	const uint8_t *state;
+	size_t len;
+	uint64_t seq;
+	MDB_val nv;
+	int rc;
+
+	if (stdb_val_state(v, &state, &len, &seq) != 0 || len < 2 ||
+	    state[1] == REC_FORMAT ||
+	    rec_decode(s->ws[3], state, len, REC_TRUSTED | REC_LEGACY, NULL) !=
+	        0)
+		return 0;
+	s->enc.len = 0;
+	if ((rc = rec_encode(s->ws[3], &s->enc)) != 0)
+		return rc;
+	/* A put of another size moves nodes within the page: the key must
+	 * not point into it. */
+	uint8_t key[STDB_KEY_LEN];
+	MDB_val kc = {sizeof(key), key};
+	if (k->mv_size != sizeof(key))
+		return 0;
+	memcpy(key, k->mv_data, sizeof(key));
+	nv.mv_size = STDB_VAL_HDR + s->enc.len;
+	if ((rc = mdb_cursor_put(cur, &kc, &nv, MDB_CURRENT | MDB_RESERVE)))
+		return txn_fail(t, rc);
+	stdb_val_header(nv.mv_data, seq, s->enc.p, s->enc.len);
+	memcpy((uint8_t *)nv.mv_data + STDB_VAL_HDR, s->enc.p, s->enc.len);
+	s->upgraded++;
+	return 0;
+}
+
+static int
+upgrade_fn(struct store_txn *t, void *arg)
+{
+	struct upgrade *u = arg;
+	MDB_cursor *cur;
+	MDB_val k = {sizeof(u->key), u->key}, v;
+	int rc, n = 0;
+
+	if ((rc = mdb_cursor_open(t->txn, stdb_dbi(t->s->db, u->db), &cur)))
+		return txn_fail(t, rc);
+	rc =
+	    mdb_cursor_get(cur, &k, &v, u->started ? MDB_SET_RANGE : MDB_FIRST);
+	while (rc == 0 && n++ < UPGRADE_BATCH) {
+		if (k.mv_size == STDB_KEY_LEN)
+			memcpy(u->key, k.mv_data, STDB_KEY_LEN);
+		if ((rc = upgrade_one(t, cur, &k, &v)) != 0)
+			break;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	u->started = true;
+	if (rc == MDB_NOTFOUND)
+		u->done = true;
+	else if (rc != 0)
+		return t->err ? t->err : txn_fail(t, rc);
+	return 0;
+}
+
+static int
+upgrade_done_fn(struct store_txn *t, void *arg)
+{
+	uint8_t fmt[4];
+
+	(void)arg;
+	t->rebuild = true; /* counts, conflicts, digests, at commit */
+	stdb_put_u32(fmt, STDB_FORMAT);
+	return meta_put(t->txn, t->s, "format", fmt, 4);
+}
+
+static int
+upgrade_failed(struct store *s, int rc, struct jalin_err *err)
+{
+	char why[JALIN_ERRMSG_MAX / 2];
+	size_t n = strnlen(err->msg, sizeof(why) - 1);
+
+	memcpy(why, err->msg, n);
+	why[n] = '\0';
+	return jalin_err_set(err, rc,
+	    "cannot upgrade store '%s' to format %d: %s", stdb_dir(s->db),
+	    STDB_FORMAT, why);
+}
+
+static int
+upgrade(struct store *s, struct jalin_err *err)
+{
+	static const enum stdb_db dbs[] = {STDB_RECORDS, STDB_GONE};
+	int rc;
+
+	if (stdb_format(s->db) == STDB_FORMAT)
+		return 0;
+	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
+		struct upgrade u = {.db = dbs[i]};
+		if (!stdb_has(s->db, dbs[i]))
+			continue;
+		while (!u.done) {
+			/* Each batch resumes at the last key seen (SET_RANGE
+			 * lands on it again; it is format 2 now, skipped). */
+			if ((rc = store_write(s, upgrade_fn, &u, err)) != 0)
+				return upgrade_failed(s, rc, err);
+		}
+	}
+	if ((rc = store_write(s, upgrade_done_fn, NULL, err)) != 0)
+		return upgrade_failed(s, rc, err);
+	return 0;
+}
+
+uint64_t
+store_upgraded(const struct store *s)
+{
+	return s->upgraded;
+}
+
 int
 store_open(
     const struct store_opts *o, struct store **out, struct jalin_err *err)
@@ -211,6 +349,7 @@ store_open(
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return jalin_err_set(err, JALIN_ENOMEM, "out of memory");
 	s->lockfd = -1;
+	s->txn.s = s;
 	snprintf(s->node, sizeof(s->node), "%s", o->node);
 	s->map_max = o->map_max < JALIN_MAP_MIN ? JALIN_MAP_MIN : o->map_max;
 	initial = o->map_initial ? o->map_initial : JALIN_MAP_INITIAL;
@@ -219,11 +358,10 @@ store_open(
 	if ((rc = alloc_parts(s, err)) != 0 ||
 	    (rc = stdb_open(o->dir, STDB_CREATE, initial, &s->db, err)) != 0 ||
 	    (rc = lock_dir(s, o->dir, err)) != 0 ||
-	    (rc = open_state(s, err)) != 0) {
+	    (rc = open_state(s, err)) != 0 || (rc = upgrade(s, err)) != 0) {
 		store_close(s);
 		return rc;
 	}
-	s->txn.s = s;
 	*out = s;
 	return 0;
 }

@@ -49,6 +49,10 @@ int store_open(
 /* Close; NULL is a no-op. */
 void store_close(struct store *s);
 
+/* States re-encoded when store_open upgraded a format-1 store (0 if it
+ * was already in the current format): for the node's log. */
+uint64_t store_upgraded(const struct store *s);
+
 /* The read side (query.c, stdb_*). */
 struct stdb *store_db(struct store *s);
 

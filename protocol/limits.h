@@ -13,8 +13,8 @@
 #define JALIN_VERSION "0.1.0"
 
 /* Protocol versions this build speaks (HELLO picks the highest common). */
-#define JALIN_PROTO_VERSION_MIN 1
-#define JALIN_PROTO_VERSION_MAX 1
+#define JALIN_PROTO_VERSION_MIN 2
+#define JALIN_PROTO_VERSION_MAX 2
 #define JALIN_ALPN              "jalin/1"
 
 /* Framing: 4-byte big-endian length, then one msgpack message. */

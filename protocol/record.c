@@ -57,15 +57,21 @@ dec_fail(struct mpr *m, struct jalin_err *err, int code, const char *what)
 }
 
 static int
-dec_header(struct mpr *m, struct record *r, struct jalin_err *err)
+dec_header(struct mpr *m, struct record *r, unsigned flags, unsigned *version,
+    struct jalin_err *err)
 {
 	uint32_t n;
 	uint64_t v;
 
 	if (mpr_array(m, &n) != 0 || n != 6)
 		return dec_fail(m, err, JALIN_EPROTO, "not an array of 6");
-	if (mpr_u64(m, &v) != 0 || v != REC_FORMAT)
-		return dec_fail(m, err, JALIN_EPROTO, "unknown format version");
+	if (mpr_u64(m, &v) != 0 ||
+	    !(v == REC_FORMAT || (v == REC_FORMAT_1 && (flags & REC_LEGACY))))
+		return dec_fail(m, err, JALIN_EPROTO,
+		    v == REC_FORMAT_1 ? "format 1 (from a node older than "
+		                        "protocol version 2)"
+		                      : "unknown format version");
+	*version = (unsigned)v;
 	if (mpr_u64(m, &v) != 0 || (v & ~(uint64_t)REC_PURGED) != 0)
 		return dec_fail(m, err, JALIN_EPROTO, "unknown flags");
 	r->flags = (uint32_t)v;
@@ -113,8 +119,11 @@ dec_ctx(struct mpr *m, struct record *r, struct jalin_err *err)
 	return 0;
 }
 
+/* A dot is (oidx, back): its HLC is ctx[oidx] - back (format 1: the HLC
+ * itself). The latest write of an origin, the usual dot, has back 0. */
 static int
-dec_dots(struct mpr *m, struct record *r, struct jalin_err *err)
+dec_dots(
+    struct mpr *m, struct record *r, unsigned version, struct jalin_err *err)
 {
 	uint32_t n;
 	uint64_t o, h;
@@ -125,7 +134,12 @@ dec_dots(struct mpr *m, struct record *r, struct jalin_err *err)
 		return dec_fail(m, err, JALIN_ETOOBIG, "too many dots");
 	for (uint32_t i = 0; i < n / 2; i++) {
 		if (mpr_u64(m, &o) != 0 || mpr_u64(m, &h) != 0 ||
-		    o >= r->norigins || h == 0 || h > r->ctx[o])
+		    o >= r->norigins)
+			return dec_fail(
+			    m, err, JALIN_EPROTO, "dot outside its context");
+		if (version != REC_FORMAT_1)
+			h = h < r->ctx[o] ? r->ctx[o] - h : 0;
+		if (h == 0 || h > r->ctx[o])
 			return dec_fail(
 			    m, err, JALIN_EPROTO, "dot outside its context");
 		if (i > 0 &&
@@ -140,16 +154,26 @@ dec_dots(struct mpr *m, struct record *r, struct jalin_err *err)
 	return 0;
 }
 
+/* An entry is (key, value) with key = tag * ndots + didx, so keys
+ * increase exactly as (tag, didx) do (format 1: tag, didx, value). */
 static int
 dec_entry(struct mpr *m, struct record *r, size_t i, unsigned flags,
-    struct jalin_err *err)
+    unsigned version, struct jalin_err *err)
 {
 	uint64_t tag, d;
 	const uint8_t *v;
 	size_t vlen;
 
-	if (mpr_u64(m, &tag) != 0 || mpr_u64(m, &d) != 0 ||
-	    mpr_raw(m, &v, &vlen) != 0)
+	if (version == REC_FORMAT_1) {
+		if (mpr_u64(m, &tag) != 0 || mpr_u64(m, &d) != 0)
+			return dec_fail(m, err, JALIN_EPROTO, "bad entry");
+	} else {
+		if (mpr_u64(m, &tag) != 0 || r->ndots == 0)
+			return dec_fail(m, err, JALIN_EPROTO, "bad entry");
+		d = tag % r->ndots;
+		tag /= r->ndots;
+	}
+	if (mpr_raw(m, &v, &vlen) != 0)
 		return dec_fail(m, err, JALIN_EPROTO, "bad entry");
 	if (tag > JALIN_TAG_MAX || d >= r->ndots)
 		return dec_fail(m, err, JALIN_EPROTO, "entry out of range");
@@ -170,21 +194,22 @@ dec_entry(struct mpr *m, struct record *r, size_t i, unsigned flags,
 }
 
 static int
-dec_entries(
-    struct mpr *m, struct record *r, unsigned flags, struct jalin_err *err)
+dec_entries(struct mpr *m, struct record *r, unsigned flags, unsigned version,
+    struct jalin_err *err)
 {
-	uint32_t n;
+	uint32_t n, per = version == REC_FORMAT_1 ? 3 : 2;
 	int rc;
 
-	if (mpr_array(m, &n) != 0 || n % 3 != 0)
-		return dec_fail(m, err, JALIN_EPROTO, "entries not triples");
-	if (n / 3 > JALIN_RECORD_ENTRIES_MAX)
+	if (mpr_array(m, &n) != 0 || n % per != 0)
+		return dec_fail(m, err, JALIN_EPROTO,
+		    per == 3 ? "entries not triples" : "entries not pairs");
+	if (n / per > JALIN_RECORD_ENTRIES_MAX)
 		return dec_fail(m, err, JALIN_ETOOBIG, "too many entries");
-	for (uint32_t i = 0; i < n / 3; i++) {
-		if ((rc = dec_entry(m, r, i, flags, err)) != 0)
+	for (uint32_t i = 0; i < n / per; i++) {
+		if ((rc = dec_entry(m, r, i, flags, version, err)) != 0)
 			return rc;
 	}
-	r->nentries = (uint16_t)(n / 3);
+	r->nentries = (uint16_t)(n / per);
 	return 0;
 }
 
@@ -302,15 +327,16 @@ rec_decode_prefix(struct record *r, const void *buf, size_t len, unsigned flags,
     size_t *used, struct jalin_err *err)
 {
 	struct mpr m;
+	unsigned version = 0;
 	int rc;
 
 	rec_init(r);
 	mpr_init(&m, buf, len);
-	if ((rc = dec_header(&m, r, err)) != 0 ||
+	if ((rc = dec_header(&m, r, flags, &version, err)) != 0 ||
 	    (rc = dec_origins(&m, r, err)) != 0 ||
 	    (rc = dec_ctx(&m, r, err)) != 0 ||
-	    (rc = dec_dots(&m, r, err)) != 0 ||
-	    (rc = dec_entries(&m, r, flags | REC_TRUSTED, err)) != 0)
+	    (rc = dec_dots(&m, r, version, err)) != 0 ||
+	    (rc = dec_entries(&m, r, flags | REC_TRUSTED, version, err)) != 0)
 		goto fail;
 	*used = len - mpr_left(&m);
 	if (*used > JALIN_RECORD_MAX) {
@@ -348,13 +374,17 @@ rec_peek_deleted(const void *buf, size_t len)
 		return true; /* not for us to judge: decode it */
 	if (v & REC_PURGED)
 		return false;
-	for (int i = 0; i < 3; i++) { /* origins, ctx, dots */
+	uint32_t ndots;
+	if (mpr_skip(&m) != 0 || mpr_skip(&m) != 0 || /* origins, ctx */
+	    mpr_array(&m, &ndots) != 0 || ndots == 0)
+		return true;
+	for (uint32_t i = 0; i < ndots; i++) {
 		if (mpr_skip(&m) != 0)
 			return true;
 	}
 	if (mpr_array(&m, &n) != 0 || n == 0 || mpr_u64(&m, &v) != 0)
 		return true;
-	return v == TAG_DELETED;
+	return v / (ndots / 2) == TAG_DELETED; /* the first entry's tag */
 }
 
 static void
@@ -370,7 +400,8 @@ enc_tables(msgpack_packer *pk, const struct record *r)
 	msgpack_pack_array(pk, 2u * r->ndots);
 	for (size_t i = 0; i < r->ndots; i++) {
 		msgpack_pack_uint16(pk, r->dot[i].origin);
-		msgpack_pack_uint64(pk, r->dot[i].hlc);
+		msgpack_pack_uint64(
+		    pk, r->ctx[r->dot[i].origin] - r->dot[i].hlc);
 	}
 }
 
@@ -388,11 +419,10 @@ rec_encode(const struct record *r, struct buf *out)
 	msgpack_pack_uint8(&pk, REC_FORMAT);
 	msgpack_pack_uint32(&pk, r->flags);
 	enc_tables(&pk, r);
-	msgpack_pack_array(&pk, 3u * r->nentries);
+	msgpack_pack_array(&pk, 2u * r->nentries);
 	for (size_t i = 0; i < r->nentries && out->err == 0; i++) {
 		const struct rec_entry *e = &r->entry[i];
-		msgpack_pack_uint16(&pk, e->tag);
-		msgpack_pack_uint16(&pk, e->dot);
+		msgpack_pack_uint32(&pk, (uint32_t)e->tag * r->ndots + e->dot);
 		buf_pk_write(out, (const char *)e->val, e->vlen);
 	}
 	out->max = cap;

@@ -26,13 +26,19 @@
  *
  * Encoding (msgpack, every integer and header in its smallest form):
  *
- *   [1, flags, [origin...], [ctx...], [oidx, hlc, ...], [tag, didx, value...]]
+ *   [2, flags, [origin...], [ctx...], [oidx, back, ...], [key, value, ...]]
  *
- * with origins strictly increasing (memcmp, shorter first), dots strictly
- * increasing by (oidx, hlc), entries strictly increasing by (tag, didx),
- * every dot used by an entry, every dot covered by ctx, every value a
- * canonical msgpack object. So two nodes holding the same state hold the
- * same bytes, which is what digests and `export` compare.
+ * where a dot's HLC is ctx[oidx] - back (the latest write of an origin has
+ * back 0: one byte instead of nine) and an entry's key is
+ * tag * ndots + didx (one integer instead of two; keys increase exactly as
+ * (tag, didx) do). Origins strictly increasing (memcmp, shorter first),
+ * dots strictly increasing by (oidx, hlc), entries strictly increasing by
+ * (tag, didx), every dot used by an entry, every dot covered by ctx, every
+ * value a canonical msgpack object. Format 1 (protocol version 1) wrote
+ * [1, flags, origins, ctx, [oidx, hlc, ...], [tag, didx, value, ...]]; it
+ * is decoded only with REC_LEGACY, to upgrade an old store. So two nodes
+ * holding the same state hold the same bytes, which is what digests and
+ * `export` compare.
  *
  * struct record is not opaque: it is decoded on the replication hot path
  * into a caller-owned workspace (no allocation per record). Its strings and
@@ -50,8 +56,9 @@
 #include "err.h"
 #include "limits.h"
 
-#define REC_FORMAT 1
-#define REC_PURGED 0x1u
+#define REC_FORMAT   2
+#define REC_FORMAT_1 1 /* read only, with REC_LEGACY */
+#define REC_PURGED   0x1u
 
 struct rec_origin {
 	const char *name;
@@ -88,9 +95,10 @@ extern const uint8_t rec_nil[1];
 void rec_init(struct record *r);
 
 /* Decode flags. */
-#define REC_TRUSTED                                             \
-	0x1 /* from our own store: skip the per-value canonical \
-	     * check (structure is still fully bounds-checked) */
+#define REC_TRUSTED                                                        \
+	0x1            /* from our own store: skip the per-value canonical \
+	                * check (structure is still fully bounds-checked) */
+#define REC_LEGACY 0x2 /* also accept format 1 (store upgrade only) */
 
 /*
  * Decode and validate buf[0..len) into r. Every rule of the encoding above

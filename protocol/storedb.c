@@ -18,6 +18,7 @@ struct stdb {
 	MDB_env *env;
 	MDB_dbi dbi[STDB_NDB];
 	bool has[STDB_NDB];
+	unsigned format;
 	char dir[JALIN_PATH_MAX];
 };
 
@@ -129,7 +130,7 @@ env_open(
 }
 
 static int
-check_format(struct stdb *db, struct jalin_err *err)
+check_format(struct stdb *db, unsigned flags, struct jalin_err *err)
 {
 	MDB_txn *txn;
 	uint64_t v;
@@ -142,11 +143,19 @@ check_format(struct stdb *db, struct jalin_err *err)
 	rc = stdb_meta_get(txn, db, "format", &p, &len);
 	if (rc == JALIN_ENOTFOUND) {
 		mdb_txn_abort(txn);
+		db->format = STDB_FORMAT;
 		return 0; /* new store: node/store.c writes the meta */
 	}
 	v = (rc == 0 && len == 4) ? stdb_get_u32(p) : 0;
 	mdb_txn_abort(txn);
-	if (v != STDB_FORMAT)
+	db->format = (unsigned)v;
+	if (v == STDB_FORMAT_1 && (flags & STDB_RDONLY))
+		return jalin_err_set(err, JALIN_ECONFIG,
+		    "store '%s' has format 1, from an older jalind; start "
+		    "this version of jalind on it once to upgrade it to "
+		    "format %d",
+		    db->dir, STDB_FORMAT);
+	if (v != STDB_FORMAT && v != STDB_FORMAT_1)
 		return jalin_err_set(err, JALIN_ECORRUPT,
 		    "store '%s' has format %llu; this build reads %d", db->dir,
 		    (unsigned long long)v, STDB_FORMAT);
@@ -171,7 +180,7 @@ stdb_open(const char *dir, unsigned flags, uint64_t mapsize, struct stdb **out,
 	snprintf(db->dir, sizeof(db->dir), "%s", dir);
 	if ((rc = env_open(db, flags, mapsize, err)) != 0 ||
 	    (rc = open_dbis(db, flags, err)) != 0 ||
-	    (rc = check_format(db, err)) != 0) {
+	    (rc = check_format(db, flags, err)) != 0) {
 		stdb_close(db);
 		return rc;
 	}
@@ -187,6 +196,12 @@ stdb_close(struct stdb *db)
 	if (db->env != NULL)
 		mdb_env_close(db->env);
 	free(db);
+}
+
+unsigned
+stdb_format(const struct stdb *db)
+{
+	return db->format;
 }
 
 MDB_env *

@@ -59,10 +59,14 @@
 #include "schema.h"
 #include "uuid.h"
 
-#define STDB_FORMAT  1
-#define STDB_KEY_LEN 17 /* coll + id */
-#define STDB_SEQ_LEN 8
-#define STDB_VAL_HDR 12 /* seq + crc in front of every record state */
+/* Format 2: record states in record format 2 (record.h). A format-1
+ * store is upgraded in place by jalind when it opens it (node/store.c);
+ * read-only opens refuse it until then. */
+#define STDB_FORMAT   2
+#define STDB_FORMAT_1 1
+#define STDB_KEY_LEN  17 /* coll + id */
+#define STDB_SEQ_LEN  8
+#define STDB_VAL_HDR  12 /* seq + crc in front of every record state */
 
 enum stdb_db {
 	STDB_RECORDS = 0,
@@ -113,6 +117,10 @@ int stdb_get_gone(MDB_txn *txn, const struct stdb *db, uint8_t coll,
 /* False for an optional database (gone, audit) a read-only open of an
  * older store did not find. */
 bool stdb_has(const struct stdb *db, enum stdb_db which);
+
+/* The store's format as found when it was opened (STDB_FORMAT_1: jalind
+ * must upgrade it before use). */
+unsigned stdb_format(const struct stdb *db);
 
 /* Key helpers. */
 void stdb_key(uint8_t key[STDB_KEY_LEN], uint8_t coll, const uint8_t *id);

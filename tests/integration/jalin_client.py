@@ -78,7 +78,7 @@ class Peer:
         return msgpack.unpackb(body, raw=False, strict_map_key=False)
 
     # -- protocol ---------------------------------------------------------
-    def hello(self, versions=(1, 1)):
+    def hello(self, versions=(2, 2)):
         self.send({K_TYPE: HELLO, K_PV_MIN: versions[0],
                    K_PV_MAX: versions[1], K_NAME: self.name,
                    K_EPOCH: self.epoch, K_SEQ: 0, K_FEATURES: 0,
@@ -143,12 +143,16 @@ def record_fields(state):
     """The current value of each field of a decoded record state
     (PROTOCOL.md, "Record state"): {tag: value}, winners only."""
     fmt, flags, origins, ctx, dots, entries = state
-    if fmt != 1:
+    if fmt != 2:
         raise ProtocolError("unknown record format %r" % fmt)
-    dot = [(origins[dots[i]], dots[i + 1]) for i in range(0, len(dots), 2)]
+    # a dot is (origin index, distance back from that origin's context)
+    dot = [(origins[dots[i]], ctx[dots[i]] - dots[i + 1])
+           for i in range(0, len(dots), 2)]
     best = {}
-    for i in range(0, len(entries), 3):
-        tag, d, value = entries[i], entries[i + 1], entries[i + 2]
+    for i in range(0, len(entries), 2):
+        # an entry is (tag * number of dots + dot index, value)
+        tag, d = divmod(entries[i], len(dot))
+        value = entries[i + 1]
         if tag == 0:
             continue
         origin, hlc = dot[d]

@@ -87,6 +87,21 @@ def test_unconfigured_node_is_refused(pair, ca):
     serving(j, b)
 
 
+def test_peer_without_a_common_protocol_version_is_refused(pair, ca):
+    # A node of protocol version 1 writes record format 1: it is told why
+    # it cannot replicate, and the node keeps serving.
+    j, b = pair
+    c = peer(j, ca, "sulsel")
+    with pytest.raises(ProtocolError,
+                       match=r"no common protocol version \(we speak 2-2, "
+                             r"you 1-1\)"):
+        c.hello(versions=(1, 1))  # the node's own HELLO may come first
+        m = c.recv()
+        assert m[K_TYPE] == ERROR
+        raise ProtocolError(m.get(K_ERROR))
+    serving(j, b)
+
+
 def read_to_eof(sock, limit=10):
     sock.settimeout(limit)
     data = b""

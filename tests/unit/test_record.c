@@ -49,13 +49,14 @@ str(msgpack_packer *pk, const char *s)
 	msgpack_pack_str_with_body(pk, s, strlen(s));
 }
 
-/* [1, flags, [names], [ctx], [dots...], [entries...]] with one origin. */
+/* [2, flags, [names], [ctx], then the caller packs [oidx, back...] and
+ * [key, value...] (key = tag * ndots + didx). */
 static void
 pack_state(struct fx *f, unsigned flags, const char *o1, const char *o2,
     uint64_t ctx1, uint64_t ctx2)
 {
 	msgpack_pack_array(&f->pk, 6);
-	msgpack_pack_uint8(&f->pk, 1);
+	msgpack_pack_uint8(&f->pk, REC_FORMAT);
 	msgpack_pack_uint32(&f->pk, flags);
 	msgpack_pack_array(&f->pk, o2 ? 2 : 1);
 	str(&f->pk, o1);
@@ -85,19 +86,21 @@ test_round_trip(void **state)
 	struct buf again;
 
 	pack_state(f, 0, "banten", "jabar", 20, 30);
-	msgpack_pack_array(&f->pk, 4);
+	msgpack_pack_array(&f->pk, 4); /* dots (banten, 20), (jabar, 30) */
 	msgpack_pack_uint8(&f->pk, 0);
-	msgpack_pack_uint8(&f->pk, 20);
+	msgpack_pack_uint8(&f->pk, 0); /* back from ctx 20 */
 	msgpack_pack_uint8(&f->pk, 1);
-	msgpack_pack_uint8(&f->pk, 30);
-	msgpack_pack_array(&f->pk, 6);
-	msgpack_pack_uint8(&f->pk, 16);
 	msgpack_pack_uint8(&f->pk, 0);
+	msgpack_pack_array(&f->pk, 4);  /* tag 16 by both dots: a conflict */
+	msgpack_pack_uint8(&f->pk, 32); /* 16 * 2 + 0 */
 	str(&f->pk, "a");
-	msgpack_pack_uint8(&f->pk, 16);
-	msgpack_pack_uint8(&f->pk, 1);
+	msgpack_pack_uint8(&f->pk, 33); /* 16 * 2 + 1 */
 	str(&f->pk, "b");
 	assert_int_equal(rec_decode(f->r, f->b.p, f->b.len, 0, NULL), 0);
+	assert_int_equal(f->r->dot[0].hlc, 20);
+	assert_int_equal(f->r->dot[1].hlc, 30);
+	assert_int_equal(f->r->entry[1].tag, 16);
+	assert_int_equal(f->r->entry[1].dot, 1);
 	/* a live record is told from a deletion by its first entry's tag */
 	assert_false(rec_peek_deleted(f->b.p, f->b.len));
 	assert_true(rec_peek_deleted(f->b.p, 7)); /* cut short: decode it */
@@ -118,6 +121,35 @@ test_round_trip(void **state)
 	buf_free(&again);
 }
 
+/* A format-1 state (an old store) decodes with REC_LEGACY and encodes in
+ * format 2: dot HLCs as distances back from ctx, tag and dot as one key. */
+static void
+test_legacy_upgrade(void **state)
+{
+	static const uint8_t v1[] = {0x96, 0x01, 0x00, 0x92, 0xa6, 'b', 'a',
+	    'n', 't', 'e', 'n', 0xa5, 'j', 'a', 'b', 'a', 'r', 0x92, 0x14, 0x1e,
+	    0x94, 0x00, 0x12, 0x01, 0x1e, 0x96, 0x10, 0x00, 0xa1, 'a', 0x11,
+	    0x01, 0xa1, 'b'};
+	static const uint8_t v2[] = {0x96, 0x02, 0x00, 0x92, 0xa6, 'b', 'a',
+	    'n', 't', 'e', 'n', 0xa5, 'j', 'a', 'b', 'a', 'r', 0x92, 0x14, 0x1e,
+	    0x94, 0x00, 0x02, 0x01, 0x00, 0x94, 0x20, 0xa1, 'a', 0x23, 0xa1,
+	    'b'};
+	struct fx *f = *state;
+
+	assert_int_equal(rec_decode(f->r, v1, sizeof(v1), REC_LEGACY, NULL), 0);
+	assert_int_equal(f->r->dot[0].hlc, 18);
+	assert_int_equal(rec_encode(f->r, &f->b), 0);
+	assert_int_equal(f->b.len, sizeof(v2));
+	assert_memory_equal(f->b.p, v2, sizeof(v2));
+	assert_int_equal(rec_decode(f->r, v2, sizeof(v2), 0, NULL), 0);
+	assert_int_equal(f->r->dot[0].hlc, 18);
+	assert_int_equal(f->r->entry[1].tag, 17);
+	assert_int_equal(f->r->entry[1].dot, 1);
+	/* without REC_LEGACY, format 1 is refused */
+	assert_int_equal(
+	    rec_decode(f->r, v1, sizeof(v1), 0, NULL), JALIN_EPROTO);
+}
+
 static void
 test_bad_shapes(void **state)
 {
@@ -127,10 +159,21 @@ test_bad_shapes(void **state)
 	expect_err(f, JALIN_EPROTO, "record: not an array of 6");
 	buf_reset(&f->b);
 	msgpack_pack_array(&f->pk, 6);
-	msgpack_pack_uint8(&f->pk, 2);
+	msgpack_pack_uint8(&f->pk, 3);
 	for (int i = 0; i < 5; i++)
 		msgpack_pack_array(&f->pk, 0);
 	expect_err(f, JALIN_EPROTO, "record: unknown format version");
+	/* format 1 is read only to upgrade a store (REC_LEGACY) */
+	buf_reset(&f->b);
+	msgpack_pack_array(&f->pk, 6);
+	msgpack_pack_uint8(&f->pk, 1);
+	msgpack_pack_uint8(&f->pk, 0);
+	for (int i = 0; i < 4; i++)
+		msgpack_pack_array(&f->pk, 0);
+	expect_err(f, JALIN_EPROTO,
+	    "record: format 1 (from a node older than protocol version 2)");
+	assert_int_equal(
+	    rec_decode(f->r, f->b.p, f->b.len, REC_LEGACY, NULL), 0);
 	buf_reset(&f->b);
 	pack_state(f, 4, "jabar", NULL, 1, 0);
 	expect_err(f, JALIN_EPROTO, "record: unknown flags");
@@ -159,15 +202,15 @@ test_dot_rules(void **state)
 	pack_state(f, 0, "jabar", NULL, 10, 0);
 	msgpack_pack_array(&f->pk, 2);
 	msgpack_pack_uint8(&f->pk, 0);
-	msgpack_pack_uint8(&f->pk, 11); /* beyond ctx 10 */
+	msgpack_pack_uint8(&f->pk, 10); /* back 10 from ctx 10: hlc 0 */
 	expect_err(f, JALIN_EPROTO, "record: dot outside its context");
 	buf_reset(&f->b);
 	pack_state(f, 0, "jabar", NULL, 10, 0);
 	msgpack_pack_array(&f->pk, 4);
 	msgpack_pack_uint8(&f->pk, 0);
-	msgpack_pack_uint8(&f->pk, 5);
+	msgpack_pack_uint8(&f->pk, 5); /* hlc 5 */
 	msgpack_pack_uint8(&f->pk, 0);
-	msgpack_pack_uint8(&f->pk, 4);
+	msgpack_pack_uint8(&f->pk, 6); /* hlc 4 */
 	expect_err(f, JALIN_EPROTO, "record: dots not in order");
 	buf_reset(&f->b);
 	pack_state(f, 0, "jabar", NULL, 10, 0);
@@ -188,9 +231,8 @@ test_entry_rules(void **state)
 	msgpack_pack_array(&f->pk, 2);
 	msgpack_pack_uint8(&f->pk, 0);
 	msgpack_pack_uint8(&f->pk, 5);
-	msgpack_pack_array(&f->pk, 3);
+	msgpack_pack_array(&f->pk, 2);
 	msgpack_pack_uint8(&f->pk, 16);
-	msgpack_pack_uint8(&f->pk, 0);
 	buf_append(&f->b, noncanon, sizeof(noncanon));
 	expect_err(f, JALIN_EPROTO, "record: not in canonical form");
 	/* the same bytes from our own store are taken as they are */
@@ -201,9 +243,8 @@ test_entry_rules(void **state)
 	msgpack_pack_array(&f->pk, 2);
 	msgpack_pack_uint8(&f->pk, 0);
 	msgpack_pack_uint8(&f->pk, 5);
-	msgpack_pack_array(&f->pk, 3);
+	msgpack_pack_array(&f->pk, 2);
 	msgpack_pack_uint16(&f->pk, JALIN_TAG_MAX + 1);
-	msgpack_pack_uint8(&f->pk, 0);
 	str(&f->pk, "v");
 	expect_err(f, JALIN_EPROTO, "record: entry out of range");
 	buf_reset(&f->b);
@@ -211,8 +252,7 @@ test_entry_rules(void **state)
 	msgpack_pack_array(&f->pk, 2);
 	msgpack_pack_uint8(&f->pk, 0);
 	msgpack_pack_uint8(&f->pk, 5);
-	msgpack_pack_array(&f->pk, 3);
-	msgpack_pack_uint8(&f->pk, 0);
+	msgpack_pack_array(&f->pk, 2);
 	msgpack_pack_uint8(&f->pk, 0);
 	msgpack_pack_uint8(&f->pk, 7); /* a delete holds [reason, scope] */
 	expect_err(f, JALIN_EPROTO, "record: bad delete entry");
@@ -226,9 +266,8 @@ test_purged_shape(void **state)
 	pack_state(f, REC_PURGED, "jabar", NULL, 10, 0);
 	msgpack_pack_array(&f->pk, 2);
 	msgpack_pack_uint8(&f->pk, 0);
-	msgpack_pack_uint8(&f->pk, 10);
-	msgpack_pack_array(&f->pk, 6);
 	msgpack_pack_uint8(&f->pk, 0);
+	msgpack_pack_array(&f->pk, 4);
 	msgpack_pack_uint8(&f->pk, 0);
 	msgpack_pack_array(&f->pk, 3);
 	str(&f->pk, "error");
@@ -236,7 +275,6 @@ test_purged_shape(void **state)
 	msgpack_pack_nil(&f->pk);
 	assert_false(rec_peek_deleted(f->b.p, f->b.len)); /* kept forever */
 	msgpack_pack_uint8(&f->pk, 16); /* a field value: not allowed */
-	msgpack_pack_uint8(&f->pk, 0);
 	str(&f->pk, "secret");
 	expect_err(f, JALIN_EPROTO,
 	    "record: purged state holds more than its tombstone");
@@ -252,9 +290,8 @@ test_tombstone_values(void **state)
 	pack_state(f, 0, "jabar", NULL, 10, 0);
 	msgpack_pack_array(&f->pk, 2);
 	msgpack_pack_uint8(&f->pk, 0);
-	msgpack_pack_uint8(&f->pk, 10);
-	msgpack_pack_array(&f->pk, 3);
 	msgpack_pack_uint8(&f->pk, 0);
+	msgpack_pack_array(&f->pk, 2);
 	msgpack_pack_uint8(&f->pk, 0);
 	msgpack_pack_array(&f->pk, 2);
 	str(&f->pk, "duplicate");
@@ -274,9 +311,8 @@ test_tombstone_values(void **state)
 	pack_state(f, 0, "jabar", NULL, 10, 0);
 	msgpack_pack_array(&f->pk, 2);
 	msgpack_pack_uint8(&f->pk, 0);
-	msgpack_pack_uint8(&f->pk, 10);
-	msgpack_pack_array(&f->pk, 3);
 	msgpack_pack_uint8(&f->pk, 0);
+	msgpack_pack_array(&f->pk, 2);
 	msgpack_pack_uint8(&f->pk, 0);
 	msgpack_pack_array(&f->pk, 2);
 	msgpack_pack_nil(&f->pk);
@@ -311,6 +347,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_shapes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_legacy_upgrade, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_origins_rules, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dot_rules, setup, teardown),

@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <msgpack.h>
+
 #include "merge.h"
 #include "store.h"
 
@@ -436,7 +438,7 @@ test_collected_tombstone_stops_old_copies(void **state)
 static int
 bad_apply_fn(struct store_txn *t, void *arg)
 {
-	static const uint8_t junk[] = {0x96, 0x01, 0x00, 0x90, 0x90, 0x90};
+	static const uint8_t junk[] = {0x96, 0x02, 0x00, 0x90, 0x90, 0x90};
 	static const uint8_t bomb[] = {0xdd, 0xff, 0xff, 0xff, 0xff};
 	struct jalin_err *err = arg;
 	uint8_t id[16];
@@ -585,6 +587,135 @@ test_corrupt_record_detected_and_replaced(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* Record format 1, as the previous jalin wrote it (record.h). */
+static void
+encode_v1(const struct record *r, struct buf *b)
+{
+	msgpack_packer pk;
+
+	msgpack_packer_init(&pk, b, buf_pk_write);
+	msgpack_pack_array(&pk, 6);
+	msgpack_pack_uint8(&pk, 1);
+	msgpack_pack_uint32(&pk, r->flags);
+	msgpack_pack_array(&pk, r->norigins);
+	for (size_t i = 0; i < r->norigins; i++)
+		msgpack_pack_str_with_body(
+		    &pk, r->origin[i].name, r->origin[i].len);
+	msgpack_pack_array(&pk, r->norigins);
+	for (size_t i = 0; i < r->norigins; i++)
+		msgpack_pack_uint64(&pk, r->ctx[i]);
+	msgpack_pack_array(&pk, 2u * r->ndots);
+	for (size_t i = 0; i < r->ndots; i++) {
+		msgpack_pack_uint16(&pk, r->dot[i].origin);
+		msgpack_pack_uint64(&pk, r->dot[i].hlc);
+	}
+	msgpack_pack_array(&pk, 3u * r->nentries);
+	for (size_t i = 0; i < r->nentries; i++) {
+		msgpack_pack_uint16(&pk, r->entry[i].tag);
+		msgpack_pack_uint16(&pk, r->entry[i].dot);
+		buf_pk_write(
+		    b, (const char *)r->entry[i].val, r->entry[i].vlen);
+	}
+}
+
+/* Turn f's store into a format-1 store, as the previous jalin left it:
+ * every state in record format 1, meta "format" 1. Returns the records
+ * db's values before, concatenated, for comparison. */
+static struct buf
+downgrade(struct fx *f)
+{
+	struct record *r = malloc(sizeof(*r));
+	struct buf before, v1;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint8_t fmt[4];
+	char fname[] = "format";
+
+	buf_init(&before, 1u << 30);
+	buf_init(&v1, JALIN_RECORD_MAX);
+	assert_int_equal(
+	    mdb_txn_begin(stdb_env(store_db(f->s)), NULL, 0, &txn), 0);
+	mdb_cursor_open(txn, stdb_dbi(store_db(f->s), STDB_RECORDS), &cur);
+	while (mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0) {
+		uint8_t key[STDB_KEY_LEN], *val;
+		const uint8_t *p = v.mv_data;
+		assert_int_equal(buf_append(&before, v.mv_data, v.mv_size), 0);
+		assert_int_equal(rec_decode(r, p + STDB_VAL_HDR,
+		                     v.mv_size - STDB_VAL_HDR, 0, NULL),
+		    0);
+		buf_reset(&v1);
+		encode_v1(r, &v1);
+		val = malloc(STDB_VAL_HDR + v1.len);
+		stdb_val_header(val, stdb_get_u64(p), v1.p, v1.len);
+		memcpy(val + STDB_VAL_HDR, v1.p, v1.len);
+		memcpy(key, k.mv_data, sizeof(key));
+		MDB_val nk = {sizeof(key), key},
+		        nv = {STDB_VAL_HDR + v1.len, val};
+		assert_int_equal(mdb_cursor_put(cur, &nk, &nv, MDB_CURRENT), 0);
+		free(val);
+	}
+	mdb_cursor_close(cur);
+	stdb_put_u32(fmt, 1);
+	MDB_val mk = {6, fname}, mv = {4, fmt};
+	assert_int_equal(
+	    mdb_put(txn, stdb_dbi(store_db(f->s), STDB_META), &mk, &mv, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	buf_free(&v1);
+	free(r);
+	return before;
+}
+
+static void
+test_upgrade_from_format_1(void **state)
+{
+	struct fx *f = *state;
+	uint8_t da[COLL_COUNT + 1][32], db[COLL_COUNT + 1][32];
+	struct putarg later = {COLL_LKS, 0, 300, "diubah kemudian", 17};
+	struct store_opts o = {f->dir, "jabar", 64ull << 20, 0};
+	struct jalin_err err;
+	struct stdb *ro;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+
+	/* more records than one upgrade batch; some written twice, so they
+	 * hold a dot behind their origin's context */
+	assert_int_equal(put(f, COLL_LKS, 0, 25000, "nilai awal", NULL), 0);
+	assert_int_equal(store_write(f->s, put_fn, &later, NULL), 0);
+	digests(f, da);
+	struct buf before = downgrade(f);
+	assert_int_equal(store_upgraded(f->s), 0);
+	/* read-only opens refuse it and say what to do */
+	jalin_err_clear(&err);
+	assert_int_equal(
+	    stdb_open(f->dir, STDB_RDONLY, 0, &ro, &err), JALIN_ECONFIG);
+	assert_non_null(strstr(err.msg, "has format 1, from an older jalind"));
+	store_close(f->s);
+	assert_int_equal(store_open(&o, &f->s, NULL), 0);
+	assert_int_equal(store_upgraded(f->s), 25000);
+	/* byte for byte what was there before, digests and counts too */
+	digests(f, db);
+	assert_memory_equal(da, db, sizeof(da));
+	assert_int_equal(info(f).count[COLL_LKS], 25000);
+	size_t at = 0;
+	assert_int_equal(stdb_begin_read(store_db(f->s), &txn, NULL), 0);
+	mdb_cursor_open(txn, stdb_dbi(store_db(f->s), STDB_RECORDS), &cur);
+	while (mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0) {
+		assert_true(at + v.mv_size <= before.len);
+		assert_memory_equal(before.p + at, v.mv_data, v.mv_size);
+		at += v.mv_size;
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	assert_int_equal(at, before.len);
+	buf_free(&before);
+	/* and once is enough */
+	store_close(f->s);
+	assert_int_equal(store_open(&o, &f->s, NULL), 0);
+	assert_int_equal(store_upgraded(f->s), 0);
+}
+
 static void
 test_readonly_missing(void **state)
 {
@@ -622,6 +753,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_corrupt_record_detected_and_replaced, setup, teardown),
 	    cmocka_unit_test(test_readonly_missing),
+	    cmocka_unit_test_setup_teardown(
+	        test_upgrade_from_format_1, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_collected_tombstone_stops_old_copies, setup, teardown),
 	};
