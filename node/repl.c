@@ -1185,9 +1185,8 @@ collectable(struct store_txn *st, struct peers *ps, const uint8_t *key)
 	 * tells without a checksum or a decode */
 	if (mdb_get(store_txn_mdb(st), stdb_dbi(db, STDB_RECORDS), &k, &v) !=
 	        0 ||
-	    v.mv_size <= STDB_VAL_HDR ||
-	    !rec_peek_deleted((const uint8_t *)v.mv_data + STDB_VAL_HDR,
-	        v.mv_size - STDB_VAL_HDR))
+	    stdb_val_split(&v, &state, &len, &seq) != 0 ||
+	    !rec_peek_deleted(state, len))
 		return false;
 	if (stdb_val_state(&v, &state, &len, &seq) != 0 ||
 	    rec_decode(ps->rws, state, len, REC_TRUSTED, NULL) != 0)

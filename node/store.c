@@ -198,56 +198,58 @@ alloc_parts(struct store *s, struct jalin_err *err)
 }
 
 /*
- * Upgrade of a format-1 store: every state in records and gone is decoded
- * (REC_LEGACY) and written again in record format 2, with its seq, in
- * batches of UPGRADE_BATCH per transaction, so a large store never makes
- * one huge transaction. A batch skips states already in format 2, so an
- * upgrade cut short (kill, power loss) simply goes on at the next start.
- * The last transaction recomputes counts and digests (they hash the state
- * bytes) and writes format 2. A state that does not decode is left as it
- * is, counted nowhere, for verification to find and repair, as on any
- * corrupt record.
+ * Upgrade of a format-1 store: every value in records and gone is read in
+ * the format-1 layout (stdb_val_state_v1), its state decoded (REC_LEGACY)
+ * and written again as record format 2 behind the format-2 header, with
+ * its seq. UPGRADE_BATCH values per transaction, so a large store never
+ * makes one huge transaction; each transaction also writes meta "upgrade"
+ * = [db][last key done], so an upgrade cut short (kill, power loss) goes
+ * on after that key at the next start, and no value is ever read in the
+ * wrong layout. The last transaction recomputes counts and digests (they
+ * hash the state bytes), drops "upgrade" and writes format 2. A value
+ * that fails its old checksum or does not decode is left as it is: read
+ * as format 2 it fails its checksum, so it is corrupt like any damaged
+ * record, counted nowhere, and verification repairs it from a peer.
  */
 #define UPGRADE_BATCH 10000
 
 static int txn_fail(struct store_txn *t, int rc);
 
+static const enum stdb_db upgrade_dbs[] = {STDB_RECORDS, STDB_GONE};
+
 struct upgrade {
-	enum stdb_db db;
+	uint8_t db; /* index into upgrade_dbs */
 	uint8_t key[STDB_KEY_LEN];
-	bool started, done;
+	bool started; /* key is the last one done in this db */
 };
 
 static int
-upgrade_one(struct store_txn *t, MDB_cursor *cur, const MDB_val *k, MDB_val *v)
+upgrade_one(
+    struct store_txn *t, MDB_cursor *cur, const uint8_t *key, const MDB_val *v)
 {
 	struct store *s = t->s;
 	const uint8_t *state;
-	size_t len;
+	size_t len, hl;
 	uint64_t seq;
-	MDB_val nv;
+	MDB_val kc = {STDB_KEY_LEN, (void *)(uintptr_t)key}, nv;
+	uint8_t hdr[STDB_VAL_HDR_MAX];
 	int rc;
 
-	if (stdb_val_state(v, &state, &len, &seq) != 0 || len < 2 ||
-	    state[1] == REC_FORMAT ||
+	if (stdb_val_state_v1(v, &state, &len, &seq) != 0 ||
 	    rec_decode(s->ws[3], state, len, REC_TRUSTED | REC_LEGACY, NULL) !=
 	        0)
 		return 0;
 	s->enc.len = 0;
 	if ((rc = rec_encode(s->ws[3], &s->enc)) != 0)
 		return rc;
-	/* A put of another size moves nodes within the page: the key must
-	 * not point into it. */
-	uint8_t key[STDB_KEY_LEN];
-	MDB_val kc = {sizeof(key), key};
-	if (k->mv_size != sizeof(key))
-		return 0;
-	memcpy(key, k->mv_data, sizeof(key));
-	nv.mv_size = STDB_VAL_HDR + s->enc.len;
+	hl = stdb_val_header(hdr, seq, s->enc.p, s->enc.len);
+	/* A put of another size moves nodes within the page: key is a copy,
+	 * not a pointer into it. */
+	nv.mv_size = hl + s->enc.len;
 	if ((rc = mdb_cursor_put(cur, &kc, &nv, MDB_CURRENT | MDB_RESERVE)))
 		return txn_fail(t, rc);
-	stdb_val_header(nv.mv_data, seq, s->enc.p, s->enc.len);
-	memcpy((uint8_t *)nv.mv_data + STDB_VAL_HDR, s->enc.p, s->enc.len);
+	memcpy(nv.mv_data, hdr, hl);
+	memcpy((uint8_t *)nv.mv_data + hl, s->enc.p, s->enc.len);
 	s->upgraded++;
 	return 0;
 }
@@ -258,35 +260,52 @@ upgrade_fn(struct store_txn *t, void *arg)
 	struct upgrade *u = arg;
 	MDB_cursor *cur;
 	MDB_val k = {sizeof(u->key), u->key}, v;
+	uint8_t mark[1 + STDB_KEY_LEN];
 	int rc, n = 0;
 
-	if ((rc = mdb_cursor_open(t->txn, stdb_dbi(t->s->db, u->db), &cur)))
+	if ((rc = mdb_cursor_open(
+	         t->txn, stdb_dbi(t->s->db, upgrade_dbs[u->db]), &cur)))
 		return txn_fail(t, rc);
 	rc =
 	    mdb_cursor_get(cur, &k, &v, u->started ? MDB_SET_RANGE : MDB_FIRST);
+	if (rc == 0 && u->started && k.mv_size == STDB_KEY_LEN &&
+	    memcmp(k.mv_data, u->key, STDB_KEY_LEN) == 0)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT); /* done before */
 	while (rc == 0 && n++ < UPGRADE_BATCH) {
-		if (k.mv_size == STDB_KEY_LEN)
+		if (k.mv_size == STDB_KEY_LEN) {
 			memcpy(u->key, k.mv_data, STDB_KEY_LEN);
-		if ((rc = upgrade_one(t, cur, &k, &v)) != 0)
-			break;
+			u->started = true;
+			if ((rc = upgrade_one(t, cur, u->key, &v)) != 0)
+				break;
+		}
 		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
 	mdb_cursor_close(cur);
-	u->started = true;
-	if (rc == MDB_NOTFOUND)
-		u->done = true;
-	else if (rc != 0)
+	if (rc == MDB_NOTFOUND) { /* this db is done: on to the next */
+		u->db++;
+		u->started = false;
+	} else if (rc != 0) {
 		return t->err ? t->err : txn_fail(t, rc);
-	return 0;
+	}
+	mark[0] = u->db;
+	memcpy(mark + 1, u->key, STDB_KEY_LEN);
+	return meta_put(
+	    t->txn, t->s, "upgrade", mark, u->started ? sizeof(mark) : 1);
 }
 
 static int
 upgrade_done_fn(struct store_txn *t, void *arg)
 {
+	char name[] = "upgrade";
+	MDB_val k = {sizeof(name) - 1, name};
 	uint8_t fmt[4];
+	int rc;
 
 	(void)arg;
 	t->rebuild = true; /* counts, conflicts, digests, at commit */
+	rc = mdb_del(t->txn, stdb_dbi(t->s->db, STDB_META), &k, NULL);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return txn_fail(t, rc);
 	stdb_put_u32(fmt, STDB_FORMAT);
 	return meta_put(t->txn, t->s, "format", fmt, 4);
 }
@@ -304,24 +323,48 @@ upgrade_failed(struct store *s, int rc, struct jalin_err *err)
 	    STDB_FORMAT, why);
 }
 
+/* Where an earlier, interrupted upgrade stopped (meta "upgrade"). */
+static int
+upgrade_resume(struct store *s, struct upgrade *u)
+{
+	MDB_txn *txn;
+	const void *p;
+	size_t len;
+	int rc;
+
+	memset(u, 0, sizeof(*u));
+	if ((rc = stdb_begin_read(s->db, &txn, NULL)) != 0)
+		return rc;
+	if (stdb_meta_get(txn, s->db, "upgrade", &p, &len) == 0 &&
+	    (len == 1 || len == 1 + STDB_KEY_LEN)) {
+		const uint8_t *m = p;
+		u->db = m[0];
+		u->started = len > 1;
+		if (u->started)
+			memcpy(u->key, m + 1, STDB_KEY_LEN);
+	}
+	mdb_txn_abort(txn);
+	return 0;
+}
+
 static int
 upgrade(struct store *s, struct jalin_err *err)
 {
-	static const enum stdb_db dbs[] = {STDB_RECORDS, STDB_GONE};
+	const size_t ndbs = sizeof(upgrade_dbs) / sizeof(upgrade_dbs[0]);
+	struct upgrade u;
 	int rc;
 
 	if (stdb_format(s->db) == STDB_FORMAT)
 		return 0;
-	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
-		struct upgrade u = {.db = dbs[i]};
-		if (!stdb_has(s->db, dbs[i]))
+	if ((rc = upgrade_resume(s, &u)) != 0)
+		return upgrade_failed(s, rc, err);
+	while (u.db < ndbs) {
+		if (!stdb_has(s->db, upgrade_dbs[u.db])) {
+			u.db++;
 			continue;
-		while (!u.done) {
-			/* Each batch resumes at the last key seen (SET_RANGE
-			 * lands on it again; it is format 2 now, skipped). */
-			if ((rc = store_write(s, upgrade_fn, &u, err)) != 0)
-				return upgrade_failed(s, rc, err);
 		}
+		if ((rc = store_write(s, upgrade_fn, &u, err)) != 0)
+			return upgrade_failed(s, rc, err);
 	}
 	if ((rc = store_write(s, upgrade_done_fn, NULL, err)) != 0)
 		return upgrade_failed(s, rc, err);
@@ -774,19 +817,21 @@ put_record(struct store_txn *t, const uint8_t *key, bool exists,
 {
 	MDB_dbi dbi = stdb_dbi(t->s->db, STDB_RECORDS);
 	MDB_val k = {STDB_KEY_LEN, (void *)(uintptr_t)key};
-	MDB_val v = {STDB_VAL_HDR + len, NULL};
+	uint8_t hdr[STDB_VAL_HDR_MAX];
+	size_t hl = stdb_val_header(hdr, t->seq, state, len);
+	MDB_val v = {hl + len, NULL};
 	int rc = MDB_KEYEXIST;
 
 	if (!exists)
 		rc = mdb_put(t->txn, dbi, &k, &v, MDB_RESERVE | MDB_APPEND);
 	if (rc == MDB_KEYEXIST) {
-		v.mv_size = STDB_VAL_HDR + len;
+		v.mv_size = hl + len;
 		rc = mdb_put(t->txn, dbi, &k, &v, MDB_RESERVE);
 	}
 	if (rc != 0)
 		return rc;
-	stdb_val_header(v.mv_data, t->seq, state, len);
-	memcpy((uint8_t *)v.mv_data + STDB_VAL_HDR, state, len);
+	memcpy(v.mv_data, hdr, hl);
+	memcpy((uint8_t *)v.mv_data + hl, state, len);
 	return 0;
 }
 

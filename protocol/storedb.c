@@ -320,27 +320,84 @@ stdb_get_gone(MDB_txn *txn, const struct stdb *db, uint8_t coll,
 }
 
 int
+stdb_val_split(
+    const MDB_val *v, const uint8_t **state, size_t *len, uint64_t *seq)
+{
+	const uint8_t *p = v->mv_data;
+	size_t n = v->mv_size, i = STDB_CRC_LEN;
+	uint64_t x = 0;
+
+	for (unsigned shift = 0;; shift += 7) {
+		if (i >= n || shift > 63)
+			return JALIN_ECORRUPT;
+		x |= (uint64_t)(p[i] & 0x7f) << shift;
+		if (!(p[i++] & 0x80))
+			break;
+	}
+	if (i >= n)
+		return JALIN_ECORRUPT;
+	*seq = x;
+	*state = p + i;
+	*len = n - i;
+	return 0;
+}
+
+int
 stdb_val_state(
     const MDB_val *v, const uint8_t **state, size_t *len, uint64_t *seq)
 {
 	const uint8_t *p = v->mv_data;
 
-	if (v->mv_size <= STDB_VAL_HDR)
-		return JALIN_ECORRUPT;
-	*seq = stdb_get_u64(p);
-	*state = p + STDB_VAL_HDR;
-	*len = v->mv_size - STDB_VAL_HDR;
-	if (crc32c(0, *state, *len) != stdb_get_u32(p + STDB_SEQ_LEN))
+	if (stdb_val_split(v, state, len, seq) != 0 ||
+	    crc32c(0, p + STDB_CRC_LEN, v->mv_size - STDB_CRC_LEN) !=
+	        stdb_get_u32(p))
 		return JALIN_ECORRUPT;
 	return 0;
 }
 
-void
-stdb_val_header(
-    uint8_t hdr[STDB_VAL_HDR], uint64_t seq, const void *state, size_t len)
+int
+stdb_val_state_v1(
+    const MDB_val *v, const uint8_t **state, size_t *len, uint64_t *seq)
 {
-	stdb_put_u64(hdr, seq);
-	stdb_put_u32(hdr + STDB_SEQ_LEN, crc32c(0, state, len));
+	const uint8_t *p = v->mv_data;
+
+	if (v->mv_size <= 12)
+		return JALIN_ECORRUPT;
+	*seq = stdb_get_u64(p);
+	*state = p + 12;
+	*len = v->mv_size - 12;
+	if (crc32c(0, *state, *len) != stdb_get_u32(p + 8))
+		return JALIN_ECORRUPT;
+	return 0;
+}
+
+size_t
+stdb_val_hdr_len(uint64_t seq)
+{
+	size_t n = STDB_CRC_LEN + 1;
+
+	while (seq >= 0x80) {
+		seq >>= 7;
+		n++;
+	}
+	return n;
+}
+
+size_t
+stdb_val_header(
+    uint8_t hdr[STDB_VAL_HDR_MAX], uint64_t seq, const void *state, size_t len)
+{
+	size_t n = STDB_CRC_LEN;
+
+	while (seq >= 0x80) {
+		hdr[n++] = (uint8_t)(seq | 0x80);
+		seq >>= 7;
+	}
+	hdr[n++] = (uint8_t)seq;
+	stdb_put_u32(hdr,
+	    crc32c(
+	        crc32c(0, hdr + STDB_CRC_LEN, n - STDB_CRC_LEN), state, len));
+	return n;
 }
 
 int

@@ -3,9 +3,12 @@
  *
  * One LMDB environment per node (DESIGN.md §3), named databases:
  *
- *   records    [coll u8][id 16]  -> [seq u64 BE][crc32c u32 BE][state]
- *              state as in record.h; the CRC-32C of the state is checked
- *              on every read (a mismatch is JALIN_ECORRUPT)
+ *   records    [coll u8][id 16]  -> [crc32c u32 BE][seq][state]
+ *              seq as LEB128 (7 bits a byte, low first: 3 bytes up to
+ *              2 million), state as in record.h; the CRC-32C of seq and
+ *              state is checked on every read (a mismatch is
+ *              JALIN_ECORRUPT). Format 1 had [seq u64 BE][crc32c of the
+ *              state u32 BE][state].
  *   feed       [seq u64 BE]      -> [coll u8][id 16][source]
  *              one entry per record: its latest change; older entries of
  *              the same record are deleted when it changes again. source
@@ -62,11 +65,12 @@
 /* Format 2: record states in record format 2 (record.h). A format-1
  * store is upgraded in place by jalind when it opens it (node/store.c);
  * read-only opens refuse it until then. */
-#define STDB_FORMAT   2
-#define STDB_FORMAT_1 1
-#define STDB_KEY_LEN  17 /* coll + id */
-#define STDB_SEQ_LEN  8
-#define STDB_VAL_HDR  12 /* seq + crc in front of every record state */
+#define STDB_FORMAT      2
+#define STDB_FORMAT_1    1
+#define STDB_KEY_LEN     17 /* coll + id */
+#define STDB_SEQ_LEN     8  /* seq as a key (feed) */
+#define STDB_CRC_LEN     4
+#define STDB_VAL_HDR_MAX 14 /* crc + seq (LEB128) before a record state */
 
 enum stdb_db {
 	STDB_RECORDS = 0,
@@ -146,9 +150,22 @@ int stdb_get_record(MDB_txn *txn, const struct stdb *db, uint8_t coll,
 int stdb_val_state(
     const MDB_val *v, const uint8_t **state, size_t *len, uint64_t *seq);
 
-/* Fill the header of a records value for state (seq, checksum). */
-void stdb_val_header(
-    uint8_t hdr[STDB_VAL_HDR], uint64_t seq, const void *state, size_t len);
+/* The same without the checksum: for a cheap look at the state. */
+int stdb_val_split(
+    const MDB_val *v, const uint8_t **state, size_t *len, uint64_t *seq);
+
+/* A value of a format-1 store ([seq u64 BE][crc32c of the state u32 BE]
+ * [state]): for the upgrade only. */
+int stdb_val_state_v1(
+    const MDB_val *v, const uint8_t **state, size_t *len, uint64_t *seq);
+
+/* Size of the header in front of a state stored with seq. */
+size_t stdb_val_hdr_len(uint64_t seq);
+
+/* Fill the header of a records value for state (checksum, seq): writes
+ * stdb_val_hdr_len(seq) bytes and returns that. */
+size_t stdb_val_header(
+    uint8_t hdr[STDB_VAL_HDR_MAX], uint64_t seq, const void *state, size_t len);
 
 /* Metadata readers: 0, JALIN_ENOTFOUND, or JALIN_ECORRUPT (bad size). */
 int stdb_meta_get(MDB_txn *txn, const struct stdb *db, const char *name,

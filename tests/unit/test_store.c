@@ -16,6 +16,7 @@
 
 #include <msgpack.h>
 
+#include "crc32c.h"
 #include "merge.h"
 #include "store.h"
 
@@ -242,9 +243,11 @@ copy_fn(struct store_txn *t, void *arg)
 	while (mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0) {
 		const uint8_t *kp = k.mv_data;
 		bool changed;
-		rc = store_txn_apply(t, kp[0], kp + 1,
-		    (const uint8_t *)v.mv_data + STDB_VAL_HDR,
-		    v.mv_size - STDB_VAL_HDR, &changed, NULL);
+		const uint8_t *st;
+		size_t len;
+		uint64_t seq;
+		assert_int_equal(stdb_val_state(&v, &st, &len, &seq), 0);
+		rc = store_txn_apply(t, kp[0], kp + 1, st, len, &changed, NULL);
 		assert_int_equal(rc, 0);
 		c->changed += changed;
 	}
@@ -619,18 +622,21 @@ encode_v1(const struct record *r, struct buf *b)
 }
 
 /* Turn f's store into a format-1 store, as the previous jalin left it:
- * every state in record format 1, meta "format" 1. Returns the records
- * db's values before, concatenated, for comparison. */
+ * every value [seq u64][crc32c of the state][state in record format 1],
+ * meta "format" 1; but the first `done` records are left as they are and
+ * meta "upgrade" says so, as an upgrade interrupted after them leaves it.
+ * Returns the records db's values before, concatenated. */
 static struct buf
-downgrade(struct fx *f)
+downgrade(struct fx *f, unsigned done)
 {
 	struct record *r = malloc(sizeof(*r));
 	struct buf before, v1;
 	MDB_txn *txn;
 	MDB_cursor *cur;
 	MDB_val k, v;
-	uint8_t fmt[4];
-	char fname[] = "format";
+	uint8_t fmt[4], mark[1 + STDB_KEY_LEN] = {0};
+	char fname[] = "format", uname[] = "upgrade";
+	unsigned n = 0;
 
 	buf_init(&before, 1u << 30);
 	buf_init(&v1, JALIN_RECORD_MAX);
@@ -639,19 +645,24 @@ downgrade(struct fx *f)
 	mdb_cursor_open(txn, stdb_dbi(store_db(f->s), STDB_RECORDS), &cur);
 	while (mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0) {
 		uint8_t key[STDB_KEY_LEN], *val;
-		const uint8_t *p = v.mv_data;
+		const uint8_t *st;
+		size_t len;
+		uint64_t seq;
 		assert_int_equal(buf_append(&before, v.mv_data, v.mv_size), 0);
-		assert_int_equal(rec_decode(r, p + STDB_VAL_HDR,
-		                     v.mv_size - STDB_VAL_HDR, 0, NULL),
-		    0);
+		memcpy(key, k.mv_data, sizeof(key));
+		if (n++ < done) {
+			memcpy(mark + 1, key, sizeof(key));
+			continue;
+		}
+		assert_int_equal(stdb_val_state(&v, &st, &len, &seq), 0);
+		assert_int_equal(rec_decode(r, st, len, 0, NULL), 0);
 		buf_reset(&v1);
 		encode_v1(r, &v1);
-		val = malloc(STDB_VAL_HDR + v1.len);
-		stdb_val_header(val, stdb_get_u64(p), v1.p, v1.len);
-		memcpy(val + STDB_VAL_HDR, v1.p, v1.len);
-		memcpy(key, k.mv_data, sizeof(key));
-		MDB_val nk = {sizeof(key), key},
-		        nv = {STDB_VAL_HDR + v1.len, val};
+		val = malloc(12 + v1.len);
+		stdb_put_u64(val, seq);
+		stdb_put_u32(val + 8, crc32c(0, v1.p, v1.len));
+		memcpy(val + 12, v1.p, v1.len);
+		MDB_val nk = {sizeof(key), key}, nv = {12 + v1.len, val};
 		assert_int_equal(mdb_cursor_put(cur, &nk, &nv, MDB_CURRENT), 0);
 		free(val);
 	}
@@ -660,6 +671,13 @@ downgrade(struct fx *f)
 	MDB_val mk = {6, fname}, mv = {4, fmt};
 	assert_int_equal(
 	    mdb_put(txn, stdb_dbi(store_db(f->s), STDB_META), &mk, &mv, 0), 0);
+	if (done > 0) {
+		MDB_val uk = {7, uname}, uv = {sizeof(mark), mark};
+		assert_int_equal(
+		    mdb_put(
+		        txn, stdb_dbi(store_db(f->s), STDB_META), &uk, &uv, 0),
+		    0);
+	}
 	assert_int_equal(mdb_txn_commit(txn), 0);
 	buf_free(&v1);
 	free(r);
@@ -667,7 +685,7 @@ downgrade(struct fx *f)
 }
 
 static void
-test_upgrade_from_format_1(void **state)
+check_upgrade(void **state, unsigned done)
 {
 	struct fx *f = *state;
 	uint8_t da[COLL_COUNT + 1][32], db[COLL_COUNT + 1][32];
@@ -684,7 +702,7 @@ test_upgrade_from_format_1(void **state)
 	assert_int_equal(put(f, COLL_LKS, 0, 25000, "nilai awal", NULL), 0);
 	assert_int_equal(store_write(f->s, put_fn, &later, NULL), 0);
 	digests(f, da);
-	struct buf before = downgrade(f);
+	struct buf before = downgrade(f, done);
 	assert_int_equal(store_upgraded(f->s), 0);
 	/* read-only opens refuse it and say what to do */
 	jalin_err_clear(&err);
@@ -693,7 +711,7 @@ test_upgrade_from_format_1(void **state)
 	assert_non_null(strstr(err.msg, "has format 1, from an older jalind"));
 	store_close(f->s);
 	assert_int_equal(store_open(&o, &f->s, NULL), 0);
-	assert_int_equal(store_upgraded(f->s), 25000);
+	assert_int_equal(store_upgraded(f->s), 25000 - done);
 	/* byte for byte what was there before, digests and counts too */
 	digests(f, db);
 	assert_memory_equal(da, db, sizeof(da));
@@ -714,6 +732,19 @@ test_upgrade_from_format_1(void **state)
 	store_close(f->s);
 	assert_int_equal(store_open(&o, &f->s, NULL), 0);
 	assert_int_equal(store_upgraded(f->s), 0);
+}
+
+static void
+test_upgrade_from_format_1(void **state)
+{
+	check_upgrade(state, 0);
+}
+
+/* An upgrade cut short after 12,345 records goes on where it stopped. */
+static void
+test_upgrade_resumes(void **state)
+{
+	check_upgrade(state, 12345);
 }
 
 static void
@@ -755,6 +786,8 @@ main(void)
 	    cmocka_unit_test(test_readonly_missing),
 	    cmocka_unit_test_setup_teardown(
 	        test_upgrade_from_format_1, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_upgrade_resumes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_collected_tombstone_stops_old_copies, setup, teardown),
 	};
