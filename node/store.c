@@ -217,12 +217,21 @@ static int txn_fail(struct store_txn *t, int rc);
 
 static const enum stdb_db upgrade_dbs[] = {STDB_RECORDS, STDB_GONE};
 
-struct upgrade {
+struct upgrade_at {
 	uint8_t db; /* index into upgrade_dbs */
 	uint8_t key[STDB_KEY_LEN];
 	bool started; /* key is the last one done in this db */
+	uint64_t n;   /* values rewritten */
 };
 
+/* store_write runs fn again after growing the map: each try starts from
+ * what the last commit left (done), not from where a rolled-back try got
+ * to (at). */
+struct upgrade {
+	struct upgrade_at done, at;
+};
+
+/* 1: rewritten, 0: left as it is (does not read or decode), < 0: error. */
 static int
 upgrade_one(
     struct store_txn *t, MDB_cursor *cur, const uint8_t *key, const MDB_val *v)
@@ -250,19 +259,19 @@ upgrade_one(
 		return txn_fail(t, rc);
 	memcpy(nv.mv_data, hdr, hl);
 	memcpy((uint8_t *)nv.mv_data + hl, s->enc.p, s->enc.len);
-	s->upgraded++;
-	return 0;
+	return 1;
 }
 
 static int
 upgrade_fn(struct store_txn *t, void *arg)
 {
-	struct upgrade *u = arg;
+	struct upgrade_at *u = &((struct upgrade *)arg)->at;
 	MDB_cursor *cur;
 	MDB_val k = {sizeof(u->key), u->key}, v;
 	uint8_t mark[1 + STDB_KEY_LEN];
 	int rc, n = 0;
 
+	*u = ((struct upgrade *)arg)->done;
 	if ((rc = mdb_cursor_open(
 	         t->txn, stdb_dbi(t->s->db, upgrade_dbs[u->db]), &cur)))
 		return txn_fail(t, rc);
@@ -275,8 +284,9 @@ upgrade_fn(struct store_txn *t, void *arg)
 		if (k.mv_size == STDB_KEY_LEN) {
 			memcpy(u->key, k.mv_data, STDB_KEY_LEN);
 			u->started = true;
-			if ((rc = upgrade_one(t, cur, u->key, &v)) != 0)
+			if ((rc = upgrade_one(t, cur, u->key, &v)) < 0)
 				break;
+			u->n += (uint64_t)rc;
 		}
 		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
@@ -325,7 +335,7 @@ upgrade_failed(struct store *s, int rc, struct jalin_err *err)
 
 /* Where an earlier, interrupted upgrade stopped (meta "upgrade"). */
 static int
-upgrade_resume(struct store *s, struct upgrade *u)
+upgrade_resume(struct store *s, struct upgrade_at *u)
 {
 	MDB_txn *txn;
 	const void *p;
@@ -356,16 +366,18 @@ upgrade(struct store *s, struct jalin_err *err)
 
 	if (stdb_format(s->db) == STDB_FORMAT)
 		return 0;
-	if ((rc = upgrade_resume(s, &u)) != 0)
+	if ((rc = upgrade_resume(s, &u.done)) != 0)
 		return upgrade_failed(s, rc, err);
-	while (u.db < ndbs) {
-		if (!stdb_has(s->db, upgrade_dbs[u.db])) {
-			u.db++;
+	while (u.done.db < ndbs) {
+		if (!stdb_has(s->db, upgrade_dbs[u.done.db])) {
+			u.done.db++;
 			continue;
 		}
 		if ((rc = store_write(s, upgrade_fn, &u, err)) != 0)
 			return upgrade_failed(s, rc, err);
+		u.done = u.at;
 	}
+	s->upgraded = u.done.n;
 	if ((rc = store_write(s, upgrade_done_fn, NULL, err)) != 0)
 		return upgrade_failed(s, rc, err);
 	return 0;

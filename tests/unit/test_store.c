@@ -690,7 +690,9 @@ check_upgrade(void **state, unsigned done)
 	struct fx *f = *state;
 	uint8_t da[COLL_COUNT + 1][32], db[COLL_COUNT + 1][32];
 	struct putarg later = {COLL_LKS, 0, 300, "diubah kemudian", 17};
-	struct store_opts o = {f->dir, "jabar", 64ull << 20, 0};
+	/* the smallest map: the upgrade fills it and must grow it, so
+	 * store_write runs a batch again after a rolled-back try */
+	struct store_opts o = {f->dir, "jabar", 64ull << 20, JALIN_MAP_MIN};
 	struct jalin_err err;
 	struct stdb *ro;
 	MDB_txn *txn;
