@@ -156,7 +156,9 @@ conn_error(struct conn *c, int code, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	log_warnx("peer %s: closing: %s", conn_who(c), msg);
-	if (c->peer && c->peer->conn == c)
+	/* the reason shows in status unless another connection to the
+	 * peer is up (a refused duplicate says nothing about that one) */
+	if (c->peer && (c->peer->conn == c || c->peer->conn == NULL))
 		peer_set_error(c->peer, "%s", msg);
 	if (c->peer)
 		peer_count_error(c->peer, kind_of(code));
@@ -235,6 +237,8 @@ check_hello(struct conn *c, const struct msg_peer *m)
 	    : JALIN_PROTO_VERSION_MAX;
 
 	if (m->pv_min > m->pv_max || lo > hi) {
+		if (c->peer->conn == NULL)
+			c->peer->refused = true; /* until one side upgrades */
 		conn_error(c, JALIN_EPROTO,
 		    "no common protocol version (we speak %d-%d, you "
 		    "%llu-%llu)",
@@ -368,9 +372,13 @@ handle_frame(struct conn *c, const uint8_t *body, uint32_t len)
 	if (m.type == MSG_ERROR) {
 		log_warnx("peer %s: error from peer: %.*s", conn_who(c),
 		    (int)m.error_len, m.error ? m.error : "");
-		if (c->peer && c->peer->conn == c)
+		if (c->peer && (c->peer->conn == c || c->peer->conn == NULL))
 			peer_set_error(c->peer, "peer said: %.*s",
 			    (int)m.error_len, m.error ? m.error : "");
+		/* refused before HELLO completed (not a configured peer
+		 * there, no common protocol version): an operator must act */
+		if (c->peer && c->peer->conn == NULL && !c->open)
+			c->peer->refused = true;
 		conn_free(c);
 		return;
 	}

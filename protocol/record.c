@@ -376,7 +376,7 @@ rec_peek_deleted(const void *buf, size_t len)
 		return false;
 	uint32_t ndots;
 	if (mpr_skip(&m) != 0 || mpr_skip(&m) != 0 || /* origins, ctx */
-	    mpr_array(&m, &ndots) != 0 || ndots == 0)
+	    mpr_array(&m, &ndots) != 0 || ndots < 2 || ndots % 2 != 0)
 		return true;
 	for (uint32_t i = 0; i < ndots; i++) {
 		if (mpr_skip(&m) != 0)

@@ -99,6 +99,10 @@ def test_peer_without_a_common_protocol_version_is_refused(pair, ca):
         m = c.recv()
         assert m[K_TYPE] == ERROR
         raise ProtocolError(m.get(K_ERROR))
+    # the operator sees why, not just "down"
+    st = peer_status(j, "sulsel")
+    assert st["state"] == "refused", st
+    assert st["last_error"].startswith("no common protocol version"), st
     serving(j, b)
 
 

@@ -177,6 +177,17 @@ test_bad_shapes(void **state)
 	buf_reset(&f->b);
 	pack_state(f, 4, "jabar", NULL, 1, 0);
 	expect_err(f, JALIN_EPROTO, "record: unknown flags");
+	/* an odd dots array: refused, and a peek at such bytes (a damaged
+	 * value) says "decode it" rather than dividing by zero */
+	buf_reset(&f->b);
+	pack_state(f, 0, "jabar", NULL, 10, 0);
+	msgpack_pack_array(&f->pk, 1);
+	msgpack_pack_uint8(&f->pk, 0);
+	msgpack_pack_array(&f->pk, 2);
+	msgpack_pack_uint8(&f->pk, 16);
+	str(&f->pk, "x");
+	assert_true(rec_peek_deleted(f->b.p, f->b.len));
+	expect_err(f, JALIN_EPROTO, "record: dots not pairs");
 }
 
 static void
