@@ -10,7 +10,7 @@
 #define JALIN_LIMITS_H
 
 /* Release of this source tree (jalind -V, jalinctl -V, status). */
-#define JALIN_VERSION "0.1.0"
+#define JALIN_VERSION "0.2.0"
 
 /* Protocol versions this build speaks (HELLO picks the highest common). */
 #define JALIN_PROTO_VERSION_MIN 2
