@@ -376,8 +376,10 @@ handle_frame(struct conn *c, const uint8_t *body, uint32_t len)
 			peer_set_error(c->peer, "peer said: %.*s",
 			    (int)m.error_len, m.error ? m.error : "");
 		/* refused before HELLO completed (not a configured peer
-		 * there, no common protocol version): an operator must act */
-		if (c->peer && c->peer->conn == NULL && !c->open)
+		 * there, no common protocol version): an operator must act.
+		 * Not a peer that is stopping or closing a duplicate. */
+		if (c->peer && c->peer->conn == NULL && !c->open &&
+		    (m.code == JALIN_EPERM || m.code == JALIN_EPROTO))
 			c->peer->refused = true;
 		conn_free(c);
 		return;

@@ -106,6 +106,22 @@ def test_peer_without_a_common_protocol_version_is_refused(pair, ca):
     serving(j, b)
 
 
+def test_a_peer_that_does_not_list_us_shows_refused_with_its_reason(
+        make_node):
+    # banten dials jabar, but jabar's config does not name banten: banten
+    # shows jabar refused, and why, rather than just down
+    nodes = federation(make_node, {"jabar": 32, "banten": 36},
+                       [("banten", "jabar")], start=False)
+    j, b = nodes["jabar"], nodes["banten"]
+    j.write_config(peers=[{"name": "sulsel"}])
+    j.start()
+    b.start()
+    wait_until("banten to show jabar refused", lambda: peer_status(
+        b, "jabar")["state"] == "refused")
+    assert peer_status(b, "jabar")["last_error"] == \
+        "peer said: node 'banten' is not a configured peer"
+
+
 def read_to_eof(sock, limit=10):
     sock.settimeout(limit)
     data = b""
