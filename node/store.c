@@ -345,8 +345,13 @@ upgrade_resume(struct store *s, struct upgrade_at *u)
 	memset(u, 0, sizeof(*u));
 	if ((rc = stdb_begin_read(s->db, &txn, NULL)) != 0)
 		return rc;
+	/* A mark that makes no sense is ignored: starting over is safe, as a
+	 * value already rewritten fails the format-1 checksum and is left
+	 * as it is. */
 	if (stdb_meta_get(txn, s->db, "upgrade", &p, &len) == 0 &&
-	    (len == 1 || len == 1 + STDB_KEY_LEN)) {
+	    (len == 1 || len == 1 + STDB_KEY_LEN) &&
+	    *(const uint8_t *)p <=
+	        sizeof(upgrade_dbs) / sizeof(upgrade_dbs[0])) {
 		const uint8_t *m = p;
 		u->db = m[0];
 		u->started = len > 1;

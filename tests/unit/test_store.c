@@ -624,10 +624,10 @@ encode_v1(const struct record *r, struct buf *b)
 /* Turn f's store into a format-1 store, as the previous jalin left it:
  * every value [seq u64][crc32c of the state][state in record format 1],
  * meta "format" 1; but the first `done` records are left as they are and
- * meta "upgrade" says so, as an upgrade interrupted after them leaves it.
- * Returns the records db's values before, concatenated. */
+ * (mark_it) meta "upgrade" says so, as an upgrade interrupted after them
+ * leaves it. Returns the records db's values before, concatenated. */
 static struct buf
-downgrade(struct fx *f, unsigned done)
+downgrade(struct fx *f, unsigned done, bool mark_it)
 {
 	struct record *r = malloc(sizeof(*r));
 	struct buf before, v1;
@@ -678,7 +678,7 @@ downgrade(struct fx *f, unsigned done)
 	MDB_val mk = {6, fname}, mv = {4, fmt};
 	assert_int_equal(
 	    mdb_put(txn, stdb_dbi(store_db(f->s), STDB_META), &mk, &mv, 0), 0);
-	if (done > 0) {
+	if (done > 0 && mark_it) {
 		MDB_val uk = {7, uname}, uv = {sizeof(mark), mark};
 		assert_int_equal(
 		    mdb_put(
@@ -692,7 +692,7 @@ downgrade(struct fx *f, unsigned done)
 }
 
 static void
-check_upgrade(void **state, unsigned done)
+check_upgrade(void **state, unsigned done, bool mark_it)
 {
 	struct fx *f = *state;
 	uint8_t da[COLL_COUNT + 1][32], db[COLL_COUNT + 1][32];
@@ -711,7 +711,7 @@ check_upgrade(void **state, unsigned done)
 	assert_int_equal(put(f, COLL_LKS, 0, 25000, "nilai awal", NULL), 0);
 	assert_int_equal(store_write(f->s, put_fn, &later, NULL), 0);
 	digests(f, da);
-	struct buf before = downgrade(f, done);
+	struct buf before = downgrade(f, done, mark_it);
 	assert_int_equal(store_upgraded(f->s), 0);
 	/* read-only opens refuse it and say what to do */
 	jalin_err_clear(&err);
@@ -756,14 +756,22 @@ check_upgrade(void **state, unsigned done)
 static void
 test_upgrade_from_format_1(void **state)
 {
-	check_upgrade(state, 0);
+	check_upgrade(state, 0, false);
 }
 
 /* An upgrade cut short after 12,345 records goes on where it stopped. */
 static void
 test_upgrade_resumes(void **state)
 {
-	check_upgrade(state, 12345);
+	check_upgrade(state, 12345, true);
+}
+
+/* The same without the mark: the upgrade starts over, and the values it
+ * already rewrote fail the format-1 checksum and are left as they are. */
+static void
+test_upgrade_starts_over_safely(void **state)
+{
+	check_upgrade(state, 5000, false);
 }
 
 static void
@@ -807,6 +815,8 @@ main(void)
 	        test_upgrade_from_format_1, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_upgrade_resumes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_upgrade_starts_over_safely, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_collected_tombstone_stops_old_copies, setup, teardown),
 	};
