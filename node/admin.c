@@ -286,6 +286,15 @@ start_audit(struct aconn *c, const struct msg_req *q, struct jalin_err *err)
 		return jalin_err_set(err, JALIN_ETOOBIG,
 		    "purpose: %u bytes exceeds the limit of %d", q->purpose_len,
 		    AUDIT_PURPOSE_MAX);
+	/* it is shown in logs and tables: one line of text */
+	for (uint32_t i = 0; i < q->purpose_len; i++) {
+		unsigned char ch = (unsigned char)q->purpose[i];
+		if (ch < 0x20 || ch == 0x7f)
+			return jalin_err_set(err, JALIN_EINVAL,
+			    "purpose: control character at byte %u (one line "
+			    "of text, please)",
+			    i + 1);
+	}
 	if ((t = calloc(1, sizeof(*t))) == NULL ||
 	    (t->resp = malloc(a->resp.len)) == NULL) {
 		free(t);

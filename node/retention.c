@@ -77,8 +77,9 @@ purge_done(void *ctx, const uint8_t *resp, size_t len)
 	free(p);
 }
 
+/* until: the 10 characters of the date (p->until ends them, calloc). */
 static void
-queue_purge(struct retention *r, const uint8_t *key, const uint8_t *until)
+queue_purge(struct retention *r, const uint8_t *key, const char *until)
 {
 	const struct schema_coll *c = schema_coll_by_id(key[0]);
 	struct rpurge *p = calloc(1, sizeof(*p));
@@ -110,7 +111,7 @@ queue_purge(struct retention *r, const uint8_t *key, const uint8_t *until)
 
 /* The winning retention_until of a live record this node created, if it
  * is a date before today: its 10 characters, else NULL. */
-static const uint8_t *
+static const char *
 expired(struct retention *r, const struct record *rec)
 {
 	const char *self = r->n->cfg->name;
@@ -127,7 +128,7 @@ expired(struct retention *r, const struct record *rec)
 	if (mpr_str(&m, &s, &len) != 0 || len != 10 ||
 	    memcmp(s, r->today, 10) >= 0)
 		return NULL;
-	return (const uint8_t *)s;
+	return s;
 }
 
 /* Look at the next SLICE records; queue the purges they need. */
@@ -140,7 +141,7 @@ step_cb(evutil_socket_t fd, short what, void *arg)
 		uint8_t key[STDB_KEY_LEN];
 		char until[10];
 	} * due;
-	MDB_val k = {STDB_KEY_LEN, r->last}, v;
+	MDB_val k, v;
 	MDB_cursor *cur;
 	MDB_txn *txn;
 	size_t ndue = 0;
@@ -157,13 +158,11 @@ step_cb(evutil_socket_t fd, short what, void *arg)
 		free(due);
 		return;
 	}
-	rc = r->started ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)
-	                : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-	if (rc == 0 && r->started && k.mv_size == STDB_KEY_LEN &&
-	    memcmp(k.mv_data, r->last, STDB_KEY_LEN) == 0)
-		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	rc = stdb_cursor_after(
+	    cur, r->last, r->started ? STDB_KEY_LEN : 0, &k, &v);
 	for (int i = 0; rc == 0 && i < SLICE && ndue < QUEUE_MAX; i++) {
-		const uint8_t *state, *until;
+		const uint8_t *state;
+		const char *until;
 		size_t len;
 		uint64_t seq;
 		if (k.mv_size == STDB_KEY_LEN &&
@@ -181,12 +180,8 @@ step_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
-	for (size_t i = 0; i < ndue; i++) {
-		char until[11];
-		memcpy(until, due[i].until, 10);
-		until[10] = '\0';
-		queue_purge(r, due[i].key, (const uint8_t *)until);
-	}
+	for (size_t i = 0; i < ndue; i++)
+		queue_purge(r, due[i].key, due[i].until);
 	free(due);
 	if (rc == 0) {
 		event_active(r->step, 0, 0); /* more to look at: after others */

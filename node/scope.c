@@ -27,16 +27,6 @@ names_add(struct names *nm, const char *s, uint32_t len)
 	}
 }
 
-/* memcmp order, shorter first on a common prefix */
-static int
-name_cmp(const struct names *nm, size_t a, size_t b)
-{
-	uint32_t n = nm->len[a] < nm->len[b] ? nm->len[a] : nm->len[b];
-	int d = memcmp(nm->s[a], nm->s[b], n);
-
-	return d != 0 ? d : (int)nm->len[a] - (int)nm->len[b];
-}
-
 /* Names from a msgpack string or array of strings. */
 static void
 names_from(struct names *nm, const uint8_t *v, size_t vlen)
@@ -184,7 +174,10 @@ scope_unshared(const struct schema_coll *c, const struct record *old,
 		return -1;
 	/* sorted, so that equal sets are equal bytes */
 	for (size_t i = 1; i < out.n; i++) {
-		for (size_t j = i; j > 0 && name_cmp(&out, j - 1, j) > 0; j--) {
+		for (size_t j = i; j > 0 &&
+		     rec_name_cmp(out.s[j - 1], out.len[j - 1], out.s[j],
+		         out.len[j]) > 0;
+		     j--) {
 			const char *ts = out.s[j];
 			uint32_t tl = out.len[j];
 			out.s[j] = out.s[j - 1];

@@ -216,6 +216,7 @@ alloc_parts(struct store *s, struct jalin_err *err)
 static int txn_fail(struct store_txn *t, int rc);
 
 static const enum stdb_db upgrade_dbs[] = {STDB_RECORDS, STDB_GONE};
+#define UPGRADE_NDBS (sizeof(upgrade_dbs) / sizeof(upgrade_dbs[0]))
 
 struct upgrade_at {
 	uint8_t db; /* index into upgrade_dbs */
@@ -267,7 +268,7 @@ upgrade_fn(struct store_txn *t, void *arg)
 {
 	struct upgrade_at *u = &((struct upgrade *)arg)->at;
 	MDB_cursor *cur;
-	MDB_val k = {sizeof(u->key), u->key}, v;
+	MDB_val k, v;
 	uint8_t mark[1 + STDB_KEY_LEN];
 	int rc, n = 0;
 
@@ -275,11 +276,8 @@ upgrade_fn(struct store_txn *t, void *arg)
 	if ((rc = mdb_cursor_open(
 	         t->txn, stdb_dbi(t->s->db, upgrade_dbs[u->db]), &cur)))
 		return txn_fail(t, rc);
-	rc =
-	    mdb_cursor_get(cur, &k, &v, u->started ? MDB_SET_RANGE : MDB_FIRST);
-	if (rc == 0 && u->started && k.mv_size == STDB_KEY_LEN &&
-	    memcmp(k.mv_data, u->key, STDB_KEY_LEN) == 0)
-		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT); /* done before */
+	rc = stdb_cursor_after(
+	    cur, u->key, u->started ? STDB_KEY_LEN : 0, &k, &v);
 	while (rc == 0 && n++ < UPGRADE_BATCH) {
 		if (k.mv_size == STDB_KEY_LEN) {
 			memcpy(u->key, k.mv_data, STDB_KEY_LEN);
@@ -350,8 +348,7 @@ upgrade_resume(struct store *s, struct upgrade_at *u)
 	 * as it is. */
 	if (stdb_meta_get(txn, s->db, "upgrade", &p, &len) == 0 &&
 	    (len == 1 || len == 1 + STDB_KEY_LEN) &&
-	    *(const uint8_t *)p <=
-	        sizeof(upgrade_dbs) / sizeof(upgrade_dbs[0])) {
+	    *(const uint8_t *)p <= UPGRADE_NDBS) {
 		const uint8_t *m = p;
 		u->db = m[0];
 		u->started = len > 1;
@@ -365,7 +362,7 @@ upgrade_resume(struct store *s, struct upgrade_at *u)
 static int
 upgrade(struct store *s, struct jalin_err *err)
 {
-	const size_t ndbs = sizeof(upgrade_dbs) / sizeof(upgrade_dbs[0]);
+	const size_t ndbs = UPGRADE_NDBS;
 	struct upgrade u;
 	int rc;
 

@@ -177,7 +177,7 @@ slice_cb(evutil_socket_t fd, short what, void *arg)
 	struct vscan *v = arg;
 	struct peer *p = find_peer(v->ps, v->peer);
 	const struct stdb *db = store_db(v->ps->n->store);
-	MDB_val k = {STDB_KEY_LEN, v->last}, val;
+	MDB_val k, val;
 	MDB_cursor *cur;
 	MDB_txn *txn;
 	int rc, n = 0;
@@ -191,11 +191,8 @@ slice_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	mdb_cursor_open(txn, stdb_dbi(db, STDB_RECORDS), &cur);
-	rc = v->started ? mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE)
-	                : mdb_cursor_get(cur, &k, &val, MDB_FIRST);
-	if (rc == 0 && v->started && k.mv_size == STDB_KEY_LEN &&
-	    memcmp(k.mv_data, v->last, STDB_KEY_LEN) == 0)
-		rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT);
+	rc = stdb_cursor_after(
+	    cur, v->last, v->started ? STDB_KEY_LEN : 0, &k, &val);
 	v->started = true;
 	for (; rc == 0 && n < SLICE; n++) {
 		scan_one(v, p, &k, &val);

@@ -22,16 +22,15 @@ str_or_nil(msgpack_packer *pk, const char *s)
 		msgpack_pack_nil(pk);
 }
 
+/* md: a context the caller reuses over a walk of the chain. */
 static int
-chain_hash(
-    const uint8_t prev[32], const void *body, size_t len, uint8_t hash[32])
+chain_hash(EVP_MD_CTX *md, const uint8_t prev[32], const void *body, size_t len,
+    uint8_t hash[32])
 {
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	int ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
 	    EVP_DigestUpdate(md, prev, 32) && EVP_DigestUpdate(md, body, len) &&
 	    EVP_DigestFinal_ex(md, hash, NULL);
 
-	EVP_MD_CTX_free(md);
 	return ok ? 0 : JALIN_ENOMEM;
 }
 
@@ -59,7 +58,10 @@ audit_encode(const struct audit_entry *e, const uint8_t prev[32],
 	str_or_nil(&pk, e->purpose);
 	if (out->err != 0)
 		return JALIN_ENOMEM;
-	if ((rc = chain_hash(prev, out->p + body, out->len - body, hash)) != 0)
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	rc = chain_hash(md, prev, out->p + body, out->len - body, hash);
+	EVP_MD_CTX_free(md);
+	if (rc != 0)
 		return rc;
 	msgpack_pack_bin_with_body(&pk, hash, 32);
 	return out->err != 0 ? JALIN_ENOMEM : 0;
@@ -179,6 +181,7 @@ audit_query(MDB_txn *txn, const struct stdb *db, uint64_t since, uint64_t limit,
 	uint8_t prev[32] = {0}, h[32];
 	uint64_t expect = 1, total = 0, broken = 0, next = 0;
 	MDB_cursor *cur = NULL;
+	EVP_MD_CTX *md;
 	MDB_val k, v;
 	size_t mark;
 	uint32_t shown = 0;
@@ -189,11 +192,15 @@ audit_query(MDB_txn *txn, const struct stdb *db, uint64_t since, uint64_t limit,
 	msgpack_pack_map(pk, 5);
 	view_str(pk, "entries");
 	mark = view_array_begin(b);
+	if ((md = EVP_MD_CTX_new()) == NULL)
+		return jalin_err_set(err, JALIN_ENOMEM, "out of memory");
 	if (stdb_has(db, STDB_AUDIT)) {
 		if ((rc = mdb_cursor_open(
-		         txn, stdb_dbi(db, STDB_AUDIT), &cur)) != 0)
+		         txn, stdb_dbi(db, STDB_AUDIT), &cur)) != 0) {
+			EVP_MD_CTX_free(md);
 			return stdb_mdb_err(
 			    rc, err, "cannot read the audit log");
+		}
 		rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
 	}
 	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
@@ -203,7 +210,7 @@ audit_query(MDB_txn *txn, const struct stdb *db, uint64_t since, uint64_t limit,
 		total++;
 		bool parsed = split(&v, &body, &blen, &hash) == 0;
 		bool ok = seq == expect && parsed &&
-		    chain_hash(prev, body, blen, h) == 0 &&
+		    chain_hash(md, prev, body, blen, h) == 0 &&
 		    memcmp(h, hash, 32) == 0;
 		if (!ok && broken == 0)
 			broken = seq ? seq : expect;
@@ -222,6 +229,7 @@ audit_query(MDB_txn *txn, const struct stdb *db, uint64_t since, uint64_t limit,
 	}
 	if (cur != NULL)
 		mdb_cursor_close(cur);
+	EVP_MD_CTX_free(md);
 	if (rc != MDB_NOTFOUND)
 		return stdb_mdb_err(rc, err, "cannot read the audit log");
 	view_patch(b, mark, shown);

@@ -104,7 +104,6 @@ seek_after(MDB_cursor *cur, const char *after, size_t alen, uint8_t coll,
     MDB_val *key, MDB_val *val, struct jalin_err *err)
 {
 	uint8_t k[STDB_KEY_LEN] = {coll};
-	int rc;
 
 	if (alen > 0 &&
 	    (alen != 2 * STDB_KEY_LEN ||
@@ -112,14 +111,9 @@ seek_after(MDB_cursor *cur, const char *after, size_t alen, uint8_t coll,
 		return jalin_err_set(err, JALIN_EINVAL,
 		    "bad paging cursor (use the 'next' value of the previous "
 		    "page)");
-	key->mv_size = alen > 0 ? STDB_KEY_LEN : (coll ? 1 : 0);
-	key->mv_data = k;
-	rc = key->mv_size ? mdb_cursor_get(cur, key, val, MDB_SET_RANGE)
-	                  : mdb_cursor_get(cur, key, val, MDB_FIRST);
-	if (rc == 0 && alen > 0 && key->mv_size == STDB_KEY_LEN &&
-	    memcmp(key->mv_data, k, STDB_KEY_LEN) == 0)
-		rc = mdb_cursor_get(cur, key, val, MDB_NEXT);
-	return rc;
+	/* a collection alone: its first record (a 1-byte key equals none) */
+	return stdb_cursor_after(
+	    cur, k, alen > 0 ? STDB_KEY_LEN : (coll ? 1 : 0), key, val);
 }
 
 static bool

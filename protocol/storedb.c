@@ -237,6 +237,22 @@ stdb_begin_read(struct stdb *db, MDB_txn **txn, struct jalin_err *err)
 	return 0;
 }
 
+int
+stdb_cursor_after(
+    MDB_cursor *cur, const void *after, size_t len, MDB_val *k, MDB_val *v)
+{
+	int rc;
+
+	if (len == 0)
+		return mdb_cursor_get(cur, k, v, MDB_FIRST);
+	k->mv_size = len;
+	k->mv_data = (void *)(uintptr_t)after;
+	rc = mdb_cursor_get(cur, k, v, MDB_SET_RANGE);
+	if (rc == 0 && k->mv_size == len && memcmp(k->mv_data, after, len) == 0)
+		rc = mdb_cursor_get(cur, k, v, MDB_NEXT);
+	return rc;
+}
+
 void
 stdb_key(uint8_t key[STDB_KEY_LEN], uint8_t coll, const uint8_t *id)
 {
@@ -328,8 +344,9 @@ stdb_val_split(
 	uint64_t x = 0;
 
 	for (unsigned shift = 0;; shift += 7) {
-		if (i >= n || shift > 63)
-			return JALIN_ECORRUPT;
+		if (i >= n || shift > 63 || (shift == 63 && p[i] > 1))
+			return JALIN_ECORRUPT; /* past the value, or over 64
+			                          bits */
 		x |= (uint64_t)(p[i] & 0x7f) << shift;
 		if (!(p[i++] & 0x80))
 			break;
@@ -369,18 +386,6 @@ stdb_val_state_v1(
 	if (crc32c(0, *state, *len) != stdb_get_u32(p + 8))
 		return JALIN_ECORRUPT;
 	return 0;
-}
-
-size_t
-stdb_val_hdr_len(uint64_t seq)
-{
-	size_t n = STDB_CRC_LEN + 1;
-
-	while (seq >= 0x80) {
-		seq >>= 7;
-		n++;
-	}
-	return n;
 }
 
 size_t

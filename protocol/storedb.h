@@ -112,6 +112,14 @@ const char *stdb_dir(const struct stdb *db);
 int stdb_begin_read(struct stdb *db, MDB_txn **txn, struct jalin_err *err);
 
 /*
+ * Put cur on the first entry whose key comes after after[0..len), where a
+ * sliced walk stopped (len 0: on the first entry). k and v get the entry.
+ * 0, MDB_NOTFOUND past the end, or another LMDB code.
+ */
+int stdb_cursor_after(
+    MDB_cursor *cur, const void *after, size_t len, MDB_val *k, MDB_val *v);
+
+/*
  * The collected tombstone of coll/id (the gone database), checked like a
  * record. JALIN_ENOTFOUND if there is none, JALIN_ECORRUPT.
  */
@@ -159,11 +167,8 @@ int stdb_val_split(
 int stdb_val_state_v1(
     const MDB_val *v, const uint8_t **state, size_t *len, uint64_t *seq);
 
-/* Size of the header in front of a state stored with seq. */
-size_t stdb_val_hdr_len(uint64_t seq);
-
-/* Fill the header of a records value for state (checksum, seq): writes
- * stdb_val_hdr_len(seq) bytes and returns that. */
+/* Fill the header of a records value for state (checksum, seq): returns
+ * its length, at most STDB_VAL_HDR_MAX. */
 size_t stdb_val_header(
     uint8_t hdr[STDB_VAL_HDR_MAX], uint64_t seq, const void *state, size_t len);
 

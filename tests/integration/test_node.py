@@ -676,6 +676,11 @@ def test_reads_of_cases_go_to_a_hash_chained_audit_log(node):
                                         full_name="Ni Luh Putu Audit"))
     lid = put(node, "lks", lks_record(3))
     node.ctl("--purpose", "rujukan ke sentra Bali", "get", "case", cid)
+    # a purpose that would forge a line in the log is refused, unanswered
+    p = node.ctl("--purpose", "x\naudit: forged", "get", "case", cid,
+                 check=False)
+    assert p.returncode != 0 and p.stdout == ""
+    assert "purpose: control character at byte 2" in p.stderr, p.stderr
     node.ctl("get", "lks", lid)  # not specific data: not logged
     node.ctl("list", "lks")
     node.ctl("export", "case")
