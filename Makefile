@@ -166,6 +166,8 @@ fuzz: $(FUZZ_BIN)
 test-fuzz:
 ifeq ($(HAVE_FUZZER),yes)
 	@$(MAKE) --no-print-directory fuzz
+	@rm -f build/fuzz/crash-* build/fuzz/leak-* build/fuzz/timeout-* \
+	    build/fuzz/oom-*
 	@set -e; for f in $(FUZZ_BIN); do n=$${f#build/fuzz/fuzz_}; \
 	    rm -rf build/fuzz/run-$$n; mkdir -p build/fuzz/run-$$n; \
 	    cp tests/fuzz/corpus/$$n/* build/fuzz/run-$$n/; \
@@ -175,8 +177,11 @@ ifeq ($(HAVE_FUZZER),yes)
 	        -print_final_stats=1 build/fuzz/run-$$n 2>&1 | \
 	        grep -E "^(stat::number_of_executed_units|==[0-9]+==|SUMMARY)|Done" \
 	        || true; \
-	    ls build/fuzz/crash-* build/fuzz/leak-* 2>/dev/null && exit 1; \
-	    true; done; echo "fuzz: all harnesses ran without a crash"
+	    for a in build/fuzz/crash-* build/fuzz/leak-* \
+	        build/fuzz/timeout-* build/fuzz/oom-*; do \
+	        if [ -e "$$a" ]; then echo "fuzz: $$f failed: $$a"; exit 1; fi; \
+	    done; \
+	    done; echo "fuzz: all harnesses ran without a crash"
 else
 	@echo "fuzz: skipped (clang's libFuzzer runtime is not installed: apt-get install clang libclang-rt-14-dev)"
 endif
