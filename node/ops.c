@@ -186,6 +186,27 @@ cmp_update(const void *a, const void *b)
 	return (x->tag > y->tag) - (x->tag < y->tag);
 }
 
+/*
+ * Values are compared with stored ones and stored in their state form
+ * (record.h): a string that codes shorter is replaced, in b, by its code.
+ */
+static int
+code_in_place(struct buf *b, size_t off)
+{
+	uint8_t mem[512];
+	struct buf t;
+	int rc;
+
+	buf_init_mem(&t, mem, sizeof(mem), JALIN_VALUE_MAX + 16);
+	rc = rec_val_canon(b->p + off, (uint32_t)(b->len - off), &t);
+	if (rc == 0 && t.len < b->len - off) {
+		memcpy(b->p + off, t.p, t.len);
+		b->len = off + t.len;
+	}
+	buf_free(&t);
+	return rc;
+}
+
 /* One "name": value pair of a put's fields. */
 static int
 parse_field(struct job *j, struct op_rec *r, struct mpr *m, msgpack_packer *pk,
@@ -215,6 +236,9 @@ parse_field(struct job *j, struct op_rec *r, struct mpr *m, msgpack_packer *pk,
 	if (j->vals.err != 0)
 		return jalin_err_set(err, JALIN_ETOOBIG,
 		    "%s.%s: value too large", r->c->name, f->name);
+	if ((rc = code_in_place(&j->vals, off)) != 0)
+		return jalin_err_set(err, rc, "%s.%s: %s", r->c->name, f->name,
+		    jalin_strerror(rc));
 	return add_update(
 	    j, f->tag, (uint32_t)off, (uint32_t)(j->vals.len - off));
 }
@@ -589,6 +613,8 @@ with_system(struct ops *o, const struct op_rec *r, const struct job *j,
 	size_t origin_at = o->sys.len;
 	if (creating && !has_origin) {
 		view_str(&pk, node);
+		if (o->sys.err == 0 && code_in_place(&o->sys, origin_at) != 0)
+			o->sys.err = JALIN_ENOMEM;
 		o->tmp[k++] = (struct merge_update){
 		    TAG_ORIGIN_NODE, (uint32_t)(o->sys.len - origin_at), NULL};
 	}

@@ -31,6 +31,7 @@ struct retention {
 	bool started; /* last is set: resume after it */
 	bool running; /* a pass is under way */
 	char today[11];
+	uint8_t until[16]; /* a coded retention_until, decoded (expired) */
 	unsigned inflight;
 	uint64_t queued; /* in this pass */
 };
@@ -124,7 +125,13 @@ expired(struct retention *r, const struct record *rec)
 	    rec_field(rec, TAG_RETENTION_UNTIL, &first, &end) == 0)
 		return NULL;
 	const struct rec_entry *w = &rec->entry[rec_winner(rec, first, end)];
-	mpr_init(&m, w->val, w->vlen);
+	const uint8_t *v;
+	uint32_t vlen;
+	struct buf t;
+	buf_init_mem(&t, r->until, sizeof(r->until), sizeof(r->until));
+	if (rec_val_plain(w->val, w->vlen, &t, &v, &vlen) != 0)
+		return NULL;
+	mpr_init(&m, v, vlen);
 	if (mpr_str(&m, &s, &len) != 0 || len != 10 ||
 	    memcmp(s, r->today, 10) >= 0)
 		return NULL;

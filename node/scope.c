@@ -12,6 +12,7 @@ struct names {
 	const char *s[SCOPE_NAMES_MAX];
 	uint32_t len[SCOPE_NAMES_MAX];
 	size_t n;
+	uint8_t plain[JALIN_NAME_MAX + 8]; /* a coded name, decoded */
 };
 
 static void
@@ -55,7 +56,15 @@ field_names(struct names *nm, const struct record *r, uint16_t tag)
 	if (rec_field(r, tag, &first, &end) == 0)
 		return;
 	const struct rec_entry *w = &r->entry[rec_winner(r, first, end)];
-	names_from(nm, w->val, w->vlen);
+	const uint8_t *v = w->val;
+	uint32_t vlen = w->vlen;
+	struct buf t;
+
+	/* a node name long enough is stored coded (record.h); longer than a
+	 * name, it is none */
+	buf_init_mem(&t, nm->plain, sizeof(nm->plain), sizeof(nm->plain));
+	if (rec_val_plain(w->val, w->vlen, &t, &v, &vlen) == 0)
+		names_from(nm, v, vlen);
 }
 
 static bool

@@ -198,18 +198,20 @@ alloc_parts(struct store *s, struct jalin_err *err)
 }
 
 /*
- * Upgrade of a format-1 store: every value in records and gone is read in
- * the format-1 layout (stdb_val_state_v1), its state decoded (REC_LEGACY)
- * and written again as record format 2 behind the format-2 header, with
- * its seq. UPGRADE_BATCH values per transaction, so a large store never
- * makes one huge transaction; each transaction also writes meta "upgrade"
+ * Upgrade of a format-1 or format-2 store: every value in records and gone
+ * is read in its layout (format 1: stdb_val_state_v1), its state decoded
+ * (REC_LEGACY) and written again as record format 3 behind the current
+ * header, with its seq. UPGRADE_BATCH values per transaction, so a large store
+ * never makes one huge transaction; each transaction also writes meta "upgrade"
  * = [db][last key done], so an upgrade cut short (kill, power loss) goes
  * on after that key at the next start, and no value is ever read in the
  * wrong layout. The last transaction recomputes counts and digests (they
- * hash the state bytes), drops "upgrade" and writes format 2. A value
- * that fails its old checksum or does not decode is left as it is: read
- * as format 2 it fails its checksum, so it is corrupt like any damaged
- * record, counted nowhere, and verification repairs it from a peer.
+ * hash the state bytes), drops "upgrade" and writes format 3. A value
+ * that fails its old checksum or does not decode is left as it is: it is
+ * then corrupt like any damaged record, counted nowhere, and verification
+ * repairs it from a peer. A value rewritten already (an upgrade that went
+ * on past its last mark) fails the format-1 checksum, or, from format 2,
+ * decodes as format 3 and is written again as the same bytes.
  */
 #define UPGRADE_BATCH 10000
 
@@ -245,7 +247,9 @@ upgrade_one(
 	uint8_t hdr[STDB_VAL_HDR_MAX];
 	int rc;
 
-	if (stdb_val_state_v1(v, &state, &len, &seq) != 0 ||
+	if ((stdb_format(s->db) == STDB_FORMAT_1
+	            ? stdb_val_state_v1(v, &state, &len, &seq)
+	            : stdb_val_state(v, &state, &len, &seq)) != 0 ||
 	    rec_decode(s->ws[3], state, len, REC_TRUSTED | REC_LEGACY, NULL) !=
 	        0)
 		return 0;
@@ -343,9 +347,9 @@ upgrade_resume(struct store *s, struct upgrade_at *u)
 	memset(u, 0, sizeof(*u));
 	if ((rc = stdb_begin_read(s->db, &txn, NULL)) != 0)
 		return rc;
-	/* A mark that makes no sense is ignored: starting over is safe, as a
-	 * value already rewritten fails the format-1 checksum and is left
-	 * as it is. */
+	/* A mark that makes no sense is ignored: starting over is safe (a
+	 * value already rewritten is left as it is, or written again the
+	 * same). */
 	if (stdb_meta_get(txn, s->db, "upgrade", &p, &len) == 0 &&
 	    (len == 1 || len == 1 + STDB_KEY_LEN) &&
 	    *(const uint8_t *)p <= UPGRADE_NDBS) {

@@ -10,11 +10,11 @@
 #define JALIN_LIMITS_H
 
 /* Release of this source tree (jalind -V, jalinctl -V, status). */
-#define JALIN_VERSION "0.2.0"
+#define JALIN_VERSION "0.3.0"
 
 /* Protocol versions this build speaks (HELLO picks the highest common). */
-#define JALIN_PROTO_VERSION_MIN 2
-#define JALIN_PROTO_VERSION_MAX 2
+#define JALIN_PROTO_VERSION_MIN 3
+#define JALIN_PROTO_VERSION_MAX 3
 #define JALIN_ALPN              "jalin/1"
 
 /* Framing: 4-byte big-endian length, then one msgpack message. */

@@ -150,6 +150,8 @@ struct walk {
 	const struct mp_limits *lim;
 	struct jalin_err *err;
 	bool canon;
+	unsigned ext_depth; /* canonical: ext of ext_type allowed only here */
+	int ext_type;       /* -1: none anywhere */
 };
 
 static inline void
@@ -239,9 +241,22 @@ min_hlen(const struct hdr *h)
 	}
 }
 
+/* Header bytes of the smallest encoding of an ext with dlen data bytes. */
+static unsigned
+ext_min_hlen(uint64_t dlen)
+{
+	if (dlen == 1 || dlen == 2 || dlen == 4 || dlen == 8 || dlen == 16)
+		return 1; /* fixext: the type byte counts as body */
+	return dlen <= 0xff ? 2 : dlen <= 0xffff ? 3 : 5;
+}
+
 static int
 check_canon(struct walk *w, const struct hdr *h, size_t off)
 {
+	if (h->type == MP_EXT && h->hlen != ext_min_hlen(h->body - 1))
+		return jalin_err_set(w->err, JALIN_EPROTO,
+		    "msgpack: ext at offset %zu not in its smallest encoding",
+		    off);
 	if (h->type == MP_UINT && h->signed_fmt)
 		return jalin_err_set(w->err, JALIN_EPROTO,
 		    "msgpack: non-negative int at offset %zu in a signed encoding",
@@ -253,11 +268,16 @@ check_canon(struct walk *w, const struct hdr *h, size_t off)
 	return 0;
 }
 
-/* Limits that apply to one object's own header and body. */
+/* Limits that apply to one object's own header and body (which starts at
+ * w->p + h->hlen). */
 static int
-check_limits(struct walk *w, const struct hdr *h, size_t off)
+check_limits(struct walk *w, const struct hdr *h, size_t off, unsigned depth)
 {
 	const struct mp_limits *lim = w->lim;
+
+	if (h->type == MP_EXT && w->ext_type >= 0 && depth == w->ext_depth &&
+	    (int)(int8_t)w->p[h->hlen] == w->ext_type)
+		return check_canon(w, h, off);
 
 	if (h->type == MP_STR && h->v > lim->str_max)
 		return jalin_err_set(w->err, JALIN_EPROTO,
@@ -404,7 +424,7 @@ walk_obj(struct walk *w, unsigned depth)
 		    "msgpack: truncated %s at offset %zu (needs %" PRIu64
 		    " byte%s, %zu left)",
 		    type_name[h.type], off, h.body, plural(h.body), left);
-	if ((rc = check_limits(w, &h, off)) != 0)
+	if ((rc = check_limits(w, &h, off, depth)) != 0)
 		return rc;
 	w->p += h.hlen;
 	if (h.type == MP_ARRAY || h.type == MP_MAP)
@@ -427,6 +447,8 @@ walk_run(const void *buf, size_t len, const struct mp_limits *lim, bool canon,
 	w.lim = lim;
 	w.err = err;
 	w.canon = canon;
+	w.ext_depth = 0;
+	w.ext_type = -1;
 	if ((rc = walk_obj(&w, 0)) != 0)
 		return rc;
 	n = (size_t)(w.p - w.base);
@@ -451,6 +473,33 @@ int
 mp_canonical(const void *buf, size_t len, struct jalin_err *err)
 {
 	return walk_run(buf, len, &canon_limits, true, NULL, err);
+}
+
+int
+mp_canonical_ext(const void *buf, size_t len, unsigned depth, int8_t type,
+    struct jalin_err *err)
+{
+	struct walk w = {
+	    .base = buf,
+	    .p = buf,
+	    .end = (const uint8_t *)buf + len,
+	    .lim = &canon_limits,
+	    .err = err,
+	    .canon = true,
+	    .ext_depth = depth,
+	    .ext_type = type,
+	};
+	int rc;
+
+	if (len == 0)
+		w.end = w.base;
+	if ((rc = walk_obj(&w, 0)) != 0)
+		return rc;
+	if (w.p < w.end)
+		return jalin_err_set(err, JALIN_EPROTO,
+		    "msgpack: %zu trailing byte%s after the object",
+		    (size_t)(w.end - w.p), plural((size_t)(w.end - w.p)));
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */

@@ -10,11 +10,240 @@
 
 #include <msgpack.h>
 
+#include "huff.h"
 #include "mp.h"
 #include "record.h"
 #include "schema.h"
 
 const uint8_t rec_nil[1] = {0xc0};
+
+/* dec_entry: check format 3's coding rule (an untrusted state) */
+#define REC_CHECK_CODING 0x100u
+
+/* --- coded strings (format 3) ------------------------------------------ */
+
+static size_t
+str_item(size_t n)
+{
+	return n + (n < 32 ? 1 : n <= 0xff ? 2 : n <= 0xffff ? 3 : 5);
+}
+
+static size_t
+ext_item(size_t d)
+{
+	if (d == 1 || d == 2 || d == 4 || d == 8 || d == 16)
+		return d + 2;
+	return d + (d <= 0xff ? 3 : d <= 0xffff ? 4 : 6);
+}
+
+/* The body of a msgpack str item that is exactly v[0..vlen). */
+static bool
+str_body(const uint8_t *v, size_t vlen, const uint8_t **s, size_t *n)
+{
+	size_t h, len;
+
+	if (vlen == 0)
+		return false;
+	if (v[0] >= 0xa0 && v[0] <= 0xbf) {
+		h = 1;
+		len = v[0] & 0x1fu;
+	} else if (v[0] == 0xd9 && vlen >= 2) {
+		h = 2;
+		len = v[1];
+	} else if (v[0] == 0xda && vlen >= 3) {
+		h = 3;
+		len = (size_t)v[1] << 8 | v[2];
+	} else if (v[0] == 0xdb && vlen >= 5) {
+		h = 5;
+		len = (size_t)v[1] << 24 | (size_t)v[2] << 16 |
+		    (size_t)v[3] << 8 | v[4];
+	} else {
+		return false;
+	}
+	if (h + len != vlen)
+		return false;
+	*s = v + h;
+	*n = len;
+	return true;
+}
+
+/* The code in an ext item of type REC_CODED_EXT that is exactly v. */
+static bool
+coded_body(const uint8_t *v, size_t vlen, const uint8_t **d, size_t *dlen)
+{
+	static const uint8_t fix[5] = {1, 2, 4, 8, 16};
+	size_t h, len;
+
+	if (vlen < 2)
+		return false;
+	if (v[0] >= 0xd4 && v[0] <= 0xd8) {
+		h = 2;
+		len = fix[v[0] - 0xd4];
+	} else if (v[0] == 0xc7 && vlen >= 3) {
+		h = 3;
+		len = v[1];
+	} else if (v[0] == 0xc8 && vlen >= 4) {
+		h = 4;
+		len = (size_t)v[1] << 8 | v[2];
+	} else if (v[0] == 0xc9 && vlen >= 6) {
+		h = 6;
+		len = (size_t)v[1] << 24 | (size_t)v[2] << 16 |
+		    (size_t)v[3] << 8 | v[4];
+	} else {
+		return false;
+	}
+	if (v[h - 1] != REC_CODED_EXT || h + len != vlen)
+		return false;
+	*d = v + h;
+	*dlen = len;
+	return true;
+}
+
+/* Bytes of the code of s[0..n), or 0 if the coded item would not be
+ * shorter than the plain str (or s is too short to code). */
+static size_t
+coded_size(const uint8_t *s, size_t n)
+{
+	if (n < REC_CODED_MIN)
+		return 0;
+	size_t d = (hf_bits(s, n) + 7) / 8;
+	return ext_item(d) < str_item(n) ? d : 0;
+}
+
+/* The most bytes a code of d bytes can stand for (codes of 3 bits). */
+static size_t
+coded_max(size_t d)
+{
+	return 8 * d / HF_MIN_BITS;
+}
+
+bool
+rec_val_coded(const uint8_t *v, uint32_t vlen)
+{
+	const uint8_t *d;
+	size_t dlen;
+
+	return coded_body(v, vlen, &d, &dlen);
+}
+
+int
+rec_val_canon(const uint8_t *v, uint32_t vlen, struct buf *out)
+{
+	const uint8_t *s;
+	size_t n, d;
+	int rc;
+
+	if (!str_body(v, vlen, &s, &n) || (d = coded_size(s, n)) == 0)
+		return buf_append(out, v, vlen);
+	if ((rc = buf_reserve(out, ext_item(d))) != 0)
+		return rc;
+	uint8_t *o = out->p + out->len;
+	if (d == 1 || d == 2 || d == 4 || d == 8 || d == 16) {
+		*o++ = (uint8_t)(d == 1 ? 0xd4
+		        : d == 2        ? 0xd5
+		        : d == 4        ? 0xd6
+		        : d == 8        ? 0xd7
+		                        : 0xd8);
+	} else if (d <= 0xff) {
+		*o++ = 0xc7;
+		*o++ = (uint8_t)d;
+	} else if (d <= 0xffff) {
+		*o++ = 0xc8;
+		*o++ = (uint8_t)(d >> 8);
+		*o++ = (uint8_t)d;
+	} else {
+		*o++ = 0xc9;
+		*o++ = (uint8_t)(d >> 24);
+		*o++ = (uint8_t)(d >> 16);
+		*o++ = (uint8_t)(d >> 8);
+		*o++ = (uint8_t)d;
+	}
+	*o++ = REC_CODED_EXT;
+	hf_encode(s, n, o);
+	out->len += ext_item(d);
+	return 0;
+}
+
+static void
+put_str_header(uint8_t *o, size_t h, size_t n)
+{
+	if (h == 1) {
+		o[0] = (uint8_t)(0xa0 | n);
+	} else if (h == 2) {
+		o[0] = 0xd9;
+		o[1] = (uint8_t)n;
+	} else if (h == 3) {
+		o[0] = 0xda;
+		o[1] = (uint8_t)(n >> 8);
+		o[2] = (uint8_t)n;
+	} else {
+		o[0] = 0xdb;
+		o[1] = (uint8_t)(n >> 24);
+		o[2] = (uint8_t)(n >> 16);
+		o[3] = (uint8_t)(n >> 8);
+		o[4] = (uint8_t)n;
+	}
+}
+
+int
+rec_val_plain(const uint8_t *v, uint32_t vlen, struct buf *tmp,
+    const uint8_t **pv, uint32_t *plen)
+{
+	const uint8_t *code;
+	size_t clen, n, h, cap;
+	int rc;
+
+	if (!coded_body(v, vlen, &code, &clen)) {
+		*pv = v;
+		*plen = vlen;
+		return 0;
+	}
+	/* room for the longest text the code can be, within the limit */
+	cap = coded_max(clen);
+	if (cap > JALIN_VALUE_MAX - 5)
+		cap = JALIN_VALUE_MAX - 5;
+	if (tmp->max - tmp->len < 5 + 1)
+		return JALIN_ETOOBIG;
+	if (cap > tmp->max - tmp->len - 5)
+		cap = tmp->max - tmp->len - 5;
+	if ((rc = buf_reserve(tmp, 5 + cap)) != 0)
+		return rc;
+	/* decode after room for the longest header, then put the header
+	 * right before the text */
+	uint8_t *o = tmp->p + tmp->len;
+	if (hf_decode(code, clen, o + 5, cap, &n) != 0 || n < REC_CODED_MIN ||
+	    ext_item(clen) >= str_item(n))
+		return JALIN_ECORRUPT; /* not a canonical coded string */
+	h = str_item(n) - n;
+	put_str_header(o + 5 - h, h, n);
+	*pv = o + 5 - h;
+	*plen = (uint32_t)(h + n);
+	tmp->len += 5 + n;
+	return 0;
+}
+
+/*
+ * Format 3's rule for one entry value from a peer: a str that codes
+ * shorter is coded; a coded one has a code that can be a text of at least
+ * REC_CODED_MIN bytes. Whether the code decodes (and to a text it is
+ * shorter than) is left to the reader (rec_val_plain): checking it here
+ * would cost a replica a fifth of its time in an initial sync, and a value
+ * that does not decode is the same bytes, read as undecodable, on every
+ * node.
+ */
+static const char *
+coding_bad(const uint8_t *v, size_t vlen)
+{
+	const uint8_t *s;
+	size_t n;
+
+	if (coded_body(v, vlen, &s, &n))
+		return coded_max(n) < REC_CODED_MIN ? "coded string too short"
+		                                    : NULL;
+	if (str_body(v, vlen, &s, &n) && coded_size(s, n) != 0)
+		return "string not in its coded form";
+	return NULL;
+}
 
 void
 rec_init(struct record *r)
@@ -66,11 +295,16 @@ dec_header(struct mpr *m, struct record *r, unsigned flags, unsigned *version,
 	if (mpr_array(m, &n) != 0 || n != 6)
 		return dec_fail(m, err, JALIN_EPROTO, "not an array of 6");
 	if (mpr_u64(m, &v) != 0 ||
-	    !(v == REC_FORMAT || (v == REC_FORMAT_1 && (flags & REC_LEGACY))))
+	    !(v == REC_FORMAT ||
+	        ((v == REC_FORMAT_1 || v == REC_FORMAT_2) &&
+	            (flags & REC_LEGACY))))
 		return dec_fail(m, err, JALIN_EPROTO,
 		    v == REC_FORMAT_1 ? "format 1 (from a node older than "
 		                        "protocol version 2)"
-		                      : "unknown format version");
+		        : v == REC_FORMAT_2
+		        ? "format 2 (from a node older than "
+		          "protocol version 3)"
+		        : "unknown format version");
 	*version = (unsigned)v;
 	if (mpr_u64(m, &v) != 0 || (v & ~(uint64_t)REC_PURGED) != 0)
 		return dec_fail(m, err, JALIN_EPROTO, "unknown flags");
@@ -162,6 +396,7 @@ dec_entry(struct mpr *m, struct record *r, size_t i, unsigned flags,
 {
 	uint64_t tag, d;
 	const uint8_t *v;
+	const char *bad = NULL;
 	size_t vlen;
 
 	if (version == REC_FORMAT_1) {
@@ -186,6 +421,11 @@ dec_entry(struct mpr *m, struct record *r, size_t i, unsigned flags,
 	if (!(flags & REC_TRUSTED) && mp_canonical(v, vlen, NULL) != 0)
 		return dec_fail(
 		    m, err, JALIN_EPROTO, "value not in canonical form");
+	if (version != REC_FORMAT ? rec_val_coded(v, vlen)
+	                          : (flags & REC_CHECK_CODING) &&
+	            (bad = coding_bad(v, vlen)) != NULL)
+		return dec_fail(m, err, JALIN_EPROTO,
+		    bad != NULL ? bad : "coded string in an old format");
 	r->entry[i].tag = (uint16_t)tag;
 	r->entry[i].dot = (uint16_t)d;
 	r->entry[i].val = v;
@@ -336,7 +576,10 @@ rec_decode_prefix(struct record *r, const void *buf, size_t len, unsigned flags,
 	    (rc = dec_origins(&m, r, err)) != 0 ||
 	    (rc = dec_ctx(&m, r, err)) != 0 ||
 	    (rc = dec_dots(&m, r, version, err)) != 0 ||
-	    (rc = dec_entries(&m, r, flags | REC_TRUSTED, version, err)) != 0)
+	    (rc = dec_entries(&m, r,
+	         flags & REC_TRUSTED ? REC_TRUSTED
+	                             : REC_TRUSTED | REC_CHECK_CODING,
+	         version, err)) != 0)
 		goto fail;
 	*used = len - mpr_left(&m);
 	if (*used > JALIN_RECORD_MAX) {
@@ -348,7 +591,8 @@ rec_decode_prefix(struct record *r, const void *buf, size_t len, unsigned flags,
 	/* One pass over the whole state checks every integer, header and
 	 * value for its canonical form: then these bytes are exactly what
 	 * rec_encode would write, and the store can keep them as they are. */
-	if (!(flags & REC_TRUSTED) && mp_canonical(buf, *used, NULL) != 0) {
+	if (!(flags & REC_TRUSTED) &&
+	    mp_canonical_ext(buf, *used, 2, REC_CODED_EXT, NULL) != 0) {
 		rc = jalin_err_set(
 		    err, JALIN_EPROTO, "record: not in canonical form");
 		goto fail;
@@ -410,6 +654,7 @@ rec_encode(const struct record *r, struct buf *out)
 {
 	msgpack_packer pk;
 	size_t start = out->len, cap = out->max;
+	int rc;
 
 	/* Bound the record itself, not just the caller's buffer. */
 	if (out->max - start > JALIN_RECORD_MAX)
@@ -423,11 +668,13 @@ rec_encode(const struct record *r, struct buf *out)
 	for (size_t i = 0; i < r->nentries && out->err == 0; i++) {
 		const struct rec_entry *e = &r->entry[i];
 		msgpack_pack_uint32(&pk, (uint32_t)e->tag * r->ndots + e->dot);
-		buf_pk_write(out, (const char *)e->val, e->vlen);
+		if (out->err == 0 &&
+		    (rc = rec_val_canon(e->val, e->vlen, out)) != 0)
+			out->err = rc;
 	}
 	out->max = cap;
 	if (out->err != 0) {
-		int rc = out->err;
+		rc = out->err;
 		out->len = start;
 		out->err = 0;
 		return rc;

@@ -26,7 +26,7 @@
  *
  * Encoding (msgpack, every integer and header in its smallest form):
  *
- *   [2, flags, [origin...], [ctx...], [oidx, back, ...], [key, value, ...]]
+ *   [3, flags, [origin...], [ctx...], [oidx, back, ...], [key, value, ...]]
  *
  * where a dot's HLC is ctx[oidx] - back (the latest write of an origin has
  * back 0: one byte instead of nine) and an entry's key is
@@ -34,11 +34,16 @@
  * (tag, didx) do). Origins strictly increasing (memcmp, shorter first),
  * dots strictly increasing by (oidx, hlc), entries strictly increasing by
  * (tag, didx), every dot used by an entry, every dot covered by ctx, every
- * value a canonical msgpack object. Format 1 (protocol version 1) wrote
- * [1, flags, origins, ctx, [oidx, hlc, ...], [tag, didx, value, ...]]; it
- * is decoded only with REC_LEGACY, to upgrade an old store. So two nodes
- * holding the same state hold the same bytes, which is what digests and
- * `export` compare.
+ * value a canonical msgpack object. A value that is a string of at least
+ * REC_CODED_MIN bytes is written coded (huff.h) when that is shorter: as
+ * msgpack ext type REC_CODED_EXT holding [byte length, LEB128][code]; it
+ * is written plain otherwise, and only entry values themselves are coded
+ * (never strings inside lists or maps). Format 2 (protocol version 2) was
+ * the same without coded strings; format 1 (protocol version 1) wrote
+ * [1, flags, origins, ctx, [oidx, hlc, ...], [tag, didx, value, ...]].
+ * Both are decoded only with REC_LEGACY, to upgrade an old store. So two
+ * nodes holding the same state hold the same bytes, which is what digests
+ * and `export` compare.
  *
  * struct record is not opaque: it is decoded on the replication hot path
  * into a caller-owned workspace (no allocation per record). Its strings and
@@ -56,9 +61,12 @@
 #include "err.h"
 #include "limits.h"
 
-#define REC_FORMAT   2
-#define REC_FORMAT_1 1 /* read only, with REC_LEGACY */
-#define REC_PURGED   0x1u
+#define REC_FORMAT    3
+#define REC_FORMAT_2  2 /* read only, with REC_LEGACY */
+#define REC_FORMAT_1  1 /* read only, with REC_LEGACY */
+#define REC_CODED_EXT 1 /* msgpack ext type of a coded string */
+#define REC_CODED_MIN 8 /* shorter strings are never coded */
+#define REC_PURGED    0x1u
 
 struct rec_origin {
 	const char *name;
@@ -98,15 +106,16 @@ void rec_init(struct record *r);
 #define REC_TRUSTED                                                        \
 	0x1            /* from our own store: skip the per-value canonical \
 	                * check (structure is still fully bounds-checked) */
-#define REC_LEGACY 0x2 /* also accept format 1 (store upgrade only) */
+#define REC_LEGACY 0x2 /* also accept formats 1, 2 (store upgrade only) */
 
 /*
  * Decode and validate buf[0..len) into r. Every rule of the encoding above
  * is checked, including the canonical form of every integer, header and
  * value (unless REC_TRUSTED), so the bytes of a state that decodes are
- * exactly what rec_encode writes for it. A state from a peer that breaks
- * a rule is refused with JALIN_EPROTO and a message ("record: dots not in
- * order", ...); JALIN_ETOOBIG when a table exceeds its limit.
+ * exactly what rec_encode writes for it. (The code inside a coded string
+ * is checked when it is read, by rec_val_plain; see record.c.) A state from a
+ * peer that breaks a rule is refused with JALIN_EPROTO and a message ("record:
+ * dots not in order", ...); JALIN_ETOOBIG when a table exceeds its limit.
  */
 int rec_decode(struct record *r, const void *buf, size_t len, unsigned flags,
     struct jalin_err *err);
@@ -121,6 +130,29 @@ int rec_decode_prefix(struct record *r, const void *buf, size_t len,
 /* Append the canonical encoding of r to out. 0, JALIN_ETOOBIG (over
  * JALIN_RECORD_MAX or out's cap) or JALIN_ENOMEM. */
 int rec_encode(const struct record *r, struct buf *out);
+
+/*
+ * Entry values in a state are canonical msgpack, strings possibly coded.
+ * rec_val_canon appends the state form of a canonical value v (coded if it
+ * is a string that codes shorter, else v itself): 0, JALIN_ETOOBIG or
+ * JALIN_ENOMEM (nothing appended then). Values a client gives go through it
+ * before they are compared with stored ones.
+ */
+int rec_val_canon(const uint8_t *v, uint32_t vlen, struct buf *out);
+
+/* True if v is a coded string. */
+bool rec_val_coded(const uint8_t *v, uint32_t vlen);
+
+/*
+ * The plain form of an entry value, for whoever reads what it says: v
+ * itself, or for a coded string the msgpack str it stands for, appended to
+ * tmp (*pv points there until tmp grows again; let tmp reach
+ * JALIN_VALUE_MAX to decode any value).
+ * 0, JALIN_ECORRUPT if a coded value does not decode, JALIN_ETOOBIG or
+ * JALIN_ENOMEM from tmp.
+ */
+int rec_val_plain(const uint8_t *v, uint32_t vlen, struct buf *tmp,
+    const uint8_t **pv, uint32_t *plen);
 
 /* True if no origin and no entry: the record does not exist. */
 bool rec_is_empty(const struct record *r);

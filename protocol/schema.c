@@ -25,6 +25,7 @@
 
 #include "buf.h"
 #include "limits.h"
+#include "record.h"
 #include "schema.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -2191,14 +2192,27 @@ kv_find(const struct schema_kv *kv, size_t n, const struct schema_field *f)
 	return NULL;
 }
 
-/* The stored string of a field, or JALIN_ECORRUPT. */
+/* The rules read only short strings: dates, enum words. */
+#define KV_STR_MAX 64
+
+/* The stored string of a field (decoded into tmp if coded), or
+ * JALIN_ECORRUPT. */
 static int
 kv_str(const struct schema_coll *c, const struct schema_field *f,
-    const struct schema_kv *e, struct mv *v, struct jalin_err *err)
+    const struct schema_kv *e, struct mv *v, uint8_t tmp[KV_STR_MAX],
+    struct jalin_err *err)
 {
-	struct rd r = {e->val, e->val + e->len};
+	const uint8_t *pv = NULL;
+	uint32_t plen = 0;
+	struct buf t;
 
-	if (e->val == NULL || rd_head(&r, v) != 0 || v->t != V_STR ||
+	buf_init_mem(&t, tmp, KV_STR_MAX, KV_STR_MAX);
+	if (e->val != NULL &&
+	    rec_val_plain(e->val, e->len, &t, &pv, &plen) != 0)
+		pv = NULL;
+	struct rd r = {pv, pv != NULL ? pv + plen : NULL};
+
+	if (pv == NULL || rd_head(&r, v) != 0 || v->t != V_STR ||
 	    r.p != r.end || (f->type == ST_DATE && !date_ok(v->p, v->n)))
 		return jalin_err_set(err, JALIN_ECORRUPT,
 		    "%s.%s: stored value does not decode as %s", c->name,
@@ -2228,6 +2242,7 @@ check_consent(const struct schema_coll *c, const struct schema_kv *kv, size_t n,
 {
 	const struct schema_field *lb = schema_field_by_tag(c, TAG_LEGAL_BASIS);
 	const struct schema_kv *e;
+	uint8_t tmp[KV_STR_MAX];
 	struct mv v;
 	int rc;
 
@@ -2235,7 +2250,7 @@ check_consent(const struct schema_coll *c, const struct schema_kv *kv, size_t n,
 	    kv_find(kv, n, schema_field_by_name(c, "consent_ref", 11)) != NULL)
 		return 0;
 	if ((e = kv_find(kv, n, lb)) != NULL) {
-		if ((rc = kv_str(c, lb, e, &v, err)) != 0)
+		if ((rc = kv_str(c, lb, e, &v, tmp, err)) != 0)
 			return rc;
 		if ((v.n == 14 && memcmp(v.p, "vital_interest", 14) == 0) ||
 		    (v.n == 11 && memcmp(v.p, "public_task", 11) == 0))
@@ -2255,6 +2270,7 @@ rule_width(const struct schema_coll *c, const struct date_rule *dr,
 	static const size_t widths[] = {10, 7, 4, 0}; /* e_precision order */
 	const struct schema_field *pf;
 	const struct schema_kv *e;
+	uint8_t tmp[KV_STR_MAX];
 	struct mv v;
 	int rc, i;
 
@@ -2265,7 +2281,7 @@ rule_width(const struct schema_coll *c, const struct date_rule *dr,
 	    schema_field_by_name(c, dr->lo_precision, strlen(dr->lo_precision));
 	if ((e = kv_find(kv, n, pf)) == NULL)
 		return 0;
-	if ((rc = kv_str(c, pf, e, &v, err)) != 0)
+	if ((rc = kv_str(c, pf, e, &v, tmp, err)) != 0)
 		return rc;
 	if ((i = enum_find(e_precision, v.p, v.n)) < 0)
 		return jalin_err_set(err, JALIN_ECORRUPT,
@@ -2282,6 +2298,7 @@ check_dates(const struct schema_coll *c, const struct date_rule *dr,
 	const struct schema_field *lf, *hf;
 	const struct schema_kv *le, *he;
 	struct mv lv, hv;
+	uint8_t ltmp[KV_STR_MAX], htmp[KV_STR_MAX];
 	size_t w;
 	int rc;
 
@@ -2290,8 +2307,8 @@ check_dates(const struct schema_coll *c, const struct date_rule *dr,
 	if ((le = kv_find(kv, n, lf)) == NULL ||
 	    (he = kv_find(kv, n, hf)) == NULL)
 		return 0;
-	if ((rc = kv_str(c, lf, le, &lv, err)) != 0 ||
-	    (rc = kv_str(c, hf, he, &hv, err)) != 0 ||
+	if ((rc = kv_str(c, lf, le, &lv, ltmp, err)) != 0 ||
+	    (rc = kv_str(c, hf, he, &hv, htmp, err)) != 0 ||
 	    (rc = rule_width(c, dr, kv, n, &w, err)) != 0)
 		return rc;
 	if (memcmp(hv.p, lv.p, w) >= 0)

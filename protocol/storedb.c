@@ -149,13 +149,13 @@ check_format(struct stdb *db, unsigned flags, struct jalin_err *err)
 	v = (rc == 0 && len == 4) ? stdb_get_u32(p) : 0;
 	mdb_txn_abort(txn);
 	db->format = (unsigned)v;
-	if (v == STDB_FORMAT_1 && (flags & STDB_RDONLY))
+	if ((v == STDB_FORMAT_1 || v == STDB_FORMAT_2) && (flags & STDB_RDONLY))
 		return jalin_err_set(err, JALIN_ECONFIG,
-		    "store '%s' has format 1, from an older jalind; start "
+		    "store '%s' has format %u, from an older jalind; start "
 		    "this version of jalind on it once to upgrade it to "
 		    "format %d",
-		    db->dir, STDB_FORMAT);
-	if (v != STDB_FORMAT && v != STDB_FORMAT_1)
+		    db->dir, (unsigned)v, STDB_FORMAT);
+	if (v != STDB_FORMAT && v != STDB_FORMAT_1 && v != STDB_FORMAT_2)
 		return jalin_err_set(err, JALIN_ECORRUPT,
 		    "store '%s' has format %llu; this build reads %d", db->dir,
 		    (unsigned long long)v, STDB_FORMAT);

@@ -62,10 +62,12 @@
 #include "schema.h"
 #include "uuid.h"
 
-/* Format 2: record states in record format 2 (record.h). A format-1
- * store is upgraded in place by jalind when it opens it (node/store.c);
- * read-only opens refuse it until then. */
-#define STDB_FORMAT      2
+/* Format 3: record states in record format 3 (record.h). A format-1 or
+ * format-2 store is upgraded in place by jalind when it opens it
+ * (node/store.c); read-only opens refuse it until then. Format 2 had the
+ * value layout of format 3 and record format 2 states. */
+#define STDB_FORMAT      3
+#define STDB_FORMAT_2    2
 #define STDB_FORMAT_1    1
 #define STDB_KEY_LEN     17 /* coll + id */
 #define STDB_SEQ_LEN     8  /* seq as a key (feed) */
@@ -130,8 +132,8 @@ int stdb_get_gone(MDB_txn *txn, const struct stdb *db, uint8_t coll,
  * older store did not find. */
 bool stdb_has(const struct stdb *db, enum stdb_db which);
 
-/* The store's format as found when it was opened (STDB_FORMAT_1: jalind
- * must upgrade it before use). */
+/* The store's format as found when it was opened (STDB_FORMAT_1 or _2:
+ * jalind must upgrade it before use). */
 unsigned stdb_format(const struct stdb *db);
 
 /* Key helpers. */

@@ -89,13 +89,20 @@ static void
 pack_value(
     msgpack_packer *pk, const struct schema_coll *c, const struct rec_entry *e)
 {
+	uint8_t mem[512];
+	const uint8_t *v;
+	uint32_t vlen;
+	struct buf t;
+
 	if (e->vlen == 1 && e->val[0] == 0xc0) {
 		msgpack_pack_nil(pk);
 		return;
 	}
-	if (schema_display(
-	        schema_field_by_tag(c, e->tag), e->val, e->vlen, pk) != 0)
+	buf_init_mem(&t, mem, sizeof(mem), JALIN_VALUE_MAX);
+	if (rec_val_plain(e->val, e->vlen, &t, &v, &vlen) != 0 ||
+	    schema_display(schema_field_by_tag(c, e->tag), v, vlen, pk) != 0)
 		view_str(pk, "(undecodable value)");
+	buf_free(&t);
 }
 
 static void

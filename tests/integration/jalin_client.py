@@ -8,6 +8,8 @@ messages out of order).
 """
 
 import os
+import pathlib
+import re
 import socket
 import ssl
 import struct
@@ -28,6 +30,93 @@ COLLECTIONS = {1: "case", 2: "partnership", 3: "lks", 4: "resource",
 
 class ProtocolError(Exception):
     pass
+
+
+# Coded strings (PROTOCOL.md 8.1): the 256 code lengths are read from the
+# document itself, and the canonical codes assigned from them as it says.
+def _code_lengths():
+    doc = (pathlib.Path(__file__).resolve().parents[2] / "protocol" /
+           "PROTOCOL.md").read_text()
+    sec = doc[doc.index("### 8.1"):doc.index("## 9.")]
+    lengths = [int(x) for x in
+               re.search(r"```\n([0-9 \n]+?)\n```", sec).group(1).split()]
+    if len(lengths) != 256:
+        raise ProtocolError("PROTOCOL.md 8.1: expected 256 code lengths")
+    return lengths
+
+
+CODE_LEN = _code_lengths()
+CODE_MAX = max(CODE_LEN)
+CODE = [0] * 256
+_next = 0
+for _len in range(1, CODE_MAX + 1):
+    for _b in range(256):
+        if CODE_LEN[_b] == _len:
+            CODE[_b] = _next
+            _next += 1
+    _next <<= 1
+# next CODE_MAX bits -> (byte, length)
+DECODE = [None] * (1 << CODE_MAX)
+for _b in range(256):
+    _lo = CODE[_b] << (CODE_MAX - CODE_LEN[_b])
+    for _j in range(1 << (CODE_MAX - CODE_LEN[_b])):
+        DECODE[_lo + _j] = (_b, CODE_LEN[_b])
+CODED_EXT, CODED_MIN = 1, 8
+
+
+def _str_item_len(n):
+    return n + (1 if n < 32 else 2 if n < 256 else 3 if n < 65536 else 5)
+
+
+def _ext_item_len(d):
+    if d in (1, 2, 4, 8, 16):
+        return d + 2
+    return d + (3 if d < 256 else 4 if d < 65536 else 6)
+
+
+def encode_value(value):
+    """A field value as a state holds it: a str coded if that is shorter."""
+    if not isinstance(value, str):
+        return value
+    raw = value.encode()
+    if len(raw) < CODED_MIN:
+        return value
+    bits = sum(CODE_LEN[b] for b in raw)
+    x = 0
+    for b in raw:
+        x = (x << CODE_LEN[b]) | CODE[b]
+    pad = -bits % 8
+    data = ((x << pad) | ((1 << pad) - 1)).to_bytes((bits + pad) // 8, "big")
+    if _ext_item_len(len(data)) >= _str_item_len(len(raw)):
+        return value
+    return msgpack.ExtType(CODED_EXT, data)
+
+
+def decode_value(value):
+    """The text of a coded string (other values as they are)."""
+    if not isinstance(value, msgpack.ExtType):
+        return value
+    if value.code != CODED_EXT:
+        raise ProtocolError("ext type %d in a record state" % value.code)
+    total = len(value.data) * 8
+    x = int.from_bytes(value.data, "big")
+    out, pos, mask = bytearray(), 0, (1 << CODE_MAX) - 1
+    while pos < total:
+        rem = total - pos
+        w = (x >> (rem - CODE_MAX) if rem >= CODE_MAX
+             else (x << (CODE_MAX - rem)) | ((1 << (CODE_MAX - rem)) - 1)
+             ) & mask
+        byte, length = DECODE[w]
+        if length > rem:  # the padding: fewer than 8 one bits
+            if rem > 7 or x & ((1 << rem) - 1) != (1 << rem) - 1:
+                raise ProtocolError("coded string: bad padding")
+            break
+        out.append(byte)
+        pos += length
+    text = out.decode()
+    if encode_value(text) != value:
+        raise ProtocolError("coded string not in its canonical form")
+    return text
 
 
 def tls_context(ca, cert, key):
@@ -78,7 +167,7 @@ class Peer:
         return msgpack.unpackb(body, raw=False, strict_map_key=False)
 
     # -- protocol ---------------------------------------------------------
-    def hello(self, versions=(2, 2)):
+    def hello(self, versions=(3, 3)):
         self.send({K_TYPE: HELLO, K_PV_MIN: versions[0],
                    K_PV_MAX: versions[1], K_NAME: self.name,
                    K_EPOCH: self.epoch, K_SEQ: 0, K_FEATURES: 0,
@@ -143,7 +232,7 @@ def record_fields(state):
     """The current value of each field of a decoded record state
     (PROTOCOL.md, "Record state"): {tag: value}, winners only."""
     fmt, flags, origins, ctx, dots, entries = state
-    if fmt != 2:
+    if fmt != 3:
         raise ProtocolError("unknown record format %r" % fmt)
     # a dot is (origin index, distance back from that origin's context)
     dot = [(origins[dots[i]], ctx[dots[i]] - dots[i + 1])
@@ -152,7 +241,7 @@ def record_fields(state):
     for i in range(0, len(entries), 2):
         # an entry is (tag * number of dots + dot index, value)
         tag, d = divmod(entries[i], len(dot))
-        value = entries[i + 1]
+        value = decode_value(entries[i + 1])
         if tag == 0:
             continue
         origin, hlc = dot[d]

@@ -12,7 +12,7 @@ import struct
 import msgpack
 
 from jalin_client import (CHANGES, HELLO, K_PV_MAX, K_PV_MIN, K_RECS,
-                          K_TYPE, record_fields)
+                          K_TYPE, CODE_LEN, encode_value, record_fields)
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DOC = (ROOT / "protocol" / "PROTOCOL.md").read_text()
@@ -56,11 +56,16 @@ def test_every_example_frame_decodes_and_hello_offers_our_version():
     assert hello[0][K_PV_MAX] == version("JALIN_PROTO_VERSION_MAX")
 
 
-def test_the_record_state_example_is_format_2_and_says_what_the_text_says():
+def test_the_record_state_example_is_format_3_and_says_what_the_text_says():
     (state,) = [b for b in examples() if b[0] == 0x96]
     decoded = msgpack.unpackb(state, raw=False)
-    assert decoded[0] == 2
+    assert decoded[0] == 3
     assert record_fields(decoded) == WANT
+    # the name is coded, as section 8.1 says, and the other two are not
+    entries = dict(zip(decoded[5][::2], decoded[5][1::2]))
+    assert isinstance(entries[16], msgpack.ExtType)
+    assert entries[16] == encode_value(WANT[16])
+    assert entries[1] == "jabar" and entries[47] == "active"
     # canonical: packing it again gives the same bytes
     assert msgpack.packb(decoded, use_bin_type=True) == state
     (changes,) = [m for b in examples() if b[0] != 0x96
@@ -68,3 +73,10 @@ def test_the_record_state_example_is_format_2_and_says_what_the_text_says():
     ((seq, coll, rid, inner),) = changes[K_RECS]
     assert (seq, coll) == (1201, 3)
     assert inner == decoded
+
+
+def test_the_code_table_in_the_document_is_the_one_the_code_uses():
+    table = (ROOT / "protocol" / "huff_table.h").read_text()
+    body = table[table.index("hf_len[256] = {"):]
+    body = body[body.index("{") + 1:body.index("}")]
+    assert [int(x) for x in re.findall(r"\d+", body)] == CODE_LEN

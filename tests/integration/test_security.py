@@ -93,9 +93,10 @@ def test_peer_without_a_common_protocol_version_is_refused(pair, ca):
     j, b = pair
     c = peer(j, ca, "sulsel")
     with pytest.raises(ProtocolError,
-                       match=r"no common protocol version \(we speak 2-2, "
-                             r"you 1-1\)"):
-        c.hello(versions=(1, 1))  # the node's own HELLO may come first
+                       match=r"no common protocol version \(we speak 3-3, "
+                             r"you 2-2\)"):
+        # a node of jalin 0.2; the node's own HELLO may come first
+        c.hello(versions=(2, 2))
         m = c.recv()
         assert m[K_TYPE] == ERROR
         raise ProtocolError(m.get(K_ERROR))

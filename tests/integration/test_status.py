@@ -13,7 +13,7 @@ import urllib.request
 from conftest import free_port, jsonl, lks_record
 from fed import (federation, get, peer_status, put, wait_converged,
                  wait_live, wait_until)
-from jalin_client import verify
+from jalin_client import encode_value, verify
 
 
 def pair(make_node, **jabar_keys):
@@ -106,7 +106,9 @@ def test_verify_finds_and_repairs_a_corrupt_record(make_node):
         {"collection": "lks", **lks_record(i)} for i in range(100, 400)))
     wait_converged([j, b])
     b.stop()
-    assert corrupt_on_disk(b, b"Yayasan Korupsi Disk 42") >= 1
+    # the name is stored coded (PROTOCOL.md 8.1): look for its code
+    code = encode_value("Yayasan Korupsi Disk 42").data
+    assert corrupt_on_disk(b, code) >= 1
     b.start()
     # the damaged copy is refused rather than shown
     assert b.ctl("get", "lks", rid, check=False).returncode == 1

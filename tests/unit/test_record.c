@@ -12,6 +12,7 @@
 
 #include <msgpack.h>
 
+#include "huff.h"
 #include "record.h"
 
 struct fx {
@@ -49,7 +50,7 @@ str(msgpack_packer *pk, const char *s)
 	msgpack_pack_str_with_body(pk, s, strlen(s));
 }
 
-/* [2, flags, [names], [ctx], then the caller packs [oidx, back...] and
+/* [3, flags, [names], [ctx], then the caller packs [oidx, back...] and
  * [key, value...] (key = tag * ndots + didx). */
 static void
 pack_state(struct fx *f, unsigned flags, const char *o1, const char *o2,
@@ -122,7 +123,7 @@ test_round_trip(void **state)
 }
 
 /* A format-1 state (an old store) decodes with REC_LEGACY and encodes in
- * format 2: dot HLCs as distances back from ctx, tag and dot as one key. */
+ * format 3: dot HLCs as distances back from ctx, tag and dot as one key. */
 static void
 test_legacy_upgrade(void **state)
 {
@@ -130,7 +131,7 @@ test_legacy_upgrade(void **state)
 	    'n', 't', 'e', 'n', 0xa5, 'j', 'a', 'b', 'a', 'r', 0x92, 0x14, 0x1e,
 	    0x94, 0x00, 0x12, 0x01, 0x1e, 0x96, 0x10, 0x00, 0xa1, 'a', 0x11,
 	    0x01, 0xa1, 'b'};
-	static const uint8_t v2[] = {0x96, 0x02, 0x00, 0x92, 0xa6, 'b', 'a',
+	static const uint8_t v2[] = {0x96, 0x03, 0x00, 0x92, 0xa6, 'b', 'a',
 	    'n', 't', 'e', 'n', 0xa5, 'j', 'a', 'b', 'a', 'r', 0x92, 0x14, 0x1e,
 	    0x94, 0x00, 0x02, 0x01, 0x00, 0x94, 0x20, 0xa1, 'a', 0x23, 0xa1,
 	    'b'};
@@ -159,10 +160,21 @@ test_bad_shapes(void **state)
 	expect_err(f, JALIN_EPROTO, "record: not an array of 6");
 	buf_reset(&f->b);
 	msgpack_pack_array(&f->pk, 6);
-	msgpack_pack_uint8(&f->pk, 3);
+	msgpack_pack_uint8(&f->pk, 4);
 	for (int i = 0; i < 5; i++)
 		msgpack_pack_array(&f->pk, 0);
 	expect_err(f, JALIN_EPROTO, "record: unknown format version");
+	/* format 2 likewise */
+	buf_reset(&f->b);
+	msgpack_pack_array(&f->pk, 6);
+	msgpack_pack_uint8(&f->pk, 2);
+	msgpack_pack_uint8(&f->pk, 0);
+	for (int i = 0; i < 4; i++)
+		msgpack_pack_array(&f->pk, 0);
+	expect_err(f, JALIN_EPROTO,
+	    "record: format 2 (from a node older than protocol version 3)");
+	assert_int_equal(
+	    rec_decode(f->r, f->b.p, f->b.len, REC_LEGACY, NULL), 0);
 	/* format 1 is read only to upgrade a store (REC_LEGACY) */
 	buf_reset(&f->b);
 	msgpack_pack_array(&f->pk, 6);
@@ -352,6 +364,155 @@ test_trailing_and_size(void **state)
 	    err.msg, "record: 524289 bytes exceeds the limit of 524288");
 }
 
+/* One origin, one dot, one entry (tag 16) whose value the caller gives
+ * as msgpack bytes, in format `format`. */
+static void
+pack_one(struct fx *f, unsigned format, const uint8_t *v, size_t vlen)
+{
+	buf_reset(&f->b);
+	msgpack_pack_array(&f->pk, 6);
+	msgpack_pack_uint8(&f->pk, (uint8_t)format);
+	msgpack_pack_uint8(&f->pk, 0);
+	msgpack_pack_array(&f->pk, 1);
+	str(&f->pk, "sulsel");
+	msgpack_pack_array(&f->pk, 1);
+	msgpack_pack_uint8(&f->pk, 7);
+	msgpack_pack_array(&f->pk, 2);
+	msgpack_pack_uint8(&f->pk, 0);
+	msgpack_pack_uint8(&f->pk, 0);
+	msgpack_pack_array(&f->pk, 2);
+	msgpack_pack_uint8(&f->pk, 16);
+	buf_append(&f->b, v, vlen);
+}
+
+static const char addr[] = "Jl. Poros Malino No. 12, RT 003/RW 002, "
+                           "Kelurahan Bontoramba, Kecamatan Somba Opu";
+
+/*
+ * Format 3 codes a string entry value when that is shorter, and accepts
+ * exactly one form of each value: the coded one if shorter, else plain.
+ */
+static void
+test_coded_strings(void **state)
+{
+	struct fx *f = *state;
+	struct buf plain, enc, tmp;
+	const uint8_t *pv;
+	uint32_t plen;
+
+	buf_init(&plain, 1024);
+	buf_init(&enc, JALIN_RECORD_MAX);
+	buf_init(&tmp, JALIN_VALUE_MAX);
+	msgpack_packer pk;
+	msgpack_packer_init(&pk, &plain, buf_pk_write);
+	str(&pk, addr);
+
+	/* plain where coding is shorter: refused from a peer */
+	pack_one(f, REC_FORMAT, plain.p, plain.len);
+	expect_err(f, JALIN_EPROTO, "record: string not in its coded form");
+	/* ours (trusted) decodes; encoding codes it, and that is accepted */
+	assert_int_equal(
+	    rec_decode(f->r, f->b.p, f->b.len, REC_TRUSTED, NULL), 0);
+	assert_int_equal(rec_encode(f->r, &enc), 0);
+	assert_true(enc.len < f->b.len - 20);
+	assert_int_equal(rec_decode(f->r, enc.p, enc.len, 0, NULL), 0);
+	assert_true(rec_val_coded(f->r->entry[0].val, f->r->entry[0].vlen));
+	assert_int_equal(rec_val_plain(f->r->entry[0].val, f->r->entry[0].vlen,
+	                     &tmp, &pv, &plen),
+	    0);
+	assert_int_equal(plen, plain.len);
+	assert_memory_equal(pv, plain.p, plain.len);
+	/* and encodes again as the same bytes */
+	struct buf again;
+	buf_init(&again, JALIN_RECORD_MAX);
+	assert_int_equal(rec_encode(f->r, &again), 0);
+	assert_int_equal(again.len, enc.len);
+	assert_memory_equal(again.p, enc.p, enc.len);
+	buf_free(&again);
+
+	/* the coded value alone, to damage */
+	buf_reset(&tmp);
+	assert_int_equal(rec_val_canon(plain.p, (uint32_t)plain.len, &tmp), 0);
+	uint8_t cv[256];
+	size_t cn = tmp.len;
+	assert_true(cn < plain.len && cn <= sizeof(cv));
+	memcpy(cv, tmp.p, cn);
+	assert_int_equal(cv[0], 0xc7);          /* ext8 */
+	assert_int_equal(cv[2], REC_CODED_EXT); /* type */
+	pack_one(f, REC_FORMAT, cv, cn);
+	assert_int_equal(rec_decode(f->r, f->b.p, f->b.len, 0, NULL), 0);
+	/* a padding bit cleared (the address leaves padding: its code is
+	 * not a whole number of bytes): the form is right, so a peer's state
+	 * is kept as it is, byte for byte; reading the value says it does
+	 * not decode */
+	assert_int_not_equal(
+	    hf_bits((const uint8_t *)addr, strlen(addr)) % 8, 0);
+	cv[cn - 1] &= (uint8_t)~1u;
+	pack_one(f, REC_FORMAT, cv, cn);
+	assert_int_equal(rec_decode(f->r, f->b.p, f->b.len, 0, NULL), 0);
+	buf_reset(&tmp);
+	assert_int_equal(rec_val_plain(f->r->entry[0].val, f->r->entry[0].vlen,
+	                     &tmp, &pv, &plen),
+	    JALIN_ECORRUPT);
+	cv[cn - 1] |= 1;
+	/* too little code for a text of REC_CODED_MIN bytes: refused */
+	static const uint8_t tiny[] = {0xd5, REC_CODED_EXT, 0x00, 0x00};
+	pack_one(f, REC_FORMAT, tiny, sizeof(tiny));
+	expect_err(f, JALIN_EPROTO, "record: coded string too short");
+	/* a code that is not shorter than its text's plain str (8 rare
+	 * bytes, 11 bits each: 14 bytes coded, 9 plain): kept, and reading
+	 * says it is not a canonical coded string */
+	uint8_t rare[8], ns[3 + 11] = {0xc7, 11, REC_CODED_EXT};
+	memset(rare, 0x01, sizeof(rare));
+	assert_int_equal(hf_bits(rare, 8), 88);
+	hf_encode(rare, 8, ns + 3);
+	pack_one(f, REC_FORMAT, ns, sizeof(ns));
+	assert_int_equal(rec_decode(f->r, f->b.p, f->b.len, 0, NULL), 0);
+	buf_reset(&tmp);
+	assert_int_equal(rec_val_plain(f->r->entry[0].val, f->r->entry[0].vlen,
+	                     &tmp, &pv, &plen),
+	    JALIN_ECORRUPT);
+	/* another ext type is not a coded string */
+	cv[2] = 2;
+	pack_one(f, REC_FORMAT, cv, cn);
+	expect_err(f, JALIN_EPROTO, "record: not in canonical form");
+	cv[2] = REC_CODED_EXT;
+	/* coded strings exist only in format 3 */
+	pack_one(f, REC_FORMAT_2, cv, cn);
+	assert_int_equal(
+	    rec_decode(f->r, f->b.p, f->b.len, REC_LEGACY, NULL), JALIN_EPROTO);
+	/* never inside a list */
+	uint8_t list[260] = {0x91};
+	memcpy(list + 1, cv, cn);
+	pack_one(f, REC_FORMAT, list, cn + 1);
+	expect_err(f, JALIN_EPROTO, "record: not in canonical form");
+
+	/* a string that does not code shorter stays plain: short ones, and
+	 * text of rare bytes (here UTF-8 Bugis script, 11-bit codes) */
+	static const char *stay[] = {
+	    "jabar", "\xe1\xa8\x80\xe1\xa8\x81\xe1\xa8\x82"};
+	for (size_t i = 0; i < 2; i++) {
+		buf_reset(&plain);
+		str(&pk, stay[i]);
+		buf_reset(&tmp);
+		assert_int_equal(
+		    rec_val_canon(plain.p, (uint32_t)plain.len, &tmp), 0);
+		assert_int_equal(tmp.len, plain.len);
+		assert_memory_equal(tmp.p, plain.p, plain.len);
+		pack_one(f, REC_FORMAT, plain.p, plain.len);
+		assert_int_equal(
+		    rec_decode(f->r, f->b.p, f->b.len, 0, NULL), 0);
+	}
+	/* non-strings are never coded */
+	static const uint8_t num[] = {0xcd, 0x12, 0x34};
+	buf_reset(&tmp);
+	assert_int_equal(rec_val_canon(num, sizeof(num), &tmp), 0);
+	assert_int_equal(tmp.len, sizeof(num));
+	buf_free(&plain);
+	buf_free(&enc);
+	buf_free(&tmp);
+}
+
 int
 main(void)
 {
@@ -369,6 +530,8 @@ main(void)
 	        test_tombstone_values, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_trailing_and_size, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_coded_strings, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -590,7 +590,54 @@ test_corrupt_record_detected_and_replaced(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
-/* Record format 1, as the previous jalin wrote it (record.h). */
+/* An entry value as formats 1 and 2 held it: never coded. */
+static void
+put_plain(struct buf *b, const struct rec_entry *e)
+{
+	uint8_t mem[512];
+	const uint8_t *v;
+	uint32_t vlen;
+	struct buf t;
+
+	buf_init_mem(&t, mem, sizeof(mem), JALIN_VALUE_MAX);
+	assert_int_equal(rec_val_plain(e->val, e->vlen, &t, &v, &vlen), 0);
+	buf_pk_write(b, (const char *)v, vlen);
+	buf_free(&t);
+}
+
+/* Record format 2, as jalin 0.2 wrote it (record.h): format 3 without
+ * coded strings. */
+static void
+encode_v2(const struct record *r, struct buf *b)
+{
+	msgpack_packer pk;
+
+	msgpack_packer_init(&pk, b, buf_pk_write);
+	msgpack_pack_array(&pk, 6);
+	msgpack_pack_uint8(&pk, 2);
+	msgpack_pack_uint32(&pk, r->flags);
+	msgpack_pack_array(&pk, r->norigins);
+	for (size_t i = 0; i < r->norigins; i++)
+		msgpack_pack_str_with_body(
+		    &pk, r->origin[i].name, r->origin[i].len);
+	msgpack_pack_array(&pk, r->norigins);
+	for (size_t i = 0; i < r->norigins; i++)
+		msgpack_pack_uint64(&pk, r->ctx[i]);
+	msgpack_pack_array(&pk, 2u * r->ndots);
+	for (size_t i = 0; i < r->ndots; i++) {
+		msgpack_pack_uint16(&pk, r->dot[i].origin);
+		msgpack_pack_uint64(
+		    &pk, r->ctx[r->dot[i].origin] - r->dot[i].hlc);
+	}
+	msgpack_pack_array(&pk, 2u * r->nentries);
+	for (size_t i = 0; i < r->nentries; i++) {
+		msgpack_pack_uint32(&pk,
+		    (uint32_t)r->entry[i].tag * r->ndots + r->entry[i].dot);
+		put_plain(b, &r->entry[i]);
+	}
+}
+
+/* Record format 1, as jalin 0.1 wrote it (record.h). */
 static void
 encode_v1(const struct record *r, struct buf *b)
 {
@@ -616,18 +663,19 @@ encode_v1(const struct record *r, struct buf *b)
 	for (size_t i = 0; i < r->nentries; i++) {
 		msgpack_pack_uint16(&pk, r->entry[i].tag);
 		msgpack_pack_uint16(&pk, r->entry[i].dot);
-		buf_pk_write(
-		    b, (const char *)r->entry[i].val, r->entry[i].vlen);
+		put_plain(b, &r->entry[i]);
 	}
 }
 
-/* Turn f's store into a format-1 store, as the previous jalin left it:
- * every value [seq u64][crc32c of the state][state in record format 1],
- * meta "format" 1; but the first `done` records are left as they are and
- * (mark_it) meta "upgrade" says so, as an upgrade interrupted after them
- * leaves it. Returns the records db's values before, concatenated. */
+/* Turn f's store into a format-1 store, as jalin 0.1 left it: every
+ * value [seq u64][crc32c of the state][state in record format 1], meta
+ * "format" 1 (or, format 2, into a store of jalin 0.2: the current value
+ * layout, states in record format 2, meta "format" 2); but the first `done`
+ * records are left as they are and (mark_it) meta "upgrade" says so, as an
+ * upgrade interrupted after them leaves it. Returns the records db's values
+ * before, concatenated. */
 static struct buf
-downgrade(struct fx *f, unsigned done, bool mark_it)
+downgrade(struct fx *f, unsigned format, unsigned done, bool mark_it)
 {
 	struct record *r = malloc(sizeof(*r));
 	struct buf before, v1;
@@ -657,12 +705,21 @@ downgrade(struct fx *f, unsigned done, bool mark_it)
 		assert_int_equal(stdb_val_state(&v, &st, &len, &seq), 0);
 		assert_int_equal(rec_decode(r, st, len, 0, NULL), 0);
 		buf_reset(&v1);
-		encode_v1(r, &v1);
-		val = malloc(12 + v1.len);
-		stdb_put_u64(val, seq);
-		stdb_put_u32(val + 8, crc32c(0, v1.p, v1.len));
-		memcpy(val + 12, v1.p, v1.len);
-		MDB_val nk = {sizeof(key), key}, nv = {12 + v1.len, val};
+		size_t hl = 12;
+		if (format == 1) {
+			encode_v1(r, &v1);
+			val = malloc(hl + v1.len);
+			stdb_put_u64(val, seq);
+			stdb_put_u32(val + 8, crc32c(0, v1.p, v1.len));
+		} else {
+			uint8_t hdr[STDB_VAL_HDR_MAX];
+			encode_v2(r, &v1);
+			hl = stdb_val_header(hdr, seq, v1.p, v1.len);
+			val = malloc(hl + v1.len);
+			memcpy(val, hdr, hl);
+		}
+		memcpy(val + hl, v1.p, v1.len);
+		MDB_val nk = {sizeof(key), key}, nv = {hl + v1.len, val};
 		assert_int_equal(mdb_cursor_put(cur, &nk, &nv, MDB_CURRENT), 0);
 		/* the last record's old copy also stands in for a collected
 		 * tombstone: the gone database is upgraded the same way */
@@ -674,7 +731,7 @@ downgrade(struct fx *f, unsigned done, bool mark_it)
 		free(val);
 	}
 	mdb_cursor_close(cur);
-	stdb_put_u32(fmt, 1);
+	stdb_put_u32(fmt, format);
 	MDB_val mk = {6, fname}, mv = {4, fmt};
 	assert_int_equal(
 	    mdb_put(txn, stdb_dbi(store_db(f->s), STDB_META), &mk, &mv, 0), 0);
@@ -692,7 +749,7 @@ downgrade(struct fx *f, unsigned done, bool mark_it)
 }
 
 static void
-check_upgrade(void **state, unsigned done, bool mark_it)
+check_upgrade(void **state, unsigned format, unsigned done, bool mark_it)
 {
 	struct fx *f = *state;
 	uint8_t da[COLL_COUNT + 1][32], db[COLL_COUNT + 1][32];
@@ -711,16 +768,22 @@ check_upgrade(void **state, unsigned done, bool mark_it)
 	assert_int_equal(put(f, COLL_LKS, 0, 25000, "nilai awal", NULL), 0);
 	assert_int_equal(store_write(f->s, put_fn, &later, NULL), 0);
 	digests(f, da);
-	struct buf before = downgrade(f, done, mark_it);
+	struct buf before = downgrade(f, format, done, mark_it);
 	assert_int_equal(store_upgraded(f->s), 0);
 	/* read-only opens refuse it and say what to do */
 	jalin_err_clear(&err);
 	assert_int_equal(
 	    stdb_open(f->dir, STDB_RDONLY, 0, &ro, &err), JALIN_ECONFIG);
-	assert_non_null(strstr(err.msg, "has format 1, from an older jalind"));
+	char want[64];
+	snprintf(
+	    want, sizeof(want), "has format %u, from an older jalind", format);
+	assert_non_null(strstr(err.msg, want));
 	store_close(f->s);
 	assert_int_equal(store_open(&o, &f->s, NULL), 0);
-	assert_int_equal(store_upgraded(f->s), 25000 - done + 1); /* + gone */
+	/* + gone; from format 2, values rewritten already are rewritten
+	 * again (the same bytes) unless the mark says to skip them */
+	assert_int_equal(store_upgraded(f->s),
+	    (format == 2 && !mark_it ? 25000 : 25000 - done) + 1);
 	/* byte for byte what was there before, digests and counts too */
 	digests(f, db);
 	assert_memory_equal(da, db, sizeof(da));
@@ -734,7 +797,7 @@ check_upgrade(void **state, unsigned done, bool mark_it)
 		at += v.mv_size;
 	}
 	mdb_cursor_close(cur);
-	/* the gone copy reads in format 2 */
+	/* the gone copy reads in format 3 */
 	uint8_t id[16];
 	const uint8_t *st;
 	size_t len;
@@ -756,14 +819,30 @@ check_upgrade(void **state, unsigned done, bool mark_it)
 static void
 test_upgrade_from_format_1(void **state)
 {
-	check_upgrade(state, 0, false);
+	check_upgrade(state, 1, 0, false);
+}
+
+/* A store of jalin 0.2: states in record format 2 get their strings
+ * coded, byte for byte what this version writes. */
+static void
+test_upgrade_from_format_2(void **state)
+{
+	check_upgrade(state, 2, 0, false);
+}
+
+/* Cut short, from format 2: the records rewritten already decode as
+ * format 3 and are written again the same. */
+static void
+test_upgrade_from_format_2_starts_over(void **state)
+{
+	check_upgrade(state, 2, 7000, false);
 }
 
 /* An upgrade cut short after 12,345 records goes on where it stopped. */
 static void
 test_upgrade_resumes(void **state)
 {
-	check_upgrade(state, 12345, true);
+	check_upgrade(state, 1, 12345, true);
 }
 
 /* The same without the mark: the upgrade starts over, and the values it
@@ -771,7 +850,7 @@ test_upgrade_resumes(void **state)
 static void
 test_upgrade_starts_over_safely(void **state)
 {
-	check_upgrade(state, 5000, false);
+	check_upgrade(state, 1, 5000, false);
 }
 
 static void
@@ -817,6 +896,10 @@ main(void)
 	        test_upgrade_resumes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_upgrade_starts_over_safely, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_upgrade_from_format_2, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_upgrade_from_format_2_starts_over, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_collected_tombstone_stops_old_copies, setup, teardown),
 	};
