@@ -98,21 +98,29 @@ def decode_value(value):
         return value
     if value.code != CODED_EXT:
         raise ProtocolError("ext type %d in a record state" % value.code)
-    total = len(value.data) * 8
-    x = int.from_bytes(value.data, "big")
+    data = value.data
+    total = len(data) * 8
     out, pos, mask = bytearray(), 0, (1 << CODE_MAX) - 1
+    acc, have, nxt = 0, 0, 0  # `have` bits of acc are the next bits
     while pos < total:
+        while have < CODE_MAX and nxt < len(data):
+            acc = ((acc << 8) | data[nxt]) & ((1 << 64) - 1)
+            have += 8
+            nxt += 1
         rem = total - pos
-        w = (x >> (rem - CODE_MAX) if rem >= CODE_MAX
-             else (x << (CODE_MAX - rem)) | ((1 << (CODE_MAX - rem)) - 1)
-             ) & mask
+        if have >= CODE_MAX:
+            w = (acc >> (have - CODE_MAX)) & mask
+        else:  # near the end: what follows reads as ones
+            w = ((acc << (CODE_MAX - have)) |
+                 ((1 << (CODE_MAX - have)) - 1)) & mask
         byte, length = DECODE[w]
         if length > rem:  # the padding: fewer than 8 one bits
-            if rem > 7 or x & ((1 << rem) - 1) != (1 << rem) - 1:
+            if rem > 7 or acc & ((1 << rem) - 1) != (1 << rem) - 1:
                 raise ProtocolError("coded string: bad padding")
             break
         out.append(byte)
         pos += length
+        have -= length
     text = out.decode()
     if encode_value(text) != value:
         raise ProtocolError("coded string not in its canonical form")
