@@ -559,7 +559,7 @@ refuse(struct rtask *t, const char *why, const struct schema_coll *c,
 	if (t->first_refusal[0] != '\0')
 		return;
 	uuid_format(id, ids);
-	snprintf(t->first_refusal, sizeof(t->first_refusal), "%s %s: %s",
+	snprintf(t->first_refusal, sizeof(t->first_refusal), "%s %s: %.100s",
 	    c ? c->name : "?", ids, why);
 }
 
@@ -659,6 +659,7 @@ apply_one(struct store_txn *st, struct rtask *t, struct mpr *m, uint64_t *prev)
 	struct peers *ps = t->ps;
 	const struct cfg *cfg = ps->n->cfg;
 	const uint8_t *id, *state;
+	struct jalin_err derr;
 	uint64_t seq, coll;
 	uint32_t n, idlen;
 	size_t len;
@@ -681,7 +682,8 @@ apply_one(struct store_txn *st, struct rtask *t, struct mpr *m, uint64_t *prev)
 		goto next;
 	}
 	state = mpr_pos(m);
-	if (rec_decode_prefix(ps->rws, state, mpr_left(m), 0, &len, NULL) !=
+	jalin_err_clear(&derr);
+	if (rec_decode_prefix(ps->rws, state, mpr_left(m), 0, &len, &derr) !=
 	    0) {
 		/* well-formed msgpack that breaks a record rule: refuse it
 		 * alone; bytes that are not even msgpack end the frame */
@@ -689,7 +691,9 @@ apply_one(struct store_txn *st, struct rtask *t, struct mpr *m, uint64_t *prev)
 			t->bad++;
 			return -1;
 		}
-		refuse(t, "record does not decode", c, id);
+		char why[104];
+		snprintf(why, sizeof(why), "does not decode (%.80s)", derr.msg);
+		refuse(t, why, c, id);
 		goto next;
 	}
 	mpr_init(m, state + len, mpr_left(m) - len);

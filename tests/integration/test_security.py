@@ -10,14 +10,16 @@ import ssl
 import struct
 import subprocess
 import time
+import uuid
 
 import pytest
 
 from conftest import CA, SANITIZE, VALGRIND, lks_record
 from fed import (digest, federation, get, peer_status, put, wait_live,
                  wait_until)
-from jalin_client import (ERROR, HELLO, K_ERROR, K_TYPE, Peer,
-                          ProtocolError)
+from jalin_client import (ACK, CHANGES, ERROR, HELLO, K_EPOCH, K_ERROR,
+                          K_FROM, K_HEAD, K_RECS, K_TIME, K_TYPE, K_UPTO,
+                          SUB, CODE_LEN, Peer, ProtocolError, encode_value)
 
 
 @pytest.fixture
@@ -263,4 +265,82 @@ def test_memory_stays_flat_under_hostile_frames(pair, ca):
     # freed memory on purpose: there only the serving check counts.
     if not (SANITIZE or VALGRIND):
         assert rss_kib(j) - base < 8 * 1024
+    serving(j, b)
+
+
+def lks_state(origin, hlc, name):
+    """A one-write lks record state (PROTOCOL.md 8): origin_node (tag 1),
+    name (16) as given, status (47) "active"."""
+    return [3, 0, [origin], [hlc], [0, 0],
+            [1, origin, 16, name, 47, "active"]]
+
+
+def uuid7(ms):
+    r = os.urandom(10)
+    return (ms.to_bytes(6, "big") + bytes([0x70 | (r[0] & 0x0F), r[1],
+                                           0x80 | (r[2] & 0x3F)]) + r[3:])
+
+
+def push(c, frm, recs):
+    """Send our feed's CHANGES (frm, frm + len(recs)] and wait for the
+    node's ACK of it."""
+    upto = frm + len(recs)
+    c.send({K_TYPE: CHANGES, K_EPOCH: c.epoch, K_FROM: frm, K_UPTO: upto,
+            K_HEAD: upto, K_TIME: int(time.time() * 1000) << 16,
+            K_RECS: [[frm + i + 1, 3, rid, st]
+                     for i, (rid, st) in enumerate(recs)]})
+    while True:
+        m = c.recv()
+        if m[K_TYPE] == ERROR:
+            raise ProtocolError(m.get(K_ERROR))
+        if m[K_TYPE] == ACK and m[K_UPTO] == upto:
+            return
+        if m[K_TYPE] != SUB:
+            c.answer(m)
+
+
+def wait_sub(c):
+    """The node subscribes to our feed after HELLO."""
+    while True:
+        m = c.recv()
+        if m[K_TYPE] == SUB:
+            return
+        if m[K_TYPE] == ERROR:
+            raise ProtocolError(m.get(K_ERROR))
+        c.answer(m)
+
+
+def test_coded_strings_from_a_peer(pair, ca):
+    """PROTOCOL.md 8.1 from a peer we did not write: a coded name is stored
+    as sent and reads as its text; one whose code does not decode is
+    stored byte for byte, reads as undecodable and travels on unchanged
+    (no divergence); a plain name that codes shorter is refused alone,
+    with the reason in the log; the node keeps serving."""
+    j, b = pair
+    c = peer(j, ca, "sulsel")
+    c.hello()
+    wait_sub(c)
+    ms = int(time.time() * 1000)
+    hlc = ms << 16
+    good, bad, plain = uuid7(ms), uuid7(ms + 1), uuid7(ms + 2)
+    name = "Yayasan Bina Sejahtera Makassar"
+    coded = encode_value(name)
+    assert coded.code == 1
+    # its last byte ends in padding (one bits): clear one
+    assert sum(CODE_LEN[x] for x in name.encode()) % 8 != 0
+    broken = type(coded)(1, coded.data[:-1] + bytes([coded.data[-1] & 0xFE]))
+    push(c, 0, [(good, lks_state("sulsel", hlc, coded)),
+                (bad, lks_state("sulsel", hlc, broken))])
+    push(c, 2, [(plain, lks_state("sulsel", hlc, name))])
+    c.close()
+    gid, bid, pid = (str(uuid.UUID(bytes=x)) for x in (good, bad, plain))
+    assert get(j, "lks", gid)["name"] == name
+    assert get(j, "lks", bid)["name"] == "(undecodable value)"
+    assert get(j, "lks", bid)["status"] == "active"
+    assert get(j, "lks", pid, check=False) is None
+    j.wait_log("does not decode (record: string not in its coded form)")
+    # both stored records reach banten as they are: equal digests
+    wait_until("banten to hold the undecodable one too",
+               lambda: get(b, "lks", bid, check=False))
+    assert get(b, "lks", bid)["name"] == "(undecodable value)"
     serving(j, b)
