@@ -18,6 +18,7 @@
  * vulnerable people and error messages end up in logs.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -574,237 +575,20 @@ static const struct schema_field resource_fields[] = {
     F_UUID(29, "contact_unit", CLS_N, 0, "unit kontak"),
 };
 
-/* ---- name indexes -------------------------------------------------------
+/* ---- name index ----------------------------------------------------------
  *
- * Positions in the field table, sorted by name (bytewise), for the binary
- * search in schema_field_by_name(). A new field adds its position here at
- * its place in name order; the static assertions catch a missing entry and
- * test_schema.c looks every name up.
+ * Positions in each field table sorted by name (bytewise), for the binary
+ * search in schema_field_by_name(). Derived from the tables once, at first
+ * use, rather than kept by hand beside them.
  */
 
-static const uint8_t case_by_name[] = {
-    30, /* address */
-    13, /* approach */
-    44, /* assessment.assessor */
-    43, /* assessment.date */
-    47, /* assessment.needs */
-    48, /* assessment.resources */
-    46, /* assessment.risk */
-    45, /* assessment.scores */
-    74, /* attachments */
-    25, /* birth_date */
-    26, /* birth_date_precision */
-    9,  /* case_no */
-    16, /* case_worker */
-    11, /* cluster */
-    42, /* coercive_basis */
-    41, /* communication_aid */
-    40, /* consent */
-    1,  /* controller */
-    5,  /* created_at */
-    6,  /* created_by */
-    49, /* diagnosis */
-    36, /* disability_severity */
-    35, /* disability_types */
-    33, /* dtsen_id */
-    20, /* full_name */
-    31, /* geo */
-    39, /* guardian.contact */
-    37, /* guardian.name */
-    38, /* guardian.relation */
-    15, /* handling_unit */
-    27, /* is_child */
-    34, /* jkn_status */
-    23, /* kk_no */
-    2,  /* legal_basis */
-    28, /* marital_status */
-    50, /* medication */
-    55, /* monitoring */
-    22, /* nik */
-    21, /* nik_token */
-    73, /* notes */
-    0,  /* origin_node */
-    72, /* outcome */
-    66, /* pasung.conditions */
-    62, /* pasung.discovered_at */
-    67, /* pasung.family_consent */
-    68, /* pasung.followup_next */
-    57, /* pasung.method */
-    61, /* pasung.prior_episodes */
-    69, /* pasung.re_pasung_at */
-    63, /* pasung.release_date */
-    64, /* pasung.release_team */
-    65, /* pasung.released_to */
-    58, /* pasung.setting */
-    59, /* pasung.start_date */
-    60, /* pasung.start_precision */
-    56, /* pasung.status */
-    32, /* phone */
-    52, /* plan.components */
-    53, /* plan.conference_date */
-    51, /* plan.goals */
-    12, /* ppks_type */
-    14, /* region_code */
-    18, /* report_source */
-    17, /* reported_at */
-    19, /* reporter_contact */
-    29, /* residence_type */
-    4,  /* retention_until */
-    54, /* services */
-    24, /* sex */
-    3,  /* share_with */
-    10, /* status */
-    70, /* terminated_at */
-    71, /* termination_reason */
-    8,  /* unshared_from */
-    7,  /* updated_by */
-};
-_Static_assert(ARRAY_LEN(case_by_name) == ARRAY_LEN(case_fields),
-    "case_by_name must list every field of case_fields");
-
-static const uint8_t referral_by_name[] = {
-    10, /* case_id */
-    17, /* consent_ref */
-    1,  /* controller */
-    5,  /* created_at */
-    6,  /* created_by */
-    24, /* feedback_at */
-    11, /* from_unit */
-    22, /* handover_doc */
-    2,  /* legal_basis */
-    0,  /* origin_node */
-    23, /* outcome */
-    14, /* reason */
-    9,  /* referral_no */
-    21, /* response_note */
-    4,  /* retention_until */
-    16, /* services_requested */
-    3,  /* share_with */
-    18, /* shared_fields */
-    19, /* status */
-    20, /* status_at */
-    13, /* to_kind */
-    12, /* to_unit */
-    8,  /* unshared_from */
-    7,  /* updated_by */
-    15, /* urgency */
-};
-_Static_assert(ARRAY_LEN(referral_by_name) == ARRAY_LEN(referral_fields),
-    "referral_by_name must list every field of referral_fields");
-
-static const uint8_t partnership_by_name[] = {
-    9,  /* agreement_no */
-    8,  /* agreement_type */
-    33, /* amendments */
-    15, /* clusters */
-    16, /* components */
-    1,  /* controller */
-    17, /* coverage */
-    5,  /* created_at */
-    6,  /* created_by */
-    30, /* data_sharing.allowed_fields */
-    29, /* data_sharing.purpose */
-    31, /* data_sharing.retention */
-    28, /* data_sharing.roles */
-    32, /* documents */
-    24, /* funding.mode */
-    23, /* funding.source */
-    22, /* funding.value */
-    2,  /* legal_basis */
-    0,  /* origin_node */
-    10, /* parent_id */
-    12, /* parties */
-    19, /* period_end */
-    18, /* period_start */
-    26, /* reporting.frequency */
-    27, /* reporting.next_due */
-    25, /* resources */
-    4,  /* retention_until */
-    14, /* scope */
-    3,  /* share_with */
-    13, /* signatories */
-    20, /* status */
-    21, /* target_beneficiaries */
-    34, /* termination.date */
-    35, /* termination.reason */
-    11, /* title */
-    7,  /* updated_by */
-};
-_Static_assert(ARRAY_LEN(partnership_by_name) == ARRAY_LEN(partnership_fields),
-    "partnership_by_name must list every field of partnership_fields");
-
-static const uint8_t lks_by_name[] = {
-    21, /* accreditation.cert_no */
-    22, /* accreditation.date */
-    20, /* accreditation.grade */
-    23, /* accreditation.valid_until */
-    27, /* address */
-    11, /* ahu_no */
-    9,  /* aliases */
-    24, /* clusters */
-    31, /* contact.email */
-    30, /* contact.phone */
-    1,  /* controller */
-    5,  /* created_at */
-    6,  /* created_by */
-    13, /* deed.date */
-    12, /* deed.no */
-    14, /* deed.notary */
-    29, /* geo */
-    32, /* head.name */
-    33, /* head.position */
-    2,  /* legal_basis */
-    10, /* legal_form */
-    26, /* mode */
-    8,  /* name */
-    15, /* npwp */
-    0,  /* origin_node */
-    28, /* region_code */
-    40, /* registering_office */
-    18, /* registration.date */
-    17, /* registration.issuer */
-    16, /* registration.no */
-    19, /* registration.valid_until */
-    4,  /* retention_until */
-    25, /* services */
-    3,  /* share_with */
-    38, /* siks_id */
-    35, /* staff.certified_social_workers */
-    37, /* staff.nurses */
-    36, /* staff.psychologists */
-    34, /* staff.total */
-    39, /* status */
-    7,  /* updated_by */
-};
-_Static_assert(ARRAY_LEN(lks_by_name) == ARRAY_LEN(lks_fields),
-    "lks_by_name must list every field of lks_fields");
-
-static const uint8_t resource_by_name[] = {
-    13, /* capacity_available */
-    12, /* capacity_total */
-    11, /* clusters */
-    21, /* contact_unit */
-    1,  /* controller */
-    19, /* cost_per_unit */
-    5,  /* created_at */
-    6,  /* created_by */
-    18, /* funding_source */
-    9,  /* kind */
-    2,  /* legal_basis */
-    0,  /* origin_node */
-    8,  /* owner_unit */
-    16, /* period_end */
-    15, /* period_start */
-    4,  /* retention_until */
-    17, /* share_scope */
-    3,  /* share_with */
-    10, /* subtype */
-    14, /* unit */
-    7,  /* updated_by */
-    20, /* verified_at */
-};
-_Static_assert(ARRAY_LEN(resource_by_name) == ARRAY_LEN(resource_fields),
-    "resource_by_name must list every field of resource_fields");
+#define FIELDS_MAX 255 /* positions fit a uint8_t */
+_Static_assert(ARRAY_LEN(case_fields) <= FIELDS_MAX &&
+        ARRAY_LEN(referral_fields) <= FIELDS_MAX &&
+        ARRAY_LEN(partnership_fields) <= FIELDS_MAX &&
+        ARRAY_LEN(lks_fields) <= FIELDS_MAX &&
+        ARRAY_LEN(resource_fields) <= FIELDS_MAX,
+    "a field table too long for its uint8_t name index");
 
 /* ---- collections ------------------------------------------------------- */
 
@@ -822,13 +606,26 @@ static const struct schema_coll colls[COLL_COUNT] = {
         ARRAY_LEN(referral_fields), "rujukan: a case referred between units"},
 };
 
-static const uint8_t *const by_name[COLL_COUNT] = {
-    case_by_name,
-    partnership_by_name,
-    lks_by_name,
-    resource_by_name,
-    referral_by_name,
-};
+static uint8_t by_name[COLL_COUNT][FIELDS_MAX];
+static pthread_once_t by_name_once = PTHREAD_ONCE_INIT;
+
+/* Insertion sort: a few dozen fields, once. */
+static void
+by_name_build(void)
+{
+	for (size_t c = 0; c < COLL_COUNT; c++) {
+		const struct schema_field *f = colls[c].fields;
+		uint8_t *idx = by_name[c];
+		for (size_t i = 0; i < colls[c].nfields; i++) {
+			size_t j = i;
+			for (;
+			     j > 0 && strcmp(f[idx[j - 1]].name, f[i].name) > 0;
+			     j--)
+				idx[j] = idx[j - 1];
+			idx[j] = (uint8_t)i;
+		}
+	}
+}
 
 const struct schema_coll *
 schema_coll_by_name(const char *name, size_t len)
@@ -880,6 +677,7 @@ schema_field_by_name(const struct schema_coll *c, const char *name, size_t len)
 				return &c->fields[i];
 		return NULL;
 	}
+	pthread_once(&by_name_once, by_name_build);
 	idx = by_name[c->id - COLL_MIN];
 	hi = c->nfields;
 	while (lo < hi) {
