@@ -96,6 +96,35 @@ test_case_scope(void **state)
 	    scope_allows(schema_coll_by_id(COLL_LKS), f->a, "jabar", 5));
 }
 
+/* A node name long enough is stored coded (record.h): the origin is still
+ * in the record's scope. */
+static void
+test_long_origin_name(void **state)
+{
+	struct fx *f = *state;
+	const struct schema_coll *c = schema_coll_by_id(COLL_CASE);
+	static const char origin[] = "sentra-wirajaya-makassar";
+	struct merge_update u[1];
+	size_t first, end;
+	bool changed;
+
+	msgpack_packer_init(&f->pk, &f->val, buf_pk_write);
+	str(&f->pk, origin);
+	u[0] = (struct merge_update){
+	    TAG_ORIGIN_NODE, (uint32_t)f->val.len, f->val.p};
+	rec_init(f->b);
+	assert_int_equal(
+	    merge_put(f->b, u, 1, origin, strlen(origin), 100, f->a, &changed),
+	    0);
+	assert_int_equal(rec_encode(f->a, &f->enc), 0);
+	assert_int_equal(rec_decode(f->a, f->enc.p, f->enc.len, 0, NULL), 0);
+	assert_int_equal(rec_field(f->a, TAG_ORIGIN_NODE, &first, &end), 1);
+	assert_true(
+	    rec_val_coded(f->a->entry[first].val, f->a->entry[first].vlen));
+	assert_true(scope_allows(c, f->a, origin, strlen(origin)));
+	assert_false(scope_allows(c, f->a, "sentra-wirajaya", 15));
+}
+
 static void
 test_tombstone_keeps_scope(void **state)
 {
@@ -258,6 +287,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_case_scope, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_long_origin_name, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_tombstone_keeps_scope, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_purge_scope, setup, teardown),
