@@ -49,6 +49,7 @@ struct store {
 	uint8_t sums[COLL_COUNT + 1][NBUCKETS][32];  /* committed */
 	uint8_t tsums[COLL_COUNT + 1][NBUCKETS][32]; /* in the open txn */
 	struct buf enc;
+	struct buf code; /* upgrade: a legacy record's values, coded */
 	EVP_MD_CTX *mdctx;
 	EVP_MD *sha;
 	struct record *ws[4];
@@ -186,6 +187,7 @@ static int
 alloc_parts(struct store *s, struct jalin_err *err)
 {
 	buf_init(&s->enc, JALIN_RECORD_MAX);
+	buf_init(&s->code, JALIN_RECORD_MAX);
 	s->mdctx = EVP_MD_CTX_new();
 	s->sha = EVP_MD_fetch(NULL, "SHA256", NULL);
 	for (int i = 0; i < 4; i++)
@@ -254,7 +256,8 @@ upgrade_one(
 	        0)
 		return 0;
 	s->enc.len = 0;
-	if ((rc = rec_encode(s->ws[3], &s->enc)) != 0)
+	if ((rc = rec_code_values(s->ws[3], &s->code)) != 0 ||
+	    (rc = rec_encode(s->ws[3], &s->enc)) != 0)
 		return rc;
 	hl = stdb_val_header(hdr, seq, s->enc.p, s->enc.len);
 	/* A put of another size moves nodes within the page: key is a copy,
@@ -436,6 +439,7 @@ store_close(struct store *s)
 	if (s->lockfd >= 0)
 		close(s->lockfd);
 	buf_free(&s->enc);
+	buf_free(&s->code);
 	EVP_MD_CTX_free(s->mdctx);
 	EVP_MD_free(s->sha);
 	for (int i = 0; i < 4; i++)

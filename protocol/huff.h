@@ -4,7 +4,7 @@
  * Field values are mostly Indonesian text: names, addresses, casework
  * notes. A fixed canonical Huffman code over bytes (tools/mkhuff.py derives
  * it from DOMAIN.md and sample records; its 256 code lengths are part of
- * the format, PROTOCOL.md §8.1) stores such text in about 5.2 bits a byte.
+ * the format, PROTOCOL.md §8.1) stores such text in 5.1-5.5 bits a byte.
  * The code is complete (every bit string decodes) and at most HF_MAXLEN
  * bits long, so one table lookup decodes a byte.
  *

@@ -433,9 +433,10 @@ walk_obj(struct walk *w, unsigned depth)
 	return 0;
 }
 
+/* ext_type -1: no ext allowed beyond what lim says (mp_canonical_ext). */
 static int
 walk_run(const void *buf, size_t len, const struct mp_limits *lim, bool canon,
-    size_t *used, struct jalin_err *err)
+    unsigned ext_depth, int ext_type, size_t *used, struct jalin_err *err)
 {
 	struct walk w;
 	size_t n;
@@ -447,8 +448,8 @@ walk_run(const void *buf, size_t len, const struct mp_limits *lim, bool canon,
 	w.lim = lim;
 	w.err = err;
 	w.canon = canon;
-	w.ext_depth = 0;
-	w.ext_type = -1;
+	w.ext_depth = ext_depth;
+	w.ext_type = ext_type;
 	if ((rc = walk_obj(&w, 0)) != 0)
 		return rc;
 	n = (size_t)(w.p - w.base);
@@ -465,41 +466,21 @@ int
 mp_check(const void *buf, size_t len, const struct mp_limits *lim, size_t *used,
     struct jalin_err *err)
 {
-	return walk_run(
-	    buf, len, lim != NULL ? lim : &mp_limits_default, false, used, err);
+	return walk_run(buf, len, lim != NULL ? lim : &mp_limits_default, false,
+	    0, -1, used, err);
 }
 
 int
 mp_canonical(const void *buf, size_t len, struct jalin_err *err)
 {
-	return walk_run(buf, len, &canon_limits, true, NULL, err);
+	return walk_run(buf, len, &canon_limits, true, 0, -1, NULL, err);
 }
 
 int
 mp_canonical_ext(const void *buf, size_t len, unsigned depth, int8_t type,
     struct jalin_err *err)
 {
-	struct walk w = {
-	    .base = buf,
-	    .p = buf,
-	    .end = (const uint8_t *)buf + len,
-	    .lim = &canon_limits,
-	    .err = err,
-	    .canon = true,
-	    .ext_depth = depth,
-	    .ext_type = type,
-	};
-	int rc;
-
-	if (len == 0)
-		w.end = w.base;
-	if ((rc = walk_obj(&w, 0)) != 0)
-		return rc;
-	if (w.p < w.end)
-		return jalin_err_set(err, JALIN_EPROTO,
-		    "msgpack: %zu trailing byte%s after the object",
-		    (size_t)(w.end - w.p), plural((size_t)(w.end - w.p)));
-	return 0;
+	return walk_run(buf, len, &canon_limits, true, depth, type, NULL, err);
 }
 
 /* ------------------------------------------------------------------ */
@@ -718,6 +699,35 @@ mpr_bin(struct mpr *r, const uint8_t **bp, uint32_t *len)
 	return 0;
 }
 
+int
+mpr_ext(struct mpr *r, int8_t *type, const uint8_t **dp, uint32_t *len)
+{
+	static const uint8_t fix[5] = {1, 2, 4, 8, 16};
+	const uint8_t *q = NULL;
+	uint32_t n = 0;
+	uint8_t b;
+
+	if (r->err != 0)
+		return r->err;
+	if (r->p == r->end)
+		return mpr_bad(r);
+	b = *r->p;
+	if (b >= 0xd4 && b <= 0xd8) {
+		n = fix[b - 0xd4];
+		q = r->p + 1;
+	} else if (b >= 0xc7 && b <= 0xc9) {
+		q = len_get(r->p, r->end, 1u << (b - 0xc7), &n);
+	}
+	/* the type byte, then n bytes of data */
+	if (q == NULL || (size_t)(r->end - q) < (size_t)n + 1)
+		return mpr_bad(r);
+	*type = (int8_t)*q;
+	*dp = q + 1;
+	*len = n;
+	r->p = q + 1 + n;
+	return 0;
+}
+
 /* Array (fix 0x90, 16/32 at b16) or map (0x80, b16) header; objs per n. */
 static inline int
 mpr_count(struct mpr *r, uint8_t fix, uint8_t b16, unsigned objs, uint32_t *np)
@@ -770,8 +780,8 @@ mpr_raw(struct mpr *r, const uint8_t **p, size_t *len)
 		if (h.body > left - h.hlen)
 			return mpr_bad(r);
 		used = h.hlen + (size_t)h.body;
-	} else if (walk_run(r->p, left, &skip_limits, false, &used, NULL) !=
-	    0) {
+	} else if (walk_run(r->p, left, &skip_limits, false, 0, -1, &used,
+	               NULL) != 0) {
 		return mpr_bad(r);
 	}
 	*p = r->p;

@@ -122,6 +122,7 @@ int mpr_u64(struct mpr *r, uint64_t *v); /* any int encoding, value >= 0 */
 int mpr_i64(struct mpr *r, int64_t *v);  /* any int encoding in int64 */
 int mpr_str(struct mpr *r, const char **s, uint32_t *len);
 int mpr_bin(struct mpr *r, const uint8_t **b, uint32_t *len);
+int mpr_ext(struct mpr *r, int8_t *type, const uint8_t **d, uint32_t *len);
 int mpr_array(struct mpr *r, uint32_t *n);
 int mpr_map(struct mpr *r, uint32_t *n);
 

@@ -3,7 +3,9 @@
  *
  * Decoding is the gate for states that come from peers: every ordering and
  * cross-reference rule of record.h is checked, so the merge can rely on
- * them. Encoding always produces the one canonical form; the store keeps
+ * them. Encoding always produces the one canonical form (values are
+ * canonical when they enter a record: decoded from a canonical state, coded
+ * by ops, or by rec_code_values after a legacy decode); the store keeps
  * only what rec_encode wrote, never bytes as received.
  */
 #include <string.h>
@@ -40,29 +42,15 @@ ext_item(size_t d)
 static bool
 str_body(const uint8_t *v, size_t vlen, const uint8_t **s, size_t *n)
 {
-	size_t h, len;
+	struct mpr m;
+	const char *p;
+	uint32_t len;
 
-	if (vlen == 0)
+	mpr_init(&m, v, vlen);
+	if (vlen == 0 || mpr_peek(&m) != MP_STR || mpr_str(&m, &p, &len) != 0 ||
+	    mpr_left(&m) != 0)
 		return false;
-	if (v[0] >= 0xa0 && v[0] <= 0xbf) {
-		h = 1;
-		len = v[0] & 0x1fu;
-	} else if (v[0] == 0xd9 && vlen >= 2) {
-		h = 2;
-		len = v[1];
-	} else if (v[0] == 0xda && vlen >= 3) {
-		h = 3;
-		len = (size_t)v[1] << 8 | v[2];
-	} else if (v[0] == 0xdb && vlen >= 5) {
-		h = 5;
-		len = (size_t)v[1] << 24 | (size_t)v[2] << 16 |
-		    (size_t)v[3] << 8 | v[4];
-	} else {
-		return false;
-	}
-	if (h + len != vlen)
-		return false;
-	*s = v + h;
+	*s = (const uint8_t *)p;
 	*n = len;
 	return true;
 }
@@ -71,30 +59,15 @@ str_body(const uint8_t *v, size_t vlen, const uint8_t **s, size_t *n)
 static bool
 coded_body(const uint8_t *v, size_t vlen, const uint8_t **d, size_t *dlen)
 {
-	static const uint8_t fix[5] = {1, 2, 4, 8, 16};
-	size_t h, len;
+	struct mpr m;
+	uint32_t len;
+	int8_t type;
 
-	if (vlen < 2)
+	mpr_init(&m, v, vlen);
+	if (vlen == 0 || mpr_peek(&m) != MP_EXT ||
+	    mpr_ext(&m, &type, d, &len) != 0 || type != REC_CODED_EXT ||
+	    mpr_left(&m) != 0)
 		return false;
-	if (v[0] >= 0xd4 && v[0] <= 0xd8) {
-		h = 2;
-		len = fix[v[0] - 0xd4];
-	} else if (v[0] == 0xc7 && vlen >= 3) {
-		h = 3;
-		len = v[1];
-	} else if (v[0] == 0xc8 && vlen >= 4) {
-		h = 4;
-		len = (size_t)v[1] << 8 | v[2];
-	} else if (v[0] == 0xc9 && vlen >= 6) {
-		h = 6;
-		len = (size_t)v[1] << 24 | (size_t)v[2] << 16 |
-		    (size_t)v[3] << 8 | v[4];
-	} else {
-		return false;
-	}
-	if (v[h - 1] != REC_CODED_EXT || h + len != vlen)
-		return false;
-	*d = v + h;
 	*dlen = len;
 	return true;
 }
@@ -129,68 +102,34 @@ rec_val_coded(const uint8_t *v, uint32_t vlen)
 int
 rec_val_canon(const uint8_t *v, uint32_t vlen, struct buf *out)
 {
+	msgpack_packer pk;
 	const uint8_t *s;
-	size_t n, d;
+	size_t n, d, start = out->len;
 	int rc;
 
 	if (!str_body(v, vlen, &s, &n) || (d = coded_size(s, n)) == 0)
 		return buf_append(out, v, vlen);
-	if ((rc = buf_reserve(out, ext_item(d))) != 0)
+	msgpack_packer_init(&pk, out, buf_pk_write);
+	msgpack_pack_ext(&pk, d, REC_CODED_EXT);
+	if ((rc = out->err) != 0 || (rc = buf_reserve(out, d)) != 0) {
+		out->len = start;
+		out->err = 0;
 		return rc;
-	uint8_t *o = out->p + out->len;
-	if (d == 1 || d == 2 || d == 4 || d == 8 || d == 16) {
-		*o++ = (uint8_t)(d == 1 ? 0xd4
-		        : d == 2        ? 0xd5
-		        : d == 4        ? 0xd6
-		        : d == 8        ? 0xd7
-		                        : 0xd8);
-	} else if (d <= 0xff) {
-		*o++ = 0xc7;
-		*o++ = (uint8_t)d;
-	} else if (d <= 0xffff) {
-		*o++ = 0xc8;
-		*o++ = (uint8_t)(d >> 8);
-		*o++ = (uint8_t)d;
-	} else {
-		*o++ = 0xc9;
-		*o++ = (uint8_t)(d >> 24);
-		*o++ = (uint8_t)(d >> 16);
-		*o++ = (uint8_t)(d >> 8);
-		*o++ = (uint8_t)d;
 	}
-	*o++ = REC_CODED_EXT;
-	hf_encode(s, n, o);
-	out->len += ext_item(d);
+	hf_encode(s, n, out->p + out->len);
+	out->len += d;
 	return 0;
-}
-
-static void
-put_str_header(uint8_t *o, size_t h, size_t n)
-{
-	if (h == 1) {
-		o[0] = (uint8_t)(0xa0 | n);
-	} else if (h == 2) {
-		o[0] = 0xd9;
-		o[1] = (uint8_t)n;
-	} else if (h == 3) {
-		o[0] = 0xda;
-		o[1] = (uint8_t)(n >> 8);
-		o[2] = (uint8_t)n;
-	} else {
-		o[0] = 0xdb;
-		o[1] = (uint8_t)(n >> 24);
-		o[2] = (uint8_t)(n >> 16);
-		o[3] = (uint8_t)(n >> 8);
-		o[4] = (uint8_t)n;
-	}
 }
 
 int
 rec_val_plain(const uint8_t *v, uint32_t vlen, struct buf *tmp,
     const uint8_t **pv, uint32_t *plen)
 {
+	msgpack_packer pk;
 	const uint8_t *code;
-	size_t clen, n, h, cap;
+	uint8_t hdr[5];
+	size_t clen, n, cap;
+	struct buf h;
 	int rc;
 
 	if (!coded_body(v, vlen, &code, &clen)) {
@@ -200,25 +139,49 @@ rec_val_plain(const uint8_t *v, uint32_t vlen, struct buf *tmp,
 	}
 	/* room for the longest text the code can be, within the limit */
 	cap = coded_max(clen);
-	if (cap > JALIN_VALUE_MAX - 5)
-		cap = JALIN_VALUE_MAX - 5;
-	if (tmp->max - tmp->len < 5 + 1)
+	if (cap > JALIN_VALUE_MAX - sizeof(hdr))
+		cap = JALIN_VALUE_MAX - sizeof(hdr);
+	if (tmp->max - tmp->len < sizeof(hdr) + 1)
 		return JALIN_ETOOBIG;
-	if (cap > tmp->max - tmp->len - 5)
-		cap = tmp->max - tmp->len - 5;
-	if ((rc = buf_reserve(tmp, 5 + cap)) != 0)
+	if (cap > tmp->max - tmp->len - sizeof(hdr))
+		cap = tmp->max - tmp->len - sizeof(hdr);
+	if ((rc = buf_reserve(tmp, sizeof(hdr) + cap)) != 0)
 		return rc;
-	/* decode after room for the longest header, then put the header
+	/* decode after room for the longest str header, then put the header
 	 * right before the text */
 	uint8_t *o = tmp->p + tmp->len;
-	if (hf_decode(code, clen, o + 5, cap, &n) != 0 || n < REC_CODED_MIN ||
-	    ext_item(clen) >= str_item(n))
+	if (hf_decode(code, clen, o + sizeof(hdr), cap, &n) != 0 ||
+	    n < REC_CODED_MIN || ext_item(clen) >= str_item(n))
 		return JALIN_ECORRUPT; /* not a canonical coded string */
-	h = str_item(n) - n;
-	put_str_header(o + 5 - h, h, n);
-	*pv = o + 5 - h;
-	*plen = (uint32_t)(h + n);
-	tmp->len += 5 + n;
+	buf_init_mem(&h, hdr, sizeof(hdr), sizeof(hdr));
+	msgpack_packer_init(&pk, &h, buf_pk_write);
+	msgpack_pack_str(&pk, n);
+	memcpy(o + sizeof(hdr) - h.len, hdr, h.len);
+	*pv = o + sizeof(hdr) - h.len;
+	*plen = (uint32_t)(h.len + n);
+	tmp->len += sizeof(hdr) + n;
+	return 0;
+}
+
+int
+rec_code_values(struct record *r, struct buf *scratch)
+{
+	size_t at[JALIN_RECORD_ENTRIES_MAX];
+	int rc;
+
+	buf_reset(scratch);
+	for (size_t i = 0; i < r->nentries; i++) {
+		at[i] = scratch->len;
+		if ((rc = rec_val_canon(
+		         r->entry[i].val, r->entry[i].vlen, scratch)) != 0)
+			return rc;
+	}
+	/* scratch does not move any more: point the values into it */
+	for (size_t i = 0; i < r->nentries; i++) {
+		size_t end = i + 1 < r->nentries ? at[i + 1] : scratch->len;
+		r->entry[i].val = scratch->p + at[i];
+		r->entry[i].vlen = (uint32_t)(end - at[i]);
+	}
 	return 0;
 }
 
@@ -668,9 +631,7 @@ rec_encode(const struct record *r, struct buf *out)
 	for (size_t i = 0; i < r->nentries && out->err == 0; i++) {
 		const struct rec_entry *e = &r->entry[i];
 		msgpack_pack_uint32(&pk, (uint32_t)e->tag * r->ndots + e->dot);
-		if (out->err == 0 &&
-		    (rc = rec_val_canon(e->val, e->vlen, out)) != 0)
-			out->err = rc;
+		buf_pk_write(out, (const char *)e->val, e->vlen);
 	}
 	out->max = cap;
 	if (out->err != 0) {

@@ -140,6 +140,14 @@ int rec_encode(const struct record *r, struct buf *out);
  */
 int rec_val_canon(const uint8_t *v, uint32_t vlen, struct buf *out);
 
+/*
+ * Put every entry value of r in its state form (rec_val_canon), copied
+ * into scratch (reset first; it must then live as long as r's values):
+ * for a record decoded with REC_LEGACY, whose strings are plain. 0,
+ * JALIN_ETOOBIG or JALIN_ENOMEM.
+ */
+int rec_code_values(struct record *r, struct buf *scratch);
+
 /* True if v is a coded string. */
 bool rec_val_coded(const uint8_t *v, uint32_t vlen);
 

@@ -43,7 +43,12 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	 * bytes (trusted: the values of a stored state are not checked
 	 * again, so garbage in them stays garbage) */
 	if (rec_decode(&a, d, n, REC_TRUSTED | REC_LEGACY, NULL) == 0) {
+		struct buf code;
+		buf_init(&code, JALIN_RECORD_MAX);
+		if (rec_code_values(&a, &code) != 0)
+			abort(); /* coded values are never longer */
 		encode(&a, &e1);
+		buf_free(&code);
 		if (rec_decode(&b, e1.p, e1.len, REC_TRUSTED, NULL) != 0)
 			abort();
 		encode(&b, &e2);

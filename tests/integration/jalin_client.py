@@ -81,12 +81,17 @@ def encode_value(value):
     raw = value.encode()
     if len(raw) < CODED_MIN:
         return value
-    bits = sum(CODE_LEN[b] for b in raw)
-    x = 0
+    data, acc, have = bytearray(), 0, 0
     for b in raw:
-        x = (x << CODE_LEN[b]) | CODE[b]
-    pad = -bits % 8
-    data = ((x << pad) | ((1 << pad) - 1)).to_bytes((bits + pad) // 8, "big")
+        acc = (acc << CODE_LEN[b]) | CODE[b]
+        have += CODE_LEN[b]
+        while have >= 8:
+            have -= 8
+            data.append((acc >> have) & 0xFF)
+        acc &= (1 << have) - 1
+    if have:  # padded with one bits
+        data.append(((acc << (8 - have)) | ((1 << (8 - have)) - 1)) & 0xFF)
+    data = bytes(data)
     if _ext_item_len(len(data)) >= _str_item_len(len(raw)):
         return value
     return msgpack.ExtType(CODED_EXT, data)

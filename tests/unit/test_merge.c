@@ -601,14 +601,19 @@ static void
 put1(struct ex *x, struct buf *state, const char *self, uint64_t hlc,
     uint16_t tag, const char *val)
 {
-	uint8_t mp[32];
+	uint8_t plain[32], mp[32];
 	char txt[32];
 	struct merge_update u = {tag, 0, NULL};
+	struct buf cb;
 	bool changed;
 
 	if (val != NULL) {
-		u.vlen =
-		    (uint32_t)pack_str(txt, sizeof(txt), val, mp, sizeof(mp));
+		/* in its state form, as ops writes it (record.h) */
+		size_t n =
+		    pack_str(txt, sizeof(txt), val, plain, sizeof(plain));
+		buf_init_mem(&cb, mp, sizeof(mp), sizeof(mp));
+		assert_int_equal(rec_val_canon(plain, (uint32_t)n, &cb), 0);
+		u.vlen = (uint32_t)cb.len;
 		u.val = mp;
 	}
 	decode_state(state, x->a);

@@ -164,28 +164,21 @@ test_bad_shapes(void **state)
 	for (int i = 0; i < 5; i++)
 		msgpack_pack_array(&f->pk, 0);
 	expect_err(f, JALIN_EPROTO, "record: unknown format version");
-	/* format 2 likewise */
-	buf_reset(&f->b);
-	msgpack_pack_array(&f->pk, 6);
-	msgpack_pack_uint8(&f->pk, 2);
-	msgpack_pack_uint8(&f->pk, 0);
-	for (int i = 0; i < 4; i++)
-		msgpack_pack_array(&f->pk, 0);
-	expect_err(f, JALIN_EPROTO,
-	    "record: format 2 (from a node older than protocol version 3)");
-	assert_int_equal(
-	    rec_decode(f->r, f->b.p, f->b.len, REC_LEGACY, NULL), 0);
-	/* format 1 is read only to upgrade a store (REC_LEGACY) */
-	buf_reset(&f->b);
-	msgpack_pack_array(&f->pk, 6);
-	msgpack_pack_uint8(&f->pk, 1);
-	msgpack_pack_uint8(&f->pk, 0);
-	for (int i = 0; i < 4; i++)
-		msgpack_pack_array(&f->pk, 0);
-	expect_err(f, JALIN_EPROTO,
-	    "record: format 1 (from a node older than protocol version 2)");
-	assert_int_equal(
-	    rec_decode(f->r, f->b.p, f->b.len, REC_LEGACY, NULL), 0);
+	/* formats 1 and 2 are read only to upgrade a store (REC_LEGACY) */
+	static const char *const old[] = {"",
+	    "record: format 1 (from a node older than protocol version 2)",
+	    "record: format 2 (from a node older than protocol version 3)"};
+	for (unsigned v = 1; v <= 2; v++) {
+		buf_reset(&f->b);
+		msgpack_pack_array(&f->pk, 6);
+		msgpack_pack_uint8(&f->pk, (uint8_t)v);
+		msgpack_pack_uint8(&f->pk, 0);
+		for (int i = 0; i < 4; i++)
+			msgpack_pack_array(&f->pk, 0);
+		expect_err(f, JALIN_EPROTO, old[v]);
+		assert_int_equal(
+		    rec_decode(f->r, f->b.p, f->b.len, REC_LEGACY, NULL), 0);
+	}
 	buf_reset(&f->b);
 	pack_state(f, 4, "jabar", NULL, 1, 0);
 	expect_err(f, JALIN_EPROTO, "record: unknown flags");
@@ -410,9 +403,17 @@ test_coded_strings(void **state)
 	/* plain where coding is shorter: refused from a peer */
 	pack_one(f, REC_FORMAT, plain.p, plain.len);
 	expect_err(f, JALIN_EPROTO, "record: string not in its coded form");
-	/* ours (trusted) decodes; encoding codes it, and that is accepted */
+	/* a format-2 state holding it (an old store) decodes with
+	 * REC_LEGACY; rec_code_values codes it, and that is accepted */
+	struct buf code;
+	buf_init(&code, JALIN_RECORD_MAX);
+	pack_one(f, REC_FORMAT_2, plain.p, plain.len);
 	assert_int_equal(
-	    rec_decode(f->r, f->b.p, f->b.len, REC_TRUSTED, NULL), 0);
+	    rec_decode(f->r, f->b.p, f->b.len, REC_LEGACY, NULL), 0);
+	assert_int_equal(rec_encode(f->r, &enc), 0); /* as it was */
+	assert_int_equal(enc.len, f->b.len);
+	buf_reset(&enc);
+	assert_int_equal(rec_code_values(f->r, &code), 0);
 	assert_int_equal(rec_encode(f->r, &enc), 0);
 	assert_true(enc.len < f->b.len - 20);
 	assert_int_equal(rec_decode(f->r, enc.p, enc.len, 0, NULL), 0);
@@ -511,6 +512,7 @@ test_coded_strings(void **state)
 	buf_free(&plain);
 	buf_free(&enc);
 	buf_free(&tmp);
+	buf_free(&code);
 }
 
 int

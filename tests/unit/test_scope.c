@@ -108,8 +108,14 @@ test_long_origin_name(void **state)
 	size_t first, end;
 	bool changed;
 
-	msgpack_packer_init(&f->pk, &f->val, buf_pk_write);
+	struct buf plain;
+	buf_init(&plain, 256);
+	msgpack_packer_init(&f->pk, &plain, buf_pk_write);
 	str(&f->pk, origin);
+	/* in its state form, as ops writes it */
+	assert_int_equal(
+	    rec_val_canon(plain.p, (uint32_t)plain.len, &f->val), 0);
+	buf_free(&plain);
 	u[0] = (struct merge_update){
 	    TAG_ORIGIN_NODE, (uint32_t)f->val.len, f->val.p};
 	rec_init(f->b);

@@ -75,21 +75,19 @@ put_fn(struct store_txn *t, void *arg)
 {
 	struct putarg *p = arg;
 	struct store *s = NULL;
-	uint8_t mp[300];
-	size_t len = strlen(p->val);
+	uint8_t plain[300], mp[300];
+	struct buf pb, cb;
+	msgpack_packer pk;
 
 	(void)s;
-	assert_true(len < 256);
-	mp[0] = 0xd9;
-	mp[1] = (uint8_t)len;
-	memcpy(mp + 2, p->val, len);
-	struct merge_update u = {p->tag, (uint32_t)len + 2, mp};
-	if (len < 32) {
-		mp[1] = 0;
-		mp[0] = (uint8_t)(0xa0 | len);
-		memmove(mp + 1, mp + 2, len);
-		u.vlen = (uint32_t)len + 1;
-	}
+	assert_true(strlen(p->val) < 256);
+	buf_init_mem(&pb, plain, sizeof(plain), sizeof(plain));
+	msgpack_packer_init(&pk, &pb, buf_pk_write);
+	msgpack_pack_str_with_body(&pk, p->val, strlen(p->val));
+	/* in its state form, as ops writes it (record.h) */
+	buf_init_mem(&cb, mp, sizeof(mp), sizeof(mp));
+	assert_int_equal(rec_val_canon(pb.p, (uint32_t)pb.len, &cb), 0);
+	struct merge_update u = {p->tag, (uint32_t)cb.len, mp};
 	for (unsigned i = p->first; i < p->first + p->count; i++) {
 		struct store_cur cur;
 		uint8_t id[16];
@@ -590,59 +588,55 @@ test_corrupt_record_detected_and_replaced(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
-/* An entry value as formats 1 and 2 held it: never coded. */
+/* r's values as formats 1 and 2 held them, never coded: decoded into
+ * arena (reset first), which must outlive r's values. */
 static void
-put_plain(struct buf *b, const struct rec_entry *e)
+plain_values(struct record *r, struct buf *arena)
 {
-	uint8_t mem[512];
+	size_t at[JALIN_RECORD_ENTRIES_MAX];
 	const uint8_t *v;
 	uint32_t vlen;
-	struct buf t;
 
-	buf_init_mem(&t, mem, sizeof(mem), JALIN_VALUE_MAX);
-	assert_int_equal(rec_val_plain(e->val, e->vlen, &t, &v, &vlen), 0);
-	buf_pk_write(b, (const char *)v, vlen);
-	buf_free(&t);
+	buf_reset(arena);
+	for (size_t i = 0; i < r->nentries; i++) {
+		at[i] = arena->len;
+		assert_int_equal(rec_val_plain(r->entry[i].val,
+		                     r->entry[i].vlen, arena, &v, &vlen),
+		    0);
+		if (v == r->entry[i].val) { /* plain already: copy it */
+			assert_int_equal(buf_append(arena, v, vlen), 0);
+		} else { /* decoded after room for a header: keep the str */
+			memmove(arena->p + at[i], v, vlen);
+			arena->len = at[i] + vlen;
+		}
+	}
+	for (size_t i = 0; i < r->nentries; i++) {
+		size_t end = i + 1 < r->nentries ? at[i + 1] : arena->len;
+		r->entry[i].val = arena->p + at[i];
+		r->entry[i].vlen = (uint32_t)(end - at[i]);
+	}
 }
 
 /* Record format 2, as jalin 0.2 wrote it (record.h): format 3 without
- * coded strings. */
+ * coded strings, so rec_encode of the plain values, format byte 2. */
 static void
-encode_v2(const struct record *r, struct buf *b)
+encode_v2(struct record *r, struct buf *b, struct buf *arena)
 {
-	msgpack_packer pk;
+	size_t start = b->len;
 
-	msgpack_packer_init(&pk, b, buf_pk_write);
-	msgpack_pack_array(&pk, 6);
-	msgpack_pack_uint8(&pk, 2);
-	msgpack_pack_uint32(&pk, r->flags);
-	msgpack_pack_array(&pk, r->norigins);
-	for (size_t i = 0; i < r->norigins; i++)
-		msgpack_pack_str_with_body(
-		    &pk, r->origin[i].name, r->origin[i].len);
-	msgpack_pack_array(&pk, r->norigins);
-	for (size_t i = 0; i < r->norigins; i++)
-		msgpack_pack_uint64(&pk, r->ctx[i]);
-	msgpack_pack_array(&pk, 2u * r->ndots);
-	for (size_t i = 0; i < r->ndots; i++) {
-		msgpack_pack_uint16(&pk, r->dot[i].origin);
-		msgpack_pack_uint64(
-		    &pk, r->ctx[r->dot[i].origin] - r->dot[i].hlc);
-	}
-	msgpack_pack_array(&pk, 2u * r->nentries);
-	for (size_t i = 0; i < r->nentries; i++) {
-		msgpack_pack_uint32(&pk,
-		    (uint32_t)r->entry[i].tag * r->ndots + r->entry[i].dot);
-		put_plain(b, &r->entry[i]);
-	}
+	plain_values(r, arena);
+	assert_int_equal(rec_encode(r, b), 0);
+	assert_int_equal(b->p[start + 1], REC_FORMAT);
+	b->p[start + 1] = REC_FORMAT_2;
 }
 
 /* Record format 1, as jalin 0.1 wrote it (record.h). */
 static void
-encode_v1(const struct record *r, struct buf *b)
+encode_v1(struct record *r, struct buf *b, struct buf *arena)
 {
 	msgpack_packer pk;
 
+	plain_values(r, arena);
 	msgpack_packer_init(&pk, b, buf_pk_write);
 	msgpack_pack_array(&pk, 6);
 	msgpack_pack_uint8(&pk, 1);
@@ -663,7 +657,8 @@ encode_v1(const struct record *r, struct buf *b)
 	for (size_t i = 0; i < r->nentries; i++) {
 		msgpack_pack_uint16(&pk, r->entry[i].tag);
 		msgpack_pack_uint16(&pk, r->entry[i].dot);
-		put_plain(b, &r->entry[i]);
+		buf_pk_write(
+		    b, (const char *)r->entry[i].val, r->entry[i].vlen);
 	}
 }
 
@@ -678,7 +673,7 @@ static struct buf
 downgrade(struct fx *f, unsigned format, unsigned done, bool mark_it)
 {
 	struct record *r = malloc(sizeof(*r));
-	struct buf before, v1;
+	struct buf before, v1, arena;
 	MDB_txn *txn;
 	MDB_cursor *cur;
 	MDB_val k, v;
@@ -688,6 +683,7 @@ downgrade(struct fx *f, unsigned format, unsigned done, bool mark_it)
 
 	buf_init(&before, 1u << 30);
 	buf_init(&v1, JALIN_RECORD_MAX);
+	buf_init(&arena, JALIN_RECORD_MAX);
 	assert_int_equal(
 	    mdb_txn_begin(stdb_env(store_db(f->s)), NULL, 0, &txn), 0);
 	mdb_cursor_open(txn, stdb_dbi(store_db(f->s), STDB_RECORDS), &cur);
@@ -707,13 +703,13 @@ downgrade(struct fx *f, unsigned format, unsigned done, bool mark_it)
 		buf_reset(&v1);
 		size_t hl = 12;
 		if (format == 1) {
-			encode_v1(r, &v1);
+			encode_v1(r, &v1, &arena);
 			val = malloc(hl + v1.len);
 			stdb_put_u64(val, seq);
 			stdb_put_u32(val + 8, crc32c(0, v1.p, v1.len));
 		} else {
 			uint8_t hdr[STDB_VAL_HDR_MAX];
-			encode_v2(r, &v1);
+			encode_v2(r, &v1, &arena);
 			hl = stdb_val_header(hdr, seq, v1.p, v1.len);
 			val = malloc(hl + v1.len);
 			memcpy(val, hdr, hl);
@@ -744,6 +740,7 @@ downgrade(struct fx *f, unsigned format, unsigned done, bool mark_it)
 	}
 	assert_int_equal(mdb_txn_commit(txn), 0);
 	buf_free(&v1);
+	buf_free(&arena);
 	free(r);
 	return before;
 }
