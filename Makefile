@@ -186,7 +186,9 @@ else
 	@echo "fuzz: skipped (clang's libFuzzer runtime is not installed: apt-get install clang libclang-rt-14-dev)"
 endif
 
-demo: all
+# deps first: on a fresh system there is no compiler yet, and PKG_CFLAGS
+# above was read before the libraries were installed, so build in a new make.
+demo:
 	@tools/deps.sh install
 	@$(MAKE) --no-print-directory all
 	@tools/demo.sh start

@@ -793,9 +793,14 @@ def test_works_as_an_unprivileged_user(tmp_path):
     try:
         os.chmod(base, 0o777)
         d = base / "ca of nobody"
+        # The checkout may sit where nobody cannot enter (CI clones under
+        # /root, mode 0700): run a copy of the script from the open base.
+        script = base / "jalin-ca"
+        shutil.copy(SCRIPT, script)
+        os.chmod(script, 0o755)
         cmd = ["setpriv", f"--reuid={nobody.pw_uid}",
                f"--regid={nobody.pw_gid}", "--clear-groups",
-               "env", "HOME=/nonexistent", str(SCRIPT)]
+               "env", "HOME=/nonexistent", str(script)]
         for args in (["init"], ["node", "toraja"], ["admin", "ani"],
                      ["revoke", "admin:ani"], ["crl"], ["list"]):
             p = subprocess.run(cmd + [str(d)] + args, cwd=base,
