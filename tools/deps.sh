@@ -26,6 +26,7 @@ python3-msgpack
 openssl
 clang-format
 valgrind
+lcov
 groff-base
 man-db
 "

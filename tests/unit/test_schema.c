@@ -975,7 +975,7 @@ test_hash(void **state)
 static void
 in_nodes(struct fx *t, size_t n)
 {
-	char name[8];
+	char name[24]; /* "n" and any size_t */
 	size_t i;
 
 	reset(t);
