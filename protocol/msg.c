@@ -659,7 +659,7 @@ msg_enc_vids(struct buf *out, uint8_t bucket, uint32_t n, const uint8_t *items,
 	put_uint(&pk, MK_BUCKET, bucket);
 	msgpack_pack_uint8(&pk, MK_IDS);
 	msgpack_pack_array(&pk, n);
-	buf_append(out, items, len);
+	buf_pk_write(out, (const char *)items, len);
 }
 
 void
@@ -760,8 +760,9 @@ msg_batch_rec(struct msg_batch *bt, uint64_t seq, uint8_t coll,
 	msgpack_pack_uint64(&bt->pk, seq);
 	msgpack_pack_uint8(&bt->pk, coll);
 	msgpack_pack_bin_with_body(&bt->pk, id, 16);
+	/* the state as it lies in the store: the one copy of its bytes */
 	if (state != NULL)
-		buf_append(bt->out, state, len);
+		buf_pk_write(bt->out, (const char *)state, len);
 	else
 		msgpack_pack_nil(&bt->pk);
 	bt->n++;
