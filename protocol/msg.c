@@ -311,6 +311,74 @@ msg_resp_error(struct buf *out, uint64_t reqid, int code, const char *msg)
 	msgpack_pack_str_with_body(&pk, msg, strlen(msg));
 }
 
+static int
+resp_bad(struct jalin_err *err, uint64_t key, const char *what)
+{
+	return jalin_err_set(err, JALIN_EPROTO, "response: key %llu must be %s",
+	    (unsigned long long)key, what);
+}
+
+static int
+parse_resp_key(struct mpr *m, uint64_t key, struct msg_resp *r, uint64_t *type,
+    struct jalin_err *err)
+{
+	switch (key) {
+	case MK_TYPE:
+		return mpr_u64(m, type) == 0
+		    ? 0
+		    : resp_bad(err, key, "a non-negative integer");
+	case MK_REQID:
+		return mpr_u64(m, &r->reqid) == 0
+		    ? 0
+		    : resp_bad(err, key, "a non-negative integer");
+	case MK_STATUS:
+		return mpr_i64(m, &r->status) == 0
+		    ? 0
+		    : resp_bad(err, key, "an integer");
+	case MK_ERROR:
+		return mpr_str(m, &r->error, &r->error_len) == 0
+		    ? 0
+		    : resp_bad(err, key, "a string");
+	case MK_RESULT:
+		return mpr_raw(m, &r->result, &r->result_len) == 0
+		    ? 0
+		    : resp_bad(err, key, "a msgpack value");
+	default:
+		return mpr_skip(m) == 0 ? 0 : resp_bad(err, key, "a value");
+	}
+}
+
+int
+msg_parse_resp(
+    const void *buf, size_t len, struct msg_resp *r, struct jalin_err *err)
+{
+	struct mpr m;
+	uint32_t n;
+	uint64_t key, type = UINT64_MAX;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	mpr_init(&m, buf, len);
+	if (mpr_map(&m, &n) != 0)
+		return jalin_err_set(
+		    err, JALIN_EPROTO, "response: not a msgpack map");
+	for (uint32_t i = 0; i < n; i++) {
+		if (mpr_u64(&m, &key) != 0)
+			return jalin_err_set(err, JALIN_EPROTO,
+			    "response: keys must be non-negative integers");
+		if ((rc = parse_resp_key(&m, key, r, &type, err)) != 0)
+			return rc;
+	}
+	if (type == UINT64_MAX)
+		return jalin_err_set(
+		    err, JALIN_EPROTO, "response: no message type (key 0)");
+	if (type != MSG_RESP)
+		return jalin_err_set(err, JALIN_EPROTO,
+		    "response: not a response (type %llu)",
+		    (unsigned long long)type);
+	return 0;
+}
+
 /* --- the grammar of peer messages -------------------------------------- */
 
 /*

@@ -183,6 +183,24 @@ void msg_resp_begin(msgpack_packer *pk, uint64_t reqid);
 /* A whole error response in out (reset first). */
 void msg_resp_error(struct buf *out, uint64_t reqid, int code, const char *msg);
 
+/* A parsed response: spans point into the frame. */
+struct msg_resp {
+	uint64_t reqid;
+	int64_t status;    /* 0 or a negative JALIN_E* code */
+	const char *error; /* NULL when absent */
+	uint32_t error_len;
+	const uint8_t *result; /* raw msgpack, NULL when absent */
+	size_t result_len;
+};
+
+/*
+ * Parse a response frame (msg_resp_begin / msg_resp_error wrote it). 0, or
+ * JALIN_EPROTO with err ("response: key 2 must be an integer", "response:
+ * not a response (type 33)"); unknown keys are skipped.
+ */
+int msg_parse_resp(
+    const void *buf, size_t len, struct msg_resp *r, struct jalin_err *err);
+
 /* --- the grammar of peer messages ------------------------------------- */
 
 /* The type of a key's value, as PROTOCOL.md's key table names it. */

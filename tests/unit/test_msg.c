@@ -364,6 +364,55 @@ test_a_failed_write_marks_the_buffer(void **state)
 	buf_free(&small);
 }
 
+/* --- the admin response envelope ---------------------------------------- */
+
+static void
+test_response_envelope(void **state)
+{
+	struct buf *b = *state;
+	struct msg_resp r;
+	struct jalin_err err;
+	msgpack_packer pk;
+	static const char id[] = "01a2090c-676b-7196-878c-f629957c4034";
+
+	/* the get response of PROTOCOL.md section 11 */
+	buf_reset(b);
+	msgpack_packer_init(&pk, b, buf_pk_write);
+	msg_resp_begin(&pk, 7);
+	msgpack_pack_map(&pk, 2);
+	msgpack_pack_str_with_body(&pk, "id", 2);
+	msgpack_pack_str_with_body(&pk, id, strlen(id));
+	msgpack_pack_str_with_body(&pk, "name", 4);
+	msgpack_pack_str_with_body(&pk, "Yayasan Cahaya", 14);
+	assert_bytes(b,
+	    "84 00 40 01 07 02 00 04 82 a2 69 64 d9 24 30 31 61 32 "
+	    "30 39 30 63 2d 36 37 36 62 2d 37 31 39 36 2d 38 37 38 "
+	    "63 2d 66 36 32 39 39 35 37 63 34 30 33 34 a4 6e 61 6d "
+	    "65 ae 59 61 79 61 73 61 6e 20 43 61 68 61 79 61");
+	jalin_err_clear(&err);
+	assert_int_equal(msg_parse_resp(b->p, b->len, &r, &err), 0);
+	assert_int_equal(r.reqid, 7);
+	assert_int_equal(r.status, 0);
+	assert_null(r.error);
+	assert_int_equal(r.result_len, b->len - 8);
+	msg_resp_error(b, 9, JALIN_ENOTFOUND, "no such record");
+	assert_int_equal(msg_parse_resp(b->p, b->len, &r, &err), 0);
+	assert_int_equal(r.reqid, 9);
+	assert_int_equal(r.status, JALIN_ENOTFOUND);
+	assert_int_equal(r.error_len, 14);
+	assert_null(r.result);
+	/* a peer message is not a response */
+	msg_enc_ping(b, 1);
+	assert_int_equal(msg_parse_resp(b->p, b->len, &r, &err), JALIN_EPROTO);
+	assert_string_equal(err.msg, "response: not a response (type 8)");
+	msg_resp_error(b, 9, JALIN_ENOTFOUND, "x");
+	b->p[b->len - 2] = 0x01; /* ERROR a number */
+	b->len--;
+	jalin_err_clear(&err);
+	assert_int_equal(msg_parse_resp(b->p, b->len, &r, &err), JALIN_EPROTO);
+	assert_string_equal(err.msg, "response: key 3 must be a string");
+}
+
 /* --- required keys ------------------------------------------------------ */
 
 /* A value of the type vtype (good) or of another type (!good). */
@@ -539,6 +588,8 @@ main(void)
 	        test_round_trip_verification, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_a_failed_write_marks_the_buffer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_response_envelope, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_every_required_key_is_refused_when_missing, setup,
 	        teardown),
