@@ -111,6 +111,15 @@ check-docs: $(BUILD)/doc/schema_doc
 	@$(BUILD)/doc/schema_doc | diff -u doc/schema.md - >/dev/null || \
 	    { echo "doc/schema.md is out of date: run make doc"; exit 1; }
 
+# --- msg_grammar: the peer message grammar of protocol/msg.c, printed for
+# tests/integration/test_protocol_doc.py (PROTOCOL.md and the Python client).
+$(BUILD)/doc/msg_grammar: doc/msg_grammar.c $(PROTO_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+test-integration: $(BUILD)/doc/msg_grammar
+# --- end msg_grammar
+
 check-deps:
 	@tools/deps.sh check
 

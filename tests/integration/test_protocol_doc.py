@@ -3,16 +3,27 @@ says: every frame's length is right and its msgpack decodes to the end,
 HELLO offers the version this build speaks, and the record state (alone
 and inside CHANGES) decodes, with the independent client's decoder, to
 the fields the text names. So the document cannot drift from the code
-without a test failing."""
+without a test failing.
 
+The grammar of peer messages is one table in protocol/msg.c, printed by
+build/doc/msg_grammar: it must be PROTOCOL.md's key and message tables,
+its encoders must write the section 11 examples, and what the independent
+client (jalin_client.py, written from the document) sends must pass the
+C decoder's required-key check."""
+
+import os
 import pathlib
 import re
 import struct
+import subprocess
 
 import msgpack
 
+import jalin_client
 from jalin_client import (CHANGES, HELLO, K_PV_MAX, K_PV_MIN, K_RECS,
-                          K_TYPE, CODE_LEN, encode_value, record_fields)
+                          K_TIME, K_TYPE, PING, SUB, CODE_LEN, Peer,
+                          encode_value, record_fields)
+from conftest import BUILD
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DOC = (ROOT / "protocol" / "PROTOCOL.md").read_text()
@@ -80,3 +91,137 @@ def test_the_code_table_in_the_document_is_the_one_the_code_uses():
     body = table[table.index("hf_len[256] = {"):]
     body = body[body.index("{") + 1:body.index("}")]
     assert [int(x) for x in re.findall(r"\d+", body)] == CODE_LEN
+
+
+# --- the grammar table -----------------------------------------------------
+
+GRAMMAR = BUILD / "doc" / "msg_grammar"
+
+
+def grammar(mode, data=None):
+    out = subprocess.run([str(GRAMMAR), mode], input=data,
+                         capture_output=True, check=True)
+    return out.stdout.decode().splitlines()
+
+
+def c_table():
+    """keys {number: (name, type)}, msgs {number: name},
+    slots {msg name: {key name: "required" | "optional" | "with KEY"}}"""
+    keys, msgs, slots = {}, {}, {}
+    for line in grammar("table"):
+        kind, rest = line.split(" ", 1)
+        if kind == "key":
+            num, name, typ = rest.split(" ", 2)
+            keys[int(num)] = (name, typ)
+        elif kind == "msg":
+            num, name = rest.split(" ")
+            msgs[int(num)] = name
+            slots[name] = {}
+        else:
+            msg, key, need = rest.split(" ", 2)
+            slots[msg][key] = need
+    return keys, msgs, slots
+
+
+def doc_rows(heading):
+    """The rows of the first table after a '### heading' line."""
+    sec = DOC[DOC.index("### " + heading + "\n"):]
+    rows = []
+    for line in sec.splitlines()[1:]:
+        if line.startswith("### ") or line.startswith("## "):
+            break
+        if line.startswith("|") and not line.startswith("|--") and \
+                not re.match(r"\|\s*-+:?\s*\|", line):
+            rows.append([c.strip() for c in line.strip("|").split("|")])
+        elif rows and not line.startswith("|"):
+            break
+    return rows[1:]  # without the header row
+
+
+def names(cell):
+    return [] if cell == "—" else [n.strip() for n in cell.split(",")]
+
+
+def test_the_key_table_in_the_document_is_the_codes():
+    keys, _, _ = c_table()
+    doc = {int(r[0]): (r[1], r[2]) for r in doc_rows("Keys")}
+    assert doc == keys
+
+
+def test_the_keys_of_each_type_in_the_document_are_the_codes():
+    _, msgs, slots = c_table()
+    types = {int(r[0]): r[1] for r in doc_rows("Types between peers")}
+    assert types == msgs
+    doc = {}
+    for num, name, required, optional in doc_rows("Keys of each type"):
+        assert msgs.get(int(num)) == name, (num, name)
+        need = {k: "optional" for k in names(optional)}
+        for k in names(required):
+            m = re.fullmatch(r"(\w+) with (\w+)", k)
+            need[m.group(1) if m else k] = (
+                "with " + m.group(2) if m else "required")
+        doc[name] = need
+    assert doc == slots
+
+
+def raw_frames(block):
+    out = []
+    while block:
+        (n,) = struct.unpack(">I", block[:4])
+        out.append(block[:4 + n])
+        block = block[4 + n:]
+    return out
+
+
+def test_the_encoders_write_the_examples_of_the_document():
+    doc = [f for b in examples() if b[0] != 0x96 for f in raw_frames(b)]
+    written = [bytes.fromhex(h) for h in grammar("examples")]
+    assert len(written) == 9
+    for f in written:
+        assert f in doc, f.hex()
+
+
+class _Wire:
+    """A socket for jalin_client.Peer: keeps what it sends, answers from
+    a script."""
+
+    def __init__(self, incoming):
+        self.sent, self.incoming = b"", incoming
+
+    def sendall(self, data):
+        self.sent += data
+
+    def recv(self, n):
+        chunk, self.incoming = self.incoming[:n], self.incoming[n:]
+        return chunk
+
+
+def test_the_python_client_view_is_the_codes():
+    _, msgs, slots = c_table()
+    keys = {name: num for num, (name, _) in c_table()[0].items()}
+    # its constants are the table's numbers
+    for num, name in msgs.items():
+        if hasattr(jalin_client, name):
+            assert getattr(jalin_client, name) == num, name
+    consts = [n for n in dir(jalin_client) if re.fullmatch(r"K_[A-Z_]+", n)]
+    assert len(consts) >= 14
+    for n in consts:
+        assert getattr(jalin_client, n) == keys[n[2:]], n
+    # every message it sends passes the C decoder, required keys included
+    doc = [f for b in examples() if b[0] != 0x96 for f in raw_frames(b)]
+    by_type = {frames(f)[0][K_TYPE]: f for f in doc}
+    c = Peer.__new__(Peer)
+    c.name, c.epoch, c.seen = "banten", os.urandom(16), []
+    c.sock = _Wire(by_type[HELLO] + by_type[CHANGES] + by_type[7])
+    c.hello()
+    c.subscribe(os.urandom(16), 5)
+    c.answer({K_TYPE: PING, K_TIME: 5})
+    c.answer({K_TYPE: SUB})
+    c.pull()  # SUB, then ACK of the CHANGES, until LIVE
+    got = grammar("decode", c.sock.sent)
+    assert got == ["ok HELLO", "ok SUB", "ok PONG", "ok LIVE", "ok SUB",
+                   "ok ACK"]
+    # and a message without a required key does not
+    bad = msgpack.packb({K_TYPE: 6, 43: c.epoch}, use_bin_type=True)
+    assert grammar("decode", struct.pack(">I", len(bad)) + bad) == [
+        "error: ACK: required key 49 (UPTO) is missing"]
