@@ -511,14 +511,13 @@ store_ws(struct store *s, int i)
 	return s->ws[i];
 }
 
-/* Map an LMDB failure inside the transaction; it stays failed. */
+/* Map an LMDB failure inside the transaction (one already mapped, from
+ * stdb_iter, is kept as it is); it stays failed. */
 static int
 txn_fail(struct store_txn *t, int rc)
 {
 	if (t->err == 0)
-		t->err = rc == MDB_MAP_FULL ? JALIN_ESPACE
-		    : rc == ENOMEM          ? JALIN_ENOMEM
-		                            : JALIN_EIO;
+		t->err = rc < 0 && rc >= JALIN_ERR_MIN ? rc : stdb_errcode(rc);
 	return t->err;
 }
 
