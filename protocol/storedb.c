@@ -280,7 +280,8 @@ stdb_iter_open(struct stdb_iter *it, MDB_txn *txn, const struct stdb *db,
 	memset(it, 0, sizeof(*it));
 	if (!db->has[which])
 		return; /* an older store, opened read-only: nothing to walk */
-	it->err = stdb_errcode(mdb_cursor_open(txn, db->dbi[which], &it->cur));
+	it->mdb_rc = mdb_cursor_open(txn, db->dbi[which], &it->cur);
+	it->err = stdb_errcode(it->mdb_rc);
 	if (it->err != 0)
 		it->cur = NULL;
 }
@@ -303,8 +304,10 @@ static bool
 iter_result(struct stdb_iter *it, int rc)
 {
 	it->valid = rc == 0;
-	if (rc != 0 && rc != MDB_NOTFOUND && it->err == 0)
+	if (rc != 0 && rc != MDB_NOTFOUND && it->err == 0) {
 		it->err = stdb_errcode(rc);
+		it->mdb_rc = rc;
+	}
 	return it->valid;
 }
 
@@ -405,6 +408,17 @@ stdb_iter_fail(struct stdb_iter *it, int code)
 	return it->err;
 }
 
+int
+stdb_iter_report(
+    const struct stdb_iter *it, struct jalin_err *err, const char *what)
+{
+	if (it->err == 0)
+		return 0;
+	return jalin_err_set(err, it->err, "%s (%s)", what,
+	    it->mdb_rc != 0 ? mdb_strerror(it->mdb_rc)
+	                    : jalin_strerror(it->err));
+}
+
 bool
 stdb_iter_has_prefix(const struct stdb_iter *it, const void *prefix, size_t len)
 {
@@ -450,6 +464,15 @@ stdb_iter_record(const struct stdb_iter *it, const uint8_t **state, size_t *len,
 	    it->val.mv_data, it->val.mv_size, state, len, seq);
 }
 
+/* Stop the walk on LMDB's rc (not 0, not MDB_NOTFOUND). */
+static int
+iter_mdb_fail(struct stdb_iter *it, int rc)
+{
+	if (it->err == 0)
+		it->mdb_rc = rc;
+	return stdb_iter_fail(it, stdb_errcode(rc));
+}
+
 /* A cursor put on the current entry; LMDB may move the page's nodes, so
  * the key is a copy, and the entry is read back afterwards. */
 static int
@@ -469,7 +492,7 @@ iter_put(struct stdb_iter *it, MDB_val *v, unsigned flags)
 		rc = mdb_cursor_get(
 		    it->cur, &it->key, &it->val, MDB_GET_CURRENT);
 	if (rc != 0)
-		return stdb_iter_fail(it, stdb_errcode(rc));
+		return iter_mdb_fail(it, rc);
 	return 0;
 }
 
@@ -501,7 +524,7 @@ stdb_iter_del(struct stdb_iter *it)
 	if (!stdb_iter_valid(it))
 		return it->err ? it->err : JALIN_ENOTFOUND;
 	if ((rc = mdb_cursor_del(it->cur, 0)) != 0)
-		return stdb_iter_fail(it, stdb_errcode(rc));
+		return iter_mdb_fail(it, rc);
 	it->valid = false; /* next moves on from the deleted entry */
 	return 0;
 }

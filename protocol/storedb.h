@@ -160,6 +160,7 @@ struct stdb_iter {
 	MDB_cursor *cur; /* NULL: nothing to walk (see stdb_iter_open) */
 	MDB_val key, val;
 	int err;    /* the first error (JALIN_E*), sticky */
+	int mdb_rc; /* LMDB's code behind err (0: the caller's error) */
 	bool valid; /* key and val hold the current entry */
 	bool moved; /* the cursor has a position next can move from */
 };
@@ -220,6 +221,14 @@ int stdb_iter_err(const struct stdb_iter *it);
  * error.
  */
 int stdb_iter_fail(struct stdb_iter *it, int code);
+
+/*
+ * Report the walk's error in err as "what (reason)", the reason being
+ * LMDB's own text when LMDB failed. Returns stdb_iter_err (0: err is left
+ * alone).
+ */
+int stdb_iter_report(
+    const struct stdb_iter *it, struct jalin_err *err, const char *what);
 
 /* True if the current key starts with prefix[0..len) (len 0: always). */
 bool stdb_iter_has_prefix(
