@@ -41,7 +41,6 @@ struct rpurge {
 	struct retention *r;
 	uint8_t idmp[2 + UUID_LEN]; /* bin 16 */
 	uint8_t coll;
-	char until[11];
 };
 
 static void
@@ -68,9 +67,10 @@ purge_done(void *ctx, const uint8_t *resp, size_t len)
 				(void)mpr_skip(&m);
 		}
 	}
+	/* the date is a field value: not logged (STYLE §7) */
 	if (status == 0)
-		log_notice("retention: purged %s %s (retention_until %s)",
-		    c ? c->name : "?", ids, p->until);
+		log_notice("retention: purged %s %s (past its retention_until)",
+		    c ? c->name : "?", ids);
 	else if (status != JALIN_EPURGED)
 		log_warnx("retention: cannot purge %s %s: %.*s",
 		    c ? c->name : "?", ids, (int)mlen, msg ? msg : "");
@@ -78,9 +78,8 @@ purge_done(void *ctx, const uint8_t *resp, size_t len)
 	free(p);
 }
 
-/* until: the 10 characters of the date (p->until ends them, calloc). */
 static void
-queue_purge(struct retention *r, const uint8_t *key, const char *until)
+queue_purge(struct retention *r, const uint8_t *key)
 {
 	const struct schema_coll *c = schema_coll_by_id(key[0]);
 	struct rpurge *p = calloc(1, sizeof(*p));
@@ -95,7 +94,6 @@ queue_purge(struct retention *r, const uint8_t *key, const char *until)
 	p->idmp[0] = 0xc4;
 	p->idmp[1] = UUID_LEN;
 	memcpy(p->idmp + 2, key + 1, UUID_LEN);
-	memcpy(p->until, until, 10);
 	q.coll = c->name;
 	q.coll_len = (uint32_t)strlen(c->name);
 	q.id = p->idmp;
@@ -110,9 +108,9 @@ queue_purge(struct retention *r, const uint8_t *key, const char *until)
 	}
 }
 
-/* The winning retention_until of a live record this node created, if it
- * is a date before today: its 10 characters, else NULL. */
-static const char *
+/* True for a live record this node created whose winning
+ * retention_until is a date before today. */
+static bool
 expired(struct retention *r, const struct record *rec)
 {
 	const char *self = r->n->cfg->name;
@@ -123,19 +121,61 @@ expired(struct retention *r, const struct record *rec)
 
 	if (!rec_is_live(rec) || !scope_is_origin(rec, self, strlen(self)) ||
 	    rec_field(rec, TAG_RETENTION_UNTIL, &first, &end) == 0)
-		return NULL;
+		return false;
 	const struct rec_entry *w = &rec->entry[rec_winner(rec, first, end)];
 	const uint8_t *v;
 	uint32_t vlen;
 	struct buf t;
 	buf_init_mem(&t, r->until, sizeof(r->until), sizeof(r->until));
 	if (rec_val_plain(w->val, w->vlen, &t, &v, &vlen) != 0)
-		return NULL;
+		return false;
 	mpr_init(&m, v, vlen);
-	if (mpr_str(&m, &s, &len) != 0 || len != 10 ||
-	    memcmp(s, r->today, 10) >= 0)
-		return NULL;
-	return s;
+	return mpr_str(&m, &s, &len) == 0 && len == 10 &&
+	    memcmp(s, r->today, 10) < 0;
+}
+
+/* A record due for purging, found by a slice. */
+struct due {
+	uint8_t key[STDB_KEY_LEN];
+};
+
+/*
+ * Look at up to SLICE records after r->last in txn; fill due (at most
+ * QUEUE_MAX). True if there are more to look at; *rc gets the walk's
+ * error.
+ */
+static bool
+scan_slice(
+    struct retention *r, MDB_txn *txn, struct due *due, size_t *ndue, int *rc)
+{
+	struct stdb_iter it;
+	bool more;
+
+	stdb_iter_open(&it, txn, store_db(r->n->store), STDB_RECORDS);
+	stdb_iter_find(
+	    &it, r->last, r->started ? STDB_KEY_LEN : 0, STDB_FIND_GT);
+	for (int i = 0; stdb_iter_valid(&it) && i < SLICE && *ndue < QUEUE_MAX;
+	     i++) {
+		const uint8_t *state, *key;
+		size_t klen, len;
+		uint64_t seq;
+		key = stdb_iter_key(&it, &klen);
+		if (klen == STDB_KEY_LEN &&
+		    stdb_iter_record(&it, &state, &len, &seq) == 0 &&
+		    rec_decode(r->ws, state, len, REC_TRUSTED, NULL) == 0 &&
+		    expired(r, r->ws)) {
+			memcpy(due[(*ndue)++].key, key, STDB_KEY_LEN);
+		}
+		if (klen == STDB_KEY_LEN) {
+			memcpy(r->last, key, STDB_KEY_LEN);
+			r->started = true;
+		}
+		stdb_iter_next(&it);
+	}
+	more = stdb_iter_valid(&it);
+	*rc = stdb_iter_err(&it);
+	stdb_iter_close(&it);
+	return more;
 }
 
 /* Look at the next SLICE records; queue the purges they need. */
@@ -143,58 +183,35 @@ static void
 step_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct retention *r = arg;
-	const struct stdb *db = store_db(r->n->store);
-	struct {
-		uint8_t key[STDB_KEY_LEN];
-		char until[10];
-	} * due;
-	MDB_val k, v;
-	MDB_cursor *cur;
+	struct due *due;
 	MDB_txn *txn;
 	size_t ndue = 0;
+	bool more;
 	int rc;
 
 	(void)fd;
 	(void)what;
 	if (r->n->stopping || (due = malloc(QUEUE_MAX * sizeof(*due))) == NULL)
 		return;
-	if (stdb_begin_read(store_db(r->n->store), &txn, NULL) != 0 ||
-	    mdb_cursor_open(txn, stdb_dbi(db, STDB_RECORDS), &cur) != 0) {
+	if (stdb_begin_read(store_db(r->n->store), &txn, NULL) != 0) {
 		log_warnx("retention: cannot read the store; trying later");
 		r->running = false;
 		free(due);
 		return;
 	}
-	rc = stdb_cursor_after(
-	    cur, r->last, r->started ? STDB_KEY_LEN : 0, &k, &v);
-	for (int i = 0; rc == 0 && i < SLICE && ndue < QUEUE_MAX; i++) {
-		const uint8_t *state;
-		const char *until;
-		size_t len;
-		uint64_t seq;
-		if (k.mv_size == STDB_KEY_LEN &&
-		    stdb_val_state(&v, &state, &len, &seq) == 0 &&
-		    rec_decode(r->ws, state, len, REC_TRUSTED, NULL) == 0 &&
-		    (until = expired(r, r->ws)) != NULL) {
-			memcpy(due[ndue].key, k.mv_data, STDB_KEY_LEN);
-			memcpy(due[ndue++].until, until, 10);
-		}
-		if (k.mv_size == STDB_KEY_LEN) {
-			memcpy(r->last, k.mv_data, STDB_KEY_LEN);
-			r->started = true;
-		}
-		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-	}
-	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
+	more = scan_slice(r, txn, due, &ndue, &rc);
+	stdb_end_read(txn);
 	for (size_t i = 0; i < ndue; i++)
-		queue_purge(r, due[i].key, due[i].until);
+		queue_purge(r, due[i].key);
 	free(due);
-	if (rc == 0) {
+	if (more) {
 		event_active(r->step, 0, 0); /* more to look at: after others */
 		return;
 	}
 	r->running = false;
+	if (rc != 0)
+		log_warnx("retention: cannot read the store (%s); trying later",
+		    jalin_strerror(rc));
 	if (r->queued > 0)
 		log_info(
 		    "retention: %llu record(s) past retention_until queued "

@@ -118,23 +118,26 @@ init_meta(MDB_txn *txn, struct store *s)
 }
 
 static int
-load_sums(MDB_txn *txn, struct store *s)
+load_sums(MDB_txn *txn, struct store *s, struct jalin_err *err)
 {
-	MDB_cursor *cur;
-	MDB_val key, val;
+	struct stdb_iter it;
+	const uint8_t *k, *v;
+	size_t klen, vlen;
 	int rc;
 
-	if ((rc = mdb_cursor_open(txn, stdb_dbi(s->db, STDB_DIGEST), &cur)))
-		return rc;
-	while ((rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) == 0) {
-		const uint8_t *k = key.mv_data;
-		if (key.mv_size == 2 && k[0] >= COLL_MIN && k[0] <= COLL_MAX &&
-		    val.mv_size == 32)
-			memcpy(s->sums[k[0]][k[1]], val.mv_data, 32);
+	stdb_iter_open(&it, txn, s->db, STDB_DIGEST);
+	stdb_iter_foreach(&it, NULL, 0)
+	{
+		k = stdb_iter_key(&it, &klen);
+		v = stdb_iter_val(&it, &vlen);
+		if (klen == 2 && k[0] >= COLL_MIN && k[0] <= COLL_MAX &&
+		    vlen == 32)
+			memcpy(s->sums[k[0]][k[1]], v, 32);
 	}
-	mdb_cursor_close(cur);
+	rc = stdb_iter_report(&it, err, "cannot read digests");
+	stdb_iter_close(&it);
 	memcpy(s->tsums, s->sums, sizeof(s->sums));
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	return rc;
 }
 
 static int
@@ -154,9 +157,7 @@ load_meta(MDB_txn *txn, struct store *s, struct jalin_err *err)
 	hlc_init(&s->hlc, info.hlc);
 	memcpy(s->count, info.count, sizeof(s->count));
 	s->nconflicts = info.nconflicts;
-	if ((rc = load_sums(txn, s)) != 0)
-		return stdb_mdb_err(rc, err, "cannot read digests");
-	return 0;
+	return load_sums(txn, s, err);
 }
 
 static int
@@ -219,6 +220,15 @@ alloc_parts(struct store *s, struct jalin_err *err)
 
 static int txn_fail(struct store_txn *t, int rc);
 
+/* The same for a failure already mapped (stdb_iter's): it stays failed. */
+static int
+txn_fail_code(struct store_txn *t, int code)
+{
+	if (t->err == 0)
+		t->err = code;
+	return t->err;
+}
+
 static const enum stdb_db upgrade_dbs[] = {STDB_RECORDS, STDB_GONE};
 #define UPGRADE_NDBS (sizeof(upgrade_dbs) / sizeof(upgrade_dbs[0]))
 
@@ -238,20 +248,20 @@ struct upgrade {
 
 /* 1: rewritten, 0: left as it is (does not read or decode), < 0: error. */
 static int
-upgrade_one(
-    struct store_txn *t, MDB_cursor *cur, const uint8_t *key, const MDB_val *v)
+upgrade_one(struct store_txn *t, struct stdb_iter *it)
 {
 	struct store *s = t->s;
 	const uint8_t *state;
 	size_t len, hl;
 	uint64_t seq;
-	MDB_val kc = {STDB_KEY_LEN, (void *)(uintptr_t)key}, nv;
-	uint8_t hdr[STDB_VAL_HDR_MAX];
+	MDB_val v;
+	uint8_t hdr[STDB_VAL_HDR_MAX], *p;
 	int rc;
 
+	v.mv_data = (void *)(uintptr_t)stdb_iter_val(it, &v.mv_size);
 	if ((stdb_format(s->db) == STDB_FORMAT_1
-	            ? stdb_val_state_v1(v, &state, &len, &seq)
-	            : stdb_val_state(v, &state, &len, &seq)) != 0 ||
+	            ? stdb_val_state_v1(&v, &state, &len, &seq)
+	            : stdb_val_state(&v, &state, &len, &seq)) != 0 ||
 	    rec_decode(s->ws[3], state, len, REC_TRUSTED | REC_LEGACY, NULL) !=
 	        0)
 		return 0;
@@ -260,13 +270,10 @@ upgrade_one(
 	    (rc = rec_encode(s->ws[3], &s->enc)) != 0)
 		return rc;
 	hl = stdb_val_header(hdr, seq, s->enc.p, s->enc.len);
-	/* A put of another size moves nodes within the page: key is a copy,
-	 * not a pointer into it. */
-	nv.mv_size = hl + s->enc.len;
-	if ((rc = mdb_cursor_put(cur, &kc, &nv, MDB_CURRENT | MDB_RESERVE)))
-		return txn_fail(t, rc);
-	memcpy(nv.mv_data, hdr, hl);
-	memcpy((uint8_t *)nv.mv_data + hl, s->enc.p, s->enc.len);
+	if ((rc = stdb_iter_reserve(it, hl + s->enc.len, (void **)&p)) != 0)
+		return txn_fail_code(t, rc);
+	memcpy(p, hdr, hl);
+	memcpy(p + hl, s->enc.p, s->enc.len);
 	return 1;
 }
 
@@ -274,33 +281,38 @@ static int
 upgrade_fn(struct store_txn *t, void *arg)
 {
 	struct upgrade_at *u = &((struct upgrade *)arg)->at;
-	MDB_cursor *cur;
-	MDB_val k, v;
+	struct stdb_iter it;
+	const uint8_t *k;
 	uint8_t mark[1 + STDB_KEY_LEN];
-	int rc, n = 0;
+	size_t klen;
+	int rc = 0, ierr, n = 0;
+	bool more;
 
 	*u = ((struct upgrade *)arg)->done;
-	if ((rc = mdb_cursor_open(
-	         t->txn, stdb_dbi(t->s->db, upgrade_dbs[u->db]), &cur)))
-		return txn_fail(t, rc);
-	rc = stdb_cursor_after(
-	    cur, u->key, u->started ? STDB_KEY_LEN : 0, &k, &v);
-	while (rc == 0 && n++ < UPGRADE_BATCH) {
-		if (k.mv_size == STDB_KEY_LEN) {
-			memcpy(u->key, k.mv_data, STDB_KEY_LEN);
+	stdb_iter_open(&it, t->txn, t->s->db, upgrade_dbs[u->db]);
+	stdb_iter_find(
+	    &it, u->key, u->started ? STDB_KEY_LEN : 0, STDB_FIND_GT);
+	while (stdb_iter_valid(&it) && n++ < UPGRADE_BATCH) {
+		if ((k = stdb_iter_key(&it, &klen)) != NULL &&
+		    klen == STDB_KEY_LEN) {
+			memcpy(u->key, k, STDB_KEY_LEN);
 			u->started = true;
-			if ((rc = upgrade_one(t, cur, u->key, &v)) < 0)
+			if ((rc = upgrade_one(t, &it)) < 0)
 				break;
 			u->n += (uint64_t)rc;
 		}
-		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+		stdb_iter_next(&it);
 	}
-	mdb_cursor_close(cur);
-	if (rc == MDB_NOTFOUND) { /* this db is done: on to the next */
+	more = stdb_iter_valid(&it);
+	ierr = stdb_iter_err(&it);
+	stdb_iter_close(&it);
+	if (rc < 0)
+		return t->err ? t->err : txn_fail(t, rc);
+	if (ierr != 0)
+		return txn_fail_code(t, ierr);
+	if (!more) { /* this db is done: on to the next */
 		u->db++;
 		u->started = false;
-	} else if (rc != 0) {
-		return t->err ? t->err : txn_fail(t, rc);
 	}
 	mark[0] = u->db;
 	memcpy(mark + 1, u->key, STDB_KEY_LEN);
@@ -515,11 +527,7 @@ store_ws(struct store *s, int i)
 static int
 txn_fail(struct store_txn *t, int rc)
 {
-	if (t->err == 0)
-		t->err = rc == MDB_MAP_FULL ? JALIN_ESPACE
-		    : rc == ENOMEM          ? JALIN_ENOMEM
-		                            : JALIN_EIO;
-	return t->err;
+	return txn_fail_code(t, stdb_errcode(rc));
 }
 
 static int
@@ -592,15 +600,16 @@ static void bucket_update(struct store_txn *t, uint8_t coll, const uint8_t *id,
 
 /* One record of the rebuild: add it to the counts and digests. */
 static void
-rebuild_one(struct store_txn *t, const MDB_val *k, const MDB_val *v)
+rebuild_one(struct store_txn *t, const struct stdb_iter *it)
 {
 	struct store *s = t->s;
-	const uint8_t *key = k->mv_data, *state;
-	size_t len;
+	const uint8_t *state;
+	size_t klen, len;
 	uint64_t seq;
+	const uint8_t *key = stdb_iter_key(it, &klen);
 
-	if (k->mv_size != STDB_KEY_LEN || key[0] < COLL_MIN ||
-	    key[0] > COLL_MAX || stdb_val_state(v, &state, &len, &seq) != 0 ||
+	if (klen != STDB_KEY_LEN || key[0] < COLL_MIN || key[0] > COLL_MAX ||
+	    stdb_iter_record(it, &state, &len, &seq) != 0 ||
 	    rec_decode(s->ws[3], state, len, REC_TRUSTED, NULL) != 0)
 		return; /* still corrupt: counted nowhere, found by verify */
 	t->nconflicts += rec_conflicts(s->ws[3]);
@@ -614,27 +623,27 @@ rebuild_one(struct store_txn *t, const MDB_val *k, const MDB_val *v)
 static int
 rebuild_feed(struct store_txn *t)
 {
-	MDB_cursor *cur;
-	MDB_val k, v;
-	const uint8_t *state;
-	size_t len;
+	struct stdb_iter it;
+	const uint8_t *state, *rk;
+	size_t klen, vlen, len;
 	uint64_t seq;
 	int rc;
 
-	if ((rc = mdb_cursor_open(t->txn, stdb_dbi(t->s->db, STDB_FEED), &cur)))
-		return rc;
-	while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
-		const uint8_t *rk = v.mv_data;
-		if (k.mv_size == 8 && v.mv_size >= STDB_KEY_LEN &&
+	stdb_iter_open(&it, t->txn, t->s->db, STDB_FEED);
+	stdb_iter_foreach(&it, NULL, 0)
+	{
+		stdb_iter_key(&it, &klen);
+		rk = stdb_iter_val(&it, &vlen);
+		if (klen == STDB_SEQ_LEN && vlen >= STDB_KEY_LEN &&
 		    stdb_get_record(t->txn, t->s->db, rk[0], rk + 1, &state,
 		        &len, &seq) == 0 &&
-		    seq == stdb_get_u64(k.mv_data))
+		    seq == stdb_iter_seq(&it))
 			continue;
-		if ((rc = mdb_cursor_del(cur, 0)) != 0)
-			break;
+		stdb_iter_del(&it); /* next: the entry after it */
 	}
-	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	rc = stdb_iter_err(&it);
+	stdb_iter_close(&it);
+	return rc;
 }
 
 /*
@@ -645,8 +654,7 @@ rebuild_feed(struct store_txn *t)
 static int
 rebuild_stats(struct store_txn *t)
 {
-	MDB_cursor *cur;
-	MDB_val k, v;
+	struct stdb_iter it;
 	int rc;
 
 	memset(t->count, 0, sizeof(t->count));
@@ -654,13 +662,11 @@ rebuild_stats(struct store_txn *t)
 	memset(t->s->tsums, 0, sizeof(t->s->tsums));
 	memset(t->dirty, 0xff, sizeof(t->dirty));
 	t->any_dirty = true;
-	if ((rc = mdb_cursor_open(
-	         t->txn, stdb_dbi(t->s->db, STDB_RECORDS), &cur)) != 0)
-		return rc;
-	while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0)
-		rebuild_one(t, &k, &v);
-	mdb_cursor_close(cur);
-	if (rc != MDB_NOTFOUND)
+	stdb_iter_open(&it, t->txn, t->s->db, STDB_RECORDS);
+	stdb_iter_foreach(&it, NULL, 0) rebuild_one(t, &it);
+	rc = stdb_iter_err(&it);
+	stdb_iter_close(&it);
+	if (rc != 0)
 		return rc;
 	return rebuild_feed(t);
 }
@@ -671,9 +677,11 @@ txn_commit(struct store *s, struct jalin_err *err)
 	struct store_txn *t = &s->txn;
 	int rc;
 
-	if ((t->rebuild && (rc = rebuild_stats(t)) != 0) ||
-	    (rc = write_meta(s, t)) != 0) {
+	if (t->rebuild && (rc = rebuild_stats(t)) != 0)
+		txn_fail_code(t, rc); /* stdb_iter's: mapped already */
+	else if ((rc = write_meta(s, t)) != 0)
 		txn_fail(t, rc);
+	if (rc != 0) {
 		txn_rollback(s);
 		return t->err;
 	}

@@ -69,13 +69,13 @@ audit_encode(const struct audit_entry *e, const uint8_t prev[32],
 
 /* Split a stored value into its body and hash; -1 if it is not one. */
 static int
-split(
-    const MDB_val *v, const uint8_t **body, size_t *blen, const uint8_t **hash)
+split(const uint8_t *v, size_t vlen, const uint8_t **body, size_t *blen,
+    const uint8_t **hash)
 {
 	struct mpr m;
 	uint32_t n, hlen;
 
-	mpr_init(&m, v->mv_data, v->mv_size);
+	mpr_init(&m, v, vlen);
 	if (mpr_array(&m, &n) != 0 || n != 2 || mpr_raw(&m, body, blen) != 0 ||
 	    mpr_bin(&m, hash, &hlen) != 0 || hlen != 32 || mpr_left(&m) != 0)
 		return -1;
@@ -86,29 +86,29 @@ int
 audit_last(MDB_txn *txn, const struct stdb *db, uint64_t *seq, uint8_t hash[32],
     struct jalin_err *err)
 {
-	MDB_cursor *cur;
-	MDB_val k, v;
-	const uint8_t *body, *h;
-	size_t blen;
+	struct stdb_iter it;
+	const uint8_t *body, *h, *v;
+	size_t blen, vlen, klen;
 	int rc;
 
 	*seq = 0;
 	memset(hash, 0, 32);
-	if (!stdb_has(db, STDB_AUDIT))
-		return 0;
-	if ((rc = mdb_cursor_open(txn, stdb_dbi(db, STDB_AUDIT), &cur)) != 0)
-		return stdb_mdb_err(rc, err, "cannot read the audit log");
-	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-	if (rc == 0 && (k.mv_size != 8 || split(&v, &body, &blen, &h) != 0))
-		rc = MDB_CORRUPTED;
-	if (rc == 0) {
-		*seq = stdb_get_u64(k.mv_data);
-		memcpy(hash, h, 32);
+	/* an older store opened read-only has no audit log: an empty walk */
+	stdb_iter_open(&it, txn, db, STDB_AUDIT);
+	if (stdb_iter_find(&it, NULL, 0, STDB_FIND_LAST)) {
+		v = stdb_iter_val(&it, &vlen);
+		stdb_iter_key(&it, &klen);
+		if (klen != STDB_SEQ_LEN ||
+		    split(v, vlen, &body, &blen, &h) != 0) {
+			stdb_iter_fail(&it, JALIN_ECORRUPT);
+		} else {
+			*seq = stdb_iter_seq(&it);
+			memcpy(hash, h, 32);
+		}
 	}
-	mdb_cursor_close(cur);
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	return rc != 0 ? stdb_mdb_err(rc, err, "cannot read the audit log") : 0;
+	rc = stdb_iter_report(&it, err, "cannot read the audit log");
+	stdb_iter_close(&it);
+	return rc;
 }
 
 static void
@@ -180,12 +180,11 @@ audit_query(MDB_txn *txn, const struct stdb *db, uint64_t since, uint64_t limit,
 {
 	uint8_t prev[32] = {0}, h[32];
 	uint64_t expect = 1, total = 0, broken = 0, next = 0;
-	MDB_cursor *cur = NULL;
+	struct stdb_iter it;
 	EVP_MD_CTX *md;
-	MDB_val k, v;
 	size_t mark;
 	uint32_t shown = 0;
-	int rc = MDB_NOTFOUND;
+	int rc;
 
 	if (limit == 0 || limit > PAGE_DEFAULT)
 		limit = PAGE_DEFAULT;
@@ -194,21 +193,16 @@ audit_query(MDB_txn *txn, const struct stdb *db, uint64_t since, uint64_t limit,
 	mark = view_array_begin(b);
 	if ((md = EVP_MD_CTX_new()) == NULL)
 		return jalin_err_set(err, JALIN_ENOMEM, "out of memory");
-	if (stdb_has(db, STDB_AUDIT)) {
-		if ((rc = mdb_cursor_open(
-		         txn, stdb_dbi(db, STDB_AUDIT), &cur)) != 0) {
-			EVP_MD_CTX_free(md);
-			return stdb_mdb_err(
-			    rc, err, "cannot read the audit log");
-		}
-		rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-	}
-	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		const uint8_t *body = NULL, *hash = NULL;
-		size_t blen = 0;
-		uint64_t seq = k.mv_size == 8 ? stdb_get_u64(k.mv_data) : 0;
+	/* an older store opened read-only has no audit log: an empty walk */
+	stdb_iter_open(&it, txn, db, STDB_AUDIT);
+	stdb_iter_foreach(&it, NULL, 0)
+	{
+		const uint8_t *body = NULL, *hash = NULL, *v;
+		size_t blen = 0, vlen;
+		uint64_t seq = stdb_iter_seq(&it);
+		v = stdb_iter_val(&it, &vlen);
 		total++;
-		bool parsed = split(&v, &body, &blen, &hash) == 0;
+		bool parsed = split(v, vlen, &body, &blen, &hash) == 0;
 		bool ok = seq == expect && parsed &&
 		    chain_hash(md, prev, body, blen, h) == 0 &&
 		    memcmp(h, hash, 32) == 0;
@@ -227,11 +221,11 @@ audit_query(MDB_txn *txn, const struct stdb *db, uint64_t since, uint64_t limit,
 			next = seq - 1;
 		}
 	}
-	if (cur != NULL)
-		mdb_cursor_close(cur);
+	rc = stdb_iter_report(&it, err, "cannot read the audit log");
+	stdb_iter_close(&it);
 	EVP_MD_CTX_free(md);
-	if (rc != MDB_NOTFOUND)
-		return stdb_mdb_err(rc, err, "cannot read the audit log");
+	if (rc != 0)
+		return rc;
 	view_patch(b, mark, shown);
 	view_str(pk, "next");
 	if (next != 0)

@@ -16,7 +16,6 @@
 
 #include <stdint.h>
 
-#include <lmdb.h>
 #include <msgpack.h>
 
 #include "buf.h"

@@ -52,13 +52,6 @@ query_id(
 	    "0c1d2e3f4a5b");
 }
 
-/* LMDB's codes are negative too (MDB_NOTFOUND is -30798). */
-static bool
-is_jalin(int rc)
-{
-	return rc < 0 && rc >= JALIN_ERR_MIN;
-}
-
 static void
 id_text(const uint8_t id[UUID_LEN], char out[UUID_STR_LEN + 1])
 {
@@ -98,10 +91,10 @@ query_get(MDB_txn *txn, const struct stdb *db, const struct schema_coll *c,
 	return 0;
 }
 
-/* Position a cursor after the hex cursor "after" (or at the start). */
+/* Position it after the hex cursor "after" (or at the start). */
 static int
-seek_after(MDB_cursor *cur, const char *after, size_t alen, uint8_t coll,
-    MDB_val *key, MDB_val *val, struct jalin_err *err)
+seek_after(struct stdb_iter *it, const char *after, size_t alen, uint8_t coll,
+    struct jalin_err *err)
 {
 	uint8_t k[STDB_KEY_LEN] = {coll};
 
@@ -112,8 +105,9 @@ seek_after(MDB_cursor *cur, const char *after, size_t alen, uint8_t coll,
 		    "bad paging cursor (use the 'next' value of the previous "
 		    "page)");
 	/* a collection alone: its first record (a 1-byte key equals none) */
-	return stdb_cursor_after(
-	    cur, k, alen > 0 ? STDB_KEY_LEN : (coll ? 1 : 0), key, val);
+	stdb_iter_find(
+	    it, k, alen > 0 ? STDB_KEY_LEN : (coll ? 1 : 0), STDB_FIND_GT);
+	return 0;
 }
 
 static bool
@@ -124,21 +118,32 @@ coll_scoped(uint8_t coll)
 	return c != NULL && c->scope == SCOPE_SCOPED;
 }
 
-/* With QUERY_PUBLIC, move a cursor that stands on a record of a scoped
- * collection on to the next collection; rc is the last cursor result. */
-static int
-skip_scoped(MDB_cursor *cur, unsigned flags, MDB_val *key, MDB_val *val, int rc)
+/* With QUERY_PUBLIC, move it from a record of a scoped collection on to
+ * the next collection. */
+static void
+skip_scoped(struct stdb_iter *it, unsigned flags)
 {
+	const uint8_t *key;
+	size_t klen;
 	uint8_t k;
 
-	while (rc == 0 && (flags & QUERY_PUBLIC) && key->mv_size > 0 &&
-	    coll_scoped(((const uint8_t *)key->mv_data)[0])) {
-		k = (uint8_t)(((const uint8_t *)key->mv_data)[0] + 1);
-		key->mv_size = 1;
-		key->mv_data = &k;
-		rc = mdb_cursor_get(cur, key, val, MDB_SET_RANGE);
+	while ((flags & QUERY_PUBLIC) &&
+	    (key = stdb_iter_key(it, &klen)) != NULL && klen > 0 &&
+	    coll_scoped(key[0])) {
+		k = (uint8_t)(key[0] + 1);
+		stdb_iter_find(it, &k, 1, STDB_FIND_GEQ);
 	}
-	return rc;
+}
+
+/* it stands on a record key of coll (0: any collection). */
+static bool
+in_coll(const struct stdb_iter *it, uint8_t coll)
+{
+	size_t klen;
+	const uint8_t *key = stdb_iter_key(it, &klen);
+
+	return key != NULL && klen == STDB_KEY_LEN &&
+	    (coll == 0 || key[0] == coll);
 }
 
 static void
@@ -175,10 +180,10 @@ struct scan {
 /* One record of a page: skip tombstones; returns JALIN_ECORRUPT if the
  * stored bytes do not decode. */
 static int
-scan_one(struct scan *sc, const MDB_val *key, const MDB_val *val,
-    msgpack_packer *pk, struct buf *b)
+scan_one(struct scan *sc, const struct stdb_iter *it, msgpack_packer *pk,
+    struct buf *b)
 {
-	const uint8_t *k = key->mv_data;
+	const uint8_t *k = stdb_iter_key(it, NULL);
 	const struct schema_coll *c = schema_coll_by_id(k[0]);
 
 	memcpy(sc->last, k, STDB_KEY_LEN);
@@ -186,7 +191,7 @@ scan_one(struct scan *sc, const MDB_val *key, const MDB_val *val,
 	size_t len;
 	uint64_t seq;
 
-	if (c == NULL || stdb_val_state(val, &state, &len, &seq) != 0 ||
+	if (c == NULL || stdb_iter_record(it, &state, &len, &seq) != 0 ||
 	    rec_decode(sc->ws, state, len, REC_TRUSTED, NULL) != 0)
 		return JALIN_ECORRUPT;
 	if (!rec_is_live(sc->ws) && !(sc->flags & VIEW_VERSIONS))
@@ -202,36 +207,35 @@ query_records(MDB_txn *txn, const struct stdb *db, uint8_t coll,
     struct record *ws, msgpack_packer *pk, struct buf *b, struct jalin_err *err)
 {
 	struct scan sc = {coll, page_limit(limit), flags, ws, {0}, 0};
-	MDB_cursor *cur;
-	MDB_val key, val;
+	struct stdb_iter it;
 	size_t mark;
 	int rc;
 
-	if ((rc = mdb_cursor_open(txn, stdb_dbi(db, STDB_RECORDS), &cur)))
-		return stdb_mdb_err(rc, err, "cannot read records");
 	msgpack_pack_map(pk, 2);
 	view_str(pk, "records");
 	mark = view_array_begin(b);
-	rc = seek_after(cur, after, after_len, coll, &key, &val, err);
-	rc = skip_scoped(cur, flags, &key, &val, rc);
-	while (rc == 0 && key.mv_size == STDB_KEY_LEN &&
-	    (coll == 0 || ((const uint8_t *)key.mv_data)[0] == coll) &&
-	    sc.n < sc.limit && b->len < QUERY_PAGE_BYTES) {
-		if ((rc = scan_one(&sc, &key, &val, pk, b)) != 0)
-			break;
-		rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
-		rc = skip_scoped(cur, flags, &key, &val, rc);
+	stdb_iter_open(&it, txn, db, STDB_RECORDS);
+	if ((rc = seek_after(&it, after, after_len, coll, err)) != 0) {
+		stdb_iter_close(&it);
+		return rc;
 	}
-	bool more = rc == 0 && key.mv_size == STDB_KEY_LEN &&
-	    (coll == 0 || ((const uint8_t *)key.mv_data)[0] == coll);
-	mdb_cursor_close(cur);
+	skip_scoped(&it, flags);
+	while (in_coll(&it, coll) && sc.n < sc.limit &&
+	    b->len < QUERY_PAGE_BYTES) {
+		if ((rc = scan_one(&sc, &it, pk, b)) != 0)
+			break;
+		stdb_iter_next(&it);
+		skip_scoped(&it, flags);
+	}
+	bool more = rc == 0 && in_coll(&it, coll);
+	if (rc == 0)
+		rc = stdb_iter_report(&it, err, "cannot read records");
+	stdb_iter_close(&it);
 	if (rc == JALIN_ECORRUPT)
 		return jalin_err_set(err, rc, "stored record does not decode");
-	if (is_jalin(rc))
+	if (rc != 0)
 		return jalin_err_set(
 		    err, rc, "cannot list records (%s)", jalin_strerror(rc));
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return stdb_mdb_err(rc, err, "cannot read records");
 	view_patch(b, mark, sc.n);
 	pack_next(pk, sc.last, more);
 	return b->err;
@@ -260,20 +264,22 @@ feed_entry(msgpack_packer *pk, uint64_t seq, const struct schema_coll *c,
 }
 
 static int
-feed_one(MDB_txn *txn, const struct stdb *db, const MDB_val *key,
-    const MDB_val *val, struct record *ws, msgpack_packer *pk)
+feed_one(MDB_txn *txn, const struct stdb *db, const struct stdb_iter *it,
+    struct record *ws, msgpack_packer *pk)
 {
-	const uint8_t *k = val->mv_data, *state;
+	const uint8_t *k, *state;
 	const struct schema_coll *c;
-	size_t len;
+	size_t klen, vlen, len;
 	uint64_t seq;
 
-	if (key->mv_size != 8 || val->mv_size < STDB_KEY_LEN ||
+	stdb_iter_key(it, &klen);
+	k = stdb_iter_val(it, &vlen);
+	if (klen != STDB_SEQ_LEN || vlen < STDB_KEY_LEN ||
 	    (c = schema_coll_by_id(k[0])) == NULL ||
 	    stdb_get_record(txn, db, k[0], k + 1, &state, &len, &seq) != 0 ||
 	    rec_decode(ws, state, len, REC_TRUSTED, NULL) != 0)
 		return JALIN_ECORRUPT;
-	feed_entry(pk, stdb_get_u64(key->mv_data), c, k + 1, ws);
+	feed_entry(pk, stdb_iter_seq(it), c, k + 1, ws);
 	return 0;
 }
 
@@ -282,41 +288,43 @@ query_feed(MDB_txn *txn, const struct stdb *db, uint64_t since, uint64_t limit,
     unsigned flags, struct record *ws, msgpack_packer *pk, struct buf *b,
     struct jalin_err *err)
 {
-	uint8_t sk[8];
-	MDB_cursor *cur;
-	MDB_val key = {8, sk}, val;
 	uint64_t next = since, last = 0, lim = page_limit(limit), seen = 0;
+	struct stdb_iter it;
+	const uint8_t *v;
 	uint32_t n = 0;
-	size_t mark;
-	int rc;
+	size_t mark, vlen;
+	int rc = 0;
 
 	stdb_meta_u64(txn, db, "seq", &last);
-	if ((rc = mdb_cursor_open(txn, stdb_dbi(db, STDB_FEED), &cur)) != 0)
-		return stdb_mdb_err(rc, err, "cannot read the feed");
+	stdb_iter_open(&it, txn, db, STDB_FEED);
 	msgpack_pack_map(pk, 3);
 	view_str(pk, "entries");
 	mark = view_array_begin(b);
-	stdb_put_u64(sk, since + 1);
-	rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+	stdb_iter_find_seq(&it, since + 1);
 	/* Entries left out (QUERY_PUBLIC) count towards a bound of their
 	 * own, so that a page never scans the whole feed. */
-	while (rc == 0 && n < lim && seen < 4 * (uint64_t)JALIN_LIST_PAGE_MAX &&
+	while (stdb_iter_valid(&it) && n < lim &&
+	    seen < 4 * (uint64_t)JALIN_LIST_PAGE_MAX &&
 	    b->len < QUERY_PAGE_BYTES) {
 		seen++;
-		if (!(flags & QUERY_PUBLIC) || val.mv_size < 1 ||
-		    !coll_scoped(((const uint8_t *)val.mv_data)[0])) {
-			if ((rc = feed_one(txn, db, &key, &val, ws, pk)) != 0)
+		v = stdb_iter_val(&it, &vlen);
+		if (!(flags & QUERY_PUBLIC) || vlen < 1 || !coll_scoped(v[0])) {
+			if ((rc = feed_one(txn, db, &it, ws, pk)) != 0)
 				break;
 			n++;
 		}
-		next = stdb_get_u64(key.mv_data);
-		rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+		next = stdb_iter_seq(&it);
+		stdb_iter_next(&it);
 	}
-	mdb_cursor_close(cur);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return jalin_err_set(err, JALIN_ECORRUPT,
+	if (rc != 0)
+		rc = jalin_err_set(err, JALIN_ECORRUPT,
 		    "feed entry after seq %llu does not decode",
 		    (unsigned long long)next);
+	else
+		rc = stdb_iter_report(&it, err, "cannot read the feed");
+	stdb_iter_close(&it);
+	if (rc != 0)
+		return rc;
 	view_patch(b, mark, n);
 	view_str(pk, "next");
 	msgpack_pack_uint64(pk, next);
@@ -330,25 +338,24 @@ query_conflicts(MDB_txn *txn, const struct stdb *db, uint8_t coll,
     const char *after, size_t after_len, uint64_t limit, unsigned flags,
     struct record *ws, msgpack_packer *pk, struct buf *b, struct jalin_err *err)
 {
-	MDB_cursor *cur;
-	MDB_val key, val;
+	struct stdb_iter it;
 	uint8_t last[STDB_KEY_LEN] = {0};
 	uint64_t lim = page_limit(limit), recs = 0;
 	uint32_t n = 0;
 	size_t mark;
 	int rc;
 
-	if ((rc = mdb_cursor_open(txn, stdb_dbi(db, STDB_CONFLICTS), &cur)))
-		return stdb_mdb_err(rc, err, "cannot read conflicts");
 	msgpack_pack_map(pk, 2);
 	view_str(pk, "conflicts");
 	mark = view_array_begin(b);
-	rc = seek_after(cur, after, after_len, coll, &key, &val, err);
-	rc = skip_scoped(cur, flags, &key, &val, rc);
-	while (rc == 0 && key.mv_size == STDB_KEY_LEN &&
-	    (coll == 0 || ((const uint8_t *)key.mv_data)[0] == coll) &&
-	    recs < lim && b->len < QUERY_PAGE_BYTES) {
-		const uint8_t *k = key.mv_data, *state;
+	stdb_iter_open(&it, txn, db, STDB_CONFLICTS);
+	if ((rc = seek_after(&it, after, after_len, coll, err)) != 0) {
+		stdb_iter_close(&it);
+		return rc;
+	}
+	skip_scoped(&it, flags);
+	while (in_coll(&it, coll) && recs < lim && b->len < QUERY_PAGE_BYTES) {
+		const uint8_t *k = stdb_iter_key(&it, NULL), *state;
 		const struct schema_coll *c = schema_coll_by_id(k[0]);
 		size_t len;
 		uint64_t seq;
@@ -359,17 +366,14 @@ query_conflicts(MDB_txn *txn, const struct stdb *db, uint8_t coll,
 		    rec_decode(ws, state, len, REC_TRUSTED, NULL) == 0)
 			n += view_conflicts(pk, c, k + 1, ws);
 		recs++;
-		rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
-		rc = skip_scoped(cur, flags, &key, &val, rc);
+		stdb_iter_next(&it);
+		skip_scoped(&it, flags);
 	}
-	bool more = rc == 0 && key.mv_size == STDB_KEY_LEN &&
-	    (coll == 0 || ((const uint8_t *)key.mv_data)[0] == coll);
-	mdb_cursor_close(cur);
-	if (is_jalin(rc))
-		return jalin_err_set(
-		    err, rc, "cannot list conflicts (%s)", jalin_strerror(rc));
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return stdb_mdb_err(rc, err, "cannot read conflicts");
+	bool more = in_coll(&it, coll);
+	rc = stdb_iter_report(&it, err, "cannot read conflicts");
+	stdb_iter_close(&it);
+	if (rc != 0)
+		return rc;
 	view_patch(b, mark, n);
 	pack_next(pk, last, more);
 	return b->err;

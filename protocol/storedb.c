@@ -26,20 +26,31 @@ static const char *const db_names[STDB_NDB] = {
     "records", "feed", "conflicts", "digest", "ckpt", "meta", "gone", "audit"};
 
 int
+stdb_errcode(int rc)
+{
+	switch (rc) {
+	case 0:
+		return 0;
+	case MDB_MAP_FULL:
+		return JALIN_ESPACE;
+	case MDB_NOTFOUND:
+		return JALIN_ENOTFOUND;
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_INVALID:
+	case MDB_VERSION_MISMATCH:
+		return JALIN_ECORRUPT;
+	case ENOMEM:
+		return JALIN_ENOMEM;
+	}
+	return JALIN_EIO;
+}
+
+int
 stdb_mdb_err(int rc, struct jalin_err *err, const char *what)
 {
-	int code = JALIN_EIO;
-
-	if (rc == MDB_MAP_FULL)
-		code = JALIN_ESPACE;
-	else if (rc == MDB_NOTFOUND)
-		code = JALIN_ENOTFOUND;
-	else if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND ||
-	    rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH)
-		code = JALIN_ECORRUPT;
-	else if (rc == ENOMEM)
-		code = JALIN_ENOMEM;
-	return jalin_err_set(err, code, "%s (%s)", what, mdb_strerror(rc));
+	return jalin_err_set(
+	    err, stdb_errcode(rc), "%s (%s)", what, mdb_strerror(rc));
 }
 
 static int
@@ -237,6 +248,13 @@ stdb_begin_read(struct stdb *db, MDB_txn **txn, struct jalin_err *err)
 	return 0;
 }
 
+void
+stdb_end_read(MDB_txn *txn)
+{
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+}
+
 int
 stdb_cursor_after(
     MDB_cursor *cur, const void *after, size_t len, MDB_val *k, MDB_val *v)
@@ -251,6 +269,280 @@ stdb_cursor_after(
 	if (rc == 0 && k->mv_size == len && memcmp(k->mv_data, after, len) == 0)
 		rc = mdb_cursor_get(cur, k, v, MDB_NEXT);
 	return rc;
+}
+
+/* --- iterator ----------------------------------------------------------- */
+
+void
+stdb_iter_open(struct stdb_iter *it, MDB_txn *txn, const struct stdb *db,
+    enum stdb_db which)
+{
+	memset(it, 0, sizeof(*it));
+	if (!db->has[which])
+		return; /* an older store, opened read-only: nothing to walk */
+	it->mdb_rc = mdb_cursor_open(txn, db->dbi[which], &it->cur);
+	it->err = stdb_errcode(it->mdb_rc);
+	if (it->err != 0)
+		it->cur = NULL;
+}
+
+void
+stdb_iter_close(struct stdb_iter *it)
+{
+	if (it == NULL)
+		return;
+	if (it->cur != NULL)
+		mdb_cursor_close(it->cur);
+	it->cur = NULL;
+	it->valid = false;
+	it->moved = false;
+}
+
+/* Take the result of a cursor move: MDB_NOTFOUND ends the walk, any
+ * other failure is kept. */
+static bool
+iter_result(struct stdb_iter *it, int rc)
+{
+	it->valid = rc == 0;
+	if (rc != 0 && rc != MDB_NOTFOUND && it->err == 0) {
+		it->err = stdb_errcode(rc);
+		it->mdb_rc = rc;
+	}
+	return it->valid;
+}
+
+static bool
+iter_usable(struct stdb_iter *it)
+{
+	if (it->err == 0 && it->cur != NULL)
+		return true;
+	it->valid = false;
+	return false;
+}
+
+/* The first entry with a key > key[0..len) (len > 0). */
+static int
+iter_gt(struct stdb_iter *it, const void *key, size_t len)
+{
+	int rc;
+
+	it->key.mv_size = len;
+	it->key.mv_data = (void *)(uintptr_t)key;
+	rc = mdb_cursor_get(it->cur, &it->key, &it->val, MDB_SET_RANGE);
+	if (rc == 0 && it->key.mv_size == len &&
+	    memcmp(it->key.mv_data, key, len) == 0)
+		rc = mdb_cursor_get(it->cur, &it->key, &it->val, MDB_NEXT);
+	return rc;
+}
+
+bool
+stdb_iter_find(
+    struct stdb_iter *it, const void *key, size_t len, enum stdb_find how)
+{
+	MDB_cursor_op op = how == STDB_FIND_EQ ? MDB_SET_KEY : MDB_SET_RANGE;
+	int rc;
+
+	if (!iter_usable(it))
+		return false;
+	it->moved = true;
+	if (how == STDB_FIND_LAST)
+		rc = mdb_cursor_get(it->cur, &it->key, &it->val, MDB_LAST);
+	else if (len == 0) /* LMDB refuses an empty key */
+		rc = how == STDB_FIND_EQ
+		    ? MDB_NOTFOUND
+		    : mdb_cursor_get(it->cur, &it->key, &it->val, MDB_FIRST);
+	else if (how == STDB_FIND_GT)
+		rc = iter_gt(it, key, len);
+	else {
+		it->key.mv_size = len;
+		it->key.mv_data = (void *)(uintptr_t)key;
+		rc = mdb_cursor_get(it->cur, &it->key, &it->val, op);
+	}
+	return iter_result(it, rc);
+}
+
+bool
+stdb_iter_first(struct stdb_iter *it)
+{
+	return stdb_iter_find(it, NULL, 0, STDB_FIND_GEQ);
+}
+
+bool
+stdb_iter_find_seq(struct stdb_iter *it, uint64_t seq)
+{
+	uint8_t k[STDB_SEQ_LEN];
+
+	stdb_put_u64(k, seq);
+	return stdb_iter_find(it, k, sizeof(k), STDB_FIND_GEQ);
+}
+
+bool
+stdb_iter_next(struct stdb_iter *it)
+{
+	if (!iter_usable(it) || !it->moved) {
+		it->valid = false;
+		return false;
+	}
+	return iter_result(
+	    it, mdb_cursor_get(it->cur, &it->key, &it->val, MDB_NEXT));
+}
+
+bool
+stdb_iter_valid(const struct stdb_iter *it)
+{
+	return it->valid && it->err == 0;
+}
+
+int
+stdb_iter_err(const struct stdb_iter *it)
+{
+	return it->err;
+}
+
+int
+stdb_iter_fail(struct stdb_iter *it, int code)
+{
+	if (it->err == 0)
+		it->err = code;
+	it->valid = false;
+	return it->err;
+}
+
+int
+stdb_iter_report(
+    const struct stdb_iter *it, struct jalin_err *err, const char *what)
+{
+	if (it->err == 0)
+		return 0;
+	return jalin_err_set(err, it->err, "%s (%s)", what,
+	    it->mdb_rc != 0 ? mdb_strerror(it->mdb_rc)
+	                    : jalin_strerror(it->err));
+}
+
+bool
+stdb_iter_has_prefix(const struct stdb_iter *it, const void *prefix, size_t len)
+{
+	return stdb_iter_valid(it) && it->key.mv_size >= len &&
+	    (len == 0 || memcmp(it->key.mv_data, prefix, len) == 0);
+}
+
+const uint8_t *
+stdb_iter_key(const struct stdb_iter *it, size_t *len)
+{
+	bool ok = stdb_iter_valid(it);
+
+	if (len != NULL)
+		*len = ok ? it->key.mv_size : 0;
+	return ok ? it->key.mv_data : NULL;
+}
+
+const uint8_t *
+stdb_iter_val(const struct stdb_iter *it, size_t *len)
+{
+	bool ok = stdb_iter_valid(it);
+
+	if (len != NULL)
+		*len = ok ? it->val.mv_size : 0;
+	return ok ? it->val.mv_data : NULL;
+}
+
+uint64_t
+stdb_iter_seq(const struct stdb_iter *it)
+{
+	if (!stdb_iter_valid(it) || it->key.mv_size != STDB_SEQ_LEN)
+		return 0;
+	return stdb_get_u64(it->key.mv_data);
+}
+
+int
+stdb_iter_record(const struct stdb_iter *it, const uint8_t **state, size_t *len,
+    uint64_t *seq)
+{
+	if (!stdb_iter_valid(it))
+		return JALIN_ECORRUPT;
+	return stdb_value_state(
+	    it->val.mv_data, it->val.mv_size, state, len, seq);
+}
+
+/* Stop the walk on LMDB's rc (not 0, not MDB_NOTFOUND). */
+static int
+iter_mdb_fail(struct stdb_iter *it, int rc)
+{
+	if (it->err == 0)
+		it->mdb_rc = rc;
+	return stdb_iter_fail(it, stdb_errcode(rc));
+}
+
+/* A cursor put on the current entry; LMDB may move the page's nodes, so
+ * the key is a copy, and the entry is read back afterwards. */
+static int
+iter_put(struct stdb_iter *it, MDB_val *v, unsigned flags)
+{
+	uint8_t key[STDB_KEY_MAX];
+	MDB_val k = {it->key.mv_size, key};
+	int rc;
+
+	if (!stdb_iter_valid(it))
+		return it->err ? it->err : JALIN_ENOTFOUND;
+	if (k.mv_size > sizeof(key))
+		return stdb_iter_fail(it, JALIN_ETOOBIG);
+	memcpy(key, it->key.mv_data, k.mv_size);
+	rc = mdb_cursor_put(it->cur, &k, v, MDB_CURRENT | flags);
+	if (rc == 0)
+		rc = mdb_cursor_get(
+		    it->cur, &it->key, &it->val, MDB_GET_CURRENT);
+	if (rc != 0)
+		return iter_mdb_fail(it, rc);
+	return 0;
+}
+
+int
+stdb_iter_put(struct stdb_iter *it, const void *val, size_t len)
+{
+	MDB_val v = {len, (void *)(uintptr_t)val};
+
+	return iter_put(it, &v, 0);
+}
+
+int
+stdb_iter_reserve(struct stdb_iter *it, size_t len, void **p)
+{
+	MDB_val v = {len, NULL};
+	int rc;
+
+	if ((rc = iter_put(it, &v, MDB_RESERVE)) != 0)
+		return rc;
+	*p = v.mv_data;
+	return 0;
+}
+
+int
+stdb_iter_del(struct stdb_iter *it)
+{
+	int rc;
+
+	if (!stdb_iter_valid(it))
+		return it->err ? it->err : JALIN_ENOTFOUND;
+	if ((rc = mdb_cursor_del(it->cur, 0)) != 0)
+		return iter_mdb_fail(it, rc);
+	it->valid = false; /* next moves on from the deleted entry */
+	return 0;
+}
+
+int
+stdb_get(MDB_txn *txn, const struct stdb *db, enum stdb_db which,
+    const void *key, size_t klen, const uint8_t **val, size_t *vlen)
+{
+	MDB_val k = {klen, (void *)(uintptr_t)key}, v;
+	int rc;
+
+	if (!db->has[which] || klen == 0)
+		return JALIN_ENOTFOUND;
+	if ((rc = mdb_get(txn, db->dbi[which], &k, &v)) != 0)
+		return stdb_errcode(rc);
+	*val = v.mv_data;
+	*vlen = v.mv_size;
+	return 0;
 }
 
 void
@@ -336,40 +628,53 @@ stdb_get_gone(MDB_txn *txn, const struct stdb *db, uint8_t coll,
 }
 
 int
-stdb_val_split(
-    const MDB_val *v, const uint8_t **state, size_t *len, uint64_t *seq)
+stdb_value_split(const void *val, size_t vlen, const uint8_t **state,
+    size_t *len, uint64_t *seq)
 {
-	const uint8_t *p = v->mv_data;
-	size_t n = v->mv_size, i = STDB_CRC_LEN;
+	const uint8_t *p = val;
+	size_t i = STDB_CRC_LEN;
 	uint64_t x = 0;
 
 	for (unsigned shift = 0;; shift += 7) {
-		if (i >= n || shift > 63 || (shift == 63 && p[i] > 1))
+		if (i >= vlen || shift > 63 || (shift == 63 && p[i] > 1))
 			return JALIN_ECORRUPT; /* past the value, or over 64
 			                          bits */
 		x |= (uint64_t)(p[i] & 0x7f) << shift;
 		if (!(p[i++] & 0x80))
 			break;
 	}
-	if (i >= n)
+	if (i >= vlen)
 		return JALIN_ECORRUPT;
 	*seq = x;
 	*state = p + i;
-	*len = n - i;
+	*len = vlen - i;
 	return 0;
+}
+
+int
+stdb_value_state(const void *val, size_t vlen, const uint8_t **state,
+    size_t *len, uint64_t *seq)
+{
+	const uint8_t *p = val;
+
+	if (stdb_value_split(val, vlen, state, len, seq) != 0 ||
+	    crc32c(0, p + STDB_CRC_LEN, vlen - STDB_CRC_LEN) != stdb_get_u32(p))
+		return JALIN_ECORRUPT;
+	return 0;
+}
+
+int
+stdb_val_split(
+    const MDB_val *v, const uint8_t **state, size_t *len, uint64_t *seq)
+{
+	return stdb_value_split(v->mv_data, v->mv_size, state, len, seq);
 }
 
 int
 stdb_val_state(
     const MDB_val *v, const uint8_t **state, size_t *len, uint64_t *seq)
 {
-	const uint8_t *p = v->mv_data;
-
-	if (stdb_val_split(v, state, len, seq) != 0 ||
-	    crc32c(0, p + STDB_CRC_LEN, v->mv_size - STDB_CRC_LEN) !=
-	        stdb_get_u32(p))
-		return JALIN_ECORRUPT;
-	return 0;
+	return stdb_value_state(v->mv_data, v->mv_size, state, len, seq);
 }
 
 int
@@ -527,23 +832,23 @@ stdb_sum_sub(uint8_t acc[32], const uint8_t h[32])
 static int
 coll_sum(MDB_txn *txn, const struct stdb *db, uint8_t coll, uint8_t sum[32])
 {
-	MDB_cursor *cur;
-	uint8_t k[2] = {coll, 0};
-	MDB_val key = {sizeof(k), k}, val;
+	struct stdb_iter it;
+	const uint8_t *v;
+	size_t klen, vlen;
 	int rc;
 
 	memset(sum, 0, 32);
-	if ((rc = mdb_cursor_open(txn, db->dbi[STDB_DIGEST], &cur)) != 0)
-		return stdb_mdb_err(rc, NULL, "digest");
-	rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
-	while (rc == 0 && key.mv_size == 2 &&
-	    ((const uint8_t *)key.mv_data)[0] == coll) {
-		if (val.mv_size == 32)
-			stdb_sum_add(sum, val.mv_data);
-		rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+	stdb_iter_open(&it, txn, db, STDB_DIGEST);
+	stdb_iter_foreach(&it, &coll, 1)
+	{
+		stdb_iter_key(&it, &klen);
+		v = stdb_iter_val(&it, &vlen);
+		if (klen == 2 && vlen == 32)
+			stdb_sum_add(sum, v);
 	}
-	mdb_cursor_close(cur);
-	return rc == 0 || rc == MDB_NOTFOUND ? 0 : stdb_mdb_err(rc, NULL, "");
+	rc = stdb_iter_err(&it);
+	stdb_iter_close(&it);
+	return rc;
 }
 
 int

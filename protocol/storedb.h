@@ -72,7 +72,8 @@
 #define STDB_KEY_LEN     17 /* coll + id */
 #define STDB_SEQ_LEN     8  /* seq as a key (feed) */
 #define STDB_CRC_LEN     4
-#define STDB_VAL_HDR_MAX 14 /* crc + seq (LEB128) before a record state */
+#define STDB_VAL_HDR_MAX 14  /* crc + seq (LEB128) before a record state */
+#define STDB_KEY_MAX     511 /* LMDB's largest key (MDB_MAXKEYSIZE) */
 
 enum stdb_db {
 	STDB_RECORDS = 0,
@@ -113,13 +114,180 @@ const char *stdb_dir(const struct stdb *db);
  */
 int stdb_begin_read(struct stdb *db, MDB_txn **txn, struct jalin_err *err);
 
+/* End a read transaction begun by stdb_begin_read; NULL is a no-op. */
+void stdb_end_read(MDB_txn *txn);
+
 /*
  * Put cur on the first entry whose key comes after after[0..len), where a
  * sliced walk stopped (len 0: on the first entry). k and v get the entry.
- * 0, MDB_NOTFOUND past the end, or another LMDB code.
+ * 0, MDB_NOTFOUND past the end, or another LMDB code. Superseded by
+ * stdb_iter_find(.., STDB_FIND_GT): kept until node/repl.c and
+ * node/verify.c walk with stdb_iter.
  */
 int stdb_cursor_after(
     MDB_cursor *cur, const void *after, size_t len, MDB_val *k, MDB_val *v);
+
+/*
+ * The LMDB return code rc as a JALIN_E* code: 0 stays 0, MDB_MAP_FULL is
+ * JALIN_ESPACE, MDB_NOTFOUND JALIN_ENOTFOUND, MDB_CORRUPTED,
+ * MDB_PAGE_NOTFOUND, MDB_INVALID and MDB_VERSION_MISMATCH JALIN_ECORRUPT,
+ * ENOMEM JALIN_ENOMEM, anything else JALIN_EIO. The one place where LMDB
+ * codes are mapped (stdb_mdb_err, stdb_iter and node/store.c use it).
+ */
+int stdb_errcode(int rc);
+
+/*
+ * Iterator over one database of the store, in key order, in the manner of
+ * Knot DNS's knot_lmdb: the positioning calls (find, next) return true
+ * while the iterator stands on an entry; the first error is kept (sticky)
+ * and every later call does nothing and returns false, so a walk is
+ *
+ *	struct stdb_iter it;
+ *	stdb_iter_open(&it, txn, db, STDB_FEED);
+ *	for (stdb_iter_find(&it, k, 8, STDB_FIND_GEQ); stdb_iter_valid(&it);
+ *	     stdb_iter_next(&it))
+ *		... stdb_iter_key(&it, &klen), stdb_iter_val(&it, &vlen) ...
+ *	rc = stdb_iter_err(&it);
+ *	stdb_iter_close(&it);
+ *
+ * Running off the end (LMDB's MDB_NOTFOUND) is no error: the iterator is
+ * just no longer valid. Errors are JALIN_E* codes (stdb_errcode). The
+ * struct lives where the caller likes (the stack): its fields are private.
+ * Key and value point into the map: valid until the next call on the
+ * iterator, a write in the transaction, or the transaction's end.
+ */
+struct stdb_iter {
+	MDB_cursor *cur; /* NULL: nothing to walk (see stdb_iter_open) */
+	MDB_val key, val;
+	int err;    /* the first error (JALIN_E*), sticky */
+	int mdb_rc; /* LMDB's code behind err (0: the caller's error) */
+	bool valid; /* key and val hold the current entry */
+	bool moved; /* the cursor has a position next can move from */
+};
+
+/* Where stdb_iter_find puts the iterator. */
+enum stdb_find {
+	STDB_FIND_EQ,   /* on the entry with exactly this key */
+	STDB_FIND_GEQ,  /* on the first entry with a key >= key */
+	STDB_FIND_GT,   /* on the first entry with a key > key: where a
+	                   sliced walk that stopped at key resumes */
+	STDB_FIND_LAST, /* on the last entry (key ignored) */
+};
+
+/*
+ * Open it over database which in txn (read or write). Cannot fail by
+ * itself: an LMDB failure to open the cursor becomes the iterator's error.
+ * An optional database a read-only open did not find (stdb_has false)
+ * gives an empty walk without error. Close with stdb_iter_close, before
+ * the transaction ends.
+ */
+void stdb_iter_open(struct stdb_iter *it, MDB_txn *txn, const struct stdb *db,
+    enum stdb_db which);
+
+/* Close the cursor; NULL is a no-op. The error stays readable. */
+void stdb_iter_close(struct stdb_iter *it);
+
+/*
+ * Position it as how says. key[0..len) is the search key; len 0 (the
+ * empty key) sorts before every key: GEQ and GT then go to the first
+ * entry. True if it now stands on an entry; false past the end, when EQ
+ * finds no such key, or on error (stdb_iter_err).
+ */
+bool stdb_iter_find(
+    struct stdb_iter *it, const void *key, size_t len, enum stdb_find how);
+
+/* The first entry: stdb_iter_find(it, NULL, 0, STDB_FIND_GEQ). */
+bool stdb_iter_first(struct stdb_iter *it);
+
+/* The first entry whose 8-byte key (feed, audit: a seq) is >= seq. */
+bool stdb_iter_find_seq(struct stdb_iter *it, uint64_t seq);
+
+/*
+ * Move to the next entry (after stdb_iter_del: to the entry that followed
+ * the deleted one). False past the end or on error.
+ */
+bool stdb_iter_next(struct stdb_iter *it);
+
+/* True while it stands on an entry and has no error. */
+bool stdb_iter_valid(const struct stdb_iter *it);
+
+/* 0, or the first error of the walk (JALIN_E*). */
+int stdb_iter_err(const struct stdb_iter *it);
+
+/*
+ * Stop the walk with the caller's code (a negative JALIN_E*, e.g.
+ * JALIN_ECORRUPT for an entry that does not decode) unless it already has
+ * an error: the loop ends and stdb_iter_err tells. Returns the iterator's
+ * error.
+ */
+int stdb_iter_fail(struct stdb_iter *it, int code);
+
+/*
+ * Report the walk's error in err as "what (reason)", the reason being
+ * LMDB's own text when LMDB failed. Returns stdb_iter_err (0: err is left
+ * alone).
+ */
+int stdb_iter_report(
+    const struct stdb_iter *it, struct jalin_err *err, const char *what);
+
+/* True if the current key starts with prefix[0..len) (len 0: always). */
+bool stdb_iter_has_prefix(
+    const struct stdb_iter *it, const void *prefix, size_t len);
+
+/*
+ * The current key / value and their length (NULL and 0 when not valid).
+ * Into the map: see above.
+ */
+const uint8_t *stdb_iter_key(const struct stdb_iter *it, size_t *len);
+const uint8_t *stdb_iter_val(const struct stdb_iter *it, size_t *len);
+
+/* The current key read as a seq (feed, audit); 0 if it is not 8 bytes. */
+uint64_t stdb_iter_seq(const struct stdb_iter *it);
+
+/*
+ * The current value as a record value (records, gone), checked like
+ * stdb_val_state: 0, or JALIN_ECORRUPT (also when not valid). Does not
+ * touch the iterator's error.
+ */
+int stdb_iter_record(const struct stdb_iter *it, const uint8_t **state,
+    size_t *len, uint64_t *seq);
+
+/*
+ * Write transactions. Replace the current entry's value with
+ * val[0..len); or reserve len bytes for it and return where to write them
+ * in *p (before any other write). The iterator stays on the entry (its
+ * value is then the new one). 0 or the (sticky) error; JALIN_ENOTFOUND if
+ * it is not on an entry (not sticky).
+ */
+int stdb_iter_put(struct stdb_iter *it, const void *val, size_t len);
+int stdb_iter_reserve(struct stdb_iter *it, size_t len, void **p);
+
+/*
+ * Delete the current entry. The iterator is then not valid until
+ * stdb_iter_next, which moves to the entry that followed it. 0 or the
+ * (sticky) error; JALIN_ENOTFOUND if it is not on an entry.
+ */
+int stdb_iter_del(struct stdb_iter *it);
+
+/*
+ * Walk the entries whose key starts with prefix[0..len) (len 0: all):
+ *	stdb_iter_foreach (&it, k, 1) { ... }
+ *	if ((rc = stdb_iter_err(&it)) != 0) ...
+ */
+#define stdb_iter_foreach(it, prefix, len)                               \
+	for (bool stdb_found_ =                                          \
+	         stdb_iter_find((it), (prefix), (len), STDB_FIND_GEQ);   \
+	     stdb_found_ && stdb_iter_has_prefix((it), (prefix), (len)); \
+	     stdb_found_ = stdb_iter_next(it))
+
+/*
+ * Read one entry of database which by its key: *val and *vlen point into
+ * the map (valid until the transaction ends or writes). 0,
+ * JALIN_ENOTFOUND (also for an optional database that is absent), or the
+ * mapped LMDB error.
+ */
+int stdb_get(MDB_txn *txn, const struct stdb *db, enum stdb_db which,
+    const void *key, size_t klen, const uint8_t **val, size_t *vlen);
 
 /*
  * The collected tombstone of coll/id (the gone database), checked like a
@@ -163,6 +331,12 @@ int stdb_val_state(
 /* The same without the checksum: for a cheap look at the state. */
 int stdb_val_split(
     const MDB_val *v, const uint8_t **state, size_t *len, uint64_t *seq);
+
+/* The same two on a value given as bytes (from stdb_get or stdb_iter_val). */
+int stdb_value_state(const void *val, size_t vlen, const uint8_t **state,
+    size_t *len, uint64_t *seq);
+int stdb_value_split(const void *val, size_t vlen, const uint8_t **state,
+    size_t *len, uint64_t *seq);
 
 /* A value of a format-1 store ([seq u64 BE][crc32c of the state u32 BE]
  * [state]): for the upgrade only. */
