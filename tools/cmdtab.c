@@ -4,6 +4,7 @@
  * fails while man/jalinctl.8 and `jalinctl --man` differ.
  */
 #include "cmdtab.h"
+#include "audit.h"
 #include "limits.h"
 
 #define STR_(x) #x
@@ -36,13 +37,14 @@ const struct opt ctl_gopts[] = {
         "-c, default: the config's [tls] crl)"},
     {O_TIMEOUT, "timeout", "SECONDS",
         "give up on a node that does not take the connection, finish the "
-        "TLS handshake or answer within this many seconds (default 5; "
-        "1..3600): --remote, watch and federation; other commands on the "
-        "local socket wait as long as the node needs"},
+        "TLS handshake or answer within this many seconds (default " STR(JALIN_CTL_TIMEOUT) "; 1.." STR(
+            JALIN_CTL_TIMEOUT_MAX) "): --remote, watch and federation; other commands on the "
+                                   "local socket wait as long as the node needs"},
     {O_PURPOSE, "purpose", "TEXT",
-        "why you read the records (at most 256 bytes); the node keeps it "
-        "in its audit log with your user name for reads of case and "
-        "referral records"},
+        "why you read the records (at most " STR(
+            AUDIT_PURPOSE_MAX) " bytes); the node keeps it "
+                               "in its audit log with your user name for reads of case and "
+                               "referral records"},
     {O_JSON, "json", NULL,
         "print JSON for scripts: one compact value per line, keys "
         "sorted"},
@@ -52,8 +54,8 @@ const struct opt ctl_gopts[] = {
 
 const struct opt ctl_copts[] = {
     {O_LIMIT, "limit", "N",
-        "show at most N items (default 100; 1.."
-        "10000000)"},
+        "show at most N items (default " STR(JALIN_CTL_LIST_LIMIT) "; 1.." STR(
+            JALIN_CTL_LIST_LIMIT_MAX) ")"},
     {O_VERSIONS, "versions", NULL,
         "show each field's version (hlc, time, origin node), the "
         "values in conflict, deletes and the causal context; also shows "
@@ -73,18 +75,19 @@ const struct opt ctl_copts[] = {
     {O_COLLECTION, "collection", "C",
         "collection of the lines that have no \"collection\" key"},
     {O_BATCH, "batch", "N",
-        "records per request, each committed as one transaction (default "
-        "1000; 1..4096)"},
+        "records per request, each committed as one transaction (default " STR(
+            JALIN_IMPORT_BATCH) "; 1.." STR(JALIN_BATCH_RECORDS_MAX) ")"},
     {O_ON_ERROR, "on-error", "continue|stop",
         "at a bad line: stop there, with every line before it stored "
         "(default), or report it and go on"},
     {O_INTERVAL, "interval", "SECONDS",
         "seconds between refreshes (default " STR(
-            CTL_WATCH_INTERVAL) "; "
-                                "1..3600)"},
+            JALIN_CTL_WATCH_INTERVAL) "; "
+                                      "1.." STR(
+                                          JALIN_CTL_WATCH_INTERVAL_MAX) ")"},
     {O_COUNT, "count", "N",
-        "stop after N refreshes (default 0: until interrupted; "
-        "0..1000000)"},
+        "stop after N refreshes (default 0: until interrupted; 0.." STR(
+            JALIN_CTL_WATCH_COUNT_MAX) ")"},
 };
 
 const struct cmd ctl_cmds[] = {
