@@ -74,6 +74,9 @@
 #define JALIN_CONN_MAX          512 /* concurrent connections (peer+admin) */
 #define JALIN_ADMIN_CONN_MAX    64
 #define JALIN_HANDSHAKE_TIMEOUT 10 /* seconds */
+/* status warns of a peer certificate that expires within this many days:
+ * time to issue and install the next one. */
+#define JALIN_CERT_WARN_DAYS 30
 /* [node] stall_timeout (jalin.conf(5)): seconds without progress (nothing
  * received, or output not draining) before a peer is shown as stalled;
  * default and largest value (the smallest is 1). */

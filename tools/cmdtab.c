@@ -101,17 +101,19 @@ const struct cmd ctl_cmds[] = {
         "of the oldest); how far we are behind its feed; catch-up "
         "progress; when the records shared with it were last verified "
         "equal, and the last check's result; its last error; and when its "
-        "certificate expires, with a warning under 30 days. Over --remote "
-        "it also names the node's certificate CN. --json prints the "
-        "node's status object as it is."},
+        "certificate expires, with a warning under " STR(
+            JALIN_CERT_WARN_DAYS) " days. Over --remote "
+                                  "it also names the node's certificate CN. --json prints the "
+                                  "node's status object as it is."},
     {"peers", "", 0, 0, 0, CMD_REMOTE, cmd_peers, "one line per peer",
         "A table: NAME, STATE, LAG_RECORDS (our changes the peer has not "
         "acknowledged), LAG_SECONDS (the age of the oldest of them), "
         "IN_LAG (records of its feed we have not applied yet), "
         "LAST_CONTACT and VERIFIED_AT (how long ago) and LAST_ERROR. A '!' "
-        "before a name marks a certificate that expires within 30 days; "
-        "the lines after the table say when. --json prints the status's "
-        "array of peers."},
+        "before a name marks a certificate that expires within " STR(
+            JALIN_CERT_WARN_DAYS) " days; "
+                                  "the lines after the table say when. --json prints the status's "
+                                  "array of peers."},
     {"watch", "", 0, 0, OPT_BIT(O_INTERVAL) | OPT_BIT(O_COUNT),
         CMD_REMOTE | CMD_LIVE | CMD_OWN, cmd_watch,
         "the status, refreshed until interrupted",
