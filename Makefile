@@ -37,6 +37,10 @@ endif
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CFLAGS	   ?=
+CPPFLAGS   ?=
+# tools/ (jalinctl) links libjalinproto.a and never code from node/, so it
+# sees protocol/'s headers only (DESIGN.md §1); everything else sees both.
+TOOLS_CPPFLAGS := $(CPPFLAGS) -iquote protocol
 CPPFLAGS   += -iquote protocol -iquote node
 ALL_CFLAGS  = $(WARN) $(OPT) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
 LDLIBS	    = $(PKG_LIBS) -lpthread -lm
@@ -51,11 +55,13 @@ UNIT_SRC  = $(wildcard tests/unit/test_*.c)
 PROTO_OBJ = $(PROTO_SRC:%.c=$(BUILD)/%.o)
 NODE_OBJ  = $(NODE_SRC:%.c=$(BUILD)/%.o)
 TOOLS_OBJ = $(TOOLS_SRC:%.c=$(BUILD)/%.o)
+TLIB_OBJ  = $(filter-out $(BUILD)/tools/jalinctl.o,$(TOOLS_OBJ))
 UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BIN = $(BUILD)/tests/lmdb_ceiling
 
 PROTO_LIB = $(BUILD)/libjalinproto.a
 NODE_LIB  = $(BUILD)/libjalinnode.a
+TOOLS_LIB = $(BUILD)/libjalintools.a
 
 .PHONY: all test test-unit test-integration test-fuzz check-deps bench doc \
 	coverage \
@@ -79,21 +85,30 @@ $(NODE_LIB): $(NODE_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+$(TOOLS_OBJ): CPPFLAGS = $(TOOLS_CPPFLAGS)
+
+# jalinctl's modules but its main(), for the unit tests of tools/ code.
+$(TOOLS_LIB): $(TLIB_OBJ)
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
 $(BUILD)/jalind: $(BUILD)/node/main.o $(NODE_LIB) $(PROTO_LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/jalinctl: $(TOOLS_OBJ) $(PROTO_LIB)
+$(BUILD)/jalinctl: $(BUILD)/tools/jalinctl.o $(TOOLS_LIB) $(PROTO_LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# Unit tests: one cmocka program per module, linked against both libraries.
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(NODE_LIB) $(PROTO_LIB)
+# Unit tests: one cmocka program per module, linked against the three
+# libraries (a program takes only the objects it calls into).
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TOOLS_LIB) $(NODE_LIB) $(PROTO_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS) $(shell $(PKG_CONFIG) --libs cmocka)
 
 $(BUILD)/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags cmocka) \
-	    -c -o $@ $<
+	$(CC) $(CPPFLAGS) -iquote tools $(ALL_CFLAGS) \
+	    $(shell $(PKG_CONFIG) --cflags cmocka) -c -o $@ $<
 
 $(BUILD)/tests/lmdb_ceiling: tests/bench/lmdb_ceiling.c
 	@mkdir -p $(dir $@)
@@ -189,7 +204,10 @@ HAVE_FUZZER := $(shell printf 'int LLVMFuzzerTestOneInput(const char *d, \
 
 build/fuzz/%: tests/fuzz/%.c $(PROTO_SRC) $(NODE_SRC)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_FLAGS) -o $@ $^ $(LDLIBS)
+	$(CLANG) $(FUZZ_FLAGS) -iquote tools -o $@ $^ $(LDLIBS)
+
+# Harnesses of tools/ code take the modules they test (jalinctl.c has a main).
+build/fuzz/fuzz_jsonline: tools/json.c
 
 fuzz: $(FUZZ_BIN)
 

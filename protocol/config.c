@@ -73,34 +73,35 @@ struct cfg_key {
 #define STR(x)         STR_(x)
 
 #define COLL_NAMES "case, partnership, lks, resource, referral"
-#define NAME_RULE                                                           \
-	"1 to 64 characters: a-z, 0-9, '_' and '-', not starting with '_' " \
-	"or '-'"
+#define NAME_RULE                                                          \
+	"1 to " STR(JALIN_NAME_MAX) " characters: a-z, 0-9, '_' and '-', " \
+	                            "not starting with '_' or '-'"
 #define SOCKET_NOTE "a Unix socket path must fit in sun_path"
 
 /* Every key jalind knows, in the order cfg_print writes them. */
 static const struct cfg_key cfg_keys[] = {
     {S_NODE, "name", T_NAME, .required = true, NODE(name),
         .what = "this node's name; it must equal the CN of its certificate"},
-    {S_NODE, "region", T_UINT, .required = true, .min = 11, .max = 99,
-        NODE(region), .what = "the province code, e.g. 32 for Jawa Barat"},
+    {S_NODE, "region", T_UINT, .required = true, .min = JALIN_REGION_MIN,
+        .max = JALIN_REGION_MAX, NODE(region),
+        .what = "the province code, e.g. 32 for Jawa Barat"},
     {S_NODE, "data_dir", T_PATH, .required = true, NODE(data_dir),
         .what = "the directory that holds this node's store"},
     {S_NODE, "listen", T_ADDR, .def = "0.0.0.0:7420", NODE(listen)},
     {S_NODE, "admin_socket", T_PATH, NODE(admin_socket), .note = SOCKET_NOTE},
     {S_NODE, "max_clock_skew", T_UINT, .def = STR(JALIN_CLOCK_SKEW_DEFAULT),
-        .min = 1, .max = 86400, NODE(max_clock_skew)},
+        .min = 1, .max = JALIN_CLOCK_SKEW_MAX, NODE(max_clock_skew)},
     {S_NODE, "all_cases", T_BOOL, .def = "no", NODE(all_cases)},
-    {S_NODE, "stall_timeout", T_UINT, .def = "30", .min = 1, .max = 3600,
-        NODE(stall_timeout)},
-    {S_NODE, "verify_interval", T_UINT, .def = "600", .min = 0, .max = 86400,
-        NODE(verify_interval)},
-    {S_NODE, "offline_hold", T_UINT, .def = "259200", .min = 0, .max = 31536000,
-        NODE(offline_hold)},
-    {S_NODE, "retention_check", T_UINT, .def = "86400", .min = 0,
-        .max = 31536000, NODE(retention_check)},
-    {S_NODE, "map_size_max", T_SIZE, .def = "64G", .min = JALIN_MAP_MIN,
-        .max = UINT64_MAX, NODE(map_size_max)},
+    {S_NODE, "stall_timeout", T_UINT, .def = STR(JALIN_STALL_TIMEOUT), .min = 1,
+        .max = JALIN_STALL_TIMEOUT_MAX, NODE(stall_timeout)},
+    {S_NODE, "verify_interval", T_UINT, .def = STR(JALIN_VERIFY_INTERVAL),
+        .min = 0, .max = JALIN_VERIFY_INTERVAL_MAX, NODE(verify_interval)},
+    {S_NODE, "offline_hold", T_UINT, .def = STR(JALIN_OFFLINE_HOLD), .min = 0,
+        .max = JALIN_OFFLINE_HOLD_MAX, NODE(offline_hold)},
+    {S_NODE, "retention_check", T_UINT, .def = STR(JALIN_RETENTION_CHECK),
+        .min = 0, .max = JALIN_RETENTION_CHECK_MAX, NODE(retention_check)},
+    {S_NODE, "map_size_max", T_SIZE, .def = STR(JALIN_MAP_DEFAULT_MAX_GIB) "G",
+        .min = JALIN_MAP_MIN, .max = UINT64_MAX, NODE(map_size_max)},
     {S_NODE, "log_level", T_LEVEL, .def = "notice", NODE(log_level)},
     {S_NODE, "metrics_listen", T_LADDR, .optional = true, NODE(metrics_listen)},
     {S_TLS, "ca", T_PATH, .optional = true, NODE(tls_ca)},
@@ -480,7 +481,7 @@ addr_split_v6(const char *s, struct cfg_addr *a, const char **why)
 	}
 	n = (size_t)(close - s - 1);
 	if (n >= sizeof(a->host)) {
-		*why = "has a host longer than 255 bytes";
+		*why = "has a host longer than " STR(JALIN_HOST_MAX) " bytes";
 		return NULL;
 	}
 	memcpy(a->host, s + 1, n);
@@ -510,7 +511,7 @@ addr_split_host(const char *s, struct cfg_addr *a, const char **why)
 	}
 	n = (size_t)(colon - s);
 	if (n >= sizeof(a->host)) {
-		*why = "has a host longer than 255 bytes";
+		*why = "has a host longer than " STR(JALIN_HOST_MAX) " bytes";
 		return NULL;
 	}
 	if (!host_name_ok(s, n)) {

@@ -28,7 +28,7 @@ enum log_level_cfg {
 
 /* "host:port" split; host may be a name, IPv4, or [IPv6]. */
 struct cfg_addr {
-	char host[256];
+	char host[JALIN_HOST_MAX + 1];
 	uint16_t port;
 	bool set;
 };
@@ -46,20 +46,25 @@ struct cfg {
 
 	/* [node] */
 	char name[JALIN_NAME_MAX + 1]; /* required; [a-z0-9][a-z0-9_-]* */
-	unsigned region;               /* province code 11..99, required */
+	unsigned region;               /* province code, required
+	                                  (JALIN_REGION_MIN..MAX) */
 	char data_dir[JALIN_PATH_MAX]; /* required, absolute */
 	struct cfg_addr listen;        /* default 0.0.0.0:7420 */
 	char admin_socket[108];        /* default DATA_DIR/jalind.sock */
-	unsigned max_clock_skew;       /* seconds, default 300, 1..86400 */
+	unsigned max_clock_skew;       /* seconds (JALIN_CLOCK_SKEW_*) */
 	bool all_cases; /* this node receives every case (national node) */
-	unsigned stall_timeout;   /* seconds without progress: stalled, 30 */
-	unsigned verify_interval; /* seconds between digest checks, 0: off */
+	unsigned stall_timeout;   /* seconds without progress: stalled
+	                             (JALIN_STALL_TIMEOUT*) */
+	unsigned verify_interval; /* seconds between digest checks, 0: off
+	                             (JALIN_VERIFY_INTERVAL*) */
 	unsigned offline_hold;    /* seconds offline after which records are
 	                             not served until a peer is caught up
-	                             with; default 259200 (72 h), 0: off */
+	                             with, 0: off (JALIN_OFFLINE_HOLD*) */
 	unsigned retention_check; /* seconds between purges of records past
-	                             retention_until; default 86400, 0: off */
-	uint64_t map_size_max;    /* bytes, default 64G; "512M", "64G" */
+	                             retention_until, 0: off
+	                             (JALIN_RETENTION_CHECK*) */
+	uint64_t map_size_max;    /* bytes, "512M", "64G"
+	                             (JALIN_MAP_DEFAULT_MAX, JALIN_MAP_MIN) */
 	int log_level;            /* enum log_level_cfg, default notice */
 	struct cfg_addr metrics_listen; /* optional, loopback only */
 

@@ -32,6 +32,7 @@
 #define JALIN_NAME_MAX       64  /* node name = certificate CN */
 #define JALIN_ADMIN_NAME_MAX 96  /* "admin:" + name */
 #define JALIN_FIELD_NAME_MAX 64  /* schema field name incl. dots */
+#define JALIN_HOST_MAX       255 /* host of a config address; DNS: 253 */
 #define JALIN_COLL_NAME_MAX  16  /* collection name */
 #define JALIN_ERRMSG_MAX     512 /* struct jalin_err message */
 #define JALIN_PATH_MAX       1024
@@ -41,11 +42,18 @@
 #define JALIN_RECORD_ORIGINS_MAX 64   /* distinct writer nodes per record */
 #define JALIN_RECORD_DOTS_MAX    512  /* distinct write events kept */
 #define JALIN_RECORD_ENTRIES_MAX 1024 /* field values incl. conflicts */
-#define JALIN_FIELD_SIBLINGS_MAX 16   /* concurrent values of one field */
 #define JALIN_VALUE_MAX          (64u << 10) /* one field value, encoded */
 #define JALIN_LIST_ITEMS_MAX     256         /* items of a list<> field */
 #define JALIN_TAG_MAX            4095        /* highest field tag */
 #define JALIN_UNSHARED_MAX       32          /* nodes in unshared_from */
+/* A key of a map field that has no enum of keys (schema.h ST_MAP). */
+#define JALIN_MAP_KEY_MAX 64
+/* A client's value is quoted in a validation error only up to this many
+ * bytes: enough to recognise it, short enough for one log line. */
+#define JALIN_ECHO_MAX 40
+/* The cross-field rules (schema.c) read only short strings, dates and enum
+ * words: a stored value longer than this is reported corrupt to them. */
+#define JALIN_RULE_STR_MAX 64
 
 /* Batches: replication and import. */
 #define JALIN_BATCH_RECORDS_MAX 4096       /* records per batch frame */
@@ -65,17 +73,68 @@
 #define JALIN_PEERS_MAX         256
 #define JALIN_CONN_MAX          512 /* concurrent connections (peer+admin) */
 #define JALIN_ADMIN_CONN_MAX    64
-#define JALIN_HANDSHAKE_TIMEOUT 10  /* seconds */
-#define JALIN_IDLE_TIMEOUT      120 /* seconds without a frame */
-#define JALIN_STALL_TIMEOUT     30  /* seconds output does not drain */
+#define JALIN_HANDSHAKE_TIMEOUT 10 /* seconds */
+/* status warns of a peer certificate that expires within this many days:
+ * time to issue and install the next one. */
+#define JALIN_CERT_WARN_DAYS 30
+/* [node] stall_timeout (jalin.conf(5)): seconds without progress (nothing
+ * received, or output not draining) before a peer is shown as stalled;
+ * default and largest value (the smallest is 1). */
+#define JALIN_STALL_TIMEOUT     30
+#define JALIN_STALL_TIMEOUT_MAX 3600
+/* A connection that receives nothing for this many stall timeouts (2 min by
+ * default) is closed; we ping after a third of one without sending, so a
+ * live peer always has something to answer. */
+#define JALIN_IDLE_STALLS 4
 
-/* Store. */
-#define JALIN_MAP_INITIAL     (64ull << 20)
-#define JALIN_MAP_DEFAULT_MAX (64ull << 30)
-#define JALIN_MAP_MIN         (1ull << 20)
-#define JALIN_DIGEST_BUCKETS  256 /* per collection; see storedb.h */
+/* [node] region: the two-digit province code (11 Aceh .. 9x Papua). */
+#define JALIN_REGION_MIN 11
+#define JALIN_REGION_MAX 99
+/* [node] verify_interval: seconds between digest checks with each peer
+ * (0: only when asked); default and largest value (a day). */
+#define JALIN_VERIFY_INTERVAL     600
+#define JALIN_VERIFY_INTERVAL_MAX 86400
+/* [node] offline_hold: seconds without a live peer after which a starting
+ * node serves no records until it has caught up with one, so purges made
+ * meanwhile apply first (0: off); default 72 h, at most a year. */
+#define JALIN_OFFLINE_HOLD     259200
+#define JALIN_OFFLINE_HOLD_MAX 31536000
+/* [node] retention_check: seconds between purges of records past their
+ * retention_until (0: off); default a day, at most a year. */
+#define JALIN_RETENTION_CHECK     86400
+#define JALIN_RETENTION_CHECK_MAX 31536000
 
-/* Clock. */
-#define JALIN_CLOCK_SKEW_DEFAULT 300 /* seconds */
+/* Store. [node] map_size_max: the LMDB map may grow to this many bytes,
+ * 64 GiB by default (the config default is written "64G"), 1 MiB at least. */
+#define JALIN_MAP_INITIAL         (64ull << 20)
+#define JALIN_MAP_DEFAULT_MAX_GIB 64
+#define JALIN_MAP_DEFAULT_MAX \
+	((unsigned long long)JALIN_MAP_DEFAULT_MAX_GIB << 30)
+#define JALIN_MAP_MIN        (1ull << 20)
+#define JALIN_DIGEST_BUCKETS 256 /* per collection; see storedb.h */
+
+/* Clock. [node] max_clock_skew: seconds a peer's change may lie ahead of
+ * our clock before it is held back; default 5 min, at most a day (the
+ * smallest is 1). */
+#define JALIN_CLOCK_SKEW_DEFAULT 300
+#define JALIN_CLOCK_SKEW_MAX     86400
+
+/* jalinctl. --timeout: seconds to wait for a remote node (connect, TLS
+ * handshake, answer); 5 s by default, an hour at most. */
+#define JALIN_CTL_TIMEOUT     5
+#define JALIN_CTL_TIMEOUT_MAX 3600
+/* watch --interval (seconds between refreshes) and --count. */
+#define JALIN_CTL_WATCH_INTERVAL     2
+#define JALIN_CTL_WATCH_INTERVAL_MAX 3600
+#define JALIN_CTL_WATCH_COUNT_MAX    1000000
+/* list/feed --limit: items shown; the node pages them JALIN_LIST_PAGE_MAX
+ * at a time, so the bound only keeps a typo from meaning "everything". */
+#define JALIN_CTL_LIST_LIMIT     100
+#define JALIN_CTL_LIST_LIMIT_MAX 10000000
+/* put reads at most this much JSON: the request must fit one frame. */
+#define JALIN_CTL_PUT_INPUT_MAX JALIN_ADMIN_FRAME_MAX
+/* federation: milliseconds the answers of slow nodes are still waited for
+ * after --timeout, before they are reported as not answering. */
+#define JALIN_FED_GRACE_MS 2000
 
 #endif

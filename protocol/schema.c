@@ -31,12 +31,8 @@
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-/* schema.h: ST_MAP keys without enums are any str(64). */
-#define MAP_KEY_MAX 64
 /* Sub-fields of one ST_OBJECT (duplicate keys are found with a bitmask). */
 #define OBJ_FIELDS_MAX 64
-/* Client values up to this many bytes may appear in error messages. */
-#define ECHO_MAX 40
 
 /* ---- enumerations ------------------------------------------------------ */
 
@@ -1300,7 +1296,7 @@ echo_ok(const struct cx *x, const uint8_t *s, size_t n)
 {
 	size_t i;
 
-	if (x->secret || n > ECHO_MAX)
+	if (x->secret || n > JALIN_ECHO_MAX)
 		return false;
 	for (i = 0; i < n; i++)
 		if (s[i] < 0x20 || s[i] > 0x7e || s[i] == '\'')
@@ -1310,11 +1306,12 @@ echo_ok(const struct cx *x, const uint8_t *s, size_t n)
 
 /* The subject of a message: 'value' when it may be shown, else "value". */
 static const char *
-subj(const struct cx *x, const uint8_t *s, size_t n, char out[ECHO_MAX + 3])
+subj(const struct cx *x, const uint8_t *s, size_t n,
+    char out[JALIN_ECHO_MAX + 3])
 {
 	if (!echo_ok(x, s, n))
 		return "value";
-	snprintf(out, ECHO_MAX + 3, "'%.*s'", (int)n, (const char *)s);
+	snprintf(out, JALIN_ECHO_MAX + 3, "'%.*s'", (int)n, (const char *)s);
 	return out;
 }
 
@@ -1329,7 +1326,7 @@ static int
 co_str(struct cx *x, const struct schema_field *f, struct rd *r,
     const struct mv *v)
 {
-	char q[ECHO_MAX + 3];
+	char q[JALIN_ECHO_MAX + 3];
 	const uint8_t *nul;
 	size_t bad;
 
@@ -1409,7 +1406,7 @@ static int
 co_date(struct cx *x, const struct schema_field *f, struct rd *r,
     const struct mv *v)
 {
-	char q[ECHO_MAX + 3];
+	char q[JALIN_ECHO_MAX + 3];
 
 	(void)r;
 	if (v->t != V_STR)
@@ -1425,7 +1422,7 @@ static int
 co_enum(struct cx *x, const struct schema_field *f, struct rd *r,
     const struct mv *v)
 {
-	char q[ECHO_MAX + 3], list[JALIN_ERRMSG_MAX];
+	char q[JALIN_ECHO_MAX + 3], list[JALIN_ERRMSG_MAX];
 
 	(void)r;
 	if (v->t != V_STR)
@@ -1443,7 +1440,7 @@ static int
 co_code(struct cx *x, const struct schema_field *f, struct rd *r,
     const struct mv *v)
 {
-	char q[ECHO_MAX + 3];
+	char q[JALIN_ECHO_MAX + 3];
 	const char *why;
 
 	(void)r;
@@ -1464,7 +1461,7 @@ co_bin(struct cx *x, const struct schema_field *f, struct rd *r,
 	bool uuid = f->type == ST_UUID;
 	size_t size = uuid ? 16 : 32;
 	const char *what = uuid ? "a UUID" : "a SHA-256 hash";
-	char q[ECHO_MAX + 3];
+	char q[JALIN_ECHO_MAX + 3];
 	uint8_t b[32];
 	bool ok;
 
@@ -1621,7 +1618,7 @@ co_object(struct cx *x, const struct schema_field *f, struct rd *r,
 {
 	struct ent e[OBJ_FIELDS_MAX], one;
 	uint64_t seen = 0, bit;
-	char ks[MAP_KEY_MAX + 24];
+	char ks[JALIN_MAP_KEY_MAX + 24];
 	uint32_t i;
 	int rc;
 
@@ -1651,7 +1648,7 @@ co_object(struct cx *x, const struct schema_field *f, struct rd *r,
 static int
 map_key(struct cx *x, const struct schema_field *f, struct ent *e)
 {
-	char ks[MAP_KEY_MAX + 24], list[JALIN_ERRMSG_MAX];
+	char ks[JALIN_MAP_KEY_MAX + 24], list[JALIN_ERRMSG_MAX];
 
 	e->sf = f->item;
 	if (f->enums != NULL) {
@@ -1665,11 +1662,11 @@ map_key(struct cx *x, const struct schema_field *f, struct ent *e)
 	}
 	if (e->kn == 0)
 		return fail(x, "key of entry %" PRIu32 " is empty", e->pos);
-	if (e->kn > MAP_KEY_MAX)
+	if (e->kn > JALIN_MAP_KEY_MAX)
 		return fail(x,
 		    "key of entry %" PRIu32 ": %" PRIu32
 		    " bytes exceeds the limit of %d",
-		    e->pos, e->kn, MAP_KEY_MAX);
+		    e->pos, e->kn, JALIN_MAP_KEY_MAX);
 	if (utf8_bad(e->k, e->kn) < e->kn || memchr(e->k, '\0', e->kn))
 		return fail(
 		    x, "key of entry %" PRIu32 " is not valid UTF-8", e->pos);
@@ -1682,7 +1679,7 @@ co_map(struct cx *x, const struct schema_field *f, struct rd *r,
     const struct mv *v)
 {
 	struct ent e[JALIN_LIST_ITEMS_MAX];
-	char ks[MAP_KEY_MAX + 24];
+	char ks[JALIN_MAP_KEY_MAX + 24];
 	uint32_t i;
 	int rc;
 
@@ -1990,21 +1987,18 @@ kv_find(const struct schema_kv *kv, size_t n, const struct schema_field *f)
 	return NULL;
 }
 
-/* The rules read only short strings: dates, enum words. */
-#define KV_STR_MAX 64
-
 /* The stored string of a field (decoded into tmp if coded), or
  * JALIN_ECORRUPT. */
 static int
 kv_str(const struct schema_coll *c, const struct schema_field *f,
-    const struct schema_kv *e, struct mv *v, uint8_t tmp[KV_STR_MAX],
+    const struct schema_kv *e, struct mv *v, uint8_t tmp[JALIN_RULE_STR_MAX],
     struct jalin_err *err)
 {
 	const uint8_t *pv = NULL;
 	uint32_t plen = 0;
 	struct buf t;
 
-	buf_init_mem(&t, tmp, KV_STR_MAX, KV_STR_MAX);
+	buf_init_mem(&t, tmp, JALIN_RULE_STR_MAX, JALIN_RULE_STR_MAX);
 	if (e->val != NULL &&
 	    rec_val_plain(e->val, e->len, &t, &pv, &plen) != 0)
 		pv = NULL;
@@ -2040,7 +2034,7 @@ check_consent(const struct schema_coll *c, const struct schema_kv *kv, size_t n,
 {
 	const struct schema_field *lb = schema_field_by_tag(c, TAG_LEGAL_BASIS);
 	const struct schema_kv *e;
-	uint8_t tmp[KV_STR_MAX];
+	uint8_t tmp[JALIN_RULE_STR_MAX];
 	struct mv v;
 	int rc;
 
@@ -2068,7 +2062,7 @@ rule_width(const struct schema_coll *c, const struct date_rule *dr,
 	static const size_t widths[] = {10, 7, 4, 0}; /* e_precision order */
 	const struct schema_field *pf;
 	const struct schema_kv *e;
-	uint8_t tmp[KV_STR_MAX];
+	uint8_t tmp[JALIN_RULE_STR_MAX];
 	struct mv v;
 	int rc, i;
 
@@ -2096,7 +2090,7 @@ check_dates(const struct schema_coll *c, const struct date_rule *dr,
 	const struct schema_field *lf, *hf;
 	const struct schema_kv *le, *he;
 	struct mv lv, hv;
-	uint8_t ltmp[KV_STR_MAX], htmp[KV_STR_MAX];
+	uint8_t ltmp[JALIN_RULE_STR_MAX], htmp[JALIN_RULE_STR_MAX];
 	size_t w;
 	int rc;
 

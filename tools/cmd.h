@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "client.h"
+#include "limits.h"
 #include "output.h"
 
 /* Exit statuses (DESIGN.md §5). */
@@ -37,20 +38,6 @@ struct target {
 	unsigned timeout_ms;         /* --timeout */
 	const char *purpose;         /* --purpose: sent with every request */
 };
-
-/* Default --timeout, and its bounds (seconds). */
-#define CTL_TIMEOUT     5
-#define CTL_TIMEOUT_MAX 3600
-/* watch: default and largest --interval (seconds), largest --count. */
-#define CTL_WATCH_INTERVAL     2
-#define CTL_WATCH_INTERVAL_MAX 3600
-#define CTL_WATCH_COUNT_MAX    1000000
-
-/* Default and largest list --limit / feed --limit. */
-#define CTL_LIST_LIMIT     100
-#define CTL_LIST_LIMIT_MAX 10000000
-/* put reads at most this much JSON (the request must fit one frame). */
-#define CTL_PUT_INPUT_MAX JALIN_ADMIN_FRAME_MAX
 
 struct ctx {
 	const struct target *t;

@@ -23,7 +23,6 @@
 #include "msg.h"
 
 #define FED_ASKS_MAX   (1 + 2 * JALIN_PEERS_MAX) /* local + config + args */
-#define FED_GRACE_MS   2000
 #define FED_STACK_SIZE (1u << 20)
 
 struct fed;
@@ -524,7 +523,7 @@ cmd_federation(struct ctx *x)
 		uint64_t start = conn_now_ms();
 		f->o.deadline_ms = start + f->o.timeout_ms;
 		start_all(f);
-		wait_all(f, f->o.deadline_ms + FED_GRACE_MS);
+		wait_all(f, f->o.deadline_ms + JALIN_FED_GRACE_MS);
 		rc = fed_result(f, &out);
 	}
 	if (out != NULL)

@@ -3,7 +3,7 @@
  * commit on the node before it answers.
  *
  * The record of a put is a JSON object read from stdin or --file, bounded
- * by CTL_PUT_INPUT_MAX. Its "id" and "collection" keys, if present, are
+ * by JALIN_CTL_PUT_INPUT_MAX. Its "id" and "collection" keys, if present, are
  * about the command line, not fields: they must agree with the arguments
  * and are taken out before the fields go to the node.
  */
@@ -108,7 +108,7 @@ read_record(struct ctx *x, json_t **obj)
 	    (fp = fopen(x->file, "r")) == NULL)
 		return ctl_err(EXIT_FAILED, "cannot open '%s': %s", x->file,
 		    strerror(errno));
-	rc = ctl_read_all(fp, name, CTL_PUT_INPUT_MAX, &text, &len);
+	rc = ctl_read_all(fp, name, JALIN_CTL_PUT_INPUT_MAX, &text, &len);
 	if (fp != stdin)
 		fclose(fp);
 	if (rc != EXIT_OK)

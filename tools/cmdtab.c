@@ -4,6 +4,7 @@
  * fails while man/jalinctl.8 and `jalinctl --man` differ.
  */
 #include "cmdtab.h"
+#include "audit.h"
 #include "limits.h"
 
 #define STR_(x) #x
@@ -36,13 +37,14 @@ const struct opt ctl_gopts[] = {
         "-c, default: the config's [tls] crl)"},
     {O_TIMEOUT, "timeout", "SECONDS",
         "give up on a node that does not take the connection, finish the "
-        "TLS handshake or answer within this many seconds (default 5; "
-        "1..3600): --remote, watch and federation; other commands on the "
-        "local socket wait as long as the node needs"},
+        "TLS handshake or answer within this many seconds (default " STR(JALIN_CTL_TIMEOUT) "; 1.." STR(
+            JALIN_CTL_TIMEOUT_MAX) "): --remote, watch and federation; other commands on the "
+                                   "local socket wait as long as the node needs"},
     {O_PURPOSE, "purpose", "TEXT",
-        "why you read the records (at most 256 bytes); the node keeps it "
-        "in its audit log with your user name for reads of case and "
-        "referral records"},
+        "why you read the records (at most " STR(
+            AUDIT_PURPOSE_MAX) " bytes); the node keeps it "
+                               "in its audit log with your user name for reads of case and "
+                               "referral records"},
     {O_JSON, "json", NULL,
         "print JSON for scripts: one compact value per line, keys "
         "sorted"},
@@ -52,8 +54,8 @@ const struct opt ctl_gopts[] = {
 
 const struct opt ctl_copts[] = {
     {O_LIMIT, "limit", "N",
-        "show at most N items (default 100; 1.."
-        "10000000)"},
+        "show at most N items (default " STR(JALIN_CTL_LIST_LIMIT) "; 1.." STR(
+            JALIN_CTL_LIST_LIMIT_MAX) ")"},
     {O_VERSIONS, "versions", NULL,
         "show each field's version (hlc, time, origin node), the "
         "values in conflict, deletes and the causal context; also shows "
@@ -73,18 +75,19 @@ const struct opt ctl_copts[] = {
     {O_COLLECTION, "collection", "C",
         "collection of the lines that have no \"collection\" key"},
     {O_BATCH, "batch", "N",
-        "records per request, each committed as one transaction (default "
-        "1000; 1..4096)"},
+        "records per request, each committed as one transaction (default " STR(
+            JALIN_IMPORT_BATCH) "; 1.." STR(JALIN_BATCH_RECORDS_MAX) ")"},
     {O_ON_ERROR, "on-error", "continue|stop",
         "at a bad line: stop there, with every line before it stored "
         "(default), or report it and go on"},
     {O_INTERVAL, "interval", "SECONDS",
         "seconds between refreshes (default " STR(
-            CTL_WATCH_INTERVAL) "; "
-                                "1..3600)"},
+            JALIN_CTL_WATCH_INTERVAL) "; "
+                                      "1.." STR(
+                                          JALIN_CTL_WATCH_INTERVAL_MAX) ")"},
     {O_COUNT, "count", "N",
-        "stop after N refreshes (default 0: until interrupted; "
-        "0..1000000)"},
+        "stop after N refreshes (default 0: until interrupted; 0.." STR(
+            JALIN_CTL_WATCH_COUNT_MAX) ")"},
 };
 
 const struct cmd ctl_cmds[] = {
@@ -98,17 +101,19 @@ const struct cmd ctl_cmds[] = {
         "of the oldest); how far we are behind its feed; catch-up "
         "progress; when the records shared with it were last verified "
         "equal, and the last check's result; its last error; and when its "
-        "certificate expires, with a warning under 30 days. Over --remote "
-        "it also names the node's certificate CN. --json prints the "
-        "node's status object as it is."},
+        "certificate expires, with a warning under " STR(
+            JALIN_CERT_WARN_DAYS) " days. Over --remote "
+                                  "it also names the node's certificate CN. --json prints the "
+                                  "node's status object as it is."},
     {"peers", "", 0, 0, 0, CMD_REMOTE, cmd_peers, "one line per peer",
         "A table: NAME, STATE, LAG_RECORDS (our changes the peer has not "
         "acknowledged), LAG_SECONDS (the age of the oldest of them), "
         "IN_LAG (records of its feed we have not applied yet), "
         "LAST_CONTACT and VERIFIED_AT (how long ago) and LAST_ERROR. A '!' "
-        "before a name marks a certificate that expires within 30 days; "
-        "the lines after the table say when. --json prints the status's "
-        "array of peers."},
+        "before a name marks a certificate that expires within " STR(
+            JALIN_CERT_WARN_DAYS) " days; "
+                                  "the lines after the table say when. --json prints the status's "
+                                  "array of peers."},
     {"watch", "", 0, 0, OPT_BIT(O_INTERVAL) | OPT_BIT(O_COUNT),
         CMD_REMOTE | CMD_LIVE | CMD_OWN, cmd_watch,
         "the status, refreshed until interrupted",

@@ -105,7 +105,8 @@ take_gopt(int ch, const char *arg, struct global *g, char **argv)
 		g->t.crl = arg;
 		return EXIT_OK;
 	case O_TIMEOUT:
-		rc = parse_u64(NULL, "timeout", arg, 1, CTL_TIMEOUT_MAX, &secs);
+		rc = parse_u64(
+		    NULL, "timeout", arg, 1, JALIN_CTL_TIMEOUT_MAX, &secs);
 		g->t.timeout_ms = (unsigned)secs * 1000;
 		return rc;
 	case O_PURPOSE:
@@ -202,7 +203,7 @@ take_copt(const struct cmd *c, int id, const char *arg, struct ctx *x)
 	switch (id) {
 	case O_LIMIT:
 		return parse_u64(
-		    c, "limit", arg, 1, CTL_LIST_LIMIT_MAX, &x->limit);
+		    c, "limit", arg, 1, JALIN_CTL_LIST_LIMIT_MAX, &x->limit);
 	case O_SINCE:
 		return parse_u64(c, "since", arg, 0, INT64_MAX, &x->since);
 	case O_BATCH:
@@ -230,11 +231,11 @@ take_copt(const struct cmd *c, int id, const char *arg, struct ctx *x)
 		x->collection = arg;
 		return EXIT_OK;
 	case O_INTERVAL:
-		return parse_u64(c, "interval", arg, 1, CTL_WATCH_INTERVAL_MAX,
-		    &x->interval);
+		return parse_u64(c, "interval", arg, 1,
+		    JALIN_CTL_WATCH_INTERVAL_MAX, &x->interval);
 	case O_COUNT:
 		return parse_u64(
-		    c, "count", arg, 0, CTL_WATCH_COUNT_MAX, &x->count);
+		    c, "count", arg, 0, JALIN_CTL_WATCH_COUNT_MAX, &x->count);
 	case O_ON_ERROR:
 		x->stop_on_error = strcmp(arg, "stop") == 0;
 		return x->stop_on_error || strcmp(arg, "continue") == 0
@@ -412,10 +413,10 @@ info_only(const struct global *g, int argc)
 int
 main(int argc, char **argv)
 {
-	struct global g = {.t.timeout_ms = CTL_TIMEOUT * 1000};
-	struct ctx x = {.limit = CTL_LIST_LIMIT,
+	struct global g = {.t.timeout_ms = JALIN_CTL_TIMEOUT * 1000};
+	struct ctx x = {.limit = JALIN_CTL_LIST_LIMIT,
 	    .batch = JALIN_IMPORT_BATCH,
-	    .interval = CTL_WATCH_INTERVAL,
+	    .interval = JALIN_CTL_WATCH_INTERVAL,
 	    .stop_on_error = true};
 	const struct cmd *c;
 	int rc;

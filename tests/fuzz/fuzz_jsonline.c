@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../tools/json.c"
+#include "buf.h"
+#include "json.h"
 #include "../unit/jsonline_ref.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);

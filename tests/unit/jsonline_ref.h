@@ -1,11 +1,21 @@
 /*
  * jsonline_ref.h - the reference for js_fast_line (tools/json.c): what
  * import.c's jansson path packs for one line, without its messages. Used by
- * tests/unit/test_jsonline.c and tests/fuzz/fuzz_jsonline.c, which include
- * tools/json.c before this.
+ * tests/unit/test_jsonline.c and tests/fuzz/fuzz_jsonline.c, which link
+ * tools/json.c (the unit tests through build/libjalintools.a).
  */
 #ifndef JALIN_JSONLINE_REF_H
 #define JALIN_JSONLINE_REF_H
+
+#include <stddef.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <msgpack.h>
+
+#include "buf.h"
+#include "err.h"
+#include "json.h"
 
 /* 0 and out, or -1 where import.c reports an error. */
 static int

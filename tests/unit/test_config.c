@@ -1,6 +1,6 @@
 /*
  * test_config.c - the config loader, printer and file checks
- * (node/config.c), and the log (node/log.c).
+ * (protocol/config.c), and the log (node/log.c).
  *
  * Operators without IT staff read these error messages, so every one is
  * asserted word for word. Golden files in tests/unit/config/ hold what
@@ -29,6 +29,9 @@
 #include "log.h"
 
 #define BIG (4 * JALIN_PATH_MAX)
+
+#define STR_(x) #x
+#define STR(x)  STR_(x)
 
 /* Lines 1-4 of most test configs; what follows starts on line 5. */
 #define NODE \
@@ -284,7 +287,12 @@ test_defaults(void **state)
 	assert_string_equal(
 	    f->c->admin_socket, "/var/lib/jalin/jabar/jalind.sock");
 	assert_int_equal(f->c->max_clock_skew, JALIN_CLOCK_SKEW_DEFAULT);
+	assert_int_equal(f->c->stall_timeout, JALIN_STALL_TIMEOUT);
+	assert_int_equal(f->c->verify_interval, JALIN_VERIFY_INTERVAL);
+	assert_int_equal(f->c->offline_hold, JALIN_OFFLINE_HOLD);
+	assert_int_equal(f->c->retention_check, JALIN_RETENTION_CHECK);
 	assert_true(f->c->map_size_max == JALIN_MAP_DEFAULT_MAX);
+	assert_true(JALIN_MAP_DEFAULT_MAX == 64ull << 30); /* "64G" */
 	assert_int_equal(f->c->log_level, CFG_LOG_NOTICE);
 	assert_false(f->c->metrics_listen.set);
 	assert_string_equal(f->c->tls_ca, "");
@@ -297,6 +305,96 @@ test_defaults(void **state)
 	assert_false(p->all_cases);
 	assert_int_equal(p->line, 5);
 	assert_null(cfg_peer_find(f->c, "sulsel"));
+}
+
+/* A [node] number key: its default and range are limits.h's constants. */
+struct num_key {
+	const char *name;
+	size_t off; /* unsigned field in struct cfg */
+	unsigned def, min, max;
+};
+
+static const struct num_key num_keys[] = {
+    {"max_clock_skew", offsetof(struct cfg, max_clock_skew),
+        JALIN_CLOCK_SKEW_DEFAULT, 1, JALIN_CLOCK_SKEW_MAX},
+    {"stall_timeout", offsetof(struct cfg, stall_timeout), JALIN_STALL_TIMEOUT,
+        1, JALIN_STALL_TIMEOUT_MAX},
+    {"verify_interval", offsetof(struct cfg, verify_interval),
+        JALIN_VERIFY_INTERVAL, 0, JALIN_VERIFY_INTERVAL_MAX},
+    {"offline_hold", offsetof(struct cfg, offline_hold), JALIN_OFFLINE_HOLD, 0,
+        JALIN_OFFLINE_HOLD_MAX},
+    {"retention_check", offsetof(struct cfg, retention_check),
+        JALIN_RETENTION_CHECK, 0, JALIN_RETENTION_CHECK_MAX},
+};
+
+static unsigned
+num_field(const struct cfg *c, const struct num_key *k)
+{
+	return *(const unsigned *)((const char *)c + k->off);
+}
+
+/* NODE with "name = value"; the value is expected to load. */
+static void
+expect_num(struct fx *f, const struct num_key *k, unsigned v)
+{
+	char text[256];
+
+	snprintf(text, sizeof(text), NODE "%s = %u\n", k->name, v);
+	expect_ok(f, text);
+	assert_int_equal(num_field(f->c, k), v);
+	cfg_free(f->c);
+	f->c = NULL;
+}
+
+/* NODE with "name = v", refused as "below"/"above" the bound. */
+static void
+expect_num_err(struct fx *f, const struct num_key *k, unsigned v,
+    const char *side, unsigned bound)
+{
+	char text[256], want[256];
+
+	snprintf(text, sizeof(text), NODE "%s = %u\n", k->name, v);
+	snprintf(want, sizeof(want), ":5: [node] %s: %u is %s the %s %u",
+	    k->name, v, side, side[0] == 'b' ? "minimum" : "maximum", bound);
+	expect_error(f, text, want);
+}
+
+static void
+test_defaults_and_ranges_are_limits(void **state)
+{
+	struct fx *f = *state;
+	char text[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(num_keys) / sizeof(num_keys[0]); i++) {
+		const struct num_key *k = &num_keys[i];
+
+		expect_ok(f, NODE);
+		assert_int_equal(num_field(f->c, k), k->def);
+		cfg_free(f->c);
+		f->c = NULL;
+		expect_num(f, k, k->min);
+		expect_num(f, k, k->max);
+		expect_num_err(f, k, k->max + 1, "above", k->max);
+		if (k->min > 0)
+			expect_num_err(f, k, k->min - 1, "below", k->min);
+	}
+	expect_ok(f,
+	    "[node]\nname = jabar\nregion = " STR(
+	        JALIN_REGION_MIN) "\ndata_dir = /var/lib/jalin/jabar\n");
+	assert_int_equal(f->c->region, JALIN_REGION_MIN);
+	cfg_free(f->c);
+	f->c = NULL;
+	expect_ok(f,
+	    "[node]\nname = jabar\nregion = " STR(
+	        JALIN_REGION_MAX) "\ndata_dir = /var/lib/jalin/jabar\n");
+	assert_int_equal(f->c->region, JALIN_REGION_MAX);
+	cfg_free(f->c);
+	f->c = NULL;
+	snprintf(text, sizeof(text), NODE "map_size_max = %llu\n",
+	    (unsigned long long)JALIN_MAP_MIN);
+	expect_ok(f, text);
+	assert_true(f->c->map_size_max == JALIN_MAP_MIN);
 }
 
 struct err_case {
@@ -1083,6 +1181,7 @@ main(void)
 	    T(test_golden_minimal),
 	    T(test_print_round_trip),
 	    T(test_defaults),
+	    T(test_defaults_and_ranges_are_limits),
 	    T(test_errors_sections),
 	    T(test_errors_keys),
 	    T(test_errors_numbers),

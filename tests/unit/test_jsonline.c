@@ -17,7 +17,8 @@
 
 #include <cmocka.h>
 
-#include "../../tools/json.c"
+#include "buf.h"
+#include "json.h"
 #include "jsonline_ref.h"
 
 #define MAX (1u << 20)
