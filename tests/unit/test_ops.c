@@ -1398,6 +1398,725 @@ test_purge_missing(void **state)
 	resp_clear(&r);
 }
 
+/* ---- damaged records ---------------------------------------------------- */
+
+/*
+ * Replace the stored value of coll/id behind the store's back: with
+ * good_crc, a state that does not decode under a valid checksum (written
+ * by a buggy build), else the same state with one bit flipped (a failing
+ * disk: the checksum catches it).
+ */
+static void
+damage(struct fx *f, uint8_t coll, const char *id_json, bool good_crc)
+{
+	uint8_t k[STDB_KEY_LEN], id[UUID_LEN], hdr[STDB_VAL_HDR_MAX];
+	static const uint8_t junk[] = {0x93, 0x01, 0x02, 0x03};
+	MDB_val key = {sizeof(k), k}, val;
+	const uint8_t *st;
+	uint64_t seq;
+	size_t len;
+	MDB_txn *txn;
+
+	assert_int_equal(uuid_parse(id_json + 1, UUID_STR_LEN, id), 0);
+	stdb_key(k, coll, id);
+	assert_int_equal(
+	    mdb_txn_begin(stdb_env(store_db(f->s)), NULL, 0, &txn), 0);
+	MDB_dbi dbi = stdb_dbi(store_db(f->s), STDB_RECORDS);
+	assert_int_equal(mdb_get(txn, dbi, &key, &val), 0);
+	assert_int_equal(stdb_val_state(&val, &st, &len, &seq), 0);
+	uint8_t *copy = malloc(val.mv_size + sizeof(junk) + sizeof(hdr));
+	if (good_crc) {
+		size_t h = stdb_val_header(hdr, seq, junk, sizeof(junk));
+		memcpy(copy, hdr, h);
+		memcpy(copy + h, junk, sizeof(junk));
+		val.mv_size = h + sizeof(junk);
+	} else {
+		memcpy(copy, val.mv_data, val.mv_size);
+		copy[val.mv_size - 2] ^= 0x20;
+	}
+	val.mv_data = copy;
+	assert_int_equal(mdb_put(txn, dbi, &key, &val, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	free(copy);
+}
+
+/* A stored state that does not decode is not written over. */
+static void
+test_undecodable_record(void **state)
+{
+	struct fx *f = *state;
+	struct resp r = {0};
+	char id[UUID_STR_LEN + 3], nb[64], want[128];
+
+	new_lks(f, id);
+	damage(f, COLL_LKS, id, true);
+	snprintf(want, sizeof(want), "%s: the stored record does not decode",
+	    rname("lks", id, nb, sizeof(nb)));
+	put(f, "lks", id, LKS, &r);
+	assert_err(&r, JALIN_ECORRUPT, want);
+	tomb(f, MSG_DELETE, "lks", id, NULL, &r);
+	assert_err(&r, JALIN_ECORRUPT, want);
+	tomb(f, MSG_PURGE, "lks", id, NULL, &r);
+	assert_err(&r, JALIN_ECORRUPT, want);
+	assert_int_equal(store_seq(f->s), 1);
+	resp_clear(&r);
+}
+
+/* ---- import ------------------------------------------------------------ */
+
+static void
+import(struct fx *f, const char *records, bool stop, struct resp *r)
+{
+	run(f,
+	    &(struct rq){
+	        .type = MSG_IMPORT, .reqid = 21, .json = records, .stop = stop},
+	    r);
+	assert_ok(r);
+}
+
+#define ID_A "\"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b\""
+#define ID_B "\"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c\""
+#define ID_C "\"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5d\""
+
+static void
+assert_absent(struct fx *f, const char *coll, const char *id)
+{
+	int rc;
+
+	assert_null(get(f, coll, id, false, &rc, NULL, 0));
+	assert_int_equal(rc, JALIN_ENOTFOUND);
+}
+
+/* Several records, one transaction; a bad one harms none of the others. */
+static void
+test_import_mixed(void **state)
+{
+	struct fx *f = *state;
+	struct resp r = {0};
+
+	import(f,
+	    "[[\"lks\", " ID_A ", " LKS "],"
+	    " [\"lks\", " ID_B ", {\"name\": \"b\"}],"
+	    " [\"nope\", null, {}],"
+	    " [\"lks\", null, {\"status\": \"closed\"}],"
+	    " [\"lks\", \"x\", " LKS "],"
+	    " [\"case\", " ID_C ", " CASE "],"
+	    " [\"lks\", " ID_A ", {\"mode\": \"both\"}],"
+	    " [\"lks\", " ID_A ", {\"mode\": \"both\"}]]",
+	    false, &r);
+	assert_json(r.result,
+	    "{\"stored\": 4, \"changed\": 3, \"stopped_at\": null, \"errors\": ["
+	    "[1, \"lks: required field 'legal_form' is missing\"],"
+	    "[2, \"unknown collection 'nope' (one of case, partnership, lks, "
+	    "resource, referral)\"],"
+	    "[3, \"lks.status: 'closed' is not one of active, inactive, "
+	    "suspended, revoked\"],"
+	    "[4, \"record id must be a UUID like "
+	    "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b\"]]}");
+	/* one commit, one feed entry per change */
+	assert_int_equal(f->commits, 1);
+	assert_int_equal(store_seq(f->s), 3);
+	json_t *v = get_live(f, "lks", ID_A);
+	assert_string_equal(str_at(v, "mode"), "both");
+	assert_string_equal(str_at(v, "name"), "Yayasan Harapan");
+	json_decref(v);
+	v = get_live(f, "case", ID_C);
+	assert_string_equal(str_at(v, "status"), "intake");
+	json_decref(v);
+	assert_absent(f, "lks", ID_B);
+	resp_clear(&r);
+}
+
+/* A record that is not [collection, id, fields] stops the import there. */
+static void
+test_import_malformed_item(void **state)
+{
+	struct fx *f = *state;
+	struct resp r = {0};
+
+	import(f,
+	    "[[\"lks\", " ID_A ", " LKS "], [\"lks\", " ID_B "],"
+	    " [\"lks\", " ID_C ", " LKS "]]",
+	    false, &r);
+	assert_json(r.result,
+	    "{\"stored\": 1, \"changed\": 1, \"stopped_at\": 1, \"errors\": ["
+	    "[1, \"import: each record must be [collection, id, fields]\"]]}");
+	assert_absent(f, "lks", ID_C);
+	json_decref(get_live(f, "lks", ID_A));
+
+	import(f, "[[\"lks\", " ID_B ", " LKS "], 7]", false, &r);
+	assert_json(r.result,
+	    "{\"stored\": 1, \"changed\": 1, \"stopped_at\": 1, \"errors\": ["
+	    "[1, \"import: each record must be [collection, id, fields]\"]]}");
+	resp_clear(&r);
+}
+
+/* With stop, nothing after the first bad record is stored. */
+static void
+test_import_stop(void **state)
+{
+	struct fx *f = *state;
+	struct resp r = {0};
+
+	/* refused while parsed */
+	import(f,
+	    "[[\"lks\", " ID_A ", " LKS "], [\"lks\", null, {\"x\": 1}],"
+	    " [\"lks\", " ID_C ", " LKS "]]",
+	    true, &r);
+	assert_json(r.result,
+	    "{\"stored\": 1, \"changed\": 1, \"stopped_at\": 1, \"errors\": ["
+	    "[1, \"lks: unknown field 'x'\"]]}");
+	assert_absent(f, "lks", ID_C);
+
+	/* refused in the transaction */
+	import(f,
+	    "[[\"lks\", " ID_A ", {\"mode\": \"both\"}],"
+	    " [\"lks\", " ID_B ", {\"name\": \"b\"}],"
+	    " [\"lks\", " ID_C ", " LKS "]]",
+	    true, &r);
+	assert_json(r.result,
+	    "{\"stored\": 1, \"changed\": 1, \"stopped_at\": 1, \"errors\": ["
+	    "[1, \"lks: required field 'legal_form' is missing\"]]}");
+	assert_absent(f, "lks", ID_B);
+	assert_absent(f, "lks", ID_C);
+	json_t *v = get_live(f, "lks", ID_A);
+	assert_string_equal(str_at(v, "mode"), "both");
+	json_decref(v);
+
+	/* all good: stopped_at stays nil */
+	import(f, "[[\"lks\", " ID_C ", " LKS "]]", true, &r);
+	assert_json(r.result,
+	    "{\"stored\": 1, \"changed\": 1, \"stopped_at\": null, "
+	    "\"errors\": []}");
+	resp_clear(&r);
+}
+
+static void
+test_import_refusals(void **state)
+{
+	struct fx *f = *state;
+	char *many;
+	size_t n = 4097;
+
+	refused_now(f, &(struct rq){.type = MSG_IMPORT, .reqid = 4},
+	    JALIN_EINVAL, "import: no records");
+	many = malloc(n * 2 + 2);
+	many[0] = '[';
+	for (size_t i = 0; i < n; i++) {
+		many[1 + 2 * i] = '0';
+		many[2 + 2 * i] = i + 1 < n ? ',' : ']';
+	}
+	many[n * 2 + 1] = '\0';
+	refused_now(f,
+	    &(struct rq){.type = MSG_IMPORT, .reqid = 4, .json = many},
+	    JALIN_ETOOBIG,
+	    "import: 4097 records in one batch exceeds the limit of 4096");
+	free(many);
+
+	/* an item cut short cannot even be skipped: the import is refused */
+	static const uint8_t cut[] = {0x91, 0x93, 0xa3, 'l', 'k', 's', 0xc0,
+	    0x81, 0xa4, 'n', 'a', 'm', 'e'};
+	refused_now(f,
+	    &(struct rq){.type = MSG_IMPORT,
+	        .reqid = 4,
+	        .raw_key = MK_RECORDS,
+	        .raw = cut,
+	        .raw_len = sizeof(cut)},
+	    JALIN_EPROTO, "import: bad record 0");
+	assert_int_equal(f->commits, 0);
+}
+
+/* An id that is cut short ends the import at that record. */
+static void
+test_import_cut_id(void **state)
+{
+	struct fx *f = *state;
+	struct resp r = {0};
+	static const uint8_t cut[] = {0x92, 0x93, 0xa3, 'l', 'k', 's', 0xc0,
+	    0x80, 0x93, 0xa3, 'l', 'k', 's', 0xd9};
+
+	run(f,
+	    &(struct rq){.type = MSG_IMPORT,
+	        .reqid = 4,
+	        .raw_key = MK_RECORDS,
+	        .raw = cut,
+	        .raw_len = sizeof(cut)},
+	    &r);
+	assert_ok(&r);
+	/* the first record (no fields) is refused in the transaction */
+	assert_json(r.result,
+	    "{\"stored\": 0, \"changed\": 0, \"stopped_at\": 1, \"errors\": ["
+	    "[0, \"lks: required field 'name' is missing\"],"
+	    "[1, \"import: bad record\"]]}");
+	resp_clear(&r);
+}
+
+/* An empty import is answered like any other. */
+static void
+test_import_empty(void **state)
+{
+	struct fx *f = *state;
+	struct resp r = {0};
+
+	import(f, "[]", false, &r);
+	assert_json(r.result,
+	    "{\"stored\": 0, \"changed\": 0, \"stopped_at\": null, "
+	    "\"errors\": []}");
+	resp_clear(&r);
+}
+
+/* ---- group commit, tasks, cancel ---------------------------------------- */
+
+struct order {
+	int seen[8];
+	int n;
+};
+
+struct tagged {
+	struct resp r;
+	struct order *log;
+	int tag;
+	struct fx *f;
+	void *cancel; /* ctx to cancel when answered */
+};
+
+static void
+on_done_tagged(void *ctx, const uint8_t *p, size_t len)
+{
+	struct tagged *t = ctx;
+
+	on_done(&t->r, p, len);
+	if (t->log != NULL)
+		t->log->seen[t->log->n++] = t->tag;
+	if (t->cancel != NULL)
+		ops_cancel(t->f->o, t->cancel);
+}
+
+struct task_state {
+	int applied, done, rc_apply, rc_done;
+	char msg[JALIN_ERRMSG_MAX];
+	struct order *log;
+	int tag;
+};
+
+static int
+task_apply(struct store_txn *t, void *arg)
+{
+	struct task_state *ts = arg;
+
+	(void)t;
+	ts->applied++;
+	return ts->rc_apply;
+}
+
+static void
+task_done(void *arg, int rc, const struct jalin_err *err)
+{
+	struct task_state *ts = arg;
+
+	ts->done++;
+	ts->rc_done = rc;
+	snprintf(ts->msg, sizeof(ts->msg), "%s", jalin_err_msg(err, rc));
+	if (ts->log != NULL)
+		ts->log->seen[ts->log->n++] = ts->tag;
+}
+
+static void
+test_group_commit(void **state)
+{
+	struct fx *f = *state;
+	struct order log = {0};
+	struct tagged t[4] = {{.tag = 0}, {.tag = 1}, {.tag = 2}, {.tag = 3}};
+	struct task_state ts = {.log = &log, .tag = 9};
+	struct ops_task task = {task_apply, task_done, &ts};
+	struct resp bad = {0};
+
+	for (int i = 0; i < 4; i++)
+		t[i].log = &log;
+	assert_int_equal(submit_to(f,
+	                     &(struct rq){.type = MSG_PUT,
+	                         .reqid = 1,
+	                         .coll = "lks",
+	                         .id_json = ID_A,
+	                         .json = LKS},
+	                     on_done_tagged, &t[0]),
+	    0);
+	assert_int_equal(
+	    submit_to(f,
+	        &(struct rq){
+	            .type = MSG_PUT, .reqid = 2, .coll = "lks", .json = LKS},
+	        on_done_tagged, &t[1]),
+	    0);
+	assert_int_equal(ops_submit_task(f->o, &task), 0);
+	assert_int_equal(submit_to(f,
+	                     &(struct rq){.type = MSG_IMPORT,
+	                         .reqid = 3,
+	                         .json = "[[\"lks\", " ID_B ", " LKS "]]"},
+	                     on_done_tagged, &t[2]),
+	    0);
+	/* a refused request is answered at once and not queued */
+	submit(f,
+	    &(struct rq){.type = MSG_PUT,
+	        .reqid = 4,
+	        .coll = "lks",
+	        .json = "{\"x\": 1}"},
+	    &bad);
+	assert_err(&bad, JALIN_ESCHEMA, "lks: unknown field 'x'");
+	assert_int_equal(submit_to(f,
+	                     &(struct rq){.type = MSG_DELETE,
+	                         .reqid = 5,
+	                         .coll = "lks",
+	                         .id_json = ID_A},
+	                     on_done_tagged, &t[3]),
+	    0);
+	assert_int_equal(ops_pending(f->o), 5);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(t[i].r.n, 0);
+	assert_int_equal(ts.applied, 0);
+	assert_int_equal(f->commits, 0);
+
+	/* one round of the loop runs the flush event: one commit for all */
+	assert_int_equal(
+	    event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK), 0);
+	assert_int_equal(f->commits, 1);
+	assert_int_equal(ops_pending(f->o), 0);
+	assert_int_equal(ts.applied, 1);
+	assert_int_equal(ts.done, 1);
+	assert_int_equal(ts.rc_done, 0);
+	/* answered in the order submitted */
+	assert_int_equal(log.n, 5);
+	static const int want[] = {0, 1, 9, 2, 3};
+	assert_memory_equal(log.seen, want, sizeof(want));
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(t[i].r.n, 1);
+		assert_int_equal(t[i].r.reqid, (uint64_t)i + (i < 3 ? 1 : 2));
+		assert_ok(&t[i].r);
+	}
+	/* the put and the delete of ID_A in the same commit, in order */
+	assert_true(changed(&t[0].r));
+	assert_true(changed(&t[3].r));
+	assert_absent(f, "lks", ID_A);
+	json_decref(get_live(f, "lks", ID_B));
+	assert_int_equal(store_seq(f->s), 4);
+
+	/* nothing queued: the loop round and a flush do nothing */
+	assert_int_equal(event_base_loop(f->base, EVLOOP_NONBLOCK), 1);
+	ops_flush(f->o);
+	assert_int_equal(f->commits, 1);
+	for (int i = 0; i < 4; i++)
+		resp_clear(&t[i].r);
+	resp_clear(&bad);
+}
+
+/* A task whose apply fails fails the whole group: nothing is written and
+ * every submitter gets the error. */
+static void
+test_task_failure(void **state)
+{
+	struct fx *f = *state;
+	struct task_state bad = {.rc_apply = JALIN_EIO}, good = {.rc_apply = 0};
+	struct ops_task tb = {task_apply, task_done, &bad},
+	                tg = {task_apply, task_done, &good};
+	struct resp r1 = {0}, r2 = {0};
+
+	submit(f,
+	    &(struct rq){.type = MSG_PUT,
+	        .reqid = 1,
+	        .coll = "lks",
+	        .id_json = ID_A,
+	        .json = LKS},
+	    &r1);
+	assert_int_equal(ops_submit_task(f->o, &tg), 0);
+	assert_int_equal(ops_submit_task(f->o, &tb), 0);
+	submit(f,
+	    &(struct rq){.type = MSG_IMPORT,
+	        .reqid = 2,
+	        .json = "[[\"lks\", " ID_B ", " LKS "]]"},
+	    &r2);
+	assert_int_equal(ops_pending(f->o), 4);
+	ops_flush(f->o);
+	assert_err(&r1, JALIN_EIO, "store: write failed (input/output error)");
+	assert_err(&r2, JALIN_EIO, "store: write failed (input/output error)");
+	assert_int_equal(r1.reqid, 1);
+	assert_int_equal(r2.reqid, 2);
+	assert_int_equal(bad.applied, 1);
+	assert_int_equal(bad.done, 1);
+	assert_int_equal(bad.rc_done, JALIN_EIO);
+	assert_string_equal(
+	    bad.msg, "store: write failed (input/output error)");
+	assert_int_equal(good.done, 1);
+	assert_int_equal(good.rc_done, JALIN_EIO);
+	assert_int_equal(f->commits, 0); /* no commit, no hook */
+	assert_int_equal(ops_pending(f->o), 0);
+	assert_int_equal(store_seq(f->s), 0);
+	assert_absent(f, "lks", ID_A);
+	assert_absent(f, "lks", ID_B);
+
+	/* the queue is usable again */
+	put(f, "lks", ID_A, LKS, &r1);
+	assert_true(changed(&r1));
+	assert_int_equal(f->commits, 1);
+	resp_clear(&r1);
+	resp_clear(&r2);
+}
+
+/* A task's own error code reaches everyone, with its standard text. */
+static void
+test_task_error_code(void **state)
+{
+	struct fx *f = *state;
+	struct task_state bad = {.rc_apply = JALIN_ECORRUPT};
+	struct ops_task tb = {task_apply, task_done, &bad};
+	struct resp r = {0};
+
+	assert_int_equal(ops_submit_task(f->o, &tb), 0);
+	submit(f,
+	    &(struct rq){.type = MSG_PUT,
+	        .reqid = 1,
+	        .coll = "lks",
+	        .id_json = ID_A,
+	        .json = LKS},
+	    &r);
+	ops_flush(f->o);
+	assert_err(&r, JALIN_ECORRUPT, jalin_strerror(JALIN_ECORRUPT));
+	assert_int_equal(bad.rc_done, JALIN_ECORRUPT);
+	assert_string_equal(bad.msg, jalin_strerror(JALIN_ECORRUPT));
+	assert_absent(f, "lks", ID_A);
+	resp_clear(&r);
+}
+
+static void
+test_cancel(void **state)
+{
+	struct fx *f = *state;
+	struct tagged a = {.tag = 1}, b = {.tag = 2}, c = {.tag = 3};
+
+	assert_int_equal(submit_to(f,
+	                     &(struct rq){.type = MSG_PUT,
+	                         .reqid = 1,
+	                         .coll = "lks",
+	                         .id_json = ID_A,
+	                         .json = LKS},
+	                     on_done_tagged, &a),
+	    0);
+	assert_int_equal(submit_to(f,
+	                     &(struct rq){.type = MSG_PUT,
+	                         .reqid = 2,
+	                         .coll = "lks",
+	                         .id_json = ID_B,
+	                         .json = LKS},
+	                     on_done_tagged, &b),
+	    0);
+	assert_int_equal(submit_to(f,
+	                     &(struct rq){.type = MSG_PUT,
+	                         .reqid = 3,
+	                         .coll = "lks",
+	                         .id_json = ID_C,
+	                         .json = LKS},
+	                     on_done_tagged, &c),
+	    0);
+	/* a is gone before the commit; b goes while the answers are sent,
+	 * and cancels c, whose answer is still to come */
+	ops_cancel(f->o, &a);
+	ops_cancel(f->o, &f); /* nobody's */
+	b.f = f;
+	b.cancel = &c;
+	assert_int_equal(ops_pending(f->o), 3);
+	ops_flush(f->o);
+	assert_int_equal(a.r.n, 0);
+	assert_int_equal(b.r.n, 1);
+	assert_int_equal(c.r.n, 0);
+	/* their writes were done all the same */
+	json_decref(get_live(f, "lks", ID_A));
+	json_decref(get_live(f, "lks", ID_B));
+	json_decref(get_live(f, "lks", ID_C));
+	assert_int_equal(ops_pending(f->o), 0);
+	resp_clear(&b.r);
+}
+
+/* ---- ops_free ----------------------------------------------------------- */
+
+static void
+test_free_applies_queue(void **state)
+{
+	struct fx *f = *state;
+	struct resp r = {0};
+
+	ops_free(NULL);
+	submit(f,
+	    &(struct rq){.type = MSG_PUT,
+	        .reqid = 1,
+	        .coll = "lks",
+	        .id_json = ID_A,
+	        .json = LKS},
+	    &r);
+	assert_int_equal(r.n, 0);
+	ops_free(f->o);
+	f->o = NULL;
+	assert_int_equal(r.n, 1);
+	assert_true(changed(&r));
+	assert_int_equal(f->commits, 1);
+	json_decref(get_live(f, "lks", ID_A));
+	resp_clear(&r);
+}
+
+/* A submitter that writes again on every answer (a peer's next frame):
+ * ops_free flushes a few rounds, then drops what is still queued. */
+struct again {
+	struct fx *f;
+	struct resp r;
+	int answers;
+};
+
+static void
+on_done_again(void *ctx, const uint8_t *p, size_t len)
+{
+	struct again *a = ctx;
+
+	on_done(&a->r, p, len);
+	assert_int_equal(a->r.status, 0);
+	a->answers++;
+	assert_int_equal(
+	    submit_to(a->f,
+	        &(struct rq){.type = MSG_PUT,
+	            .reqid = 1,
+	            .coll = "lks",
+	            .id_json = ID_A,
+	            .json = a->answers % 2 ? "{\"mode\": \"both\"}"
+	                                   : "{\"mode\": \"outside\"}"},
+	        on_done_again, a),
+	    0);
+	/* the new request waits for the next commit */
+	assert_int_equal(ops_pending(a->f->o), 1);
+}
+
+static void
+test_free_drops_endless(void **state)
+{
+	struct fx *f = *state;
+	struct again a = {.f = f};
+
+	assert_int_equal(submit_to(f,
+	                     &(struct rq){.type = MSG_PUT,
+	                         .reqid = 1,
+	                         .coll = "lks",
+	                         .id_json = ID_A,
+	                         .json = LKS},
+	                     on_done_again, &a),
+	    0);
+	ops_flush(f->o);
+	assert_int_equal(a.answers, 1);
+	assert_int_equal(f->commits, 1);
+	assert_int_equal(ops_pending(f->o), 1);
+	ops_free(f->o); /* four more rounds, then the fifth is dropped */
+	f->o = NULL;
+	assert_int_equal(a.answers, 5);
+	assert_int_equal(f->commits, 5);
+	assert_int_equal(store_seq(f->s), 5);
+	resp_clear(&a.r);
+}
+
+/* ---- a full store ------------------------------------------------------- */
+
+static void
+big_import(char *out, size_t n, unsigned first, unsigned count)
+{
+	size_t len = (size_t)snprintf(out, n, "[");
+
+	for (unsigned i = 0; i < count; i++) {
+		char addr[257];
+		unsigned x = (first + i) * 2654435761u;
+		for (int k = 0; k < 256; k++) {
+			x = x * 1103515245u + 12345u;
+			addr[k] = (char)('!' + (x >> 16) % 90);
+			if (addr[k] == '"' || addr[k] == '\\')
+				addr[k] = 'q';
+		}
+		addr[256] = '\0';
+		len += (size_t)snprintf(out + len, n - len,
+		    "%s[\"lks\", null, {\"name\": \"%s\", \"address\": \"%s\","
+		    " \"legal_form\": \"yayasan\", \"status\": \"active\"}]",
+		    i ? "," : "", addr, addr);
+		assert_true(len < n);
+	}
+	snprintf(out + len, n - len, "]");
+}
+
+/* At the cap the whole group fails with the store's message; a task in it
+ * ran again after the map grew; what was reported stored is there. */
+static void
+test_map_full(void **state)
+{
+	struct fx *f = *state;
+	struct task_state ts = {0};
+	struct ops_task task = {task_apply, task_done, &ts};
+	struct resp r = {0}, p = {0};
+	size_t n = 200 * 700 + 16;
+	char *recs = malloc(n);
+	unsigned stored = 0, groups = 0;
+	uint64_t seq = 0;
+
+	ops_free(f->o);
+	store_close(f->s);
+	f->s = NULL;
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'/*", f->dir);
+	assert_int_equal(system(cmd), 0);
+	open_store(f, 2ull << 20, 1ull << 20); /* 1 MiB, may grow to 2 */
+
+	for (;;) {
+		big_import(recs, n, stored, 200);
+		assert_int_equal(ops_submit_task(f->o, &task), 0);
+		submit(f,
+		    &(struct rq){.type = MSG_PUT,
+		        .reqid = 2,
+		        .coll = "lks",
+		        .json = LKS},
+		    &p);
+		resp_clear(&r);
+		submit(f,
+		    &(struct rq){.type = MSG_IMPORT, .reqid = 3, .json = recs},
+		    &r);
+		ops_flush(f->o);
+		groups++;
+		assert_int_equal(r.n, 1);
+		assert_int_equal(p.n, 1);
+		if (r.status != 0)
+			break;
+		assert_json(json_object_get(r.result, "stored"), "200");
+		assert_int_equal(p.status, 0);
+		resp_clear(&p);
+		stored += 201;
+		seq = store_seq(f->s);
+		assert_true(groups < 100);
+	}
+	static const char full[] =
+	    "store is full: map_size_max of 2097152 bytes reached; raise "
+	    "map_size_max in [node] or free disk space";
+	assert_err(&r, JALIN_ESPACE, full);
+	assert_err(&p, JALIN_ESPACE, full);
+	assert_int_equal(ts.rc_done, JALIN_ESPACE);
+	assert_string_equal(ts.msg, full);
+	assert_int_equal(ts.done, (int)groups);
+	assert_true(ts.applied > ts.done); /* reruns after the map grew */
+	assert_int_equal(store_map_size(f->s), 2ull << 20);
+	assert_true(stored > 1000); /* more than 1 MiB held */
+	assert_int_equal(store_seq(f->s), seq);
+	assert_int_equal(seq, stored);
+	assert_int_equal(f->commits, (int)groups - 1);
+
+	/* everything reported as stored is there; reads go on */
+	struct stdb_info in;
+	MDB_txn *txn;
+	assert_int_equal(stdb_begin_read(store_db(f->s), &txn, NULL), 0);
+	assert_int_equal(stdb_info(txn, store_db(f->s), &in, NULL), 0);
+	mdb_txn_abort(txn);
+	assert_int_equal(in.count[COLL_LKS], stored);
+	free(recs);
+	resp_clear(&r);
+	resp_clear(&p);
+}
+
 int
 main(void)
 {
@@ -1432,6 +2151,27 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_purge_missing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_undecodable_record, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_import_mixed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_import_malformed_item, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_import_stop, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_import_refusals, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_import_cut_id, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_import_empty, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_task_failure, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_task_error_code, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_free_applies_queue, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_free_drops_endless, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_map_full, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
