@@ -761,7 +761,12 @@ apply_rec(struct ops *o, struct store_txn *t, struct job *j, struct op_rec *r)
 	}
 	if ((rc = store_txn_get(t, r->c->id, r->id, &cur)) != 0)
 		return rc;
-	if (!cur.exists)
+	/* store.h: only a peer's copy replaces it; a purge may close it */
+	if (cur.corrupt && r->op != OP_PURGE)
+		rc = jalin_err_set(&err, JALIN_ECORRUPT,
+		    "%s: the stored record is corrupt",
+		    rec_name(r, nb, sizeof(nb)));
+	else if (!cur.exists)
 		rec_init(old);
 	else if (rec_decode(old, cur.raw, cur.rawlen, REC_TRUSTED, NULL) != 0)
 		rc = jalin_err_set(&err, JALIN_ECORRUPT,

@@ -1462,6 +1462,42 @@ test_undecodable_record(void **state)
 	resp_clear(&r);
 }
 
+/*
+ * A record that fails its checksum is not there to read (store.h: only a
+ * peer's copy, through store_txn_apply, may replace it): a local put must
+ * not take it for an absent record and create a new one over it, which
+ * would claim origin_node and created_at for this node against the real
+ * ones when the peer's copy comes back. Nor is it "no such record" to a
+ * delete. A purge, which keeps no data and absorbs any copy, may close it.
+ */
+static void
+test_corrupt_record(void **state)
+{
+	struct fx *f = *state;
+	struct resp r = {0};
+	char id[UUID_STR_LEN + 3], nb[64], want[128];
+	int rc;
+
+	new_lks(f, id);
+	damage(f, COLL_LKS, id, false);
+	snprintf(want, sizeof(want), "%s: the stored record is corrupt",
+	    rname("lks", id, nb, sizeof(nb)));
+	put(f, "lks", id, LKS, &r);
+	assert_err(&r, JALIN_ECORRUPT, want);
+	put(f, "lks", id, "{\"mode\": \"both\"}", &r);
+	assert_err(&r, JALIN_ECORRUPT, want);
+	tomb(f, MSG_DELETE, "lks", id, NULL, &r);
+	assert_err(&r, JALIN_ECORRUPT, want);
+	assert_int_equal(store_seq(f->s), 1);
+	assert_null(get(f, "lks", id, false, &rc, NULL, 0));
+	assert_int_equal(rc, JALIN_ECORRUPT);
+
+	tomb(f, MSG_PURGE, "lks", id, "erasure_request", &r);
+	assert_true(changed(&r));
+	purge_entry(f, id, "erasure_request", NULL);
+	resp_clear(&r);
+}
+
 /* ---- import ------------------------------------------------------------ */
 
 static void
@@ -2153,6 +2189,8 @@ main(void)
 	        test_purge_missing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_undecodable_record, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_corrupt_record, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_import_mixed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_import_malformed_item, setup, teardown),
