@@ -300,23 +300,17 @@ on_done(void *ctx, const uint8_t *p, size_t len)
 	msgpack_unpacked_destroy(&up);
 }
 
-/* Build q, parse it with msg_parse_req, hand it to ops_submit. */
-static int
-submit_to(struct fx *f, const struct rq *q, ops_done_fn done, void *ctx)
+/* The request map of q (frame.h's body), in sb. */
+static void
+pack_req(msgpack_sbuffer *sb, const struct rq *q)
 {
-	msgpack_sbuffer sb;
 	msgpack_packer pk;
-	struct msg_req req;
-	struct jalin_err err;
-	uint32_t n = 2;
-	int rc;
+	uint32_t n = 2 + (q->coll != NULL) + (q->id_json != NULL) +
+	    (q->json != NULL) + (q->reason != NULL) + (q->hash_json != NULL) +
+	    (q->hash_bin != NULL) + (q->type == MSG_IMPORT) + (q->raw != NULL);
 
-	n += (q->coll != NULL) + (q->id_json != NULL) + (q->json != NULL) +
-	    (q->reason != NULL) + (q->hash_json != NULL) +
-	    (q->hash_bin != NULL) + (q->type == MSG_IMPORT);
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, n + (q->raw != NULL));
+	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, n);
 	msgpack_pack_uint8(&pk, MK_TYPE);
 	msgpack_pack_uint64(&pk, q->type);
 	msgpack_pack_uint8(&pk, MK_REQID);
@@ -343,10 +337,7 @@ submit_to(struct fx *f, const struct rq *q, ops_done_fn done, void *ctx)
 	}
 	if (q->type == MSG_IMPORT) {
 		msgpack_pack_uint8(&pk, MK_STOP);
-		if (q->stop)
-			msgpack_pack_true(&pk);
-		else
-			msgpack_pack_false(&pk);
+		(q->stop ? msgpack_pack_true : msgpack_pack_false)(&pk);
 	}
 	if (q->json != NULL) { /* the bulk last, as jalinctl sends it */
 		msgpack_pack_uint8(
@@ -355,8 +346,21 @@ submit_to(struct fx *f, const struct rq *q, ops_done_fn done, void *ctx)
 	}
 	if (q->raw != NULL) {
 		msgpack_pack_uint8(&pk, q->raw_key);
-		msgpack_sbuffer_write(&sb, (const char *)q->raw, q->raw_len);
+		msgpack_sbuffer_write(sb, (const char *)q->raw, q->raw_len);
 	}
+}
+
+/* Build q, parse it with msg_parse_req, hand it to ops_submit. */
+static int
+submit_to(struct fx *f, const struct rq *q, ops_done_fn done, void *ctx)
+{
+	msgpack_sbuffer sb;
+	struct msg_req req;
+	struct jalin_err err;
+	int rc;
+
+	msgpack_sbuffer_init(&sb);
+	pack_req(&sb, q);
 	jalin_err_clear(&err);
 	assert_int_equal(msg_parse_req(sb.data, sb.size, &req, &err), 0);
 	rc = ops_submit(f->o, &req, done, ctx);
@@ -1218,73 +1222,69 @@ test_delete_case_scope(void **state)
 	resp_clear(&r);
 }
 
+#define ID_0     "\"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b\""
+#define BAD_HASH "the erasure request hash must be 64 hex characters (SHA-256)"
+
 static void
 test_delete_refusals(void **state)
 {
 	struct fx *f = *state;
-	const char *id = "\"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b\"";
+	static const uint8_t short_hash[31];
+	static const struct {
+		struct rq q;
+		int code;
+		const char *msg;
+	} bad[] = {
+	    {{.type = MSG_DELETE,
+	         .coll = "lks",
+	         .id_json = ID_0,
+	         .reason = "bored"},
+	        JALIN_EINVAL,
+	        "reason must be one of erasure_request, retention_expired, "
+	        "unlawful, duplicate, error"},
+	    {{.type = MSG_DELETE,
+	         .coll = "lks",
+	         .id_json = ID_0,
+	         .hash_json = "\"000000000000000000000000000000000000000000000"
+	                      "0000000000000000000\""},
+	        JALIN_EINVAL, "a request hash is only recorded by purge"},
+	    {{.type = MSG_DELETE, .coll = "lks"}, JALIN_EINVAL,
+	        "no record id given"},
+	    {{.type = MSG_PURGE, .coll = "lks", .id_json = "null"},
+	        JALIN_EINVAL, "no record id given"},
+	    {{.type = MSG_PURGE,
+	         .coll = "case",
+	         .id_json = ID_0,
+	         .hash_json = "\"abc\""},
+	        JALIN_EINVAL, BAD_HASH},
+	    {{.type = MSG_PURGE,
+	         .coll = "lks",
+	         .id_json = ID_0,
+	         .hash_bin = short_hash,
+	         .hash_bin_len = 31},
+	        JALIN_EINVAL, BAD_HASH},
+	    {{.type = MSG_PURGE,
+	         .coll = "lks",
+	         .id_json = ID_0,
+	         .hash_json = "\"zz0000000000000000000000000000000000000000000"
+	                      "0000000000000000000\""},
+	        JALIN_EINVAL, BAD_HASH},
+	    {{.type = MSG_PURGE,
+	         .coll = "lks",
+	         .id_json = ID_0,
+	         .hash_json = "42"},
+	        JALIN_EINVAL, BAD_HASH},
+	};
 	struct resp r = {0};
 	char nb[64], want[128];
 
-	tomb(f, MSG_DELETE, "lks", id, NULL, &r);
+	tomb(f, MSG_DELETE, "lks", ID_0, NULL, &r);
 	snprintf(want, sizeof(want), "%s: no such record",
-	    rname("lks", id, nb, sizeof(nb)));
+	    rname("lks", ID_0, nb, sizeof(nb)));
 	assert_err(&r, JALIN_ENOTFOUND, want);
 	assert_int_equal(store_seq(f->s), 0);
-
-	refused_now(f,
-	    &(struct rq){.type = MSG_DELETE,
-	        .reqid = 3,
-	        .coll = "lks",
-	        .id_json = id,
-	        .reason = "bored"},
-	    JALIN_EINVAL,
-	    "reason must be one of erasure_request, retention_expired, "
-	    "unlawful, duplicate, error");
-	refused_now(f,
-	    &(struct rq){.type = MSG_DELETE,
-	        .reqid = 3,
-	        .coll = "lks",
-	        .id_json = id,
-	        .hash_json = "\"00000000000000000000000000000000000000000000"
-	                     "00000000000000000000\""},
-	    JALIN_EINVAL, "a request hash is only recorded by purge");
-	refused_now(f,
-	    &(struct rq){.type = MSG_DELETE, .reqid = 3, .coll = "lks"},
-	    JALIN_EINVAL, "no record id given");
-	refused_now(f,
-	    &(struct rq){.type = MSG_PURGE,
-	        .reqid = 3,
-	        .coll = "lks",
-	        .id_json = "null"},
-	    JALIN_EINVAL, "no record id given");
-	refused_now(f,
-	    &(struct rq){.type = MSG_PURGE,
-	        .reqid = 3,
-	        .coll = "lks",
-	        .id_json = id,
-	        .hash_json = "\"abc\""},
-	    JALIN_EINVAL,
-	    "the erasure request hash must be 64 hex characters (SHA-256)");
-	static const uint8_t short_hash[31];
-	refused_now(f,
-	    &(struct rq){.type = MSG_PURGE,
-	        .reqid = 3,
-	        .coll = "lks",
-	        .id_json = id,
-	        .hash_bin = short_hash,
-	        .hash_bin_len = 31},
-	    JALIN_EINVAL,
-	    "the erasure request hash must be 64 hex characters (SHA-256)");
-	refused_now(f,
-	    &(struct rq){.type = MSG_PURGE,
-	        .reqid = 3,
-	        .coll = "lks",
-	        .id_json = id,
-	        .hash_json = "\"zz000000000000000000000000000000000000000000"
-	                     "00000000000000000000\""},
-	    JALIN_EINVAL,
-	    "the erasure request hash must be 64 hex characters (SHA-256)");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		refused_now(f, &bad[i].q, bad[i].code, bad[i].msg);
 	assert_int_equal(f->commits, 1);
 	resp_clear(&r);
 }
@@ -1758,6 +1758,12 @@ task_done(void *arg, int rc, const struct jalin_err *err)
 }
 
 static void
+submit_tagged(struct fx *f, struct tagged *t, const struct rq *q)
+{
+	assert_int_equal(submit_to(f, q, on_done_tagged, t), 0);
+}
+
+static void
 test_group_commit(void **state)
 {
 	struct fx *f = *state;
@@ -1767,29 +1773,25 @@ test_group_commit(void **state)
 	struct ops_task task = {task_apply, task_done, &ts};
 	struct resp bad = {0};
 
+	const struct rq q[4] = {
+	    {.type = MSG_PUT,
+	        .reqid = 1,
+	        .coll = "lks",
+	        .id_json = ID_A,
+	        .json = LKS},
+	    {.type = MSG_PUT, .reqid = 2, .coll = "lks", .json = LKS},
+	    {.type = MSG_IMPORT,
+	        .reqid = 3,
+	        .json = "[[\"lks\", " ID_B ", " LKS "]]"},
+	    {.type = MSG_DELETE, .reqid = 5, .coll = "lks", .id_json = ID_A},
+	};
+
 	for (int i = 0; i < 4; i++)
 		t[i].log = &log;
-	assert_int_equal(submit_to(f,
-	                     &(struct rq){.type = MSG_PUT,
-	                         .reqid = 1,
-	                         .coll = "lks",
-	                         .id_json = ID_A,
-	                         .json = LKS},
-	                     on_done_tagged, &t[0]),
-	    0);
-	assert_int_equal(
-	    submit_to(f,
-	        &(struct rq){
-	            .type = MSG_PUT, .reqid = 2, .coll = "lks", .json = LKS},
-	        on_done_tagged, &t[1]),
-	    0);
+	submit_tagged(f, &t[0], &q[0]);
+	submit_tagged(f, &t[1], &q[1]);
 	assert_int_equal(ops_submit_task(f->o, &task), 0);
-	assert_int_equal(submit_to(f,
-	                     &(struct rq){.type = MSG_IMPORT,
-	                         .reqid = 3,
-	                         .json = "[[\"lks\", " ID_B ", " LKS "]]"},
-	                     on_done_tagged, &t[2]),
-	    0);
+	submit_tagged(f, &t[2], &q[2]);
 	/* a refused request is answered at once and not queued */
 	submit(f,
 	    &(struct rq){.type = MSG_PUT,
@@ -1798,13 +1800,7 @@ test_group_commit(void **state)
 	        .json = "{\"x\": 1}"},
 	    &bad);
 	assert_err(&bad, JALIN_ESCHEMA, "lks: unknown field 'x'");
-	assert_int_equal(submit_to(f,
-	                     &(struct rq){.type = MSG_DELETE,
-	                         .reqid = 5,
-	                         .coll = "lks",
-	                         .id_json = ID_A},
-	                     on_done_tagged, &t[3]),
-	    0);
+	submit_tagged(f, &t[3], &q[3]);
 	assert_int_equal(ops_pending(f->o), 5);
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(t[i].r.n, 0);
@@ -1825,7 +1821,7 @@ test_group_commit(void **state)
 	assert_memory_equal(log.seen, want, sizeof(want));
 	for (int i = 0; i < 4; i++) {
 		assert_int_equal(t[i].r.n, 1);
-		assert_int_equal(t[i].r.reqid, (uint64_t)i + (i < 3 ? 1 : 2));
+		assert_int_equal(t[i].r.reqid, q[i].reqid);
 		assert_ok(&t[i].r);
 	}
 	/* the put and the delete of ID_A in the same commit, in order */
@@ -1927,30 +1923,24 @@ test_cancel(void **state)
 	struct fx *f = *state;
 	struct tagged a = {.tag = 1}, b = {.tag = 2}, c = {.tag = 3};
 
-	assert_int_equal(submit_to(f,
-	                     &(struct rq){.type = MSG_PUT,
-	                         .reqid = 1,
-	                         .coll = "lks",
-	                         .id_json = ID_A,
-	                         .json = LKS},
-	                     on_done_tagged, &a),
-	    0);
-	assert_int_equal(submit_to(f,
-	                     &(struct rq){.type = MSG_PUT,
-	                         .reqid = 2,
-	                         .coll = "lks",
-	                         .id_json = ID_B,
-	                         .json = LKS},
-	                     on_done_tagged, &b),
-	    0);
-	assert_int_equal(submit_to(f,
-	                     &(struct rq){.type = MSG_PUT,
-	                         .reqid = 3,
-	                         .coll = "lks",
-	                         .id_json = ID_C,
-	                         .json = LKS},
-	                     on_done_tagged, &c),
-	    0);
+	submit_tagged(f, &a,
+	    &(struct rq){.type = MSG_PUT,
+	        .reqid = 1,
+	        .coll = "lks",
+	        .id_json = ID_A,
+	        .json = LKS});
+	submit_tagged(f, &b,
+	    &(struct rq){.type = MSG_PUT,
+	        .reqid = 2,
+	        .coll = "lks",
+	        .id_json = ID_B,
+	        .json = LKS});
+	submit_tagged(f, &c,
+	    &(struct rq){.type = MSG_PUT,
+	        .reqid = 3,
+	        .coll = "lks",
+	        .id_json = ID_C,
+	        .json = LKS});
 	/* a is gone before the commit; b goes while the answers are sent,
 	 * and cancels c, whose answer is still to come */
 	ops_cancel(f->o, &a);
