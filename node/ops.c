@@ -266,7 +266,9 @@ parse_fields_at(
 			return rc;
 	}
 	r->nups = (uint32_t)(j->nups - r->up_first);
-	qsort(j->ups + r->up_first, r->nups, sizeof(*j->ups), cmp_update);
+	if (r->nups > 1) /* with no field at all, ups may still be NULL */
+		qsort(
+		    j->ups + r->up_first, r->nups, sizeof(*j->ups), cmp_update);
 	for (uint32_t i = 1; i < r->nups; i++) {
 		if (j->ups[r->up_first + i].tag ==
 		    j->ups[r->up_first + i - 1].tag)

@@ -830,6 +830,25 @@ test_put_schema_refusals(void **state)
 	assert_int_equal(store_seq(f->s), 0);
 }
 
+/* No field at all: a create lacks the required ones, an update is a no-op
+ * (ops.c sorted an empty, NULL update array: UB, caught by UBSan). */
+static void
+test_put_empty_fields(void **state)
+{
+	struct fx *f = *state;
+	struct resp r = {0};
+	char id[UUID_STR_LEN + 3];
+
+	put(f, "lks", NULL, "{}", &r);
+	assert_err(&r, JALIN_ESCHEMA, "lks: required field 'name' is missing");
+	new_lks(f, id);
+	put(f, "lks", id, "{}", &r);
+	assert_false(changed(&r));
+	assert_id(&r, id);
+	assert_int_equal(store_seq(f->s), 1);
+	resp_clear(&r);
+}
+
 /* Rules that need the stored state are checked in the transaction. */
 static void
 test_put_record_rules(void **state)
@@ -2146,61 +2165,42 @@ test_map_full(void **state)
 int
 main(void)
 {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(
-	        test_put_new_record, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-	        test_put_given_id_creates, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-	        test_put_update_versions, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_put_noop, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-	        test_put_schema_refusals, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-	        test_put_record_rules, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-	        test_system_fields_on_create, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-	        test_system_long_origin, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-	        test_system_share_with, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-	        test_system_unshared_limit, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-	        test_system_share_with_all_coll, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-	        test_delete_then_put, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-	        test_delete_case_scope, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-	        test_delete_refusals, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-	        test_purge_missing, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-	        test_undecodable_record, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-	        test_corrupt_record, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_import_mixed, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-	        test_import_malformed_item, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_import_stop, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-	        test_import_refusals, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-	        test_import_cut_id, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_import_empty, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_task_failure, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-	        test_task_error_code, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-	        test_free_applies_queue, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-	        test_free_drops_endless, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_map_full, setup, teardown),
+	    T(test_put_new_record),
+	    T(test_put_given_id_creates),
+	    T(test_put_update_versions),
+	    T(test_put_noop),
+	    T(test_put_schema_refusals),
+	    T(test_put_empty_fields),
+	    T(test_put_record_rules),
+	    T(test_system_fields_on_create),
+	    T(test_system_long_origin),
+	    T(test_system_share_with),
+	    T(test_system_unshared_limit),
+	    T(test_system_share_with_all_coll),
+	    T(test_delete_then_put),
+	    T(test_delete_case_scope),
+	    T(test_delete_refusals),
+	    T(test_purge),
+	    T(test_purge_missing),
+	    T(test_undecodable_record),
+	    T(test_corrupt_record),
+	    T(test_import_mixed),
+	    T(test_import_malformed_item),
+	    T(test_import_stop),
+	    T(test_import_refusals),
+	    T(test_import_cut_id),
+	    T(test_import_empty),
+	    T(test_group_commit),
+	    T(test_task_failure),
+	    T(test_task_error_code),
+	    T(test_cancel),
+	    T(test_free_applies_queue),
+	    T(test_free_drops_endless),
+	    T(test_map_full),
 	};
+#undef T
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
