@@ -266,7 +266,9 @@ parse_fields_at(
 			return rc;
 	}
 	r->nups = (uint32_t)(j->nups - r->up_first);
-	qsort(j->ups + r->up_first, r->nups, sizeof(*j->ups), cmp_update);
+	if (r->nups > 1) /* with no field at all, ups may still be NULL */
+		qsort(
+		    j->ups + r->up_first, r->nups, sizeof(*j->ups), cmp_update);
 	for (uint32_t i = 1; i < r->nups; i++) {
 		if (j->ups[r->up_first + i].tag ==
 		    j->ups[r->up_first + i - 1].tag)
@@ -761,7 +763,12 @@ apply_rec(struct ops *o, struct store_txn *t, struct job *j, struct op_rec *r)
 	}
 	if ((rc = store_txn_get(t, r->c->id, r->id, &cur)) != 0)
 		return rc;
-	if (!cur.exists)
+	/* store.h: only a peer's copy replaces it; a purge may close it */
+	if (cur.corrupt && r->op != OP_PURGE)
+		rc = jalin_err_set(&err, JALIN_ECORRUPT,
+		    "%s: the stored record is corrupt",
+		    rec_name(r, nb, sizeof(nb)));
+	else if (!cur.exists)
 		rec_init(old);
 	else if (rec_decode(old, cur.raw, cur.rawlen, REC_TRUSTED, NULL) != 0)
 		rc = jalin_err_set(&err, JALIN_ECORRUPT,
