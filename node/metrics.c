@@ -11,7 +11,7 @@
 #include "hlc.h"
 #include "log.h"
 #include "metrics.h"
-#include "peer.h"
+#include "peerview.h"
 #include "schema.h"
 #include "store.h"
 
@@ -102,7 +102,7 @@ metrics_cb(struct evhttp_request *req, void *arg)
 	gauge(b, "jalin_uptime_seconds", "Seconds since the node started.",
 	    (double)(hlc_wall_ms() - m->n->started_ms) / 1000.0);
 	store_metrics(m, b);
-	peers_metrics(m->n->peers, b);
+	peerview_metrics(m->n->peers, b);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
 	evhttp_send_reply(req, 200, "OK", b);

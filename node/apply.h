@@ -1,0 +1,62 @@
+/*
+ * apply.h - the peer's change feed to us: our SUB after HELLO, each
+ * CHANGES frame merged in one group commit with its checkpoint and then
+ * acknowledged, LIVE and RESYNC from the peer, and REPAIR frames from a
+ * verification.
+ *
+ * Works on the shared records of peer_impl.h: the receiver state of a
+ * connection (rsub, repoch, rpos, task) and of a peer (ck_*, their_head,
+ * in_live, cu_*, in_resync, trust_*) are written here only.
+ */
+#ifndef JALIN_APPLY_H
+#define JALIN_APPLY_H
+
+#include "msg.h"
+
+struct peers;
+struct conn;
+
+/*
+ * After a long outage (node.h held_since_ms, DOMAIN.md privacy 6): set
+ * ps->n->held_since_ms from the last saved contact if it is older than
+ * offline_hold, else clear it. Reads the store; logs the hold.
+ */
+void apply_check_outage(struct peers *ps);
+
+/* HELLO is done on c: subscribe to the peer's feed from our checkpoint
+ * (or from 0 in the epoch HELLO named). */
+void apply_open(struct conn *c);
+
+/*
+ * CHANGES on c: checked against the subscription and queued for the next
+ * group commit; input from c waits until it is committed, then it is
+ * acknowledged. 0, or -1 when c was closed.
+ */
+int apply_changes(struct conn *c, const struct msg_peer *m);
+
+/*
+ * REPAIR on c: its records merged like CHANGES but outside the feed order
+ * and without a checkpoint; records the peer should not hold are answered
+ * with withdrawals. 0, or -1 when c was closed.
+ */
+int apply_repair(struct conn *c, const struct msg_peer *m);
+
+/*
+ * LIVE on c: every frame before it is applied. Ends an outage hold.
+ * 1 if the peer just became live (the caller runs tombstone collection,
+ * which saves the contact time), 0 if it already was, -1 when c was
+ * closed (LIVE at the wrong seq).
+ */
+int apply_live(struct conn *c, const struct msg_peer *m);
+
+/*
+ * RESYNC on c: the peer restarts its feed from 0 (in a new epoch if its
+ * store was replaced; then our feed to it restarts too, feed_restart).
+ * 0, or -1 when c was closed.
+ */
+int apply_resync(struct conn *c, const struct msg_peer *m);
+
+/* c is closing: a task in progress still commits, unanswered. */
+void apply_closed(struct conn *c);
+
+#endif

@@ -1,0 +1,100 @@
+/*
+ * feed.h - our change feed to a peer: what the peer may have of our
+ * records (the scope rule), the CHANGES stream after its SUB, LIVE at the
+ * head, RESYNC when it must start over, and its ACKs.
+ *
+ * Works on the shared records of peer_impl.h: the sender state of a
+ * connection (subscribed, caught_up, spos, smax) and the acknowledged
+ * state of a peer (acked_*, out_resync) are written here only.
+ */
+#ifndef JALIN_FEED_H
+#define JALIN_FEED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lmdb.h>
+#include <msgpack.h>
+
+#include "msg.h"
+
+struct peers;
+struct peer;
+struct conn;
+struct record;
+struct buf;
+
+/* What a peer gets of one record (feed_what). */
+enum feed_what {
+	FEED_NOTHING = 0,  /* not shared with it: skipped */
+	FEED_RECORD,       /* the record */
+	FEED_WITHDRAWAL,   /* a withdrawal (scope.h): nil instead of state */
+	FEED_NEEDS_RECORD, /* r was NULL and its contents decide */
+};
+
+/*
+ * The scope rule, stated once for the feed, verification and repairs:
+ * what p gets of a record of collection coll. r is the decoded record, or
+ * NULL to ask whether the collection alone decides (then FEED_NEEDS_RECORD
+ * if it does not). Everything is only read.
+ */
+enum feed_what feed_what(
+    const struct peer *p, uint8_t coll, const struct record *r);
+
+/*
+ * True if we hold key ([coll][id], STDB_KEY_LEN bytes) and p is owed a
+ * withdrawal of it instead of the record: what the feed would send p.
+ * txn is a read (or write) transaction of the node's store; decodes into
+ * ps's sender workspace.
+ */
+bool feed_owes_withdrawal(
+    struct peers *ps, MDB_txn *txn, const struct peer *p, const uint8_t *key);
+
+/*
+ * Append one change item [seq, coll, id, state] to b through pk (which
+ * writes into b): state[0..len) is a stored record value copied as is, or
+ * NULL for a withdrawal (nil).
+ */
+void feed_pack_change(struct buf *b, msgpack_packer *pk, uint64_t seq,
+    const uint8_t *key, const uint8_t *state, size_t len);
+
+/*
+ * SUB from the peer on c: start streaming from its checkpoint, or send
+ * RESYNC and start from 0 when the checkpoint cannot be honoured.
+ * 0, or -1 when c was closed (a malformed SUB).
+ */
+int feed_subscribe(struct conn *c, const struct msg_peer *m);
+
+/* ACK from the peer on c: note how far it holds our feed. 0, or -1 when
+ * c was closed (an ACK beyond what was sent). */
+int feed_ack(struct conn *c, const struct msg_peer *m);
+
+/*
+ * Send what c's peer is missing while c's output is below the high
+ * watermark (then wait for the write callback); LIVE once at the head.
+ * Does nothing before SUB or on a closing connection.
+ */
+void feed_pump(struct conn *c);
+
+/*
+ * The peer's store was replaced (a new epoch since HELLO): if it
+ * subscribed, send RESYNC (why, a static or caller-owned text) and stream
+ * everything again from seq 0.
+ */
+void feed_restart(struct conn *c, const char *why);
+
+/* New local commits: pump every subscribed open connection. NULL is a
+ * no-op. */
+void feed_notify(struct peers *ps);
+
+/* c is closing: it no longer takes our feed. */
+void feed_closed(struct conn *c);
+
+/* Our changes p has not acknowledged (our whole feed after a new epoch). */
+uint64_t feed_lag_records(struct peers *ps, const struct peer *p);
+
+/* Age in ms of the oldest change p has not acknowledged; 0 when none or
+ * when the store cannot be read. */
+uint64_t feed_lag_ms(struct peers *ps, const struct peer *p);
+
+#endif

@@ -1,0 +1,22 @@
+/*
+ * repl.h - replication between the configured peers: starts the
+ * connection layer (conn.h) with the hooks that route each message after
+ * HELLO to the feed (feed.h), the applier (apply.h), verification
+ * (verify.h) and tombstone collection (gc.h).
+ */
+#ifndef JALIN_REPL_H
+#define JALIN_REPL_H
+
+#include "err.h"
+#include "node.h"
+
+struct peers;
+
+/*
+ * conn_start with replication's hooks, then load each peer's checkpoints
+ * and check for an outage hold (apply_check_outage). On success *out is
+ * running and conn_stop frees it; on error *out is NULL and err says why.
+ */
+int repl_start(struct node *n, struct peers **out, struct jalin_err *err);
+
+#endif
