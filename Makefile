@@ -110,6 +110,11 @@ check-docs: $(BUILD)/doc/schema_doc
 	@$(BUILD)/doc/schema_doc | diff -u doc/schema.md - >/dev/null || \
 	    { echo "doc/schema.md is out of date: run make doc"; exit 1; }
 
+# node/ includes must follow the layer list in node/node.h.
+.PHONY: check-layers
+check-layers:
+	@$(PYTHON) tools/check_layers.py node
+
 check-deps:
 	@tools/deps.sh check
 
@@ -117,7 +122,7 @@ check-deps:
 ifeq ($(SANITIZE),1)
 test: check-deps test-unit test-integration
 else
-test: check-deps format-check check-docs test-unit test-fuzz test-integration
+test: check-deps format-check check-docs check-layers test-unit test-fuzz test-integration
 	$(MAKE) --no-print-directory test SANITIZE=1
 endif
 

@@ -27,22 +27,12 @@ family(struct evbuffer *b, const char *name, const char *type, const char *help)
 	    b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* Integers as integers, the rest with millisecond precision. */
-void
-metrics_value(struct evbuffer *b, double v)
-{
-	if (v == (double)(int64_t)v)
-		evbuffer_add_printf(b, "%lld\n", (long long)v);
-	else
-		evbuffer_add_printf(b, "%.3f\n", v);
-}
-
 static void
 gauge(struct evbuffer *b, const char *name, const char *help, double v)
 {
 	family(b, name, "gauge", help);
 	evbuffer_add_printf(b, "%s ", name);
-	metrics_value(b, v);
+	peerview_sample(b, v);
 }
 
 static void

@@ -16,7 +16,6 @@
 #include "feed.h"
 #include "verify.h"
 #include "peerview.h"
-#include "metrics.h"
 #include "store.h"
 #include "view.h"
 
@@ -24,6 +23,16 @@ static uint64_t
 now_ms(void)
 {
 	return hlc_wall_ms();
+}
+
+/* Integers as integers, the rest with millisecond precision. */
+void
+peerview_sample(struct evbuffer *b, double v)
+{
+	if (v == (double)(int64_t)v)
+		evbuffer_add_printf(b, "%lld\n", (long long)v);
+	else
+		evbuffer_add_printf(b, "%.3f\n", v);
 }
 
 static int
@@ -311,7 +320,7 @@ peer_family(struct peers *ps, struct evbuffer *b, const struct pmetric *pm)
 			continue;
 		evbuffer_add_printf(
 		    b, "%s{peer=\"%s\"} ", pm->name, p->cfg.name);
-		metrics_value(b, pm->get(ps, p));
+		peerview_sample(b, pm->get(ps, p));
 	}
 }
 

@@ -27,4 +27,10 @@ void peerview_pack_verify(const struct verify_result *r, msgpack_packer *pk);
  * nothing. */
 void peerview_metrics(struct peers *ps, struct evbuffer *b);
 
+/*
+ * Append one Prometheus sample value and the newline to b: an integer as
+ * one, anything else with millisecond precision (metrics.c uses it too).
+ */
+void peerview_sample(struct evbuffer *b, double v);
+
 #endif
