@@ -373,9 +373,9 @@ task_account(struct peer *p, const struct rtask *t)
 	memcpy(p->ck_epoch, t->epoch, 16);
 	p->ck_valid = true;
 	p->ck_seq = t->ckseq;
-	p->recs_in += t->applied;
-	p->refused_recs += t->refused;
-	p->batches_in++;
+	p->count.recs_in += t->applied;
+	p->count.refused_recs += t->refused;
+	p->count.batches_in++;
 	if (t->newest_ms > p->newest_ms)
 		p->newest_ms = t->newest_ms;
 	if (t->refused > 0)
@@ -400,8 +400,8 @@ task_done(void *arg, int rc, const struct jalin_err *err)
 	} else if (t->bad != 0) {
 		conn_error(c, JALIN_EPROTO, "malformed record in CHANGES");
 	} else if (t->repair) {
-		c->peer->recs_in += t->applied;
-		c->peer->refused_recs += t->refused;
+		c->peer->count.recs_in += t->applied;
+		c->peer->count.refused_recs += t->refused;
 		if (t->nowed > 0)
 			send_owed(c, t);
 		log_info("peer %s: repair: %u record(s) merged, %u changed",
@@ -607,4 +607,37 @@ apply_closed(struct conn *c)
 	c->rsub = false;
 	if (c->peer != NULL && c->peer->conn == c)
 		c->peer->in_live = false;
+}
+
+bool
+apply_is_live(const struct peer *p)
+{
+	return p->in_live;
+}
+
+bool
+apply_resyncing(const struct peer *p)
+{
+	return p->in_resync;
+}
+
+uint64_t
+apply_in_lag(const struct peer *p)
+{
+	return p->their_head > p->ck_seq ? p->their_head - p->ck_seq : 0;
+}
+
+bool
+apply_catch_up(const struct peer *p, struct apply_progress *out)
+{
+	const struct conn *c = p->conn;
+	uint64_t now = now_ms();
+
+	if (c == NULL || p->in_live || p->their_head <= c->rpos ||
+	    p->their_head <= p->cu_from)
+		return false;
+	out->total = p->their_head - p->cu_from;
+	out->done = c->rpos > p->cu_from ? c->rpos - p->cu_from : 0;
+	out->elapsed_ms = now > p->cu_ms ? now - p->cu_ms : 1;
+	return true;
 }

@@ -11,9 +11,13 @@
 #ifndef JALIN_APPLY_H
 #define JALIN_APPLY_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "msg.h"
 
 struct peers;
+struct peer;
 struct conn;
 
 /*
@@ -58,5 +62,26 @@ int apply_resync(struct conn *c, const struct msg_peer *m);
 
 /* c is closing: a task in progress still commits, unanswered. */
 void apply_closed(struct conn *c);
+
+/* p said LIVE and we applied everything up to it. */
+bool apply_is_live(const struct peer *p);
+
+/* p is sending us its feed again from 0 (its RESYNC), until LIVE. */
+bool apply_resyncing(const struct peer *p);
+
+/* p's changes we know of (its head) and have not applied yet. */
+uint64_t apply_in_lag(const struct peer *p);
+
+/* How far pulling p's feed has come, in feed entries. */
+struct apply_progress {
+	uint64_t done, total;
+	uint64_t elapsed_ms; /* since catching up started (at least 1) */
+};
+
+/*
+ * While we catch up with p: fill *out and return true. False (out
+ * untouched) when not connected, live, or nothing is missing.
+ */
+bool apply_catch_up(const struct peer *p, struct apply_progress *out);
 
 #endif

@@ -95,7 +95,7 @@ conn_send(struct conn *c, const struct buf *body)
 	evbuffer_add(out, body->p, body->len);
 	c->last_tx_ms = now_ms();
 	if (c->peer)
-		c->peer->bytes_out += 4 + body->len;
+		c->peer->count.bytes_out += 4 + body->len;
 }
 
 static int
@@ -383,7 +383,7 @@ next_frame(struct conn *c, uint32_t *len)
 	evbuffer_drain(in, 4);
 	b->len = (size_t)evbuffer_remove(in, b->p, *len);
 	if (c->peer)
-		c->peer->bytes_in += 4 + (uint64_t)*len;
+		c->peer->count.bytes_in += 4 + (uint64_t)*len;
 	c->last_rx_ms = now_ms();
 	handle_frame(c, b->p, *len);
 	return 1;
@@ -1066,4 +1066,30 @@ conn_set_admin(struct peers *ps, conn_admin_fn *fn, void *ctx)
 		return;
 	ps->admin_fn = fn;
 	ps->admin_ctx = ctx;
+}
+
+int
+conn_state(const struct peers *ps, const struct peer *p)
+{
+	const struct conn *x;
+
+	if (p->conn != NULL)
+		return p->conn->stalled ? PEER_STALLED : PEER_CATCHING_UP;
+	TAILQ_FOREACH (x, &ps->conns, link) {
+		if (!x->dead && x->peer == p)
+			return x->tls_done ? PEER_HANDSHAKING : PEER_CONNECTING;
+	}
+	return p->refused ? PEER_REFUSED : PEER_DOWN;
+}
+
+uint64_t
+conn_last_contact_ms(const struct peer *p)
+{
+	return p->conn ? now_ms() : p->last_contact_ms;
+}
+
+uint64_t
+conn_connected_ms(const struct peer *p)
+{
+	return p->conn ? p->connected_ms : 0;
 }

@@ -118,4 +118,19 @@ const char *conn_who(const struct conn *c);
 const char *conn_cn(const struct conn *c);
 const char *conn_addr(const struct conn *c);
 
+/*
+ * p's state as far as its connections tell (peer.h enum peer_state):
+ * PEER_STALLED or PEER_CATCHING_UP (open; the feeds decide whether it is
+ * live or resyncing, repl_state) when its session is up, else
+ * PEER_HANDSHAKING, PEER_CONNECTING, PEER_REFUSED or PEER_DOWN.
+ */
+int conn_state(const struct peers *ps, const struct peer *p);
+
+/* Last time anything was received from p in ms (now while connected;
+ * 0: never). */
+uint64_t conn_last_contact_ms(const struct peer *p);
+
+/* When p's session came up, in ms; 0 while it is not connected. */
+uint64_t conn_connected_ms(const struct peer *p);
+
 #endif

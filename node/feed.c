@@ -225,8 +225,8 @@ send_changes(struct conn *c, uint64_t head)
 	c->spos = f.upto;
 	if (c->spos > c->smax)
 		c->smax = c->spos;
-	c->peer->recs_out += f.n;
-	c->peer->batches_out++;
+	c->peer->count.recs_out += f.n;
+	c->peer->count.batches_out++;
 	return true;
 }
 
@@ -453,4 +453,16 @@ void
 feed_closed(struct conn *c)
 {
 	c->subscribed = false;
+}
+
+bool
+feed_caught_up(const struct peer *p)
+{
+	return p->conn != NULL && p->conn->caught_up;
+}
+
+bool
+feed_resyncing(const struct peer *p)
+{
+	return p->out_resync;
 }

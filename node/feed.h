@@ -97,4 +97,10 @@ uint64_t feed_lag_records(struct peers *ps, const struct peer *p);
  * when the store cannot be read. */
 uint64_t feed_lag_ms(struct peers *ps, const struct peer *p);
 
+/* We told p LIVE on its session: it has all of our feed we sent. */
+bool feed_caught_up(const struct peer *p);
+
+/* We are sending p our feed again from 0 (RESYNC), until LIVE. */
+bool feed_resyncing(const struct peer *p);
+
 #endif

@@ -59,8 +59,8 @@ peer_err_kind_name(int kind)
 void
 peer_count_error(struct peer *p, int kind)
 {
-	p->errors++;
-	p->errors_by[kind >= 0 && kind < EK_COUNT ? kind : EK_OTHER]++;
+	p->count.errors++;
+	p->count.errors_by[kind >= 0 && kind < EK_COUNT ? kind : EK_OTHER]++;
 }
 
 /* A frame buffer a task is done with: keep up to two for reuse. */
@@ -81,6 +81,45 @@ const char *
 peer_name(const struct peer *p)
 {
 	return p->cfg.name;
+}
+
+struct peer *
+peers_next(struct peers *ps, struct peer *p)
+{
+	p = p == NULL ? TAILQ_FIRST(&ps->list) : TAILQ_NEXT(p, link);
+	while (p != NULL && p->removed)
+		p = TAILQ_NEXT(p, link);
+	return p;
+}
+
+const struct cfg_peer *
+peer_cfg(const struct peer *p)
+{
+	return &p->cfg;
+}
+
+const char *
+peer_last_error(const struct peer *p)
+{
+	return p->last_error[0] ? p->last_error : NULL;
+}
+
+uint64_t
+peer_cert_expiry_ms(const struct peer *p)
+{
+	return p->cert_expiry_ms;
+}
+
+int64_t
+peer_skew_ms(const struct peer *p)
+{
+	return p->skew_ms;
+}
+
+const struct peer_counters *
+peer_counters(const struct peer *p)
+{
+	return &p->count;
 }
 
 void

@@ -44,6 +44,39 @@ enum peer_state {
 	PEER_REFUSED,
 };
 
+/* What passed between us and a peer since we started. */
+struct peer_counters {
+	uint64_t bytes_in, bytes_out;     /* frames, headers included */
+	uint64_t recs_in, recs_out;       /* records applied / sent */
+	uint64_t refused_recs;            /* records of theirs refused */
+	uint64_t batches_in, batches_out; /* CHANGES frames */
+	uint64_t errors;                  /* connection errors, all kinds */
+	uint64_t errors_by[EK_COUNT];     /* the same by err_kind */
+};
+
+struct cfg_peer;
+
+/*
+ * The next configured peer after p (p NULL: the first), skipping removed
+ * ones; NULL at the end. For read-only walks of the table.
+ */
+struct peer *peers_next(struct peers *ps, struct peer *p);
+
+/* p's [peer NAME] section as configured (owned by p). */
+const struct cfg_peer *peer_cfg(const struct peer *p);
+
+/* The error status shows for p, or NULL if none (owned by p). */
+const char *peer_last_error(const struct peer *p);
+
+/* When p's certificate expires, in ms since the epoch (0: unknown). */
+uint64_t peer_cert_expiry_ms(const struct peer *p);
+
+/* p's clock minus ours in ms, as last seen (0 before any). */
+int64_t peer_skew_ms(const struct peer *p);
+
+/* p's counters (owned by p, updated as traffic passes). */
+const struct peer_counters *peer_counters(const struct peer *p);
+
 /*
  * The configured peer called name, or NULL (removed peers are not found).
  * ps and name are only read; the record stays owned by ps.

@@ -70,10 +70,7 @@ struct peer {
 	uint8_t acked_epoch[16];
 	uint64_t acked_seq;
 	bool out_resync;
-	/* counters */
-	uint64_t bytes_in, bytes_out, recs_in, recs_out, refused_recs;
-	uint64_t batches_in, batches_out, errors;
-	uint64_t errors_by[EK_COUNT];
+	struct peer_counters count;
 	int64_t skew_ms; /* their clock minus ours, as last seen */
 	bool skew_seen;
 	uint64_t connected_ms;

@@ -12,12 +12,15 @@
 
 #include "hlc.h"
 #include "peer.h"
-#include "peer_impl.h"
+#include "conn.h"
 #include "feed.h"
+#include "apply.h"
 #include "verify.h"
+#include "repl.h"
 #include "peerview.h"
 #include "store.h"
 #include "view.h"
+#include "config.h"
 
 static uint64_t
 now_ms(void)
@@ -33,26 +36,6 @@ peerview_sample(struct evbuffer *b, double v)
 		evbuffer_add_printf(b, "%lld\n", (long long)v);
 	else
 		evbuffer_add_printf(b, "%.3f\n", v);
-}
-
-static int
-state_of(const struct peers *ps, const struct peer *p)
-{
-	const struct conn *c = p->conn, *x;
-
-	if (c != NULL) {
-		if (c->stalled)
-			return PEER_STALLED;
-		if (p->in_resync || p->out_resync)
-			return PEER_RESYNCING;
-		return p->in_live && c->caught_up ? PEER_LIVE
-		                                  : PEER_CATCHING_UP;
-	}
-	TAILQ_FOREACH (x, &ps->conns, link) {
-		if (!x->dead && x->peer == p)
-			return x->tls_done ? PEER_HANDSHAKING : PEER_CONNECTING;
-	}
-	return p->refused ? PEER_REFUSED : PEER_DOWN;
 }
 
 static void
@@ -73,19 +56,17 @@ pack_time_or_nil(msgpack_packer *pk, uint64_t ms)
 static void
 pack_catch_up(msgpack_packer *pk, const struct peer *p)
 {
-	const struct conn *c = p->conn;
-	uint64_t now = now_ms(), done, total, el;
+	struct apply_progress pr;
+	uint64_t done, total;
 	double rate;
 
-	if (c == NULL || p->in_live || p->their_head <= c->rpos ||
-	    p->their_head <= p->cu_from) {
+	if (!apply_catch_up(p, &pr)) {
 		msgpack_pack_nil(pk);
 		return;
 	}
-	total = p->their_head - p->cu_from;
-	done = c->rpos > p->cu_from ? c->rpos - p->cu_from : 0;
-	el = now > p->cu_ms ? now - p->cu_ms : 1;
-	rate = (double)done * 1000.0 / (double)el;
+	total = pr.total;
+	done = pr.done;
+	rate = (double)done * 1000.0 / (double)pr.elapsed_ms;
 	msgpack_pack_map(pk, 4);
 	view_str(pk, "done");
 	msgpack_pack_uint64(pk, done);
@@ -111,18 +92,20 @@ key(msgpack_packer *pk, uint32_t *n, const char *k)
 static void
 pack_counters(msgpack_packer *pk, uint32_t *n, const struct peer *p)
 {
+	const struct peer_counters *k = peer_counters(p);
+
 	key(pk, n, "records_in");
-	msgpack_pack_uint64(pk, p->recs_in);
+	msgpack_pack_uint64(pk, k->recs_in);
 	key(pk, n, "records_out");
-	msgpack_pack_uint64(pk, p->recs_out);
+	msgpack_pack_uint64(pk, k->recs_out);
 	key(pk, n, "refused_records");
-	msgpack_pack_uint64(pk, p->refused_recs);
+	msgpack_pack_uint64(pk, k->refused_recs);
 	key(pk, n, "bytes_in");
-	msgpack_pack_uint64(pk, p->bytes_in);
+	msgpack_pack_uint64(pk, k->bytes_in);
 	key(pk, n, "bytes_out");
-	msgpack_pack_uint64(pk, p->bytes_out);
+	msgpack_pack_uint64(pk, k->bytes_out);
 	key(pk, n, "errors");
-	msgpack_pack_uint64(pk, p->errors);
+	msgpack_pack_uint64(pk, k->errors);
 }
 
 static void
@@ -132,19 +115,18 @@ pack_link(
 	uint64_t lag_ms = feed_lag_ms(ps, p), lag = feed_lag_records(ps, p);
 
 	key(pk, n, "state");
-	view_str(pk, peer_state_name(state_of(ps, p)));
+	view_str(pk, peer_state_name(repl_state(ps, p)));
 	key(pk, n, "lag_records");
 	msgpack_pack_uint64(pk, lag);
 	key(pk, n, "lag_seconds");
 	msgpack_pack_double(pk, (double)lag_ms / 1000.0);
 	key(pk, n, "in_lag_records");
-	msgpack_pack_uint64(
-	    pk, p->their_head > p->ck_seq ? p->their_head - p->ck_seq : 0);
+	msgpack_pack_uint64(pk, apply_in_lag(p));
 	key(pk, n, "last_contact");
-	pack_time_or_nil(pk, p->conn ? now_ms() : p->last_contact_ms);
+	pack_time_or_nil(pk, conn_last_contact_ms(p));
 	key(pk, n, "last_error");
-	if (p->last_error[0])
-		view_str(pk, p->last_error);
+	if (peer_last_error(p) != NULL)
+		view_str(pk, peer_last_error(p));
 	else
 		msgpack_pack_nil(pk);
 }
@@ -154,37 +136,37 @@ pack_peer(
     struct peers *ps, const struct peer *p, msgpack_packer *pk, struct buf *b)
 {
 	const struct verify_result *last = verify_last(p);
+	const struct cfg_peer *cfg = peer_cfg(p);
+	uint64_t expiry = peer_cert_expiry_ms(p);
 	size_t mark = view_map_begin(b);
 	uint32_t n = 0;
 	char addr[300];
 
 	key(pk, &n, "name");
-	view_str(pk, p->cfg.name);
+	view_str(pk, cfg->name);
 	key(pk, &n, "address");
-	if (p->cfg.address.set) {
-		snprintf(addr, sizeof(addr), "%s:%u", p->cfg.address.host,
-		    p->cfg.address.port);
+	if (cfg->address.set) {
+		snprintf(addr, sizeof(addr), "%s:%u", cfg->address.host,
+		    cfg->address.port);
 		view_str(pk, addr);
 	} else {
 		msgpack_pack_nil(pk);
 	}
 	pack_link(ps, p, pk, &n);
 	key(pk, &n, "connected_since");
-	pack_time_or_nil(pk, p->conn ? p->connected_ms : 0);
+	pack_time_or_nil(pk, conn_connected_ms(p));
 	key(pk, &n, "catch_up");
 	pack_catch_up(pk, p);
 	key(pk, &n, "cert_expires");
-	pack_time_or_nil(pk, p->cert_expiry_ms);
+	pack_time_or_nil(pk, expiry);
 	key(pk, &n, "cert_expires_in_days");
-	if (p->cert_expiry_ms == 0)
+	if (expiry == 0)
 		msgpack_pack_nil(pk);
 	else
-		msgpack_pack_int64(pk,
-		    ((int64_t)p->cert_expiry_ms - (int64_t)now_ms()) /
-		        86400000);
+		msgpack_pack_int64(
+		    pk, ((int64_t)expiry - (int64_t)now_ms()) / 86400000);
 	key(pk, &n, "cert_warning");
-	if (p->cert_expiry_ms != 0 &&
-	    p->cert_expiry_ms < now_ms() + 30ull * 86400000)
+	if (expiry != 0 && expiry < now_ms() + 30ull * 86400000)
 		msgpack_pack_true(pk);
 	else
 		msgpack_pack_false(pk);
@@ -209,13 +191,11 @@ peerview_status(struct peers *ps, msgpack_packer *pk, struct buf *b)
 		msgpack_pack_array(pk, 0);
 		return;
 	}
-	TAILQ_FOREACH (p, &ps->list, link)
-		n += !p->removed;
+	for (p = peers_next(ps, NULL); p != NULL; p = peers_next(ps, p))
+		n++;
 	msgpack_pack_array(pk, n);
-	TAILQ_FOREACH (p, &ps->list, link) {
-		if (!p->removed)
-			pack_peer(ps, p, pk, b);
-	}
+	for (p = peers_next(ps, NULL); p != NULL; p = peers_next(ps, p))
+		pack_peer(ps, p, pk, b);
 }
 
 void
@@ -271,8 +251,7 @@ static double
 m_in_lag(struct peers *ps, const struct peer *p)
 {
 	(void)ps;
-	return (
-	    double)(p->their_head > p->ck_seq ? p->their_head - p->ck_seq : 0);
+	return (double)apply_in_lag(p);
 }
 
 #define M_FIELD(fn, expr)                                        \
@@ -281,11 +260,11 @@ m_in_lag(struct peers *ps, const struct peer *p)
 		(void)ps;                                        \
 		return (double)(expr);                           \
 	}
-M_FIELD(m_refused, p->refused_recs)
-M_FIELD(m_skew, p->skew_ms / 1000.0)
-M_FIELD(m_cert, p->cert_expiry_ms / 1000.0)
+M_FIELD(m_refused, peer_counters(p)->refused_recs)
+M_FIELD(m_skew, peer_skew_ms(p) / 1000.0)
+M_FIELD(m_cert, peer_cert_expiry_ms(p) / 1000.0)
 M_FIELD(m_verified, verify_last(p) ? verify_last(p)->verified_ms / 1000.0 : 0)
-M_FIELD(m_contact, (p->conn ? now_ms() : p->last_contact_ms) / 1000.0)
+M_FIELD(m_contact, conn_last_contact_ms(p) / 1000.0)
 
 static const struct pmetric pmetrics[] = {
     {"jalin_peer_lag_records", "gauge",
@@ -315,11 +294,9 @@ peer_family(struct peers *ps, struct evbuffer *b, const struct pmetric *pm)
 
 	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", pm->name,
 	    pm->help, pm->name, pm->type);
-	TAILQ_FOREACH (p, &ps->list, link) {
-		if (p->removed)
-			continue;
+	for (p = peers_next(ps, NULL); p != NULL; p = peers_next(ps, p)) {
 		evbuffer_add_printf(
-		    b, "%s{peer=\"%s\"} ", pm->name, p->cfg.name);
+		    b, "%s{peer=\"%s\"} ", pm->name, peer_name(p));
 		peerview_sample(b, pm->get(ps, p));
 	}
 }
@@ -333,12 +310,12 @@ state_family(struct peers *ps, struct evbuffer *b)
 	    "# HELP jalin_peer_state 1 for the peer's "
 	    "current state, 0 for the others.\n"
 	    "# TYPE jalin_peer_state gauge\n");
-	TAILQ_FOREACH (p, &ps->list, link) {
-		int st = p->removed ? -1 : state_of(ps, p);
-		for (int s = PEER_DOWN; s <= PEER_REFUSED && !p->removed; s++)
+	for (p = peers_next(ps, NULL); p != NULL; p = peers_next(ps, p)) {
+		int st = repl_state(ps, p);
+		for (int s = PEER_DOWN; s <= PEER_REFUSED; s++)
 			evbuffer_add_printf(b,
 			    "jalin_peer_state{peer=\"%s\",state=\"%s\"} %d\n",
-			    p->cfg.name, peer_state_name(s), s == st);
+			    peer_name(p), peer_state_name(s), s == st);
 	}
 }
 
@@ -350,18 +327,16 @@ io_family(struct peers *ps, struct evbuffer *b, const char *name,
 
 	evbuffer_add_printf(
 	    b, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
-	TAILQ_FOREACH (p, &ps->list, link) {
-		if (p->removed)
-			continue;
-		const char *base = (const char *)p;
+	for (p = peers_next(ps, NULL); p != NULL; p = peers_next(ps, p)) {
+		const char *base = (const char *)peer_counters(p);
 		uint64_t in, out;
 		memcpy(&in, base + in_off, sizeof(in));
 		memcpy(&out, base + out_off, sizeof(out));
 		evbuffer_add_printf(b,
 		    "%s{peer=\"%s\",direction=\"in\"} %llu\n"
 		    "%s{peer=\"%s\",direction=\"out\"} %llu\n",
-		    name, p->cfg.name, (unsigned long long)in, name,
-		    p->cfg.name, (unsigned long long)out);
+		    name, peer_name(p), (unsigned long long)in, name,
+		    peer_name(p), (unsigned long long)out);
 	}
 }
 
@@ -374,13 +349,13 @@ error_family(struct peers *ps, struct evbuffer *b)
 	    "# HELP jalin_peer_errors_total Connection "
 	    "errors by kind.\n"
 	    "# TYPE jalin_peer_errors_total counter\n");
-	TAILQ_FOREACH (p, &ps->list, link) {
-		for (int k = 0; k < EK_COUNT && !p->removed; k++)
+	for (p = peers_next(ps, NULL); p != NULL; p = peers_next(ps, p)) {
+		for (int k = 0; k < EK_COUNT; k++)
 			evbuffer_add_printf(b,
 			    "jalin_peer_errors_total{peer=\"%s\",kind=\"%s\"} "
 			    "%llu\n",
-			    p->cfg.name, peer_err_kind_name(k),
-			    (unsigned long long)p->errors_by[k]);
+			    peer_name(p), peer_err_kind_name(k),
+			    (unsigned long long)peer_counters(p)->errors_by[k]);
 	}
 }
 
@@ -393,13 +368,15 @@ peerview_metrics(struct peers *ps, struct evbuffer *b)
 	for (size_t i = 0; i < sizeof(pmetrics) / sizeof(pmetrics[0]); i++)
 		peer_family(ps, b, &pmetrics[i]);
 	io_family(ps, b, "jalin_peer_bytes_total", "Bytes of frames.",
-	    offsetof(struct peer, bytes_in), offsetof(struct peer, bytes_out));
+	    offsetof(struct peer_counters, bytes_in),
+	    offsetof(struct peer_counters, bytes_out));
 	io_family(ps, b, "jalin_peer_records_total",
-	    "Records received and sent.", offsetof(struct peer, recs_in),
-	    offsetof(struct peer, recs_out));
+	    "Records received and sent.",
+	    offsetof(struct peer_counters, recs_in),
+	    offsetof(struct peer_counters, recs_out));
 	io_family(ps, b, "jalin_peer_batches_total",
 	    "CHANGES frames received and sent.",
-	    offsetof(struct peer, batches_in),
-	    offsetof(struct peer, batches_out));
+	    offsetof(struct peer_counters, batches_in),
+	    offsetof(struct peer_counters, batches_out));
 	error_family(ps, b);
 }

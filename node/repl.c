@@ -88,3 +88,16 @@ repl_start(struct node *n, struct peers **out, struct jalin_err *err)
 	apply_check_outage(*out);
 	return 0;
 }
+
+int
+repl_state(const struct peers *ps, const struct peer *p)
+{
+	int st = conn_state(ps, p);
+
+	if (st != PEER_CATCHING_UP)
+		return st;
+	if (apply_resyncing(p) || feed_resyncing(p))
+		return PEER_RESYNCING;
+	return apply_is_live(p) && feed_caught_up(p) ? PEER_LIVE
+	                                             : PEER_CATCHING_UP;
+}

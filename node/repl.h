@@ -11,6 +11,7 @@
 #include "node.h"
 
 struct peers;
+struct peer;
 
 /*
  * conn_start with replication's hooks, then load each peer's checkpoints
@@ -18,5 +19,9 @@ struct peers;
  * running and conn_stop frees it; on error *out is NULL and err says why.
  */
 int repl_start(struct node *n, struct peers **out, struct jalin_err *err);
+
+/* p's state for status and the metrics (peer.h enum peer_state): the
+ * connection's (conn_state), refined by both feeds once it is open. */
+int repl_state(const struct peers *ps, const struct peer *p);
 
 #endif
