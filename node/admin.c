@@ -160,8 +160,8 @@ admin_status_extra(const struct node *n, msgpack_packer *pk, struct buf *b)
 	else
 		msgpack_pack_nil(pk);
 	view_str(pk, "tombstones_held_by");
-	if (gc_holder(n->peers) != NULL)
-		view_str(pk, gc_holder(n->peers));
+	if (gc_holder(n->gc) != NULL)
+		view_str(pk, gc_holder(n->gc));
 	else
 		msgpack_pack_nil(pk);
 	view_str(pk, "peers");

@@ -65,7 +65,7 @@ now_ms(void)
  * apply the purges it missed before it serves records again. "contact" is
  * when a peer was last live (saved every ten seconds while one is); after
  * a longer gap, reads of records are refused until a peer has been caught
- * up with (repl_caught_up).
+ * up with (apply_live).
  */
 void
 apply_check_outage(struct peers *ps)

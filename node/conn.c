@@ -57,6 +57,18 @@ conn_who(const struct conn *c)
 	return c->peer ? c->peer->cfg.name : c->cn[0] ? c->cn : c->addr;
 }
 
+struct peers *
+conn_peers(const struct conn *c)
+{
+	return c->ps;
+}
+
+struct peer *
+conn_peer(const struct conn *c)
+{
+	return c->peer;
+}
+
 const char *
 conn_cn(const struct conn *c)
 {
@@ -287,6 +299,24 @@ send_pong(struct conn *c, const struct msg_peer *m)
 	conn_send(c, b);
 }
 
+/* ERROR from the other side: note why, and close. */
+static void
+handle_error(struct conn *c, const struct msg_peer *m)
+{
+	log_warnx("peer %s: error from peer: %.*s", conn_who(c),
+	    (int)m->error_len, m->error ? m->error : "");
+	if (c->peer && (c->peer->conn == c || c->peer->conn == NULL))
+		peer_set_error(c->peer, "peer said: %.*s", (int)m->error_len,
+		    m->error ? m->error : "");
+	/* refused before HELLO completed (not a configured peer
+	 * there, no common protocol version): an operator must act.
+	 * Not a peer that is stopping or closing a duplicate. */
+	if (c->peer && c->peer->conn == NULL && !c->open &&
+	    (m->code == JALIN_EPERM || m->code == JALIN_EPROTO))
+		c->peer->refused = true;
+	conn_free(c);
+}
+
 static void
 handle_frame(struct conn *c, const uint8_t *body, uint32_t len)
 {
@@ -316,18 +346,7 @@ handle_frame(struct conn *c, const uint8_t *body, uint32_t len)
 		return;
 	}
 	if (m.type == MSG_ERROR) {
-		log_warnx("peer %s: error from peer: %.*s", conn_who(c),
-		    (int)m.error_len, m.error ? m.error : "");
-		if (c->peer && (c->peer->conn == c || c->peer->conn == NULL))
-			peer_set_error(c->peer, "peer said: %.*s",
-			    (int)m.error_len, m.error ? m.error : "");
-		/* refused before HELLO completed (not a configured peer
-		 * there, no common protocol version): an operator must act.
-		 * Not a peer that is stopping or closing a duplicate. */
-		if (c->peer && c->peer->conn == NULL && !c->open &&
-		    (m.code == JALIN_EPERM || m.code == JALIN_EPROTO))
-			c->peer->refused = true;
-		conn_free(c);
+		handle_error(c, &m);
 		return;
 	}
 	if (!c->open) {
@@ -345,10 +364,8 @@ handle_frame(struct conn *c, const uint8_t *body, uint32_t len)
 		send_pong(c, &m);
 		return;
 	}
-	if (m.type == MSG_PONG)
-		return;
-	if (c->ps->hooks->message(c, &m) != 0)
-		return; /* the handler closed or paused the connection */
+	if (m.type != MSG_PONG)
+		c->ps->hooks->message(c, &m); /* may close or pause c */
 }
 
 /* Handle one frame if complete: its size in *len, 1 handled, 0 wait. */
@@ -1092,4 +1109,10 @@ uint64_t
 conn_connected_ms(const struct peer *p)
 {
 	return p->conn ? p->connected_ms : 0;
+}
+
+bool
+conn_is_up(const struct peer *p)
+{
+	return p->conn != NULL;
 }

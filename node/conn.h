@@ -14,6 +14,7 @@
 #ifndef JALIN_CONN_H
 #define JALIN_CONN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <msgpack.h>
@@ -113,6 +114,11 @@ void conn_msg_begin(
  * certificate's CN, else the address. Valid while c is. */
 const char *conn_who(const struct conn *c);
 
+/* The table c belongs to, and its peer (NULL for a remote admin, or
+ * before an inbound connection is identified). Owned by the table. */
+struct peers *conn_peers(const struct conn *c);
+struct peer *conn_peer(const struct conn *c);
+
 /* The certificate's CN (e.g. "admin:alice") and the remote address; valid
  * while c is. */
 const char *conn_cn(const struct conn *c);
@@ -129,6 +135,9 @@ int conn_state(const struct peers *ps, const struct peer *p);
 /* Last time anything was received from p in ms (now while connected;
  * 0: never). */
 uint64_t conn_last_contact_ms(const struct peer *p);
+
+/* p's session is up (HELLO done, not yet closed). */
+bool conn_is_up(const struct peer *p);
 
 /* When p's session came up, in ms; 0 while it is not connected. */
 uint64_t conn_connected_ms(const struct peer *p);

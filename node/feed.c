@@ -466,3 +466,13 @@ feed_resyncing(const struct peer *p)
 {
 	return p->out_resync;
 }
+
+bool
+feed_acked(const struct peer *p, uint8_t epoch[16], uint64_t *seq)
+{
+	if (!p->acked_valid)
+		return false;
+	memcpy(epoch, p->acked_epoch, 16);
+	*seq = p->acked_seq;
+	return true;
+}

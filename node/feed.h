@@ -90,6 +90,12 @@ void feed_notify(struct peers *ps);
 /* c is closing: it no longer takes our feed. */
 void feed_closed(struct conn *c);
 
+/*
+ * How far p acknowledged our feed: true and epoch/seq set, or false (no
+ * acknowledgement known; outputs untouched).
+ */
+bool feed_acked(const struct peer *p, uint8_t epoch[16], uint64_t *seq);
+
 /* Our changes p has not acknowledged (our whole feed after a new epoch). */
 uint64_t feed_lag_records(struct peers *ps, const struct peer *p);
 

@@ -14,9 +14,13 @@
 #include "log.h"
 #include "ops.h"
 #include "peer.h"
-#include "peer_impl.h"
+#include "conn.h"
+#include "feed.h"
+#include "apply.h"
 #include "gc.h"
 #include "store.h"
+#include "record.h"
+#include "node.h"
 
 #define GC_BATCH    10000
 #define GC_SCAN_MAX 100000 /* feed entries looked at per collection run */
@@ -32,8 +36,17 @@ struct gc_cand {
 	uint8_t key[STDB_KEY_LEN];
 };
 
-struct gctask {
+/* Collection state of the node (opaque outside this file). */
+struct gc {
+	struct node *n;
 	struct peers *ps;
+	struct record *ws; /* decode workspace, used inside the commit */
+	bool running;      /* a run is queued or being applied */
+	char holder[JALIN_NAME_MAX + 1]; /* held tombstones back last run */
+};
+
+struct gctask {
+	struct gc *gc;
 	uint64_t upto; /* every peer acknowledged our feed up to here */
 	uint64_t dropped;
 	uint64_t contact; /* a peer is live: now, saved as "contact" */
@@ -48,9 +61,9 @@ struct gctask {
 };
 
 static bool
-collectable(struct store_txn *st, struct peers *ps, const uint8_t *key)
+collectable(struct store_txn *st, struct gc *gc, const uint8_t *key)
 {
-	const struct stdb *db = store_db(ps->n->store);
+	const struct stdb *db = store_db(gc->n->store);
 	const uint8_t *state;
 	MDB_val k = {STDB_KEY_LEN, (void *)(uintptr_t)key}, v;
 	size_t len;
@@ -64,11 +77,11 @@ collectable(struct store_txn *st, struct peers *ps, const uint8_t *key)
 	    !rec_peek_deleted(state, len))
 		return false;
 	if (stdb_val_state(&v, &state, &len, &seq) != 0 ||
-	    rec_decode(ps->rws, state, len, REC_TRUSTED, NULL) != 0)
+	    rec_decode(gc->ws, state, len, REC_TRUSTED, NULL) != 0)
 		return false;
 	/* purge markers stay: they keep an erased id from coming back */
-	return !rec_is_live(ps->rws) && !rec_is_purged(ps->rws) &&
-	    rec_conflicts(ps->rws) == 0;
+	return !rec_is_live(gc->ws) && !rec_is_purged(gc->ws) &&
+	    rec_conflicts(gc->ws) == 0;
 }
 
 /* Feed entries in (gcscan, upto] that are plain tombstones. */
@@ -76,7 +89,7 @@ static int
 gc_scan(
     struct store_txn *st, struct gctask *g, uint64_t from, uint64_t *scanned)
 {
-	const struct stdb *db = store_db(g->ps->n->store);
+	const struct stdb *db = store_db(g->gc->n->store);
 	uint8_t sk[8];
 	MDB_val k = {8, sk}, v;
 	MDB_cursor *cur;
@@ -97,7 +110,7 @@ gc_scan(
 			break;
 		*scanned = seq;
 		if (v.mv_size >= STDB_KEY_LEN &&
-		    collectable(st, g->ps, v.mv_data)) {
+		    collectable(st, g->gc, v.mv_data)) {
 			g->cand[g->ncand].seq = seq;
 			memcpy(
 			    g->cand[g->ncand++].key, v.mv_data, STDB_KEY_LEN);
@@ -127,7 +140,7 @@ static int
 gc_apply(struct store_txn *st, void *arg)
 {
 	struct gctask *g = arg;
-	const struct stdb *db = store_db(g->ps->n->store);
+	const struct stdb *db = store_db(g->gc->n->store);
 	uint64_t scan = 0, old = 0, scanned, top = 0;
 	uint8_t b[8];
 	int rc;
@@ -170,7 +183,7 @@ gc_done(void *arg, int rc, const struct jalin_err *err)
 {
 	struct gctask *g = arg;
 
-	g->ps->gc_running = false;
+	g->gc->running = false;
 	if (rc != 0)
 		log_warnx("store: tombstone collection failed: %s",
 		    jalin_err_msg(err, rc));
@@ -181,50 +194,81 @@ gc_done(void *arg, int rc, const struct jalin_err *err)
 	free(g);
 }
 
-void
-gc_run(struct peers *ps)
+/* Note what p acknowledged into g, and lower *upto to it. */
+static void
+note_acks(struct gc *gc, struct gctask *g, struct peer *p, uint64_t *upto)
 {
-	const uint8_t *mine = store_epoch(ps->n->store);
-	uint64_t upto = store_seq(ps->n->store);
+	const uint8_t *mine = store_epoch(gc->n->store);
+	uint8_t epoch[16];
+	uint64_t seq = 0;
+	bool valid = feed_acked(p, epoch, &seq);
+	uint64_t a = valid && memcmp(epoch, mine, 16) == 0 ? seq : 0;
+
+	if (a < *upto) {
+		*upto = a;
+		snprintf(gc->holder, sizeof(gc->holder), "%s", peer_name(p));
+	}
+	if (valid && g->nacks < JALIN_PEERS_MAX) {
+		snprintf(g->acks[g->nacks].name, JALIN_NAME_MAX + 1, "%s",
+		    peer_name(p));
+		memcpy(g->acks[g->nacks].epoch, epoch, 16);
+		g->acks[g->nacks++].seq = seq;
+	}
+}
+
+void
+gc_run(struct gc *gc)
+{
+	uint64_t upto = store_seq(gc->n->store);
 	struct ops_task ot;
 	struct gctask *g;
-	struct peer *p;
+	struct peer *p = NULL;
 
-	if (ps->gc_running || (g = calloc(1, sizeof(*g))) == NULL)
+	if (gc->running || (g = calloc(1, sizeof(*g))) == NULL)
 		return;
-	g->ps = ps;
-	ps->gc_holder[0] = '\0';
-	TAILQ_FOREACH (p, &ps->list, link) {
-		if (p->conn != NULL && p->in_live && ps->n->held_since_ms == 0)
+	g->gc = gc;
+	gc->holder[0] = '\0';
+	while ((p = peers_next_all(gc->ps, p)) != NULL) {
+		if (conn_is_up(p) && apply_is_live(p) &&
+		    gc->n->held_since_ms == 0)
 			g->contact = now_ms();
-		if (p->removed)
-			continue;
-		bool same =
-		    p->acked_valid && memcmp(p->acked_epoch, mine, 16) == 0;
-		uint64_t a = same ? p->acked_seq : 0;
-		if (a < upto) {
-			upto = a;
-			snprintf(ps->gc_holder, sizeof(ps->gc_holder), "%s",
-			    p->cfg.name);
-		}
-		if (p->acked_valid && g->nacks < JALIN_PEERS_MAX) {
-			snprintf(g->acks[g->nacks].name, JALIN_NAME_MAX + 1,
-			    "%s", p->cfg.name);
-			memcpy(g->acks[g->nacks].epoch, p->acked_epoch, 16);
-			g->acks[g->nacks++].seq = p->acked_seq;
-		}
+		if (!peer_removed(p))
+			note_acks(gc, g, p, &upto);
 	}
 	g->upto = upto;
 	ot = (struct ops_task){gc_apply, gc_done, g};
-	if (ops_submit_task(ps->n->ops, &ot) != 0) {
+	if (ops_submit_task(gc->n->ops, &ot) != 0) {
 		free(g);
 		return;
 	}
-	ps->gc_running = true;
+	gc->running = true;
 }
 
 const char *
-gc_holder(const struct peers *ps)
+gc_holder(const struct gc *gc)
 {
-	return ps != NULL && ps->gc_holder[0] ? ps->gc_holder : NULL;
+	return gc != NULL && gc->holder[0] ? gc->holder : NULL;
+}
+
+struct gc *
+gc_new(struct node *n, struct peers *ps)
+{
+	struct gc *gc = calloc(1, sizeof(*gc));
+
+	if (gc == NULL || (gc->ws = malloc(sizeof(*gc->ws))) == NULL) {
+		free(gc);
+		return NULL;
+	}
+	gc->n = n;
+	gc->ps = ps;
+	return gc;
+}
+
+void
+gc_free(struct gc *gc)
+{
+	if (gc == NULL)
+		return;
+	free(gc->ws);
+	free(gc);
 }

@@ -23,6 +23,7 @@
 #include "conn.h"
 #include "feed.h"
 #include "repl.h"
+#include "gc.h"
 #include "record.h"
 #include "retention.h"
 #include "store.h"
@@ -206,6 +207,7 @@ stop(struct node *n)
 		ops_flush(n->ops);
 	conn_stop(n->peers);
 	ops_free(n->ops);
+	gc_free(n->gc);               /* after ops: its last run ends there */
 	retention_stop(n->retention); /* after ops: it answers its purges */
 	store_close(n->store);
 	if (n->base)

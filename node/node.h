@@ -48,6 +48,7 @@ struct admin;
 struct peers;
 struct metrics;
 struct retention;
+struct gc;
 
 struct node {
 	struct event_base *base;
@@ -58,6 +59,7 @@ struct node {
 	struct peers *peers;         /* NULL until started */
 	struct metrics *metrics;     /* NULL unless metrics_listen is set */
 	struct retention *retention; /* NULL when retention_check is 0 */
+	struct gc *gc;               /* tombstone collection (gc.h) */
 	uint64_t started_ms;
 	uint64_t held_since_ms; /* last contact before an outage longer than
 	                           offline_hold: records are not served until

@@ -92,6 +92,24 @@ peers_next(struct peers *ps, struct peer *p)
 	return p;
 }
 
+struct node *
+peers_node(const struct peers *ps)
+{
+	return ps->n;
+}
+
+struct peer *
+peers_next_all(struct peers *ps, struct peer *p)
+{
+	return p == NULL ? TAILQ_FIRST(&ps->list) : TAILQ_NEXT(p, link);
+}
+
+bool
+peer_removed(const struct peer *p)
+{
+	return p->removed;
+}
+
 const struct cfg_peer *
 peer_cfg(const struct peer *p)
 {

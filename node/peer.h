@@ -11,6 +11,7 @@
 #ifndef JALIN_PEER_H
 #define JALIN_PEER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,12 +56,22 @@ struct peer_counters {
 };
 
 struct cfg_peer;
+struct node;
+
+/* The node ps serves (owned by main.c). */
+struct node *peers_node(const struct peers *ps);
 
 /*
  * The next configured peer after p (p NULL: the first), skipping removed
  * ones; NULL at the end. For read-only walks of the table.
  */
 struct peer *peers_next(struct peers *ps, struct peer *p);
+
+/* The same, removed peers included (they stay until stop). */
+struct peer *peers_next_all(struct peers *ps, struct peer *p);
+
+/* p was taken out of the configuration by a reload. */
+bool peer_removed(const struct peer *p);
 
 /* p's [peer NAME] section as configured (owned by p). */
 const struct cfg_peer *peer_cfg(const struct peer *p);

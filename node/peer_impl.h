@@ -5,12 +5,13 @@
  *
  * Why shared and not opaque: every message handler works on a connection
  * and its peer at once (conn.c reads frames, feed.c/apply.c/verify.c
- * answer them, peerview.c shows them), and the hot paths (one CHANGES
+ * answer them), and the hot paths (one CHANGES
  * frame per batch) read these fields directly. State one module alone
  * owns lives in that module behind its own opaque type (struct verify in
- * verify.c, struct rtask in apply.c, struct gctask in gc.c). Included only
- * by node/conn.c, feed.c, apply.c, verify.c, gc.c, repl.c, peer.c and
- * peerview.c; everything else sees the modules' headers.
+ * verify.c, struct rtask in apply.c, struct gc in gc.c). Included only
+ * by node/peer.c, conn.c, feed.c, apply.c and verify.c; everything else
+ * (gc.c, repl.c, peerview.c, admin.c, metrics.c, main.c) sees only the
+ * modules' headers and their accessors.
  */
 #ifndef JALIN_PEER_IMPL_H
 #define JALIN_PEER_IMPL_H
@@ -129,8 +130,6 @@ struct peers {
 	int (*admin_fn)(
 	    void *ctx, struct conn *c, const uint8_t *body, uint32_t len);
 	void *admin_ctx;
-	bool gc_running;
-	char gc_holder[JALIN_NAME_MAX + 1]; /* holds tombstones back */
 };
 
 #endif

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 
 #include "peer.h"
-#include "peer_impl.h"
 #include "conn.h"
 #include "feed.h"
 #include "apply.h"
@@ -17,13 +16,14 @@
 static int
 live(struct conn *c, const struct msg_peer *m)
 {
+	struct node *n = peers_node(conn_peers(c));
 	int rc = apply_live(c, m);
 
 	if (rc < 0)
 		return -1;
 	if (rc > 0)
-		gc_run(c->ps); /* saves "contact" now */
-	verify_soon(c->peer);
+		gc_run(n->gc); /* saves "contact" now */
+	verify_soon(conn_peer(c));
 	return 0;
 }
 
@@ -65,7 +65,7 @@ tick(struct peers *ps, uint64_t now_ms, unsigned ticks)
 {
 	verify_tick(ps, now_ms);
 	if (ticks % 10 == 0)
-		gc_run(ps);
+		gc_run(peers_node(ps)->gc);
 }
 
 static const struct conn_hooks hooks = {
@@ -86,6 +86,11 @@ repl_start(struct node *n, struct peers **out, struct jalin_err *err)
 		return rc;
 	peers_load(*out);
 	apply_check_outage(*out);
+	if ((n->gc = gc_new(n, *out)) == NULL) {
+		conn_stop(*out);
+		*out = NULL;
+		return jalin_err_set(err, JALIN_ENOMEM, "peers: out of memory");
+	}
 	return 0;
 }
 

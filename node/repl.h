@@ -14,9 +14,10 @@ struct peers;
 struct peer;
 
 /*
- * conn_start with replication's hooks, then load each peer's checkpoints
- * and check for an outage hold (apply_check_outage). On success *out is
- * running and conn_stop frees it; on error *out is NULL and err says why.
+ * conn_start with replication's hooks, then load each peer's checkpoints,
+ * check for an outage hold (apply_check_outage) and set n->gc (gc_new).
+ * On success *out is running and conn_stop frees it, gc_free n->gc; on
+ * error *out is NULL, n->gc unset and err says why.
  */
 int repl_start(struct node *n, struct peers **out, struct jalin_err *err);
 
