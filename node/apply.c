@@ -641,3 +641,18 @@ apply_catch_up(const struct peer *p, struct apply_progress *out)
 	out->elapsed_ms = now > p->cu_ms ? now - p->cu_ms : 1;
 	return true;
 }
+
+bool
+apply_idle(const struct peer *p)
+{
+	const struct conn *c = p->conn;
+
+	return c != NULL && c->task == NULL && p->in_live &&
+	    c->rpos == p->their_head;
+}
+
+uint64_t
+apply_pos(const struct conn *c)
+{
+	return c->rpos;
+}

@@ -66,6 +66,15 @@ void apply_closed(struct conn *c);
 /* p said LIVE and we applied everything up to it. */
 bool apply_is_live(const struct peer *p);
 
+/*
+ * We applied all of p's feed we know of: it is live, nothing is being
+ * committed, and our position is its head. False when not connected.
+ */
+bool apply_idle(const struct peer *p);
+
+/* The last seq of the peer's feed applied or queued on c. */
+uint64_t apply_pos(const struct conn *c);
+
 /* p is sending us its feed again from 0 (its RESYNC), until LIVE. */
 bool apply_resyncing(const struct peer *p);
 

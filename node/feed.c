@@ -476,3 +476,18 @@ feed_acked(const struct peer *p, uint8_t epoch[16], uint64_t *seq)
 	*seq = p->acked_seq;
 	return true;
 }
+
+bool
+feed_idle(struct peers *ps, const struct peer *p)
+{
+	uint64_t head = store_seq(ps->n->store);
+
+	/* An empty feed has nothing to acknowledge: a peer only ACKs
+	 * CHANGES, so with head 0 acked_valid may never be set. */
+	return feed_caught_up(p) &&
+	    (head == 0 ||
+	        (p->acked_valid &&
+	            memcmp(p->acked_epoch, store_epoch(ps->n->store), 16) ==
+	                0 &&
+	            p->acked_seq == head));
+}

@@ -106,6 +106,12 @@ uint64_t feed_lag_ms(struct peers *ps, const struct peer *p);
 /* We told p LIVE on its session: it has all of our feed we sent. */
 bool feed_caught_up(const struct peer *p);
 
+/*
+ * p holds all of our feed: we said LIVE on its session and it
+ * acknowledged our head (in our epoch), or our feed is empty.
+ */
+bool feed_idle(struct peers *ps, const struct peer *p);
+
 /* We are sending p our feed again from 0 (RESYNC), until LIVE. */
 bool feed_resyncing(const struct peer *p);
 

@@ -32,6 +32,7 @@
 #include "peer_impl.h"
 #include "conn.h"
 #include "feed.h"
+#include "apply.h"
 #include "verify.h"
 #include "store.h"
 #include "view.h"
@@ -304,17 +305,9 @@ static bool
 idle_both_ways(struct peers *ps, const struct peer *p)
 {
 	const struct conn *c = p->conn;
-	uint64_t head = store_seq(ps->n->store);
 
-	/* An empty feed has nothing to acknowledge: a peer only ACKs
-	 * CHANGES, so with head 0 acked_valid may never be set. */
-	return c != NULL && c->open && !c->closing && c->task == NULL &&
-	    p->in_live && c->caught_up && c->rpos == p->their_head &&
-	    (head == 0 ||
-	        (p->acked_valid &&
-	            memcmp(p->acked_epoch, store_epoch(ps->n->store), 16) ==
-	                0 &&
-	            p->acked_seq == head));
+	return c != NULL && c->open && !c->closing && apply_idle(p) &&
+	    feed_idle(ps, p);
 }
 
 static void verify_compare(struct peer *p);
@@ -360,7 +353,7 @@ comparable(struct peers *ps, const struct peer *p)
 	return store_seq(ps->n->store) == v->my_head &&
 	    v->their_ck == v->my_head && v->their_head0 == v->my_ck &&
 	    v->their_head1 == v->my_ck && p->conn != NULL &&
-	    p->conn->rpos == v->my_ck;
+	    apply_pos(p->conn) == v->my_ck;
 }
 
 static void my_ids_done(struct vscan *s, void *arg);
@@ -726,7 +719,7 @@ reply_digest_done(struct vscan *s, void *arg)
 	msgpack_pack_uint8(&pk, MK_HEAD);
 	msgpack_pack_uint64(&pk, store_seq(s->ps->n->store));
 	msgpack_pack_uint8(&pk, MK_UPTO);
-	msgpack_pack_uint64(&pk, c->rpos);
+	msgpack_pack_uint64(&pk, apply_pos(c));
 	msgpack_pack_uint8(&pk, MK_SUMS);
 	msgpack_pack_bin_with_body(&pk, s->sums, sizeof(s->sums));
 	msgpack_pack_uint8(&pk, MK_COUNT);
@@ -958,7 +951,7 @@ verify_start(struct peers *ps, struct peer *p, verify_done_fn *fn, void *ctx)
 	reset_round(p);
 	v->state = V_DIGEST;
 	v->my_head = store_seq(ps->n->store);
-	v->my_ck = p->conn->rpos;
+	v->my_ck = apply_pos(p->conn);
 	v->scan = vscan_new(ps, p->cfg.name, -1, my_digest_done, p);
 	conn_msg_begin(b, &pk, 1, MSG_VDIGEST_REQ);
 	conn_send(p->conn, b);
