@@ -28,6 +28,14 @@
 #include "store.h"
 #include "view.h"
 
+/* Their feed to us on one connection, from HELLO until it closes. */
+struct apply_conn {
+	uint8_t hello_epoch[16]; /* their epoch: HELLO's, or a RESYNC's */
+	uint8_t repoch[16];      /* the epoch we subscribed to */
+	uint64_t rpos;           /* last seq applied (or queued) */
+	struct rtask *task;      /* CHANGES being applied */
+};
+
 /* One CHANGES frame being applied. */
 struct rtask {
 	struct peers *ps;
@@ -94,33 +102,39 @@ apply_check_outage(struct peers *ps)
 
 /* Subscribe to the peer's feed from our checkpoint. */
 void
-apply_open(struct conn *c)
+apply_open(struct conn *c, const struct msg_peer *hello)
 {
 	struct peer *p = c->peer;
 	struct buf *b = &c->ps->out;
 	msgpack_packer pk;
 
+	p->their_head = hello->seq;
+	if (c->apply == NULL &&
+	    (c->apply = calloc(1, sizeof(*c->apply))) == NULL) {
+		conn_error(c, JALIN_ENOMEM, "out of memory");
+		return;
+	}
+	memcpy(c->apply->hello_epoch, hello->epoch, 16);
 	conn_msg_begin(b, &pk, p->ck_valid ? 3 : 1, MSG_SUB);
 	if (p->ck_valid) {
 		msgpack_pack_uint8(&pk, MK_EPOCH);
 		msgpack_pack_bin_with_body(&pk, p->ck_epoch, 16);
 		msgpack_pack_uint8(&pk, MK_SEQ);
 		msgpack_pack_uint64(&pk, p->ck_seq);
-		memcpy(c->repoch, p->ck_epoch, 16);
-		c->rpos = p->ck_seq;
+		memcpy(c->apply->repoch, p->ck_epoch, 16);
+		c->apply->rpos = p->ck_seq;
 	} else {
 		/* no checkpoint: we start at 0 in the epoch HELLO named */
-		memcpy(c->repoch, c->hello_epoch, 16);
-		c->rpos = 0;
+		memcpy(c->apply->repoch, c->apply->hello_epoch, 16);
+		c->apply->rpos = 0;
 	}
-	c->rsub = true;
 	p->in_live = false;
-	p->cu_from = c->rpos;
+	p->cu_from = c->apply->rpos;
 	p->cu_ms = hlc_wall_ms();
 	/* A peer we meet for the first time, or in another epoch than our
 	 * checkpoint, may not hold what it once sent us. */
 	if (!p->trust_valid || !p->ck_valid ||
-	    memcmp(p->ck_epoch, c->hello_epoch, 16) != 0) {
+	    memcmp(p->ck_epoch, c->apply->hello_epoch, 16) != 0) {
 		p->trust_from = store_seq(c->ps->n->store);
 		p->trust_valid = true;
 	}
@@ -393,7 +407,8 @@ task_done(void *arg, int rc, const struct jalin_err *err)
 		task_free(t);
 		return;
 	}
-	c->task = NULL;
+	c->apply->task = NULL;
+	conn_hold(c, false);
 	if (rc != 0) {
 		conn_error(
 		    c, rc, "cannot store changes: %s", jalin_err_msg(err, rc));
@@ -412,7 +427,7 @@ task_done(void *arg, int rc, const struct jalin_err *err)
 		    c->peer->cfg.name, t->applied, t->changed, t->refused,
 		    (unsigned long long)t->ckseq);
 		task_account(c->peer, t);
-		c->rpos = t->ckseq;
+		c->apply->rpos = t->ckseq;
 		send_ack(c, t->epoch, t->ckseq);
 		if (t->held) {
 			peer_set_error(c->peer,
@@ -468,29 +483,31 @@ task_submit(struct conn *c, struct rtask *t)
 		conn_error(c, JALIN_ENOMEM, "out of memory");
 		return -1;
 	}
-	c->task = t;
+	c->apply->task = t;
+	conn_hold(c, true);
 	return 0;
 }
 
 static int
 check_changes(struct conn *c, const struct msg_peer *m)
 {
-	if (!c->rsub || !m->has_epoch || !m->has_from || !m->has_upto ||
+	if (c->apply == NULL || !m->has_epoch || !m->has_from || !m->has_upto ||
 	    m->recs == NULL) {
 		conn_error(c, JALIN_EPROTO,
 		    "CHANGES without subscription, "
 		    "epoch, range or records");
 		return -1;
 	}
-	if (memcmp(m->epoch, c->repoch, 16) != 0) {
+	if (memcmp(m->epoch, c->apply->repoch, 16) != 0) {
 		conn_error(c, JALIN_ESTATE,
 		    "CHANGES for another epoch than the subscription");
 		return -1;
 	}
-	if (m->from != c->rpos || m->upto < m->from) {
+	if (m->from != c->apply->rpos || m->upto < m->from) {
 		conn_error(c, JALIN_ESTATE,
 		    "CHANGES out of order: from %llu, expected %llu",
-		    (unsigned long long)m->from, (unsigned long long)c->rpos);
+		    (unsigned long long)m->from,
+		    (unsigned long long)c->apply->rpos);
 		return -1;
 	}
 	return 0;
@@ -534,7 +551,7 @@ apply_changes(struct conn *c, const struct msg_peer *m)
 	t->upto = m->upto;
 	if (task_submit(c, t) != 0)
 		return -1;
-	c->rpos = m->upto; /* the next frame continues from here */
+	c->apply->rpos = m->upto; /* the next frame continues from here */
 	return 0;
 }
 
@@ -544,9 +561,10 @@ apply_live(struct conn *c, const struct msg_peer *m)
 	struct peer *p = c->peer;
 	int newly = 0;
 
-	if (!m->has_upto || m->upto != c->rpos) {
+	if (!m->has_upto || m->upto != c->apply->rpos) {
 		conn_error(c, JALIN_ESTATE, "LIVE at %llu, expected %llu",
-		    (unsigned long long)m->upto, (unsigned long long)c->rpos);
+		    (unsigned long long)m->upto,
+		    (unsigned long long)c->apply->rpos);
 		return -1;
 	}
 	/* every frame before LIVE is applied: input waits for each task */
@@ -579,19 +597,19 @@ apply_resync(struct conn *c, const struct msg_peer *m)
 	}
 	log_notice("peer %s: resyncing its feed from seq 0: %.*s",
 	    c->peer->cfg.name, (int)m->error_len, m->error ? m->error : "");
-	memcpy(c->repoch, m->epoch, 16);
-	c->rpos = 0;
+	memcpy(c->apply->repoch, m->epoch, 16);
+	c->apply->rpos = 0;
 	c->peer->in_resync = true;
 	c->peer->in_live = false;
 	/* Same epoch as the connection began with: its store is the one we
 	 * have been sending to (the RESYNC is about our checkpoint, or it is
 	 * sending us everything again); what we send stands. */
-	if (memcmp(m->epoch, c->hello_epoch, 16) == 0)
+	if (memcmp(m->epoch, c->apply->hello_epoch, 16) == 0)
 		return 0;
 	/* Its store took a new epoch since HELLO (it found it was restored
 	 * from an older copy): it may lack records it once sent us, which we
 	 * did not send back. Send everything again, once per new epoch. */
-	memcpy(c->hello_epoch, m->epoch, 16);
+	memcpy(c->apply->hello_epoch, m->epoch, 16);
 	c->peer->trust_from = store_seq(c->ps->n->store);
 	c->peer->trust_valid = true;
 	feed_restart(c, "the peer's store was restored; sending all");
@@ -601,10 +619,10 @@ apply_resync(struct conn *c, const struct msg_peer *m)
 void
 apply_closed(struct conn *c)
 {
-	if (c->task != NULL)
-		c->task->conn = NULL; /* it still commits, unanswered */
-	c->task = NULL;
-	c->rsub = false;
+	if (c->apply != NULL && c->apply->task != NULL)
+		c->apply->task->conn = NULL; /* it still commits, unanswered */
+	free(c->apply);
+	c->apply = NULL;
 	if (c->peer != NULL && c->peer->conn == c)
 		c->peer->in_live = false;
 }
@@ -633,11 +651,12 @@ apply_catch_up(const struct peer *p, struct apply_progress *out)
 	const struct conn *c = p->conn;
 	uint64_t now = now_ms();
 
-	if (c == NULL || p->in_live || p->their_head <= c->rpos ||
-	    p->their_head <= p->cu_from)
+	if (c == NULL || c->apply == NULL || p->in_live ||
+	    p->their_head <= c->apply->rpos || p->their_head <= p->cu_from)
 		return false;
 	out->total = p->their_head - p->cu_from;
-	out->done = c->rpos > p->cu_from ? c->rpos - p->cu_from : 0;
+	out->done =
+	    c->apply->rpos > p->cu_from ? c->apply->rpos - p->cu_from : 0;
 	out->elapsed_ms = now > p->cu_ms ? now - p->cu_ms : 1;
 	return true;
 }
@@ -647,12 +666,12 @@ apply_idle(const struct peer *p)
 {
 	const struct conn *c = p->conn;
 
-	return c != NULL && c->task == NULL && p->in_live &&
-	    c->rpos == p->their_head;
+	return c != NULL && c->apply != NULL && c->apply->task == NULL &&
+	    p->in_live && c->apply->rpos == p->their_head;
 }
 
 uint64_t
 apply_pos(const struct conn *c)
 {
-	return c->rpos;
+	return c->apply != NULL ? c->apply->rpos : 0;
 }

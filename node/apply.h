@@ -27,9 +27,9 @@ struct conn;
  */
 void apply_check_outage(struct peers *ps);
 
-/* HELLO is done on c: subscribe to the peer's feed from our checkpoint
- * (or from 0 in the epoch HELLO named). */
-void apply_open(struct conn *c);
+/* HELLO (hello, only read) is done on c: subscribe to the peer's feed
+ * from our checkpoint (or from 0 in the epoch HELLO named). */
+void apply_open(struct conn *c, const struct msg_peer *hello);
 
 /*
  * CHANGES on c: checked against the subscription and queued for the next

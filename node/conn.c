@@ -279,12 +279,10 @@ handle_hello(struct conn *c, const struct msg_peer *m)
 	p->refused = false;
 	p->last_error[0] = '\0';
 	p->backoff_ms = BACKOFF_MIN_MS;
-	p->their_head = m->seq;
-	memcpy(c->hello_epoch, m->epoch, 16);
 	log_notice("peer %s: up (%s, %s)", p->cfg.name,
 	    c->outbound ? "dialled" : "accepted", c->addr);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, 2 * (JALIN_FRAME_MAX + 4));
-	c->ps->hooks->opened(c);
+	c->ps->hooks->opened(c, m);
 }
 
 static void
@@ -407,13 +405,13 @@ next_frame(struct conn *c, uint32_t *len)
 }
 
 /* Frames are handled one at a time; a CHANGES message pauses the rest
- * until it is committed (c->task), which bounds what we hold in memory. */
+ * until it is committed (conn_hold), which bounds what we hold in memory. */
 static void
 process_input(struct conn *c)
 {
 	uint32_t len;
 
-	while (!c->dead && c->tls_done && !c->closing && c->task == NULL) {
+	while (!c->dead && c->tls_done && !c->closing && !c->held) {
 		if (next_frame(c, &len) <= 0)
 			return;
 	}
@@ -1115,4 +1113,10 @@ bool
 conn_is_up(const struct peer *p)
 {
 	return p->conn != NULL;
+}
+
+void
+conn_hold(struct conn *c, bool hold)
+{
+	c->held = hold;
 }

@@ -34,8 +34,9 @@ struct buf;
  * required. conn.c calls them from its libevent callbacks.
  */
 struct conn_hooks {
-	/* HELLO is done both ways: c is the peer's session now. */
-	void (*opened)(struct conn *c);
+	/* HELLO is done both ways: c is the peer's session now; hello is
+	 * the peer's HELLO (valid during the call). */
+	void (*opened)(struct conn *c, const struct msg_peer *hello);
 	/* A decoded message after HELLO. 0: go on reading; nonzero: c was
 	 * closed or paused by the handler (conn_error / a pending task). */
 	int (*message)(struct conn *c, const struct msg_peer *m);
@@ -98,6 +99,12 @@ void conn_send(struct conn *c, const struct buf *body);
  */
 void conn_error(struct conn *c, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/*
+ * Hold c's input (hold true: no frame is read, e.g. while a CHANGES frame
+ * is being committed) or let it go again (then conn_resume reads on).
+ */
+void conn_hold(struct conn *c, bool hold);
 
 /* Read the frames waiting on c (after a CHANGES task finished). */
 void conn_resume(struct conn *c);

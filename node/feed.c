@@ -31,6 +31,13 @@
 
 #define SEND_HIGH (2 * JALIN_BATCH_BYTES)
 
+/* Our feed to the peer on one connection, from its SUB until it closes. */
+struct feed_conn {
+	bool caught_up; /* LIVE sent */
+	uint64_t spos;  /* last seq covered by what we sent */
+	uint64_t smax;  /* the highest spos ever sent on this connection */
+};
+
 static uint64_t
 now_ms(void)
 {
@@ -123,7 +130,7 @@ changes_head(struct conn *c, msgpack_packer *pk, struct frame *f)
 	msgpack_pack_uint8(pk, MK_EPOCH);
 	msgpack_pack_bin_with_body(pk, store_epoch(st), 16);
 	msgpack_pack_uint8(pk, MK_FROM);
-	msgpack_pack_uint64(pk, c->spos);
+	msgpack_pack_uint64(pk, c->feed->spos);
 	msgpack_pack_uint8(pk, MK_UPTO);
 	f->upto_at = u64_slot(b);
 	msgpack_pack_uint8(pk, MK_HEAD);
@@ -160,7 +167,7 @@ is_echo(const struct conn *c, const MDB_val *v)
 	    memcmp((const uint8_t *)v->mv_data + STDB_KEY_LEN, name, n) == 0;
 }
 
-/* Fill one CHANGES frame from the feed after c->spos. */
+/* Fill one CHANGES frame from the feed after c->feed->spos. */
 static int
 changes_body(struct conn *c, MDB_txn *txn, msgpack_packer *pk, struct frame *f)
 {
@@ -173,7 +180,7 @@ changes_body(struct conn *c, MDB_txn *txn, msgpack_packer *pk, struct frame *f)
 
 	if ((rc = mdb_cursor_open(txn, stdb_dbi(db, STDB_FEED), &cur)) != 0)
 		return rc;
-	stdb_put_u64(sk, c->spos + 1);
+	stdb_put_u64(sk, c->feed->spos + 1);
 	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 	while (rc == 0 && f->n < JALIN_BATCH_RECORDS_MAX &&
 	    b->len < JALIN_BATCH_BYTES) {
@@ -202,7 +209,7 @@ changes_body(struct conn *c, MDB_txn *txn, msgpack_packer *pk, struct frame *f)
 static bool
 send_changes(struct conn *c, uint64_t head)
 {
-	struct frame f = {0, 0, c->spos, 0};
+	struct frame f = {0, 0, c->feed->spos, 0};
 	msgpack_packer pk;
 	MDB_txn *txn;
 	int rc;
@@ -214,17 +221,17 @@ send_changes(struct conn *c, uint64_t head)
 	mdb_txn_abort(txn);
 	if (rc != 0) {
 		log_errx("peer %s: cannot read the feed after seq %llu",
-		    c->peer->cfg.name, (unsigned long long)c->spos);
+		    c->peer->cfg.name, (unsigned long long)c->feed->spos);
 		return false;
 	}
-	if (f.upto == c->spos) /* feed entries moved past head: covered */
+	if (f.upto == c->feed->spos) /* feed entries moved past head: covered */
 		f.upto = head;
 	u64_patch(&c->ps->out, f.upto_at, f.upto);
 	view_patch(&c->ps->out, f.recs_at, f.n);
 	conn_send(c, &c->ps->out);
-	c->spos = f.upto;
-	if (c->spos > c->smax)
-		c->smax = c->spos;
+	c->feed->spos = f.upto;
+	if (c->feed->spos > c->feed->smax)
+		c->feed->smax = c->feed->spos;
 	c->peer->count.recs_out += f.n;
 	c->peer->count.batches_out++;
 	return true;
@@ -240,9 +247,9 @@ send_live(struct conn *c)
 	msgpack_pack_uint8(&pk, MK_EPOCH);
 	msgpack_pack_bin_with_body(&pk, store_epoch(c->ps->n->store), 16);
 	msgpack_pack_uint8(&pk, MK_UPTO);
-	msgpack_pack_uint64(&pk, c->spos);
+	msgpack_pack_uint64(&pk, c->feed->spos);
 	conn_send(c, b);
-	c->caught_up = true;
+	c->feed->caught_up = true;
 	c->peer->out_resync = false;
 }
 
@@ -251,13 +258,13 @@ feed_pump(struct conn *c)
 {
 	struct evbuffer *out;
 
-	if (!c->subscribed || c->closing || c->dead)
+	if (c->feed == NULL || c->closing || c->dead)
 		return;
 	out = bufferevent_get_output(c->bev);
 	while (evbuffer_get_length(out) < SEND_HIGH) {
 		uint64_t head = store_seq(c->ps->n->store);
-		if (c->spos >= head) {
-			if (!c->caught_up)
+		if (c->feed->spos >= head) {
+			if (!c->feed->caught_up)
 				send_live(c);
 			return;
 		}
@@ -354,13 +361,17 @@ feed_subscribe(struct conn *c, const struct msg_peer *m)
 		conn_error(c, JALIN_EPROTO, "SUB has an epoch but no seq");
 		return -1;
 	}
+	if (c->feed == NULL &&
+	    (c->feed = calloc(1, sizeof(*c->feed))) == NULL) {
+		conn_error(c, JALIN_ENOMEM, "out of memory");
+		return -1;
+	}
 	if (why != NULL)
 		send_resync(c, why);
 	else if (m->has_epoch && start > 0)
 		note_acked(c->peer, m->epoch, start);
-	c->subscribed = true;
-	c->spos = start;
-	c->caught_up = false;
+	c->feed->spos = start;
+	c->feed->caught_up = false;
 	feed_pump(c);
 	return 0;
 }
@@ -372,7 +383,8 @@ feed_ack(struct conn *c, const struct msg_peer *m)
 
 	/* Against smax, not spos: after we restarted the stream (RESYNC)
 	 * ACKs of frames sent before it may still be on their way. */
-	if (!m->has_epoch || !m->has_upto || m->upto > c->smax) {
+	if (!m->has_epoch || !m->has_upto ||
+	    m->upto > (c->feed != NULL ? c->feed->smax : 0)) {
 		conn_error(c, JALIN_EPROTO, "ACK beyond what was sent");
 		return -1;
 	}
@@ -428,11 +440,11 @@ feed_lag_records(struct peers *ps, const struct peer *p)
 void
 feed_restart(struct conn *c, const char *why)
 {
-	if (!c->subscribed)
+	if (c->feed == NULL)
 		return;
 	send_resync(c, why);
-	c->spos = 0;
-	c->caught_up = false;
+	c->feed->spos = 0;
+	c->feed->caught_up = false;
 	feed_pump(c);
 }
 
@@ -444,7 +456,7 @@ feed_notify(struct peers *ps)
 	if (ps == NULL)
 		return;
 	TAILQ_FOREACH (c, &ps->conns, link) {
-		if (!c->dead && c->open && c->subscribed)
+		if (!c->dead && c->open && c->feed != NULL)
 			feed_pump(c);
 	}
 }
@@ -452,13 +464,15 @@ feed_notify(struct peers *ps)
 void
 feed_closed(struct conn *c)
 {
-	c->subscribed = false;
+	free(c->feed);
+	c->feed = NULL;
 }
 
 bool
 feed_caught_up(const struct peer *p)
 {
-	return p->conn != NULL && p->conn->caught_up;
+	return p->conn != NULL && p->conn->feed != NULL &&
+	    p->conn->feed->caught_up;
 }
 
 bool

@@ -33,10 +33,11 @@
 #include "tls.h"
 
 struct conn;
-struct rtask;
 struct vscan;
 struct verify;
 struct conn_hooks;
+struct feed_conn;
+struct apply_conn;
 
 /* One configured peer ([peer NAME]) and what we know of it. */
 struct peer {
@@ -95,18 +96,10 @@ struct conn {
 	char cn[JALIN_ADMIN_NAME_MAX + 1];
 	uint64_t started_ms;
 	uint64_t last_rx_ms, last_tx_ms, last_drain_ms;
-	/* sender: our feed to them (feed.c) */
-	bool subscribed;
-	bool caught_up; /* LIVE sent */
-	uint64_t spos;  /* last seq covered by what we sent */
-	uint64_t smax;  /* the highest spos ever sent on this connection */
-	/* receiver: their feed to us (apply.c) */
-	uint8_t hello_epoch[16]; /* their epoch: HELLO's, or a RESYNC's */
-	bool rsub;
-	uint8_t repoch[16];
-	uint64_t rpos;        /* last seq applied (or queued) */
-	struct rtask *task;   /* CHANGES being applied */
-	struct vscan *vreply; /* our scan answering the peer's verify */
+	struct feed_conn *feed;   /* feed.c's: our feed to them, from SUB */
+	bool held;                /* input waits (conn_hold) */
+	struct apply_conn *apply; /* apply.c's: their feed to us, from HELLO */
+	struct vscan *vreply;     /* our scan answering the peer's verify */
 };
 
 struct peers {
