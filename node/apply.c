@@ -28,6 +28,18 @@
 #include "store.h"
 #include "view.h"
 
+/* Their feed to us as we know it, per peer (struct peer's apply). */
+struct apply_peer {
+	bool ck_valid;
+	uint8_t ck_epoch[16];
+	uint64_t ck_seq;         /* durable checkpoint */
+	uint64_t their_head;     /* their last seq, as they told us */
+	uint64_t newest_ms;      /* write time of the newest record applied */
+	bool in_live;            /* they said LIVE and we applied up to it */
+	uint64_t cu_from, cu_ms; /* catch-up: where and when it started */
+	bool in_resync;
+};
+
 /* Their feed to us on one connection, from HELLO until it closes. */
 struct apply_conn {
 	uint8_t hello_epoch[16]; /* their epoch: HELLO's, or a RESYNC's */
@@ -108,36 +120,34 @@ apply_open(struct conn *c, const struct msg_peer *hello)
 	struct buf *b = &c->ps->out;
 	msgpack_packer pk;
 
-	p->their_head = hello->seq;
+	p->apply->their_head = hello->seq;
 	if (c->apply == NULL &&
 	    (c->apply = calloc(1, sizeof(*c->apply))) == NULL) {
 		conn_error(c, JALIN_ENOMEM, "out of memory");
 		return;
 	}
 	memcpy(c->apply->hello_epoch, hello->epoch, 16);
-	conn_msg_begin(b, &pk, p->ck_valid ? 3 : 1, MSG_SUB);
-	if (p->ck_valid) {
+	conn_msg_begin(b, &pk, p->apply->ck_valid ? 3 : 1, MSG_SUB);
+	if (p->apply->ck_valid) {
 		msgpack_pack_uint8(&pk, MK_EPOCH);
-		msgpack_pack_bin_with_body(&pk, p->ck_epoch, 16);
+		msgpack_pack_bin_with_body(&pk, p->apply->ck_epoch, 16);
 		msgpack_pack_uint8(&pk, MK_SEQ);
-		msgpack_pack_uint64(&pk, p->ck_seq);
-		memcpy(c->apply->repoch, p->ck_epoch, 16);
-		c->apply->rpos = p->ck_seq;
+		msgpack_pack_uint64(&pk, p->apply->ck_seq);
+		memcpy(c->apply->repoch, p->apply->ck_epoch, 16);
+		c->apply->rpos = p->apply->ck_seq;
 	} else {
 		/* no checkpoint: we start at 0 in the epoch HELLO named */
 		memcpy(c->apply->repoch, c->apply->hello_epoch, 16);
 		c->apply->rpos = 0;
 	}
-	p->in_live = false;
-	p->cu_from = c->apply->rpos;
-	p->cu_ms = hlc_wall_ms();
+	p->apply->in_live = false;
+	p->apply->cu_from = c->apply->rpos;
+	p->apply->cu_ms = hlc_wall_ms();
 	/* A peer we meet for the first time, or in another epoch than our
 	 * checkpoint, may not hold what it once sent us. */
-	if (!p->trust_valid || !p->ck_valid ||
-	    memcmp(p->ck_epoch, c->apply->hello_epoch, 16) != 0) {
-		p->trust_from = store_seq(c->ps->n->store);
-		p->trust_valid = true;
-	}
+	if (!feed_trusts(p) || !p->apply->ck_valid ||
+	    memcmp(p->apply->ck_epoch, c->apply->hello_epoch, 16) != 0)
+		feed_trust_from(p, store_seq(c->ps->n->store));
 	conn_send(c, b);
 }
 
@@ -384,14 +394,14 @@ send_ack(struct conn *c, const uint8_t epoch[16], uint64_t seq)
 static void
 task_account(struct peer *p, const struct rtask *t)
 {
-	memcpy(p->ck_epoch, t->epoch, 16);
-	p->ck_valid = true;
-	p->ck_seq = t->ckseq;
+	memcpy(p->apply->ck_epoch, t->epoch, 16);
+	p->apply->ck_valid = true;
+	p->apply->ck_seq = t->ckseq;
 	p->count.recs_in += t->applied;
 	p->count.refused_recs += t->refused;
 	p->count.batches_in++;
-	if (t->newest_ms > p->newest_ms)
-		p->newest_ms = t->newest_ms;
+	if (t->newest_ms > p->apply->newest_ms)
+		p->apply->newest_ms = t->newest_ms;
 	if (t->refused > 0)
 		log_warnx("peer %s: refused %u record(s), e.g. %s", p->cfg.name,
 		    t->refused, t->first_refusal);
@@ -541,8 +551,8 @@ apply_changes(struct conn *c, const struct msg_peer *m)
 	log_debug("peer %s: changes (%llu, %llu], head %llu", c->peer->cfg.name,
 	    (unsigned long long)m->from, (unsigned long long)m->upto,
 	    (unsigned long long)m->head);
-	if (m->head > c->peer->their_head)
-		c->peer->their_head = m->head;
+	if (m->head > c->peer->apply->their_head)
+		c->peer->apply->their_head = m->head;
 	peer_note_skew(c->peer, m->time);
 	if ((t = task_new(c, m)) == NULL)
 		return -1;
@@ -576,15 +586,15 @@ apply_live(struct conn *c, const struct msg_peer *m)
 		        1000));
 		c->ps->n->held_since_ms = 0;
 	}
-	if (!p->in_live) {
+	if (!p->apply->in_live) {
 		log_info("peer %s: caught up at seq %llu", p->cfg.name,
 		    (unsigned long long)m->upto);
-		p->in_live = true;
+		p->apply->in_live = true;
 		newly = 1; /* the caller saves "contact" now (gc.h) */
 	}
-	p->in_resync = false;
-	if (m->upto > p->their_head)
-		p->their_head = m->upto;
+	p->apply->in_resync = false;
+	if (m->upto > p->apply->their_head)
+		p->apply->their_head = m->upto;
 	return newly;
 }
 
@@ -599,8 +609,8 @@ apply_resync(struct conn *c, const struct msg_peer *m)
 	    c->peer->cfg.name, (int)m->error_len, m->error ? m->error : "");
 	memcpy(c->apply->repoch, m->epoch, 16);
 	c->apply->rpos = 0;
-	c->peer->in_resync = true;
-	c->peer->in_live = false;
+	c->peer->apply->in_resync = true;
+	c->peer->apply->in_live = false;
 	/* Same epoch as the connection began with: its store is the one we
 	 * have been sending to (the RESYNC is about our checkpoint, or it is
 	 * sending us everything again); what we send stands. */
@@ -610,8 +620,7 @@ apply_resync(struct conn *c, const struct msg_peer *m)
 	 * from an older copy): it may lack records it once sent us, which we
 	 * did not send back. Send everything again, once per new epoch. */
 	memcpy(c->apply->hello_epoch, m->epoch, 16);
-	c->peer->trust_from = store_seq(c->ps->n->store);
-	c->peer->trust_valid = true;
+	feed_trust_from(c->peer, store_seq(c->ps->n->store));
 	feed_restart(c, "the peer's store was restored; sending all");
 	return 0;
 }
@@ -624,25 +633,27 @@ apply_closed(struct conn *c)
 	free(c->apply);
 	c->apply = NULL;
 	if (c->peer != NULL && c->peer->conn == c)
-		c->peer->in_live = false;
+		c->peer->apply->in_live = false;
 }
 
 bool
 apply_is_live(const struct peer *p)
 {
-	return p->in_live;
+	return p->apply->in_live;
 }
 
 bool
 apply_resyncing(const struct peer *p)
 {
-	return p->in_resync;
+	return p->apply->in_resync;
 }
 
 uint64_t
 apply_in_lag(const struct peer *p)
 {
-	return p->their_head > p->ck_seq ? p->their_head - p->ck_seq : 0;
+	return p->apply->their_head > p->apply->ck_seq
+	    ? p->apply->their_head - p->apply->ck_seq
+	    : 0;
 }
 
 bool
@@ -651,13 +662,15 @@ apply_catch_up(const struct peer *p, struct apply_progress *out)
 	const struct conn *c = p->conn;
 	uint64_t now = now_ms();
 
-	if (c == NULL || c->apply == NULL || p->in_live ||
-	    p->their_head <= c->apply->rpos || p->their_head <= p->cu_from)
+	if (c == NULL || c->apply == NULL || p->apply->in_live ||
+	    p->apply->their_head <= c->apply->rpos ||
+	    p->apply->their_head <= p->apply->cu_from)
 		return false;
-	out->total = p->their_head - p->cu_from;
-	out->done =
-	    c->apply->rpos > p->cu_from ? c->apply->rpos - p->cu_from : 0;
-	out->elapsed_ms = now > p->cu_ms ? now - p->cu_ms : 1;
+	out->total = p->apply->their_head - p->apply->cu_from;
+	out->done = c->apply->rpos > p->apply->cu_from
+	    ? c->apply->rpos - p->apply->cu_from
+	    : 0;
+	out->elapsed_ms = now > p->apply->cu_ms ? now - p->apply->cu_ms : 1;
 	return true;
 }
 
@@ -667,11 +680,44 @@ apply_idle(const struct peer *p)
 	const struct conn *c = p->conn;
 
 	return c != NULL && c->apply != NULL && c->apply->task == NULL &&
-	    p->in_live && c->apply->rpos == p->their_head;
+	    p->apply->in_live && c->apply->rpos == p->apply->their_head;
 }
 
 uint64_t
 apply_pos(const struct conn *c)
 {
 	return c->apply != NULL ? c->apply->rpos : 0;
+}
+
+int
+apply_peer_new(struct peer *p)
+{
+	return (p->apply = calloc(1, sizeof(*p->apply))) != NULL ? 0
+	                                                         : JALIN_ENOMEM;
+}
+
+void
+apply_peer_free(struct peer *p)
+{
+	free(p->apply);
+	p->apply = NULL;
+}
+
+void
+apply_load(struct peers *ps)
+{
+	const struct stdb *db = store_db(ps->n->store);
+	char key[JALIN_NAME_MAX + 8];
+	struct peer *p;
+	MDB_txn *txn;
+
+	if (stdb_begin_read(store_db(ps->n->store), &txn, NULL) != 0)
+		return;
+	TAILQ_FOREACH (p, &ps->list, link) {
+		struct apply_peer *a = p->apply;
+		peer_ckpt_key(key, sizeof(key), PEER_CKPT_IN, p->cfg.name);
+		a->ck_valid =
+		    peer_ckpt_get(txn, db, key, a->ck_epoch, &a->ck_seq);
+	}
+	mdb_txn_abort(txn);
 }

@@ -93,4 +93,14 @@ struct apply_progress {
  */
 bool apply_catch_up(const struct peer *p, struct apply_progress *out);
 
+/* Make (0) or free p's applier state (struct apply_peer, private to
+ * apply.c); new returns JALIN_ENOMEM when out of memory. free of a peer
+ * without state is a no-op; p itself stays. */
+int apply_peer_new(struct peer *p);
+void apply_peer_free(struct peer *p);
+
+/* Load every peer's "in:" checkpoint from the store (how far we applied
+ * its feed); a store that cannot be read leaves them unknown. */
+void apply_load(struct peers *ps);
+
 #endif

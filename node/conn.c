@@ -878,6 +878,12 @@ peer_add(struct peers *ps, const struct cfg_peer *cp)
 		free(p);
 		return NULL;
 	}
+	if (ps->hooks->peer_added(p) != 0) {
+		ps->hooks->peer_freed(p);
+		event_free(p->dial_ev);
+		free(p);
+		return NULL;
+	}
 	TAILQ_INSERT_TAIL(&ps->list, p, link);
 	if (p->cfg.address.set)
 		event_active(p->dial_ev, 0, 0);

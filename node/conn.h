@@ -47,7 +47,10 @@ struct conn_hooks {
 	/* Once a second, after the connections were checked; ticks counts
 	 * the calls from 1. */
 	void (*tick)(struct peers *ps, uint64_t now_ms, unsigned ticks);
-	/* p is about to be freed (at stop). */
+	/* p was added to the table (at start or reload): set up what the
+	 * layers above keep for it. 0, or an error: p is not added. */
+	int (*peer_added)(struct peer *p);
+	/* p is about to be freed (at stop, or when peer_added failed). */
 	void (*peer_freed)(struct peer *p);
 };
 

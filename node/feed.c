@@ -31,6 +31,19 @@
 
 #define SEND_HIGH (2 * JALIN_BATCH_BYTES)
 
+/* Our feed as the peer acknowledges it, per peer (struct peer's feed). */
+struct feed_peer {
+	bool acked_valid;
+	uint8_t acked_epoch[16];
+	uint64_t acked_seq;
+	bool out_resync;
+	/* Feed entries after this seq whose source is this peer hold what it
+	 * sent us and still has: not sent back. Reset to our head whenever
+	 * its store may have changed (first contact, new epoch, RESYNC). */
+	bool trust_valid;
+	uint64_t trust_from;
+};
+
 /* Our feed to the peer on one connection, from its SUB until it closes. */
 struct feed_conn {
 	bool caught_up; /* LIVE sent */
@@ -189,7 +202,7 @@ changes_body(struct conn *c, MDB_txn *txn, msgpack_packer *pk, struct frame *f)
 		uint64_t seq = stdb_get_u64(k.mv_data), rseq;
 		enum feed_what w = FEED_NOTHING;
 		if (v.mv_size >= STDB_KEY_LEN &&
-		    !(seq > c->peer->trust_from && is_echo(c, &v)) &&
+		    !(seq > c->peer->feed->trust_from && is_echo(c, &v)) &&
 		    stdb_get_record(
 		        txn, db, key[0], key + 1, &state, &len, &rseq) == 0)
 			w = send_what(c->ps, c->peer, key[0], state, len);
@@ -250,7 +263,7 @@ send_live(struct conn *c)
 	msgpack_pack_uint64(&pk, c->feed->spos);
 	conn_send(c, b);
 	c->feed->caught_up = true;
-	c->peer->out_resync = false;
+	c->peer->feed->out_resync = false;
 }
 
 void
@@ -288,7 +301,7 @@ send_resync(struct conn *c, const char *why)
 	msgpack_pack_uint8(&pk, MK_ERROR);
 	view_str(&pk, why);
 	conn_send(c, b);
-	c->peer->out_resync = true;
+	c->peer->feed->out_resync = true;
 }
 
 static uint64_t
@@ -313,12 +326,13 @@ gcseq(struct peers *ps)
 static void
 note_acked(struct peer *p, const uint8_t epoch[16], uint64_t seq)
 {
-	if (p->acked_valid && memcmp(p->acked_epoch, epoch, 16) == 0 &&
-	    p->acked_seq >= seq)
+	if (p->feed->acked_valid &&
+	    memcmp(p->feed->acked_epoch, epoch, 16) == 0 &&
+	    p->feed->acked_seq >= seq)
 		return;
-	memcpy(p->acked_epoch, epoch, 16);
-	p->acked_seq = seq;
-	p->acked_valid = true;
+	memcpy(p->feed->acked_epoch, epoch, 16);
+	p->feed->acked_seq = seq;
+	p->feed->acked_valid = true;
 }
 
 /* Where to start streaming for a SUB, or why we must start over. */
@@ -388,9 +402,9 @@ feed_ack(struct conn *c, const struct msg_peer *m)
 		conn_error(c, JALIN_EPROTO, "ACK beyond what was sent");
 		return -1;
 	}
-	memcpy(p->acked_epoch, m->epoch, 16);
-	p->acked_seq = m->upto;
-	p->acked_valid = true;
+	memcpy(p->feed->acked_epoch, m->epoch, 16);
+	p->feed->acked_seq = m->upto;
+	p->feed->acked_valid = true;
 	return 0;
 }
 
@@ -406,8 +420,9 @@ feed_lag_ms(struct peers *ps, const struct peer *p)
 	MDB_cursor *cur;
 	MDB_txn *txn;
 
-	if (p->acked_valid && memcmp(p->acked_epoch, store_epoch(st), 16) == 0)
-		from = p->acked_seq;
+	if (p->feed->acked_valid &&
+	    memcmp(p->feed->acked_epoch, store_epoch(st), 16) == 0)
+		from = p->feed->acked_seq;
 	if (from >= store_seq(st) || stdb_begin_read(store_db(st), &txn, NULL))
 		return 0;
 	stdb_put_u64(sk, from + 1);
@@ -431,10 +446,11 @@ uint64_t
 feed_lag_records(struct peers *ps, const struct peer *p)
 {
 	uint64_t head = store_seq(ps->n->store);
-	bool same = p->acked_valid &&
-	    memcmp(p->acked_epoch, store_epoch(ps->n->store), 16) == 0;
+	bool same = p->feed->acked_valid &&
+	    memcmp(p->feed->acked_epoch, store_epoch(ps->n->store), 16) == 0;
 
-	return same && p->acked_seq <= head ? head - p->acked_seq : head;
+	return same && p->feed->acked_seq <= head ? head - p->feed->acked_seq
+	                                          : head;
 }
 
 void
@@ -478,16 +494,16 @@ feed_caught_up(const struct peer *p)
 bool
 feed_resyncing(const struct peer *p)
 {
-	return p->out_resync;
+	return p->feed->out_resync;
 }
 
 bool
 feed_acked(const struct peer *p, uint8_t epoch[16], uint64_t *seq)
 {
-	if (!p->acked_valid)
+	if (!p->feed->acked_valid)
 		return false;
-	memcpy(epoch, p->acked_epoch, 16);
-	*seq = p->acked_seq;
+	memcpy(epoch, p->feed->acked_epoch, 16);
+	*seq = p->feed->acked_seq;
 	return true;
 }
 
@@ -500,8 +516,54 @@ feed_idle(struct peers *ps, const struct peer *p)
 	 * CHANGES, so with head 0 acked_valid may never be set. */
 	return feed_caught_up(p) &&
 	    (head == 0 ||
-	        (p->acked_valid &&
-	            memcmp(p->acked_epoch, store_epoch(ps->n->store), 16) ==
-	                0 &&
-	            p->acked_seq == head));
+	        (p->feed->acked_valid &&
+	            memcmp(p->feed->acked_epoch, store_epoch(ps->n->store),
+	                16) == 0 &&
+	            p->feed->acked_seq == head));
+}
+
+bool
+feed_trusts(const struct peer *p)
+{
+	return p->feed->trust_valid;
+}
+
+void
+feed_trust_from(struct peer *p, uint64_t seq)
+{
+	p->feed->trust_from = seq;
+	p->feed->trust_valid = true;
+}
+
+int
+feed_peer_new(struct peer *p)
+{
+	return (p->feed = calloc(1, sizeof(*p->feed))) != NULL ? 0
+	                                                       : JALIN_ENOMEM;
+}
+
+void
+feed_peer_free(struct peer *p)
+{
+	free(p->feed);
+	p->feed = NULL;
+}
+
+void
+feed_load(struct peers *ps)
+{
+	const struct stdb *db = store_db(ps->n->store);
+	char key[JALIN_NAME_MAX + 8];
+	struct peer *p;
+	MDB_txn *txn;
+
+	if (stdb_begin_read(store_db(ps->n->store), &txn, NULL) != 0)
+		return;
+	TAILQ_FOREACH (p, &ps->list, link) {
+		struct feed_peer *f = p->feed;
+		peer_ckpt_key(key, sizeof(key), PEER_CKPT_ACK, p->cfg.name);
+		f->acked_valid =
+		    peer_ckpt_get(txn, db, key, f->acked_epoch, &f->acked_seq);
+	}
+	mdb_txn_abort(txn);
 }

@@ -115,4 +115,24 @@ bool feed_idle(struct peers *ps, const struct peer *p);
 /* We are sending p our feed again from 0 (RESYNC), until LIVE. */
 bool feed_resyncing(const struct peer *p);
 
+/* Make (0) or free p's feed state (struct feed_peer, private to feed.c);
+ * new returns JALIN_ENOMEM when out of memory. free(NULL state) is a
+ * no-op; p itself stays. */
+int feed_peer_new(struct peer *p);
+void feed_peer_free(struct peer *p);
+
+/* Load every peer's "ack:" checkpoint from the store (how far it holds
+ * our feed); a store that cannot be read leaves them unknown. */
+void feed_load(struct peers *ps);
+
+/*
+ * Echo suppression: feed entries after seq whose source is p hold what p
+ * sent us and still has, so they are not sent back. Set whenever p's
+ * store may have changed (first contact, new epoch, RESYNC).
+ */
+void feed_trust_from(struct peer *p, uint64_t seq);
+
+/* feed_trust_from was called for p since we started. */
+bool feed_trusts(const struct peer *p);
+
 #endif

@@ -198,32 +198,12 @@ peer_ckpt_pack(uint8_t *out, const uint8_t epoch[16], uint64_t seq)
 	return 28;
 }
 
-static bool
-ckpt_get(MDB_txn *txn, const struct stdb *db, const char *key,
+bool
+peer_ckpt_get(MDB_txn *txn, const struct stdb *db, const char *key,
     uint8_t epoch[16], uint64_t *seq)
 {
 	MDB_val k = {strlen(key), (void *)(uintptr_t)key}, v;
 
 	return mdb_get(txn, stdb_dbi(db, STDB_CKPT), &k, &v) == 0 &&
 	    ckpt_parse(v.mv_data, v.mv_size, epoch, seq) == 0;
-}
-
-void
-peers_load(struct peers *ps)
-{
-	const struct stdb *db = store_db(ps->n->store);
-	char key[JALIN_NAME_MAX + 8];
-	struct peer *p;
-	MDB_txn *txn;
-
-	if (stdb_begin_read(store_db(ps->n->store), &txn, NULL) != 0)
-		return;
-	TAILQ_FOREACH (p, &ps->list, link) {
-		peer_ckpt_key(key, sizeof(key), PEER_CKPT_IN, p->cfg.name);
-		p->ck_valid = ckpt_get(txn, db, key, p->ck_epoch, &p->ck_seq);
-		peer_ckpt_key(key, sizeof(key), PEER_CKPT_ACK, p->cfg.name);
-		p->acked_valid =
-		    ckpt_get(txn, db, key, p->acked_epoch, &p->acked_seq);
-	}
-	mdb_txn_abort(txn);
 }

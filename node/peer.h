@@ -15,9 +15,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <lmdb.h>
+
 struct peers;
 struct peer;
 struct buf;
+struct stdb;
 
 /* What went wrong on a connection, for the metrics. */
 enum err_kind {
@@ -141,10 +144,11 @@ void peer_ckpt_key(char *k, size_t n, const char *prefix, const char *peer);
 size_t peer_ckpt_pack(uint8_t *out, const uint8_t epoch[16], uint64_t seq);
 
 /*
- * Load every peer's saved checkpoints ("in:" into ck_*, "ack:" into
- * acked_*) from the store. A missing or unreadable one leaves the peer
- * without (as for a new peer); a store that cannot be read leaves all.
+ * Read the checkpoint saved under key (NUL-terminated) in db's STDB_CKPT
+ * through txn: true and epoch/seq set, or false when there is none or it
+ * does not parse (outputs then undefined).
  */
-void peers_load(struct peers *ps);
+bool peer_ckpt_get(MDB_txn *txn, const struct stdb *db, const char *key,
+    uint8_t epoch[16], uint64_t *seq);
 
 #endif

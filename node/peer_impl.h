@@ -38,6 +38,8 @@ struct verify;
 struct conn_hooks;
 struct feed_conn;
 struct apply_conn;
+struct feed_peer;
+struct apply_peer;
 
 /* One configured peer ([peer NAME]) and what we know of it. */
 struct peer {
@@ -53,25 +55,8 @@ struct peer {
 	char last_error[JALIN_ERRMSG_MAX];
 	uint64_t last_contact_ms;
 	uint64_t cert_expiry_ms;
-	/* their feed, as we receive it (apply.c) */
-	bool ck_valid;
-	uint8_t ck_epoch[16];
-	uint64_t ck_seq;         /* durable checkpoint */
-	uint64_t their_head;     /* their last seq, as they told us */
-	uint64_t newest_ms;      /* write time of the newest record applied */
-	bool in_live;            /* they said LIVE and we applied up to it */
-	uint64_t cu_from, cu_ms; /* catch-up: where and when it started */
-	bool in_resync;
-	/* Feed entries after this seq whose source is this peer hold what it
-	 * sent us and still has: not sent back. Reset to our head whenever
-	 * its store may have changed (first contact, new epoch, RESYNC). */
-	bool trust_valid;
-	uint64_t trust_from;
-	/* our feed, as they acknowledge it (feed.c) */
-	bool acked_valid;
-	uint8_t acked_epoch[16];
-	uint64_t acked_seq;
-	bool out_resync;
+	struct apply_peer *apply; /* apply.c's: their feed, as we receive it */
+	struct feed_peer *feed;   /* feed.c's: ours, as they acknowledge it */
 	struct peer_counters count;
 	int64_t skew_ms; /* their clock minus ours, as last seen */
 	bool skew_seen;

@@ -68,13 +68,32 @@ tick(struct peers *ps, uint64_t now_ms, unsigned ticks)
 		gc_run(peers_node(ps)->gc);
 }
 
+static void
+peer_freed(struct peer *p)
+{
+	verify_free(p);
+	apply_peer_free(p);
+	feed_peer_free(p);
+}
+
+static int
+peer_added(struct peer *p)
+{
+	if (feed_peer_new(p) != 0 || apply_peer_new(p) != 0) {
+		peer_freed(p);
+		return JALIN_ENOMEM;
+	}
+	return 0;
+}
+
 static const struct conn_hooks hooks = {
     .opened = apply_open,
     .message = message,
     .writable = feed_pump,
     .closed = closed,
     .tick = tick,
-    .peer_freed = verify_free,
+    .peer_added = peer_added,
+    .peer_freed = peer_freed,
 };
 
 int
@@ -84,7 +103,8 @@ repl_start(struct node *n, struct peers **out, struct jalin_err *err)
 
 	if ((rc = conn_start(n, &hooks, out, err)) != 0)
 		return rc;
-	peers_load(*out);
+	feed_load(*out);
+	apply_load(*out);
 	apply_check_outage(*out);
 	if ((n->gc = gc_new(n, *out)) == NULL) {
 		conn_stop(*out);
