@@ -4,9 +4,10 @@
  * acknowledged, LIVE and RESYNC from the peer, and REPAIR frames from a
  * verification.
  *
- * Works on the shared records of peer_impl.h: the receiver state of a
- * connection (rsub, repoch, rpos, task) and of a peer (ck_*, their_head,
- * in_live, cu_*, in_resync, trust_*) are written here only.
+ * Its state is its own: per connection (struct apply_conn, from HELLO
+ * until the connection closes) and per peer (struct apply_peer: our
+ * checkpoint of its feed, its head, catch-up, live and resync); others
+ * read it through the accessors below.
  */
 #ifndef JALIN_APPLY_H
 #define JALIN_APPLY_H

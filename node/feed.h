@@ -3,9 +3,10 @@
  * records (the scope rule), the CHANGES stream after its SUB, LIVE at the
  * head, RESYNC when it must start over, and its ACKs.
  *
- * Works on the shared records of peer_impl.h: the sender state of a
- * connection (subscribed, caught_up, spos, smax) and the acknowledged
- * state of a peer (acked_*, out_resync) are written here only.
+ * Its state is its own: per connection (struct feed_conn, from SUB until
+ * the connection closes) and per peer (struct feed_peer: what the peer
+ * acknowledged, whether we resync it, echo trust); others read it
+ * through the accessors below.
  */
 #ifndef JALIN_FEED_H
 #define JALIN_FEED_H

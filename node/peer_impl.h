@@ -3,15 +3,17 @@
  * table (struct peers), one configured peer (struct peer) and one TLS
  * connection (struct conn).
  *
- * Why shared and not opaque: every message handler works on a connection
- * and its peer at once (conn.c reads frames, feed.c/apply.c/verify.c
- * answer them), and the hot paths (one CHANGES
- * frame per batch) read these fields directly. State one module alone
- * owns lives in that module behind its own opaque type (struct verify in
- * verify.c, struct rtask in apply.c, struct gc in gc.c). Included only
- * by node/peer.c, conn.c, feed.c, apply.c and verify.c; everything else
- * (gc.c, repl.c, peerview.c, admin.c, metrics.c, main.c) sees only the
- * modules' headers and their accessors.
+ * Why shared and not opaque: every message handler works on a connection,
+ * its peer and the table's frame buffers at once (conn.c reads frames,
+ * feed.c, apply.c and verify.c answer them on c->peer through
+ * c->ps->out), so these three records are the link between them. What
+ * one module alone owns is not here: it hangs off them as that module's
+ * opaque type (struct feed_conn and feed_peer in feed.c, apply_conn and
+ * apply_peer in apply.c, verify and vscan in verify.c; struct gc in gc.c
+ * hangs off struct node). Included only by node/peer.c, conn.c, feed.c,
+ * apply.c and verify.c; everything else (gc.c, repl.c, peerview.c,
+ * admin.c, metrics.c, main.c) sees only the modules' headers and their
+ * accessors.
  */
 #ifndef JALIN_PEER_IMPL_H
 #define JALIN_PEER_IMPL_H
