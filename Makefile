@@ -135,6 +135,11 @@ $(BUILD)/doc/msg_grammar: doc/msg_grammar.c $(PROTO_LIB)
 test-integration: $(BUILD)/doc/msg_grammar
 # --- end msg_grammar
 
+# node/ includes must follow the layer list in node/node.h.
+.PHONY: check-layers
+check-layers:
+	@$(PYTHON) tools/check_layers.py node
+
 check-deps:
 	@tools/deps.sh check
 
@@ -142,7 +147,7 @@ check-deps:
 ifeq ($(SANITIZE),1)
 test: check-deps test-unit test-integration
 else
-test: check-deps format-check check-docs test-unit test-fuzz test-integration
+test: check-deps format-check check-docs check-layers test-unit test-fuzz test-integration
 	$(MAKE) --no-print-directory test SANITIZE=1
 endif
 

@@ -1,5 +1,11 @@
 /*
- * admin.c - serve jalinctl on the local Unix socket.
+ * admin.c - serve jalinctl on the local Unix socket, and remote admins
+ * (admin:NAME certificates) over the peer listener (conn.c).
+ *
+ * Both take one path, serve(): it dispatches the request and answers reads
+ * through answer_read, the one place where reads are audited. A remote
+ * admin may only read, and reads with QUERY_PUBLIC (case and referral
+ * records stay on the node), so it never reaches the audit.
  *
  * Input is framed (frame.h): the 4-byte length is checked before we wait
  * for the body, the body goes through mp_check before anything decodes it.
@@ -30,7 +36,10 @@
 #include "mp.h"
 #include "msg.h"
 #include "ops.h"
-#include "peer.h"
+#include "conn.h"
+#include "gc.h"
+#include "peerview.h"
+#include "verify.h"
 #include "query.h"
 #include "store.h"
 #include "uuid.h"
@@ -64,6 +73,12 @@ struct audit_task {
 	struct buf enc;
 };
 
+/* Who asked, and so how the answer goes back: exactly one is set. */
+struct client {
+	struct aconn *local; /* the local socket */
+	struct conn *remote; /* a remote admin over TLS (conn.h) */
+};
+
 struct admin {
 	struct node *n;
 	struct evconnlistener *lis;
@@ -85,7 +100,7 @@ conn_free(struct aconn *c)
 	struct admin *a = c->a;
 
 	ops_cancel(a->n->ops, c);
-	peers_verify_cancel(a->n->peers, c);
+	verify_cancel_waiter(a->n->peers, c);
 	if (c->audit != NULL)
 		c->audit->c = NULL;
 	TAILQ_REMOVE(&a->conns, c, link);
@@ -145,12 +160,12 @@ admin_status_extra(const struct node *n, msgpack_packer *pk, struct buf *b)
 	else
 		msgpack_pack_nil(pk);
 	view_str(pk, "tombstones_held_by");
-	if (peers_gc_holder(n->peers) != NULL)
-		view_str(pk, peers_gc_holder(n->peers));
+	if (gc_holder(n->gc) != NULL)
+		view_str(pk, gc_holder(n->gc));
 	else
 		msgpack_pack_nil(pk);
 	view_str(pk, "peers");
-	peers_status(n->peers, pk, b);
+	peerview_status(n->peers, pk, b);
 	return 6;
 }
 
@@ -332,10 +347,26 @@ start_audit(struct aconn *c, const struct msg_req *q, struct jalin_err *err)
 	return 0;
 }
 
+/* a->resp to whoever asked. */
 static void
-answer_read(struct aconn *c, const struct msg_req *q)
+reply(struct admin *a, const struct client *cl)
 {
-	struct admin *a = c->a;
+	if (cl->local != NULL)
+		send_resp(cl->local, a->resp.p, a->resp.len);
+	else
+		conn_send(cl->remote, &a->resp);
+}
+
+/*
+ * A read, local or remote. Remote admins read with QUERY_PUBLIC: case and
+ * referral records are refused by name and left out of pages, so nothing
+ * they are shown is audited; a local read of those is answered only once
+ * it is in the audit log (start_audit).
+ */
+static void
+answer_read(struct admin *a, const struct client *cl, const struct msg_req *q)
+{
+	unsigned flags = cl->remote != NULL ? QUERY_PUBLIC : 0;
 	struct jalin_err err;
 	msgpack_packer pk;
 	MDB_txn *txn;
@@ -349,18 +380,19 @@ answer_read(struct aconn *c, const struct msg_req *q)
 	if (rc == 0)
 		rc = stdb_begin_read(store_db(a->n->store), &txn, &err);
 	if (rc == 0) {
-		rc = query_dispatch(txn, store_db(a->n->store), q, 0,
+		rc = query_dispatch(txn, store_db(a->n->store), q, flags,
 		    status_extra, a, a->ws, &pk, &a->resp, &err);
 		mdb_txn_abort(txn);
 	}
 	if (rc == 0 && a->resp.err != 0)
 		rc = jalin_err_set(&err, a->resp.err, "response too large");
-	if (rc == 0 && audited(q, &a->auditing, a->auditing_id) &&
-	    (rc = start_audit(c, q, &err)) == 0)
+	if (rc == 0 && cl->local != NULL &&
+	    audited(q, &a->auditing, a->auditing_id) &&
+	    (rc = start_audit(cl->local, q, &err)) == 0)
 		return; /* answered once the read is in the audit log */
 	if (rc != 0)
 		msg_resp_error(&a->resp, q->reqid, rc, jalin_err_msg(&err, rc));
-	send_resp(c, a->resp.p, a->resp.len);
+	reply(a, cl);
 }
 
 static void
@@ -373,7 +405,7 @@ verify_done(void *ctx, const struct verify_result *r)
 	buf_reset(&a->resp);
 	msgpack_packer_init(&pk, &a->resp, buf_pk_write);
 	msg_resp_begin(&pk, c->vreqid);
-	peers_pack_verify(r, &pk);
+	peerview_pack_verify(r, &pk);
 	send_resp(c, a->resp.p, a->resp.len);
 	c->busy = false;
 	if (!c->in_process)
@@ -393,7 +425,7 @@ start_verify(struct aconn *c, const struct msg_req *q)
 	if (q->peer == NULL)
 		rc = jalin_err_set(&err, JALIN_EINVAL, "verify needs a peer");
 	else
-		rc = peers_verify(
+		rc = verify_request(
 		    c->a->n->peers, q->peer, q->peer_len, verify_done, c, &err);
 	if (rc != 0) {
 		c->busy = false;
@@ -403,9 +435,49 @@ start_verify(struct aconn *c, const struct msg_req *q)
 	}
 }
 
+/*
+ * The one path of every admin request, local or remote: writes and verify
+ * from the local socket only, reads for both (answer_read), the rest
+ * refused.
+ */
+static void
+serve(struct admin *a, const struct client *cl, const struct msg_req *q)
+{
+	struct aconn *c = cl->local;
+
+	if (query_is_read(q->type)) {
+		answer_read(a, cl, q);
+		return;
+	}
+	if (c == NULL) {
+		msg_resp_error(&a->resp, q->reqid, JALIN_EPERM,
+		    "remote admins may only read; write through the node's "
+		    "local admin socket");
+		reply(a, cl);
+		return;
+	}
+	switch (q->type) {
+	case MSG_PUT:
+	case MSG_DELETE:
+	case MSG_PURGE:
+	case MSG_IMPORT:
+		c->busy = true;
+		if (ops_submit(a->n->ops, q, write_done, c) != 0)
+			fail_conn(c, JALIN_ENOMEM, "out of memory");
+		return;
+	case MSG_VERIFY:
+		start_verify(c, q);
+		return;
+	}
+	msg_resp_error(
+	    &a->resp, q->reqid, JALIN_EINVAL, "unknown request type");
+	reply(a, cl);
+}
+
 static void
 handle_frame(struct aconn *c, const uint8_t *body, uint32_t len)
 {
+	struct client cl = {.local = c};
 	struct jalin_err err;
 	struct msg_req q;
 	int rc;
@@ -417,27 +489,32 @@ handle_frame(struct aconn *c, const uint8_t *body, uint32_t len)
 		return;
 	}
 	log_debug("admin: %s request", msg_type_name(q.type));
-	switch (q.type) {
-	case MSG_PUT:
-	case MSG_DELETE:
-	case MSG_PURGE:
-	case MSG_IMPORT:
-		c->busy = true;
-		if (ops_submit(c->a->n->ops, &q, write_done, c) != 0)
-			fail_conn(c, JALIN_ENOMEM, "out of memory");
-		return;
-	case MSG_VERIFY:
-		start_verify(c, &q);
-		return;
-	default:
-		if (query_is_read(q.type)) {
-			answer_read(c, &q);
-			return;
-		}
-		msg_resp_error(
-		    &c->a->resp, q.reqid, JALIN_EINVAL, "unknown request type");
-		send_resp(c, c->a->resp.p, c->a->resp.len);
+	serve(c->a, &cl, &q);
+}
+
+/* A request from an admin:NAME certificate: reads only, never cases. */
+int
+admin_remote(void *ctx, struct conn *c, const uint8_t *body, uint32_t len)
+{
+	struct client cl = {.remote = c};
+	struct jalin_err err;
+	struct msg_req q;
+	int rc;
+
+	jalin_err_clear(&err);
+	if ((rc = msg_parse_req(body, len, &q, &err)) != 0) {
+		conn_error(c, rc, "%s", jalin_err_msg(&err, rc));
+		return 0;
 	}
+	if (q.type < MSG_STATUS) {
+		conn_error(c, JALIN_EPERM,
+		    "admin certificate '%s' may not replicate", conn_cn(c));
+		return 0;
+	}
+	log_notice("admin %s: %s request from %s", conn_cn(c) + 6,
+	    msg_type_name(q.type), conn_addr(c));
+	serve(ctx, &cl, &q);
+	return 0;
 }
 
 /* One frame if complete: 1 handled, 0 need more bytes, -1 closed. */

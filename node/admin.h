@@ -1,5 +1,7 @@
 /*
- * admin.h - the local admin socket: a Unix domain socket, mode 0600.
+ * admin.h - the local admin socket: a Unix domain socket, mode 0600; and
+ * the requests of remote admins (admin:NAME certificates, conn.h), which
+ * take the same path: reads only, case and referral records left out.
  *
  * jalinctl sends framed msgpack requests (msg.h) and gets one response per
  * request, in order. Reads (status, get, list, export, feed, conflicts,
@@ -29,6 +31,17 @@ int admin_open(struct node *n, struct admin **out, struct jalin_err *err);
 void admin_close(struct admin *a);
 
 struct buf;
+struct conn;
+
+/*
+ * One request from a remote admin on c (a conn_admin_fn: main.c passes it
+ * to conn_set_admin with the struct admin * as ctx). body[0..len) passed
+ * mp_check. A read is answered on c at once, with QUERY_PUBLIC; any other
+ * request gets an error answer ("remote admins may only read"); a
+ * replication message or a request that does not parse closes c. The
+ * request is logged (notice). Returns 0.
+ */
+int admin_remote(void *ctx, struct conn *c, const uint8_t *body, uint32_t len);
 
 /*
  * The keys a running node adds to the store's status (version, uptime_s,

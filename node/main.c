@@ -20,7 +20,10 @@
 #include "node.h"
 #include "metrics.h"
 #include "ops.h"
-#include "peer.h"
+#include "conn.h"
+#include "feed.h"
+#include "repl.h"
+#include "gc.h"
 #include "record.h"
 #include "retention.h"
 #include "store.h"
@@ -118,7 +121,7 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	warn_restart(n->cfg, nc);
-	if ((rc = peers_reload(n->peers, nc, &err)) != 0) {
+	if ((rc = conn_reload(n->peers, nc, &err)) != 0) {
 		cfg_free(nc);
 		log_warnx("config: reload failed, keeping the running "
 		          "configuration: %s",
@@ -178,11 +181,13 @@ start(struct node *n, struct jalin_err *err)
 		    (unsigned long long)store_upgraded(n->store), REC_FORMAT);
 	if ((n->ops = ops_new(n->base, n->store)) == NULL)
 		return jalin_err_set(err, JALIN_ENOMEM, "out of memory");
-	if ((rc = peers_start(n, &n->peers, err)) != 0)
+	if ((rc = repl_start(n, &n->peers, err)) != 0)
 		return rc;
-	ops_set_hook(n->ops, (void (*)(void *))peers_notify, n->peers);
+	ops_set_hook(n->ops, (void (*)(void *))feed_notify, n->peers);
 	if ((rc = admin_open(n, &n->admin, err)) != 0)
 		return rc;
+	/* remote admins' requests take the local socket's path (admin.c) */
+	conn_set_admin(n->peers, admin_remote, n->admin);
 	if ((rc = metrics_start(n, &n->metrics, err)) != 0)
 		return rc;
 	if ((rc = retention_start(n, &n->retention, err)) != 0)
@@ -194,13 +199,15 @@ start(struct node *n, struct jalin_err *err)
 static void
 stop(struct node *n)
 {
-	n->stopping = true; /* answers queue no more work (repl.c) */
+	n->stopping = true; /* answers queue no more work (apply.c) */
 	metrics_stop(n->metrics);
+	conn_set_admin(n->peers, NULL, NULL);
 	admin_close(n->admin);
 	if (n->ops)
 		ops_flush(n->ops);
-	peers_stop(n->peers);
+	conn_stop(n->peers);
 	ops_free(n->ops);
+	gc_free(n->gc);               /* after ops: its last run ends there */
 	retention_stop(n->retention); /* after ops: it answers its purges */
 	store_close(n->store);
 	if (n->base)

@@ -11,7 +11,7 @@
 #include "hlc.h"
 #include "log.h"
 #include "metrics.h"
-#include "peer.h"
+#include "peerview.h"
 #include "schema.h"
 #include "store.h"
 
@@ -27,22 +27,12 @@ family(struct evbuffer *b, const char *name, const char *type, const char *help)
 	    b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* Integers as integers, the rest with millisecond precision. */
-void
-metrics_value(struct evbuffer *b, double v)
-{
-	if (v == (double)(int64_t)v)
-		evbuffer_add_printf(b, "%lld\n", (long long)v);
-	else
-		evbuffer_add_printf(b, "%.3f\n", v);
-}
-
 static void
 gauge(struct evbuffer *b, const char *name, const char *help, double v)
 {
 	family(b, name, "gauge", help);
 	evbuffer_add_printf(b, "%s ", name);
-	metrics_value(b, v);
+	peerview_sample(b, v);
 }
 
 static void
@@ -102,7 +92,7 @@ metrics_cb(struct evhttp_request *req, void *arg)
 	gauge(b, "jalin_uptime_seconds", "Seconds since the node started.",
 	    (double)(hlc_wall_ms() - m->n->started_ms) / 1000.0);
 	store_metrics(m, b);
-	peers_metrics(m->n->peers, b);
+	peerview_metrics(m->n->peers, b);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
 	evhttp_send_reply(req, 200, "OK", b);

@@ -20,11 +20,6 @@ struct metrics;
 /* Listen on n->cfg->metrics_listen (if set; *out stays NULL if not). */
 int metrics_start(struct node *n, struct metrics **out, struct jalin_err *err);
 
-struct evbuffer;
-
-/* Append a sample value to b: an integer as one, else to milliseconds. */
-void metrics_value(struct evbuffer *b, double v);
-
 /* Stop listening; NULL is a no-op. */
 void metrics_stop(struct metrics *m);
 

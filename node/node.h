@@ -3,6 +3,34 @@
  *
  * Nothing else in jalind is global except the log settings (log.c): each
  * module gets the struct node * it needs (STYLE.md §5).
+ *
+ * The modules of node/ in layers, lowest first. A module (x.c, x.h and a
+ * private x_impl.h) includes the headers of the modules listed before it,
+ * never of those after it, so no two files depend on each other in a
+ * circle; a lower layer that must reach up does it through hooks the
+ * upper one fills in (conn.h struct conn_hooks, conn_set_admin,
+ * ops_set_hook). tools/check_layers.py (make check-layers) holds the
+ * #include lines of node/ to this list.
+ *
+ *   1. node      this file: the daemon's state
+ *   2. log       log lines (syslog or stderr)
+ *   3. tls       TLS contexts, identities, CRLs
+ *   4. merge     merging two versions of a record
+ *   5. scope     which node a record is shared with
+ *   6. store     the LMDB store
+ *   7. ops       local writes, the group commit
+ *   8. retention retention purges
+ *   9. peer      the configured-peer table (peer_impl.h: shared records)
+ *  10. conn      connections, TLS identity, HELLO, timers
+ *  11. feed      our feed to a peer, the scope rule of what it gets
+ *  12. apply     the peer's feed applied, checkpoints, REPAIR
+ *  13. verify    verification and repair
+ *  14. gc        tombstone collection
+ *  15. repl      routes peer messages, fills conn's hooks
+ *  16. peerview  status and metrics views of the peers (read-only)
+ *  17. admin     the admin requests, local socket and remote
+ *  18. metrics   the /metrics endpoint
+ *  19. main      options, config, wiring, the event loop
  */
 #ifndef JALIN_NODE_H
 #define JALIN_NODE_H
@@ -20,6 +48,7 @@ struct admin;
 struct peers;
 struct metrics;
 struct retention;
+struct gc;
 
 struct node {
 	struct event_base *base;
@@ -30,6 +59,7 @@ struct node {
 	struct peers *peers;         /* NULL until started */
 	struct metrics *metrics;     /* NULL unless metrics_listen is set */
 	struct retention *retention; /* NULL when retention_check is 0 */
+	struct gc *gc;               /* tombstone collection (gc.h) */
 	uint64_t started_ms;
 	uint64_t held_since_ms; /* last contact before an outage longer than
 	                           offline_hold: records are not served until

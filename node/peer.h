@@ -1,75 +1,154 @@
 /*
- * peer.h - federation: connections to the configured peers (DESIGN.md §4).
+ * peer.h - the configured peers ([peer NAME]) and what we know of each.
  *
- * One TLS listener for peers and remote admins, and one dialler per
- * configured peer with an address (exponential backoff with jitter). After
- * the TLS handshake and HELLO, each side subscribes to the other's change
- * feed from its checkpoint (repl.c), both directions over one connection.
- * Two connections between one pair are collapsed into one: the one dialled
- * by the node with the smaller name stays.
+ * The table of struct peer records lives in struct peers (peer_impl.h),
+ * which the federation modules share; this header names the small helpers
+ * every one of them uses on a record: lookup, error bookkeeping, state
+ * names, clock skew, the pool of frame buffers, and the checkpoints kept
+ * for each peer in the store (STDB_CKPT: "in:NAME" how far we applied its
+ * feed, "ack:NAME" how far it acknowledged ours).
  */
 #ifndef JALIN_PEER_H
 #define JALIN_PEER_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-#include <msgpack.h>
-
-#include "config.h"
-#include "err.h"
-#include "node.h"
+#include <lmdb.h>
 
 struct peers;
-
-/*
- * Load TLS (tls_new), listen on cfg->listen, start dialling. Errors name
- * the file or address and the reason.
- */
-int peers_start(struct node *n, struct peers **out, struct jalin_err *err);
-
-/* Close every connection (ERROR "node stopping" first) and free. */
-void peers_stop(struct peers *ps);
-
-/*
- * Take a reloaded config: a new TLS context (certificate, key, CRL) for new
- * connections, existing ones re-verified against it (a revoked peer is
- * dropped), peers added, removed or changed. Healthy connections stay. On
- * error nothing changes.
- */
-int peers_reload(struct peers *ps, const struct cfg *c, struct jalin_err *err);
-
-/* New local commits: wake the live senders. */
-void peers_notify(struct peers *ps);
-
-struct verify_result;
-
-/*
- * Verify the shared scope with peer name now (or join the check under way):
- * fn(ctx, result) is called once when it ends. JALIN_ENOTFOUND for an
- * unknown peer (err says so).
- */
-int peers_verify(struct peers *ps, const char *name, size_t len,
-    void (*fn)(void *ctx, const struct verify_result *r), void *ctx,
-    struct jalin_err *err);
-
-/* ctx (an admin connection) is gone: forget its pending verifications. */
-void peers_verify_cancel(struct peers *ps, void *ctx);
-
-/* The peer whose acknowledgements hold tombstone collection back, or
- * NULL. */
-const char *peers_gc_holder(const struct peers *ps);
-
-/* Pack a verification result as a JSON-shaped map. */
-void peers_pack_verify(const struct verify_result *r, msgpack_packer *pk);
-
-struct evbuffer;
+struct peer;
 struct buf;
+struct stdb;
 
-/* Append the per-peer Prometheus metric families to b. */
-void peers_metrics(struct peers *ps, struct evbuffer *b);
+/* What went wrong on a connection, for the metrics. */
+enum err_kind {
+	EK_TLS = 0,    /* handshake or certificate */
+	EK_AUTH,       /* not a peer, admin replicating, revoked on reload */
+	EK_PROTOCOL,   /* does not decode, out of order, wrong state */
+	EK_TIMEOUT,    /* nothing received, handshake too slow */
+	EK_SKEW,       /* clock too far ahead: changes held back */
+	EK_STORE,      /* could not store what it sent */
+	EK_DUPLICATE,  /* second connection of the pair */
+	EK_DISCONNECT, /* the connection dropped */
+	EK_OTHER,
+	EK_COUNT
+};
 
-/* Pack the value of status' "peers" key (an array, one map per peer);
- * pk writes into b. */
-void peers_status(struct peers *ps, msgpack_packer *pk, struct buf *b);
+/* What status and the metrics call a peer's state. */
+enum peer_state {
+	PEER_DOWN = 0,
+	PEER_CONNECTING,
+	PEER_HANDSHAKING,
+	PEER_CATCHING_UP,
+	PEER_LIVE,
+	PEER_STALLED,
+	PEER_RESYNCING,
+	PEER_REFUSED,
+};
+
+/* What passed between us and a peer since we started. */
+struct peer_counters {
+	uint64_t bytes_in, bytes_out;     /* frames, headers included */
+	uint64_t recs_in, recs_out;       /* records applied / sent */
+	uint64_t refused_recs;            /* records of theirs refused */
+	uint64_t batches_in, batches_out; /* CHANGES frames */
+	uint64_t errors;                  /* connection errors, all kinds */
+	uint64_t errors_by[EK_COUNT];     /* the same by err_kind */
+};
+
+struct cfg_peer;
+struct node;
+
+/* The node ps serves (owned by main.c). */
+struct node *peers_node(const struct peers *ps);
+
+/*
+ * The next configured peer after p (p NULL: the first), skipping removed
+ * ones; NULL at the end. For read-only walks of the table.
+ */
+struct peer *peers_next(struct peers *ps, struct peer *p);
+
+/* The same, removed peers included (they stay until stop). */
+struct peer *peers_next_all(struct peers *ps, struct peer *p);
+
+/* p was taken out of the configuration by a reload. */
+bool peer_removed(const struct peer *p);
+
+/* p's [peer NAME] section as configured (owned by p). */
+const struct cfg_peer *peer_cfg(const struct peer *p);
+
+/* The error status shows for p, or NULL if none (owned by p). */
+const char *peer_last_error(const struct peer *p);
+
+/* When p's certificate expires, in ms since the epoch (0: unknown). */
+uint64_t peer_cert_expiry_ms(const struct peer *p);
+
+/* p's clock minus ours in ms, as last seen (0 before any). */
+int64_t peer_skew_ms(const struct peer *p);
+
+/* p's counters (owned by p, updated as traffic passes). */
+const struct peer_counters *peer_counters(const struct peer *p);
+
+/*
+ * The configured peer called name, or NULL (removed peers are not found).
+ * ps and name are only read; the record stays owned by ps.
+ */
+struct peer *peer_find(struct peers *ps, const char *name);
+
+/* The peer's configured name (owned by p, valid while p is). */
+const char *peer_name(const struct peer *p);
+
+/* The name of a peer_state ("down" for an unknown value); static text. */
+const char *peer_state_name(int state);
+
+/* The name of an err_kind ("other" for an unknown value); static text. */
+const char *peer_err_kind_name(int kind);
+
+/* Set the error status shows for p (printf format, truncated to fit). */
+void peer_set_error(struct peer *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Count one connection error of kind (an err_kind) against p. */
+void peer_count_error(struct peer *p, int kind);
+
+/* Their clock against ours, from a TIME (ms) they sent just now; 0 is
+ * ignored. */
+void peer_note_skew(struct peer *p, uint64_t their_ms);
+
+/*
+ * A frame buffer a task is done with: ps keeps up to two for reuse, else
+ * it is freed. b is empty afterwards (ownership of its memory moves).
+ */
+void peers_give_back(struct peers *ps, struct buf *b);
+
+/*
+ * Hand the frame being handled (ps->in) to *out without a copy and give
+ * ps->in a pooled (or new, empty) buffer. *out is the caller's to free
+ * (peers_give_back).
+ */
+void peers_take_frame(struct peers *ps, struct buf *out);
+
+/* Prefixes of the checkpoint keys. */
+#define PEER_CKPT_IN  "in:"
+#define PEER_CKPT_ACK "ack:"
+
+/* The checkpoint key prefix + peer into k[0..n) (truncated to fit). */
+void peer_ckpt_key(char *k, size_t n, const char *prefix, const char *peer);
+
+/*
+ * A checkpoint value, msgpack [epoch bin16, seq], into out (at least 28
+ * bytes). Returns its length, always 28.
+ */
+size_t peer_ckpt_pack(uint8_t *out, const uint8_t epoch[16], uint64_t seq);
+
+/*
+ * Read the checkpoint saved under key (NUL-terminated) in db's STDB_CKPT
+ * through txn: true and epoch/seq set, or false when there is none or it
+ * does not parse (outputs then undefined).
+ */
+bool peer_ckpt_get(MDB_txn *txn, const struct stdb *db, const char *key,
+    uint8_t epoch[16], uint64_t *seq);
 
 #endif

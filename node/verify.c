@@ -28,7 +28,12 @@
 #include "hlc.h"
 #include "log.h"
 #include "mp.h"
+#include "peer.h"
 #include "peer_impl.h"
+#include "conn.h"
+#include "feed.h"
+#include "apply.h"
+#include "verify.h"
 #include "store.h"
 #include "view.h"
 
@@ -58,6 +63,40 @@ struct vscan {
 	EVP_MD *sha;
 	void (*done)(struct vscan *v, void *arg);
 	void *arg;
+};
+
+enum verify_state {
+	V_IDLE = 0,
+	V_DIGEST, /* our scan and their digest under way */
+	V_IDS,    /* comparing one bucket's ids */
+	V_RECHECK /* repaired: verifying again shortly */
+};
+
+/* Verification state of one peer (opaque to the other modules). */
+struct verify {
+	int state;
+	uint64_t next_ms;    /* next periodic run */
+	uint64_t started_ms; /* the current round */
+	uint64_t my_head;    /* our head when our scan started */
+	uint64_t my_ck;      /* our checkpoint of their feed then */
+	struct vscan *scan;  /* our scan in progress */
+	bool mine_done, theirs_done;
+	uint8_t *mine; /* 256 x 32 bucket sums */
+	uint8_t *theirs;
+	uint64_t my_count, their_count, my_bad, their_bad;
+	uint64_t their_head0, their_head1, their_ck;
+	uint8_t diff[32];  /* bitmap of differing buckets */
+	unsigned rechecks; /* repair rounds in a row, this check */
+	int bucket;        /* being compared, -1 none */
+	struct buf my_ids, their_ids;
+	bool my_ids_done, their_ids_done;
+	struct verify_result last;
+	struct verify_result cur;
+	struct {
+		verify_done_fn *fn;
+		void *ctx;
+	} waiters[8];
+	unsigned nwaiters;
 };
 
 static uint64_t
@@ -108,18 +147,6 @@ vscan_new(struct peers *ps, const char *peer, int bucket,
 	return v;
 }
 
-static struct peer *
-find_peer(struct peers *ps, const char *name)
-{
-	struct peer *p;
-
-	TAILQ_FOREACH (p, &ps->list, link) {
-		if (!p->removed && strcmp(p->cfg.name, name) == 0)
-			return p;
-	}
-	return NULL;
-}
-
 static void
 pack_item(struct vscan *v, const uint8_t *key, const uint8_t *hash)
 {
@@ -159,7 +186,7 @@ scan_one(
 			pack_item(v, key, NULL);
 		return;
 	}
-	if (!repl_may_send(v->ps, p, key[0], r))
+	if (feed_what(p, key[0], r) != FEED_RECORD)
 		return;
 	if (stdb_record_hash(v->md, v->sha, key[0], key + 1, state, len, h))
 		return;
@@ -175,7 +202,7 @@ static void
 slice_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct vscan *v = arg;
-	struct peer *p = find_peer(v->ps, v->peer);
+	struct peer *p = peer_find(v->ps, v->peer);
 	const struct stdb *db = store_db(v->ps->n->store);
 	MDB_val k, val;
 	MDB_cursor *cur;
@@ -190,7 +217,13 @@ slice_cb(evutil_socket_t fd, short what, void *arg)
 		v->done(v, v->arg);
 		return;
 	}
-	mdb_cursor_open(txn, stdb_dbi(db, STDB_RECORDS), &cur);
+	/* a cursor we cannot open ends the scan as if it were cancelled */
+	if (mdb_cursor_open(txn, stdb_dbi(db, STDB_RECORDS), &cur) != 0) {
+		mdb_txn_abort(txn);
+		v->cancelled = true;
+		v->done(v, v->arg);
+		return;
+	}
 	rc = stdb_cursor_after(
 	    cur, v->last, v->started ? STDB_KEY_LEN : 0, &k, &val);
 	v->started = true;
@@ -216,17 +249,17 @@ static void finish(struct peers *ps, struct peer *p, int rc, const char *fmt,
 static void
 notify(struct peer *p)
 {
-	unsigned n = p->v.nwaiters;
+	unsigned n = p->v->nwaiters;
 
-	p->v.nwaiters = 0;
+	p->v->nwaiters = 0;
 	for (unsigned i = 0; i < n; i++)
-		p->v.waiters[i].fn(p->v.waiters[i].ctx, &p->v.last);
+		p->v->waiters[i].fn(p->v->waiters[i].ctx, &p->v->last);
 }
 
 static void
 reset_round(struct peer *p)
 {
-	struct verify *v = &p->v;
+	struct verify *v = p->v;
 
 	if (v->scan != NULL)
 		v->scan->cancelled = true; /* it frees itself when done */
@@ -241,7 +274,7 @@ reset_round(struct peer *p)
 static void
 finish(struct peers *ps, struct peer *p, int rc, const char *fmt, ...)
 {
-	struct verify *v = &p->v;
+	struct verify *v = p->v;
 	uint64_t now = now_ms();
 	va_list ap;
 
@@ -272,17 +305,9 @@ static bool
 idle_both_ways(struct peers *ps, const struct peer *p)
 {
 	const struct conn *c = p->conn;
-	uint64_t head = store_seq(ps->n->store);
 
-	/* An empty feed has nothing to acknowledge: a peer only ACKs
-	 * CHANGES, so with head 0 acked_valid may never be set. */
-	return c != NULL && c->open && !c->closing && c->task == NULL &&
-	    p->in_live && c->caught_up && c->rpos == p->their_head &&
-	    (head == 0 ||
-	        (p->acked_valid &&
-	            memcmp(p->acked_epoch, store_epoch(ps->n->store), 16) ==
-	                0 &&
-	            p->acked_seq == head));
+	return c != NULL && c->open && !c->closing && apply_idle(p) &&
+	    feed_idle(ps, p);
 }
 
 static void verify_compare(struct peer *p);
@@ -291,7 +316,7 @@ static void
 my_digest_done(struct vscan *s, void *arg)
 {
 	struct peer *p = arg;
-	struct verify *v = &p->v;
+	struct verify *v = p->v;
 
 	if (v->scan != s) { /* a cancelled, stale scan */
 		vscan_free(s);
@@ -313,16 +338,6 @@ my_digest_done(struct vscan *s, void *arg)
 		verify_compare(p);
 }
 
-static void
-msg_start(struct buf *b, msgpack_packer *pk, uint32_t n, uint8_t type)
-{
-	buf_reset(b);
-	msgpack_packer_init(pk, b, buf_pk_write);
-	msgpack_pack_map(pk, n);
-	msgpack_pack_uint8(pk, MK_TYPE);
-	msgpack_pack_uint8(pk, type);
-}
-
 static bool
 bit(const uint8_t *m, int b)
 {
@@ -333,12 +348,12 @@ bit(const uint8_t *m, int b)
 static bool
 comparable(struct peers *ps, const struct peer *p)
 {
-	const struct verify *v = &p->v;
+	const struct verify *v = p->v;
 
 	return store_seq(ps->n->store) == v->my_head &&
 	    v->their_ck == v->my_head && v->their_head0 == v->my_ck &&
 	    v->their_head1 == v->my_ck && p->conn != NULL &&
-	    p->conn->rpos == v->my_ck;
+	    apply_pos(p->conn) == v->my_ck;
 }
 
 static void my_ids_done(struct vscan *s, void *arg);
@@ -348,7 +363,7 @@ static void compare_ids(struct peer *p);
 static void
 next_bucket(struct peer *p)
 {
-	struct verify *v = &p->v;
+	struct verify *v = p->v;
 	struct buf *b = &p->ps->out;
 	msgpack_packer pk;
 
@@ -373,7 +388,7 @@ next_bucket(struct peer *p)
 	buf_reset(&v->my_ids);
 	buf_reset(&v->their_ids);
 	v->scan = vscan_new(p->ps, p->cfg.name, v->bucket, my_ids_done, p);
-	msg_start(b, &pk, 2, MSG_VIDS_REQ);
+	conn_msg_begin(b, &pk, 2, MSG_VIDS_REQ);
 	msgpack_pack_uint8(&pk, MK_BUCKET);
 	msgpack_pack_uint8(&pk, (uint8_t)v->bucket);
 	conn_send(p->conn, b);
@@ -382,7 +397,7 @@ next_bucket(struct peer *p)
 static void
 verify_compare(struct peer *p)
 {
-	struct verify *v = &p->v;
+	struct verify *v = p->v;
 	int ndiff = 0;
 
 	if (!comparable(p->ps, p)) {
@@ -423,7 +438,7 @@ static void
 my_ids_done(struct vscan *s, void *arg)
 {
 	struct peer *p = arg;
-	struct verify *v = &p->v;
+	struct verify *v = p->v;
 
 	if (v->scan != s) {
 		vscan_free(s);
@@ -480,7 +495,7 @@ struct repairs {
 static void
 rep_open(struct repairs *r)
 {
-	msg_start(&r->rep, &r->rpk, 2, MSG_REPAIR);
+	conn_msg_begin(&r->rep, &r->rpk, 2, MSG_REPAIR);
 	msgpack_pack_uint8(&r->rpk, MK_RECS);
 	r->rmark = view_array_begin(&r->rep);
 	r->nrep = 0;
@@ -489,7 +504,7 @@ rep_open(struct repairs *r)
 static void
 fetch_open(struct repairs *r)
 {
-	msg_start(&r->fetch, &r->fpk, 2, MSG_FETCH);
+	conn_msg_begin(&r->fetch, &r->fpk, 2, MSG_FETCH);
 	msgpack_pack_uint8(&r->fpk, MK_IDS);
 	r->fmark = view_array_begin(&r->fetch);
 	r->nfetch = 0;
@@ -539,7 +554,7 @@ add_repair(struct repairs *r, const uint8_t *key)
 	        key + 1, &state, &len, &seq) != 0)
 		return;
 	rep_item(r, key, state, len);
-	r->p->v.cur.repaired++;
+	r->p->v->cur.repaired++;
 }
 
 /*
@@ -554,14 +569,14 @@ add_answer(struct repairs *r, const uint8_t *key)
 	const uint8_t *state;
 	size_t len;
 
-	if (repl_owes_withdrawal(r->p->ps, r->txn, r->p, key))
+	if (feed_owes_withdrawal(r->p->ps, r->txn, r->p, key))
 		rep_item(r, key, NULL, 0);
 	else if (stdb_get_gone(r->txn, store_db(r->p->ps->n->store), key[0],
 	             key + 1, &state, &len) == 0)
 		rep_item(r, key, state, len);
 	else
 		return false;
-	r->p->v.cur.repaired++;
+	r->p->v->cur.repaired++;
 	return true;
 }
 
@@ -572,7 +587,7 @@ add_fetch(struct repairs *r, const uint8_t *key)
 	msgpack_pack_uint8(&r->fpk, key[0]);
 	msgpack_pack_bin_with_body(&r->fpk, key + 1, UUID_LEN);
 	r->nfetch++;
-	r->p->v.cur.repaired++;
+	r->p->v->cur.repaired++;
 }
 
 /* Note one differing record for the report ("lks 0190…, case …"). */
@@ -599,7 +614,7 @@ one_diff(struct repairs *r, const uint8_t *key, const uint8_t *mine,
 {
 	if (mine != NULL && theirs != NULL && memcmp(mine, theirs, 32) == 0)
 		return;
-	note_where(&r->p->v, key);
+	note_where(r->p->v, key);
 	if (mine != NULL)
 		add_repair(r, key);
 	if (theirs != NULL && (mine != NULL || !add_answer(r, key)))
@@ -638,7 +653,7 @@ walk_lists(struct repairs *r, struct mpr *a, struct mpr *b)
 static void
 compare_ids(struct peer *p)
 {
-	struct verify *v = &p->v;
+	struct verify *v = p->v;
 	struct repairs r = {.p = p};
 	struct mpr a, b;
 	uint32_t n;
@@ -698,13 +713,13 @@ reply_digest_done(struct vscan *s, void *arg)
 
 	if (!reply_wanted(s, c))
 		return;
-	msg_start(b, &pk, 7, MSG_VDIGEST);
+	conn_msg_begin(b, &pk, 7, MSG_VDIGEST);
 	msgpack_pack_uint8(&pk, MK_SEQ);
 	msgpack_pack_uint64(&pk, s->head0);
 	msgpack_pack_uint8(&pk, MK_HEAD);
 	msgpack_pack_uint64(&pk, store_seq(s->ps->n->store));
 	msgpack_pack_uint8(&pk, MK_UPTO);
-	msgpack_pack_uint64(&pk, c->rpos);
+	msgpack_pack_uint64(&pk, apply_pos(c));
 	msgpack_pack_uint8(&pk, MK_SUMS);
 	msgpack_pack_bin_with_body(&pk, s->sums, sizeof(s->sums));
 	msgpack_pack_uint8(&pk, MK_COUNT);
@@ -724,7 +739,7 @@ reply_ids_done(struct vscan *s, void *arg)
 
 	if (!reply_wanted(s, c))
 		return;
-	msg_start(b, &pk, 3, MSG_VIDS);
+	conn_msg_begin(b, &pk, 3, MSG_VIDS);
 	msgpack_pack_uint8(&pk, MK_BUCKET);
 	msgpack_pack_uint8(&pk, (uint8_t)s->bucket);
 	msgpack_pack_uint8(&pk, MK_IDS);
@@ -755,7 +770,7 @@ fetch_one(struct repairs *r, const uint8_t *key)
 	if (stdb_get_record(r->txn, store_db(ps->n->store), key[0], key + 1,
 	        &state, &len, &seq) != 0 ||
 	    rec_decode(ps->sws, state, len, REC_TRUSTED, NULL) != 0 ||
-	    !repl_may_send(ps, r->p, key[0], ps->sws))
+	    feed_what(r->p, key[0], ps->sws) != FEED_RECORD)
 		return;
 	rep_item(r, key, state, len);
 	if (r->nrep >= 4096 || r->rep.len > JALIN_BATCH_BYTES)
@@ -800,9 +815,9 @@ answer_fetch(struct conn *c, const struct msg_peer *m)
 static void
 their_digest(struct peer *p, const struct msg_peer *m)
 {
-	struct verify *v = &p->v;
+	struct verify *v = p->v;
 
-	if (v->state != V_DIGEST || m->sums == NULL)
+	if (v == NULL || v->state != V_DIGEST || m->sums == NULL)
 		return; /* late answer to a round we gave up */
 	memcpy(v->theirs, m->sums, 256 * 32);
 	v->their_count = m->count;
@@ -818,10 +833,10 @@ their_digest(struct peer *p, const struct msg_peer *m)
 static void
 their_ids(struct peer *p, const struct msg_peer *m)
 {
-	struct verify *v = &p->v;
+	struct verify *v = p->v;
 
-	if (v->state != V_IDS || !m->has_bucket || m->ids == NULL ||
-	    (int)m->bucket != v->bucket)
+	if (v == NULL || v->state != V_IDS || !m->has_bucket ||
+	    m->ids == NULL || (int)m->bucket != v->bucket)
 		return;
 	buf_reset(&v->their_ids);
 	if (buf_append(&v->their_ids, m->ids, m->ids_len) != 0) {
@@ -890,14 +905,25 @@ ensure_mem(struct verify *v)
 	return 0;
 }
 
+/* p's state, made on first use (idle, never verified); NULL: no memory. */
+static struct verify *
+state_of(struct peer *p)
+{
+	if (p->v == NULL)
+		p->v = calloc(1, sizeof(*p->v));
+	return p->v;
+}
+
 /* Start a round (or join the one under way). */
-int
+static int
 verify_start(struct peers *ps, struct peer *p, verify_done_fn *fn, void *ctx)
 {
-	struct verify *v = &p->v;
+	struct verify *v = state_of(p);
 	struct buf *b = &ps->out;
 	msgpack_packer pk;
 
+	if (v == NULL)
+		return JALIN_ENOMEM;
 	if (!add_waiter(v, fn, ctx))
 		return JALIN_EEXIST;
 	if (v->state == V_DIGEST || v->state == V_IDS)
@@ -925,9 +951,9 @@ verify_start(struct peers *ps, struct peer *p, verify_done_fn *fn, void *ctx)
 	reset_round(p);
 	v->state = V_DIGEST;
 	v->my_head = store_seq(ps->n->store);
-	v->my_ck = p->conn->rpos;
+	v->my_ck = apply_pos(p->conn);
 	v->scan = vscan_new(ps, p->cfg.name, -1, my_digest_done, p);
-	msg_start(b, &pk, 1, MSG_VDIGEST_REQ);
+	conn_msg_begin(b, &pk, 1, MSG_VDIGEST_REQ);
 	conn_send(p->conn, b);
 	return 0;
 }
@@ -938,8 +964,8 @@ verify_tick(struct peers *ps, uint64_t now)
 	struct peer *p;
 
 	TAILQ_FOREACH (p, &ps->list, link) {
-		struct verify *v = &p->v;
-		if (p->removed || p->conn == NULL)
+		struct verify *v = p->v;
+		if (p->removed || p->conn == NULL || v == NULL)
 			continue;
 		if ((v->state == V_DIGEST || v->state == V_IDS) &&
 		    now - v->started_ms > ROUND_MAX_MS)
@@ -958,8 +984,10 @@ verify_tick(struct peers *ps, uint64_t now)
 void
 verify_soon(struct peer *p)
 {
-	if (p->v.state == V_IDLE)
-		p->v.next_ms = now_ms() + AFTER_LIVE_MS;
+	struct verify *v = state_of(p);
+
+	if (v != NULL && v->state == V_IDLE)
+		v->next_ms = now_ms() + AFTER_LIVE_MS;
 }
 
 void
@@ -969,7 +997,8 @@ verify_closed(struct conn *c)
 		vscan_free(c->vreply);
 		c->vreply = NULL;
 	}
-	if (c->peer != NULL && c->peer->conn == c && c->peer->v.state != V_IDLE)
+	if (c->peer != NULL && c->peer->conn == c && c->peer->v != NULL &&
+	    c->peer->v->state != V_IDLE)
 		finish(c->ps, c->peer, JALIN_EUNREACH,
 		    "not verified: the connection was lost");
 }
@@ -979,9 +1008,13 @@ verify_cancel_waiter(struct peers *ps, void *ctx)
 {
 	struct peer *p;
 
+	if (ps == NULL)
+		return;
 	TAILQ_FOREACH (p, &ps->list, link) {
-		struct verify *v = &p->v;
+		struct verify *v = p->v;
 		unsigned k = 0;
+		if (v == NULL)
+			continue;
 		for (unsigned i = 0; i < v->nwaiters; i++)
 			if (v->waiters[i].ctx != ctx)
 				v->waiters[k++] = v->waiters[i];
@@ -992,13 +1025,44 @@ verify_cancel_waiter(struct peers *ps, void *ctx)
 void
 verify_free(struct peer *p)
 {
-	struct verify *v = &p->v;
+	struct verify *v = p->v;
 
+	if (v == NULL)
+		return;
 	vscan_free(v->scan);
-	v->scan = NULL;
 	free(v->mine);
 	free(v->theirs);
 	buf_free(&v->my_ids);
 	buf_free(&v->their_ids);
-	v->mine = v->theirs = NULL;
+	free(v);
+	p->v = NULL;
+}
+
+int
+verify_request(struct peers *ps, const char *name, size_t len,
+    verify_done_fn *fn, void *ctx, struct jalin_err *err)
+{
+	char nm[JALIN_NAME_MAX + 1];
+	struct peer *p;
+	int rc;
+
+	if (ps == NULL || len == 0 || len > JALIN_NAME_MAX)
+		return jalin_err_set(err, JALIN_ENOTFOUND, "no such peer");
+	memcpy(nm, name, len);
+	nm[len] = '\0';
+	if ((p = peer_find(ps, nm)) == NULL)
+		return jalin_err_set(
+		    err, JALIN_ENOTFOUND, "'%s' is not a configured peer", nm);
+	if ((rc = verify_start(ps, p, fn, ctx)) == JALIN_ENOMEM)
+		return jalin_err_set(err, rc, "out of memory");
+	if (rc != 0)
+		return jalin_err_set(err, JALIN_EEXIST,
+		    "too many verifications of '%s' waiting", nm);
+	return 0;
+}
+
+const struct verify_result *
+verify_last(const struct peer *p)
+{
+	return p->v != NULL ? &p->v->last : NULL;
 }

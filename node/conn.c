@@ -1,0 +1,1128 @@
+/*
+ * conn.c - TLS connections between nodes, and from remote admins.
+ *
+ * A connection goes: TCP connect (or accept) -> TLS 1.3 handshake with
+ * both certificates verified -> identity checked (the CN is the configured
+ * peer's name, or admin:NAME) -> HELLO both ways -> open: the hooks
+ * (repl.c) drive the two feeds. Until HELLO is done only HELLO-sized
+ * frames are read. Anything a peer sends that breaks the rules gets an
+ * ERROR message and the connection is closed; the node goes on serving
+ * everyone else. PING and PONG, the liveness of a connection, are handled
+ * here too.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/dns.h>
+#include <event2/util.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
+
+#include "frame.h"
+#include "hlc.h"
+#include "log.h"
+#include "mp.h"
+#include "peer.h"
+#include "peer_impl.h"
+#include "conn.h"
+#include "schema.h"
+#include "store.h"
+#include "view.h"
+
+#define BACKOFF_MIN_MS 500
+#define BACKOFF_MAX_MS 30000
+#define FEATURES       0u
+
+static void conn_free(struct conn *c);
+static void process_input(struct conn *c);
+static void dial_later(struct peer *p);
+
+static uint64_t
+now_ms(void)
+{
+	return hlc_wall_ms();
+}
+
+const char *
+conn_who(const struct conn *c)
+{
+	return c->peer ? c->peer->cfg.name : c->cn[0] ? c->cn : c->addr;
+}
+
+struct peers *
+conn_peers(const struct conn *c)
+{
+	return c->ps;
+}
+
+struct peer *
+conn_peer(const struct conn *c)
+{
+	return c->peer;
+}
+
+const char *
+conn_cn(const struct conn *c)
+{
+	return c->cn;
+}
+
+const char *
+conn_addr(const struct conn *c)
+{
+	return c->addr;
+}
+
+void
+conn_msg_begin(struct buf *b, msgpack_packer *pk, uint32_t n, uint8_t type)
+{
+	buf_reset(b);
+	msgpack_packer_init(pk, b, buf_pk_write);
+	msgpack_pack_map(pk, n);
+	msgpack_pack_uint8(pk, MK_TYPE);
+	msgpack_pack_uint8(pk, type);
+}
+
+void
+conn_send(struct conn *c, const struct buf *body)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	uint8_t hdr[4];
+
+	if (body->err != 0 || body->len == 0 || body->len > JALIN_FRAME_MAX) {
+		log_errx("peer %s: cannot send a %zu-byte message", conn_who(c),
+		    body->len);
+		return;
+	}
+	frame_put_hdr(hdr, (uint32_t)body->len);
+	evbuffer_add(out, hdr, 4);
+	evbuffer_add(out, body->p, body->len);
+	c->last_tx_ms = now_ms();
+	if (c->peer)
+		c->peer->count.bytes_out += 4 + body->len;
+}
+
+static int
+kind_of(int code)
+{
+	switch (code) {
+	case JALIN_ETLS:
+		return EK_TLS;
+	case JALIN_EPERM:
+		return EK_AUTH;
+	case JALIN_EPROTO:
+	case JALIN_ESTATE:
+	case JALIN_ETOOBIG:
+		return EK_PROTOCOL;
+	case JALIN_ETIMEOUT:
+		return EK_TIMEOUT;
+	case JALIN_ESKEW:
+		return EK_SKEW;
+	case JALIN_ESPACE:
+	case JALIN_EIO:
+	case JALIN_ENOMEM:
+	case JALIN_ECORRUPT:
+		return EK_STORE;
+	case JALIN_EEXIST:
+		return EK_DUPLICATE;
+	}
+	return EK_OTHER;
+}
+
+/* Send ERROR and close once it is written. */
+void
+conn_error(struct conn *c, int code, const char *fmt, ...)
+{
+	struct buf *b = &c->ps->out;
+	msgpack_packer pk;
+	char msg[JALIN_ERRMSG_MAX];
+	va_list ap;
+
+	if (c->closing)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("peer %s: closing: %s", conn_who(c), msg);
+	/* the reason shows in status unless another connection to the
+	 * peer is up (a refused duplicate says nothing about that one) */
+	if (c->peer && (c->peer->conn == c || c->peer->conn == NULL))
+		peer_set_error(c->peer, "%s", msg);
+	if (c->peer)
+		peer_count_error(c->peer, kind_of(code));
+	buf_reset(b);
+	msgpack_packer_init(&pk, b, buf_pk_write);
+	msgpack_pack_map(&pk, 3);
+	msgpack_pack_uint8(&pk, MK_TYPE);
+	msgpack_pack_uint8(&pk, MSG_ERROR);
+	msgpack_pack_uint8(&pk, MK_STATUS);
+	msgpack_pack_int(&pk, code);
+	msgpack_pack_uint8(&pk, MK_ERROR);
+	view_str(&pk, msg);
+	if (c->tls_done)
+		conn_send(c, b);
+	c->closing = true;
+	bufferevent_disable(c->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		conn_free(c);
+}
+
+static void
+send_hello(struct conn *c)
+{
+	struct peers *ps = c->ps;
+	struct store *st = ps->n->store;
+	struct buf *b = &ps->out;
+	msgpack_packer pk;
+
+	buf_reset(b);
+	msgpack_packer_init(&pk, b, buf_pk_write);
+	msgpack_pack_map(&pk, 8);
+	msgpack_pack_uint8(&pk, MK_TYPE);
+	msgpack_pack_uint8(&pk, MSG_HELLO);
+	msgpack_pack_uint8(&pk, MK_PV_MIN);
+	msgpack_pack_uint8(&pk, JALIN_PROTO_VERSION_MIN);
+	msgpack_pack_uint8(&pk, MK_PV_MAX);
+	msgpack_pack_uint8(&pk, JALIN_PROTO_VERSION_MAX);
+	msgpack_pack_uint8(&pk, MK_NAME);
+	view_str(&pk, store_node(st));
+	msgpack_pack_uint8(&pk, MK_EPOCH);
+	msgpack_pack_bin_with_body(&pk, store_epoch(st), 16);
+	msgpack_pack_uint8(&pk, MK_SEQ);
+	msgpack_pack_uint64(&pk, store_seq(st));
+	msgpack_pack_uint8(&pk, MK_FEATURES);
+	msgpack_pack_uint32(&pk, FEATURES);
+	msgpack_pack_uint8(&pk, MK_SCHEMA);
+	msgpack_pack_map(&pk, COLL_COUNT);
+	for (unsigned i = COLL_MIN; i <= COLL_MAX; i++) {
+		view_str(&pk, schema_coll_by_id(i)->name);
+		msgpack_pack_uint32(&pk, schema_coll_by_id(i)->version);
+	}
+	conn_send(c, b);
+}
+
+/* Of two sessions with one peer, keep the one the smaller name dialled. */
+static bool
+keep_existing(const struct conn *old, const struct conn *nw)
+{
+	const char *me = store_node(old->ps->n->store);
+	const char *them = old->peer->cfg.name;
+	const char *d_old = old->outbound ? me : them;
+	const char *d_new = nw->outbound ? me : them;
+	int c = strcmp(d_old, d_new);
+
+	return c == 0 ? true : c < 0;
+}
+
+static int
+check_hello(struct conn *c, const struct msg_peer *m)
+{
+	uint64_t lo = m->pv_min > JALIN_PROTO_VERSION_MIN
+	    ? m->pv_min
+	    : JALIN_PROTO_VERSION_MIN;
+	uint64_t hi = m->pv_max < JALIN_PROTO_VERSION_MAX
+	    ? m->pv_max
+	    : JALIN_PROTO_VERSION_MAX;
+
+	if (m->pv_min > m->pv_max || lo > hi) {
+		if (c->peer->conn == NULL)
+			c->peer->refused = true; /* until one side upgrades */
+		conn_error(c, JALIN_EPROTO,
+		    "no common protocol version (we speak %d-%d, you "
+		    "%llu-%llu)",
+		    JALIN_PROTO_VERSION_MIN, JALIN_PROTO_VERSION_MAX,
+		    (unsigned long long)m->pv_min,
+		    (unsigned long long)m->pv_max);
+		return -1;
+	}
+	if (!m->has_epoch) {
+		conn_error(c, JALIN_EPROTO, "HELLO without an epoch");
+		return -1;
+	}
+	if (m->name == NULL || m->name_len != strlen(c->peer->cfg.name) ||
+	    memcmp(m->name, c->peer->cfg.name, m->name_len) != 0) {
+		conn_error(c, JALIN_EPERM,
+		    "HELLO names another node than the certificate (%s)",
+		    c->peer->cfg.name);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+handle_hello(struct conn *c, const struct msg_peer *m)
+{
+	struct peer *p = c->peer;
+
+	if (check_hello(c, m) != 0)
+		return;
+	if (p->conn != NULL && p->conn != c) {
+		if (keep_existing(p->conn, c)) {
+			conn_error(c, JALIN_EEXIST, "duplicate connection");
+			return;
+		}
+		conn_error(p->conn, JALIN_EEXIST, "duplicate connection");
+	}
+	if (p->dial == c)
+		p->dial = NULL;
+	p->conn = c;
+	p->connected_ms = now_ms();
+	c->open = true;
+	p->refused = false;
+	p->last_error[0] = '\0';
+	p->backoff_ms = BACKOFF_MIN_MS;
+	log_notice("peer %s: up (%s, %s)", p->cfg.name,
+	    c->outbound ? "dialled" : "accepted", c->addr);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, 2 * (JALIN_FRAME_MAX + 4));
+	c->ps->hooks->opened(c, m);
+}
+
+static void
+send_pong(struct conn *c, const struct msg_peer *m)
+{
+	struct buf *b = &c->ps->out;
+	msgpack_packer pk;
+
+	conn_msg_begin(b, &pk, 2, MSG_PONG);
+	msgpack_pack_uint8(&pk, MK_TIME);
+	msgpack_pack_uint64(&pk, m->time);
+	conn_send(c, b);
+}
+
+/* ERROR from the other side: note why, and close. */
+static void
+handle_error(struct conn *c, const struct msg_peer *m)
+{
+	log_warnx("peer %s: error from peer: %.*s", conn_who(c),
+	    (int)m->error_len, m->error ? m->error : "");
+	if (c->peer && (c->peer->conn == c || c->peer->conn == NULL))
+		peer_set_error(c->peer, "peer said: %.*s", (int)m->error_len,
+		    m->error ? m->error : "");
+	/* refused before HELLO completed (not a configured peer
+	 * there, no common protocol version): an operator must act.
+	 * Not a peer that is stopping or closing a duplicate. */
+	if (c->peer && c->peer->conn == NULL && !c->open &&
+	    (m->code == JALIN_EPERM || m->code == JALIN_EPROTO))
+		c->peer->refused = true;
+	conn_free(c);
+}
+
+static void
+handle_frame(struct conn *c, const uint8_t *body, uint32_t len)
+{
+	struct jalin_err err;
+	struct msg_peer m;
+	int rc;
+
+	jalin_err_clear(&err);
+	/* Handshake and admin frames get the full msgpack guard; after HELLO
+	 * a peer's frames are read by the bounds-checked cursor alone (no
+	 * msgpack-c behind it), which spares a pass over every batch. */
+	if ((!c->open || c->admin) &&
+	    (rc = mp_check(body, len, NULL, NULL, &err)) != 0) {
+		conn_error(c, rc, "%s", jalin_err_msg(&err, rc));
+		return;
+	}
+	if (c->admin) {
+		if (c->ps->admin_fn == NULL)
+			conn_error(
+			    c, JALIN_EUNREACH, "node starting or stopping");
+		else
+			c->ps->admin_fn(c->ps->admin_ctx, c, body, len);
+		return;
+	}
+	if ((rc = msg_parse_peer(body, len, &m, &err)) != 0) {
+		conn_error(c, rc, "%s", jalin_err_msg(&err, rc));
+		return;
+	}
+	if (m.type == MSG_ERROR) {
+		handle_error(c, &m);
+		return;
+	}
+	if (!c->open) {
+		if (m.type != MSG_HELLO)
+			conn_error(c, JALIN_ESTATE, "expected HELLO, got %s",
+			    msg_type_name(m.type));
+		else
+			handle_hello(c, &m);
+		return;
+	}
+	log_debug(
+	    "peer %s: %s (%u bytes)", conn_who(c), msg_type_name(m.type), len);
+	if (m.type == MSG_PING) {
+		peer_note_skew(c->peer, m.time);
+		send_pong(c, &m);
+		return;
+	}
+	if (m.type != MSG_PONG)
+		c->ps->hooks->message(c, &m); /* may close or pause c */
+}
+
+/* Handle one frame if complete: its size in *len, 1 handled, 0 wait. */
+static int
+next_frame(struct conn *c, uint32_t *len)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	uint32_t max = c->open ? JALIN_FRAME_MAX
+	    : c->admin         ? JALIN_ADMIN_FRAME_MAX
+	                       : JALIN_HELLO_FRAME_MAX;
+	struct jalin_err err;
+	uint8_t hdr[4];
+	int rc;
+
+	if (evbuffer_get_length(in) < 4)
+		return 0;
+	evbuffer_copyout(in, hdr, 4);
+	jalin_err_clear(&err);
+	if ((rc = frame_check_hdr(hdr, max, len, &err)) != 0) {
+		conn_error(c, rc, "%s", jalin_err_msg(&err, rc));
+		return 0;
+	}
+	if (evbuffer_get_length(in) < 4 + (size_t)*len)
+		return 0;
+	/* One copy into a reused buffer, no pullup into fresh memory. */
+	struct buf *b = &c->ps->in;
+	buf_reset(b);
+	if (buf_reserve(b, *len) != 0) {
+		conn_error(c, JALIN_ENOMEM, "out of memory");
+		return 0;
+	}
+	evbuffer_drain(in, 4);
+	b->len = (size_t)evbuffer_remove(in, b->p, *len);
+	if (c->peer)
+		c->peer->count.bytes_in += 4 + (uint64_t)*len;
+	c->last_rx_ms = now_ms();
+	handle_frame(c, b->p, *len);
+	return 1;
+}
+
+/* Frames are handled one at a time; a CHANGES message pauses the rest
+ * until it is committed (conn_hold), which bounds what we hold in memory. */
+static void
+process_input(struct conn *c)
+{
+	uint32_t len;
+
+	while (!c->dead && c->tls_done && !c->closing && !c->held) {
+		if (next_frame(c, &len) <= 0)
+			return;
+	}
+}
+
+void
+conn_resume(struct conn *c)
+{
+	process_input(c);
+}
+
+static void
+read_cb(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	process_input(arg);
+}
+
+static void
+write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->closing) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			conn_free(c);
+		return;
+	}
+	if (c->open)
+		c->ps->hooks->writable(c);
+}
+
+static void
+drain_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)buf;
+	if (info->n_deleted > 0)
+		c->last_drain_ms = now_ms();
+}
+
+static void
+conn_detach(struct conn *c)
+{
+	struct peer *p = c->peer;
+
+	c->ps->hooks->closed(c);
+	if (p == NULL)
+		return;
+	if (p->conn == c) {
+		log_notice("peer %s: down", p->cfg.name);
+		p->conn = NULL;
+		p->last_contact_ms = c->last_rx_ms;
+		if (p->cfg.address.set)
+			dial_later(p);
+	}
+	if (p->dial == c) {
+		p->dial = NULL;
+		if (p->conn == NULL && p->cfg.address.set)
+			dial_later(p);
+	}
+}
+
+/* Close now, free later: handlers up the stack may still hold c. */
+static void
+conn_free(struct conn *c)
+{
+	if (c->dead)
+		return;
+	c->dead = true;
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	conn_detach(c);
+	event_active(c->ps->reap, 0, 0);
+}
+
+static void
+reap_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct peers *ps = arg;
+	struct conn *c, *next;
+
+	(void)fd;
+	(void)what;
+	for (c = TAILQ_FIRST(&ps->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, link);
+		if (!c->dead)
+			continue;
+		TAILQ_REMOVE(&ps->conns, c, link);
+		ps->nconns--;
+		bufferevent_free(c->bev); /* frees the SSL and the socket */
+		free(c);
+	}
+}
+
+/* Who is on the other side, from the certificate; false: refused. */
+static bool
+identify(struct conn *c)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	struct jalin_err err;
+	int rc;
+
+	jalin_err_clear(&err);
+	if ((rc = tls_identity(ssl, c->cn, sizeof(c->cn), &err)) != 0) {
+		conn_error(c, rc, "%s", jalin_err_msg(&err, rc));
+		return false;
+	}
+	if (strncmp(c->cn, "admin:", 6) == 0 && !c->outbound) {
+		c->admin = true;
+		return true;
+	}
+	if (c->outbound && strcmp(c->cn, c->peer->cfg.name) != 0) {
+		peer_set_error(c->peer,
+		    "certificate at %s is for '%s', not '%s'", c->addr, c->cn,
+		    c->peer->cfg.name);
+		c->peer->refused = true;
+		conn_error(c, JALIN_EPERM, "%s", c->peer->last_error);
+		return false;
+	}
+	if (!c->outbound && (c->peer = peer_find(c->ps, c->cn)) == NULL) {
+		conn_error(c, JALIN_EPERM, "node '%s' is not a configured peer",
+		    c->cn);
+		return false;
+	}
+	c->peer->cert_expiry_ms = tls_peer_expiry_ms(ssl);
+	return true;
+}
+
+static void
+tls_done(struct conn *c)
+{
+	bufferevent_set_timeouts(c->bev, NULL, NULL);
+	c->tls_done = true;
+	c->last_rx_ms = c->last_drain_ms = now_ms();
+	if (!identify(c))
+		return;
+	if (!c->admin)
+		send_hello(c);
+	process_input(c);
+}
+
+/* A failed handshake: say why, and blame the peer if we know who. */
+static void
+tls_failed(struct conn *c, short what)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	unsigned long e = bufferevent_get_openssl_error(c->bev);
+	int serr = EVUTIL_SOCKET_ERROR();
+	char why[256], cn[JALIN_NAME_MAX + 1];
+	X509 *x;
+
+	/* libevent queues SSL_get_error() codes (library 0) for I/O errors */
+	bool io = e == 0 || ERR_GET_LIB(e) == 0;
+	if (what & BEV_EVENT_TIMEOUT)
+		snprintf(why, sizeof(why), "TLS handshake timed out");
+	else if (io && serr != 0)
+		snprintf(why, sizeof(why), "%s",
+		    evutil_socket_error_to_string(serr));
+	else if (io)
+		tls_failure(ssl, 0, why, sizeof(why));
+	else
+		tls_failure(ssl, e, why, sizeof(why));
+	struct peer *p = c->peer;
+	/* a refused client still showed us its certificate */
+	if (p == NULL && ssl && (x = SSL_get0_peer_certificate(ssl)) &&
+	    X509_NAME_get_text_by_NID(
+	        X509_get_subject_name(x), NID_commonName, cn, sizeof(cn)) > 0)
+		p = peer_find(c->ps, cn);
+	/* a retry that fails the same way is not news */
+	if (p == NULL || strcmp(p->last_error, why) != 0)
+		log_warnx("peer %s: %s", p ? p->cfg.name : c->addr, why);
+	if (p != NULL)
+		peer_count_error(p,
+		    strncmp(why, "certificate", 11) == 0 ||
+		            strncmp(why, "TLS", 3) == 0
+		        ? EK_TLS
+		        : EK_DISCONNECT);
+	if (p != NULL && p->conn == NULL) {
+		peer_set_error(p, "%s", why);
+		p->refused = strncmp(why, "certificate", 11) == 0;
+	}
+	conn_free(c);
+}
+
+static void
+event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		tls_done(c);
+		return;
+	}
+	if (!c->tls_done) {
+		tls_failed(c, what);
+		return;
+	}
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+		if (c->peer && c->peer->conn == c && !c->closing) {
+			peer_set_error(c->peer, "connection lost");
+			peer_count_error(c->peer, EK_DISCONNECT);
+		}
+		conn_free(c);
+	}
+}
+
+static struct conn *
+conn_new(struct peers *ps, evutil_socket_t fd, bool outbound, struct peer *p,
+    const char *addr)
+{
+	struct timeval hs = {JALIN_HANDSHAKE_TIMEOUT, 0};
+	struct conn *c = calloc(1, sizeof(*c));
+	SSL *ssl;
+
+	if (c == NULL)
+		return NULL;
+	if ((ssl = tls_ssl(ps->tls, outbound)) == NULL) {
+		free(c);
+		return NULL;
+	}
+	/* with BEV_OPT_CLOSE_ON_FREE libevent frees ssl even on failure */
+	c->bev = bufferevent_openssl_socket_new(ps->n->base, fd, ssl,
+	    outbound ? BUFFEREVENT_SSL_CONNECTING : BUFFEREVENT_SSL_ACCEPTING,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		free(c);
+		return NULL;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	c->ps = ps;
+	c->peer = p;
+	c->outbound = outbound;
+	c->started_ms = now_ms();
+	snprintf(c->addr, sizeof(c->addr), "%s", addr);
+	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
+	evbuffer_add_cb(bufferevent_get_output(c->bev), drain_cb, c);
+	bufferevent_set_timeouts(c->bev, &hs, &hs);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	TAILQ_INSERT_TAIL(&ps->conns, c, link);
+	ps->nconns++;
+	return c;
+}
+
+static void
+addr_text(const struct sockaddr *sa, char *buf, size_t n)
+{
+	char host[64] = "?";
+	uint16_t port = 0;
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)sa;
+		evutil_inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		port = ntohs(in->sin_port);
+		snprintf(buf, n, "%s:%u", host, port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+		evutil_inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		port = ntohs(in6->sin6_port);
+		snprintf(buf, n, "[%s]:%u", host, port);
+	} else {
+		snprintf(buf, n, "?");
+	}
+}
+
+static void
+set_nodelay(evutil_socket_t fd)
+{
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+static void
+accept_cb(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	struct peers *ps = arg;
+	char addr[80];
+
+	(void)lis;
+	(void)salen;
+	addr_text(sa, addr, sizeof(addr));
+	if (ps->nconns >= JALIN_CONN_MAX || ps->n->stopping) {
+		log_warnx("peer %s: refused: %u connections open (limit %d)",
+		    addr, ps->nconns, JALIN_CONN_MAX);
+		evutil_closesocket(fd);
+		return;
+	}
+	set_nodelay(fd);
+	if (conn_new(ps, fd, false, NULL, addr) == NULL) {
+		log_warnx("peer %s: refused: out of memory", addr);
+		evutil_closesocket(fd);
+	}
+}
+
+/* Connect to one resolved address. */
+static void
+dial_addr(struct peer *p, const struct sockaddr *sa, int salen)
+{
+	struct peers *ps = p->ps;
+	char addr[80];
+	struct conn *c;
+
+	addr_text(sa, addr, sizeof(addr));
+	if ((c = conn_new(ps, -1, true, p, addr)) == NULL) {
+		dial_later(p);
+		return;
+	}
+	p->dial = c;
+	if (bufferevent_socket_connect(c->bev, sa, salen) != 0) {
+		peer_set_error(p, "cannot connect to %s: %s", addr,
+		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		conn_free(c);
+		return;
+	}
+	set_nodelay(bufferevent_getfd(c->bev));
+}
+
+static void
+resolved_cb(int result, struct evutil_addrinfo *res, void *arg)
+{
+	struct peer *p = arg;
+
+	if (p->removed || p->conn != NULL || p->ps->n->stopping) {
+		if (res)
+			evutil_freeaddrinfo(res);
+		return;
+	}
+	if (result != 0 || res == NULL) {
+		peer_set_error(p, "cannot resolve '%s': %s",
+		    p->cfg.address.host, evutil_gai_strerror(result));
+		dial_later(p);
+	} else {
+		dial_addr(p, res->ai_addr, (int)res->ai_addrlen);
+	}
+	if (res)
+		evutil_freeaddrinfo(res);
+}
+
+static void
+dial_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct peer *p = arg;
+	struct evutil_addrinfo hints = {0};
+	char port[8];
+
+	(void)fd;
+	(void)what;
+	if (p->removed || p->conn != NULL || p->dial != NULL ||
+	    p->ps->n->stopping || !p->cfg.address.set)
+		return;
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(port, sizeof(port), "%u", p->cfg.address.port);
+	evdns_getaddrinfo(
+	    p->ps->dns, p->cfg.address.host, port, &hints, resolved_cb, p);
+}
+
+/* Next attempt after the backoff, with +-50 % jitter so that offices that
+ * lost their link together do not all come back in the same second. */
+static void
+dial_later(struct peer *p)
+{
+	uint32_t r = 0;
+	struct timeval tv;
+	uint64_t ms;
+
+	if (p->removed || p->ps->n->stopping)
+		return;
+	RAND_bytes((unsigned char *)&r, sizeof(r));
+	ms = p->backoff_ms / 2 + r % (p->backoff_ms + 1);
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	evtimer_add(p->dial_ev, &tv);
+	p->backoff_ms = p->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
+	                                                   : p->backoff_ms * 2;
+}
+
+static void
+send_ping(struct conn *c)
+{
+	struct buf *b = &c->ps->out;
+	msgpack_packer pk;
+
+	buf_reset(b);
+	msgpack_packer_init(&pk, b, buf_pk_write);
+	msgpack_pack_map(&pk, 2);
+	msgpack_pack_uint8(&pk, MK_TYPE);
+	msgpack_pack_uint8(&pk, MSG_PING);
+	msgpack_pack_uint8(&pk, MK_TIME);
+	msgpack_pack_uint64(&pk, now_ms());
+	conn_send(c, b);
+}
+
+/*
+ * Liveness of one open connection. Stalled: nothing received, or our
+ * output not draining, for stall_timeout (a peer that accepts but stops
+ * reading, e.g. SIGSTOP). Closed after four times that.
+ */
+static void
+check_conn(struct conn *c, uint64_t now, uint64_t stall_ms)
+{
+	bool out_stuck =
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0 &&
+	    now - c->last_drain_ms > stall_ms;
+	bool quiet = now - c->last_rx_ms > stall_ms;
+
+	if ((out_stuck || quiet) && !c->stalled) {
+		c->stalled = true;
+		log_warnx("peer %s: stalled: %s for %llu s", conn_who(c),
+		    out_stuck ? "it does not read what we send"
+		              : "nothing received",
+		    (unsigned long long)(stall_ms / 1000));
+		if (c->peer)
+			peer_set_error(c->peer, "stalled: %s",
+			    out_stuck ? "it does not read what we send"
+			              : "nothing received");
+	} else if (!out_stuck && !quiet && c->stalled) {
+		c->stalled = false;
+		log_notice("peer %s: recovered", conn_who(c));
+		if (c->peer)
+			c->peer->last_error[0] = '\0';
+	}
+	if (now - c->last_rx_ms > 4 * stall_ms) {
+		conn_error(c, JALIN_ETIMEOUT, "nothing received for %llu s",
+		    (unsigned long long)((now - c->last_rx_ms) / 1000));
+		return;
+	}
+	if (now - c->last_tx_ms >= stall_ms / 3)
+		send_ping(c);
+}
+
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct peers *ps = arg;
+	uint64_t now = now_ms(), stall = ps->n->cfg->stall_timeout * 1000ull;
+	struct conn *c;
+
+	(void)fd;
+	(void)what;
+	TAILQ_FOREACH (c, &ps->conns, link) {
+		if (!c->dead && !c->closing && c->open && c->peer)
+			check_conn(c, now, stall);
+		if (!c->dead && c->open && c->peer)
+			c->peer->last_contact_ms = c->last_rx_ms;
+	}
+	ps->hooks->tick(ps, now, ++ps->ticks);
+}
+
+static struct peer *
+peer_add(struct peers *ps, const struct cfg_peer *cp)
+{
+	struct peer *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		return NULL;
+	p->ps = ps;
+	p->cfg = *cp;
+	p->backoff_ms = BACKOFF_MIN_MS;
+	if ((p->dial_ev = evtimer_new(ps->n->base, dial_cb, p)) == NULL) {
+		free(p);
+		return NULL;
+	}
+	if (ps->hooks->peer_added(p) != 0) {
+		ps->hooks->peer_freed(p);
+		event_free(p->dial_ev);
+		free(p);
+		return NULL;
+	}
+	TAILQ_INSERT_TAIL(&ps->list, p, link);
+	if (p->cfg.address.set)
+		event_active(p->dial_ev, 0, 0);
+	return p;
+}
+
+static void
+peer_remove(struct peer *p)
+{
+	struct conn *c;
+
+	p->removed = true;
+	evtimer_del(p->dial_ev);
+	TAILQ_FOREACH (c, &p->ps->conns, link) {
+		if (c->peer == p && !c->dead)
+			conn_error(c, JALIN_EPERM,
+			    "peer removed from the "
+			    "configuration");
+	}
+}
+
+static int
+listen_tcp(struct peers *ps, struct jalin_err *err)
+{
+	const struct cfg_addr *a = &ps->n->cfg->listen;
+	struct sockaddr_storage ss;
+	int sslen = sizeof(ss);
+	char spec[300];
+
+	snprintf(spec, sizeof(spec), strchr(a->host, ':') ? "[%s]:%u" : "%s:%u",
+	    a->host, a->port);
+	if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &sslen))
+		return jalin_err_set(err, JALIN_ECONFIG,
+		    "listen address '%s' must be numeric (an IP and a port)",
+		    spec);
+	ps->lis = evconnlistener_new_bind(ps->n->base, accept_cb, ps,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+	    128, (struct sockaddr *)&ss, sslen);
+	if (ps->lis == NULL)
+		return jalin_err_set(err, JALIN_EIO, "cannot listen on %s: %s",
+		    spec, evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	return 0;
+}
+
+static int
+start_parts(struct peers *ps, struct jalin_err *err)
+{
+	struct timeval sec = {1, 0};
+	int rc;
+
+	if ((rc = tls_new(ps->n->cfg, &ps->tls, err)) != 0)
+		return rc;
+	ps->dns =
+	    evdns_base_new(ps->n->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+	if (ps->dns == NULL)
+		ps->dns = evdns_base_new(ps->n->base, 0);
+	ps->tick = event_new(ps->n->base, -1, EV_PERSIST, tick_cb, ps);
+	ps->reap = event_new(ps->n->base, -1, 0, reap_cb, ps);
+	ps->sws = malloc(sizeof(struct record));
+	ps->rws = malloc(sizeof(struct record));
+	if (ps->dns == NULL || ps->tick == NULL || ps->reap == NULL ||
+	    ps->sws == NULL || ps->rws == NULL)
+		return jalin_err_set(err, JALIN_ENOMEM, "peers: out of memory");
+	evtimer_add(ps->tick, &sec);
+	return listen_tcp(ps, err);
+}
+
+int
+conn_start(struct node *n, const struct conn_hooks *hooks, struct peers **out,
+    struct jalin_err *err)
+{
+	struct peers *ps = calloc(1, sizeof(*ps));
+	int rc;
+
+	*out = NULL;
+	if (ps == NULL)
+		return jalin_err_set(err, JALIN_ENOMEM, "peers: out of memory");
+	ps->n = n;
+	ps->hooks = hooks;
+	TAILQ_INIT(&ps->list);
+	TAILQ_INIT(&ps->conns);
+	buf_init(&ps->out, JALIN_FRAME_MAX);
+	buf_init(&ps->in, JALIN_FRAME_MAX);
+	buf_init(&ps->pool[0], JALIN_FRAME_MAX);
+	buf_init(&ps->pool[1], JALIN_FRAME_MAX);
+	if ((rc = start_parts(ps, err)) != 0) {
+		conn_stop(ps);
+		return rc;
+	}
+	for (unsigned i = 0; i < n->cfg->npeers; i++) {
+		if (peer_add(ps, &n->cfg->peers[i]) == NULL) {
+			conn_stop(ps);
+			return jalin_err_set(
+			    err, JALIN_ENOMEM, "out of memory");
+		}
+	}
+	*out = ps;
+	return 0;
+}
+
+void
+conn_stop(struct peers *ps)
+{
+	struct conn *c;
+	struct peer *p;
+
+	if (ps == NULL)
+		return;
+	TAILQ_FOREACH (c, &ps->conns, link) {
+		if (!c->dead && c->tls_done && !c->admin)
+			conn_error(c, JALIN_EUNREACH, "node stopping");
+		conn_free(c);
+	}
+	reap_cb(-1, 0, ps);
+	while ((p = TAILQ_FIRST(&ps->list)) != NULL) {
+		TAILQ_REMOVE(&ps->list, p, link);
+		ps->hooks->peer_freed(p);
+		event_free(p->dial_ev);
+		free(p);
+	}
+	if (ps->lis)
+		evconnlistener_free(ps->lis);
+	if (ps->dns)
+		evdns_base_free(ps->dns, 0);
+	if (ps->tick)
+		event_free(ps->tick);
+	if (ps->reap)
+		event_free(ps->reap);
+	tls_free(ps->tls);
+	buf_free(&ps->out);
+	buf_free(&ps->in);
+	buf_free(&ps->pool[0]);
+	buf_free(&ps->pool[1]);
+	free(ps->sws);
+	free(ps->rws);
+	free(ps);
+}
+
+/* After a reload, drop connections whose certificate no longer passes. */
+static void
+recheck_conns(struct peers *ps)
+{
+	struct jalin_err err;
+	struct conn *c;
+
+	TAILQ_FOREACH (c, &ps->conns, link) {
+		if (c->dead || !c->tls_done)
+			continue;
+		jalin_err_clear(&err);
+		if (tls_recheck(ps->tls, bufferevent_openssl_get_ssl(c->bev),
+		        &err) == 0)
+			continue;
+		if (c->peer) {
+			c->peer->refused = true;
+			peer_set_error(c->peer, "%s", err.msg);
+		}
+		conn_error(c, JALIN_ETLS, "%s", err.msg);
+	}
+}
+
+static void
+reload_peers(struct peers *ps, const struct cfg *c)
+{
+	struct peer *p;
+
+	TAILQ_FOREACH (p, &ps->list, link) {
+		if (!p->removed && cfg_peer_find(c, p->cfg.name) == NULL)
+			peer_remove(p);
+	}
+	for (unsigned i = 0; i < c->npeers; i++) {
+		if ((p = peer_find(ps, c->peers[i].name)) == NULL) {
+			peer_add(ps, &c->peers[i]);
+			continue;
+		}
+		bool redial = !p->cfg.address.set && c->peers[i].address.set;
+		p->cfg = c->peers[i];
+		if (redial && p->conn == NULL && p->dial == NULL)
+			event_active(p->dial_ev, 0, 0);
+	}
+}
+
+int
+conn_reload(struct peers *ps, const struct cfg *c, struct jalin_err *err)
+{
+	struct tls *t;
+	int rc;
+
+	if ((rc = tls_new(c, &t, err)) != 0)
+		return rc;
+	tls_free(ps->tls);
+	ps->tls = t;
+	recheck_conns(ps);
+	reload_peers(ps, c);
+	return 0;
+}
+
+void
+conn_set_admin(struct peers *ps, conn_admin_fn *fn, void *ctx)
+{
+	if (ps == NULL)
+		return;
+	ps->admin_fn = fn;
+	ps->admin_ctx = ctx;
+}
+
+int
+conn_state(const struct peers *ps, const struct peer *p)
+{
+	const struct conn *x;
+
+	if (p->conn != NULL)
+		return p->conn->stalled ? PEER_STALLED : PEER_CATCHING_UP;
+	TAILQ_FOREACH (x, &ps->conns, link) {
+		if (!x->dead && x->peer == p)
+			return x->tls_done ? PEER_HANDSHAKING : PEER_CONNECTING;
+	}
+	return p->refused ? PEER_REFUSED : PEER_DOWN;
+}
+
+uint64_t
+conn_last_contact_ms(const struct peer *p)
+{
+	return p->conn ? now_ms() : p->last_contact_ms;
+}
+
+uint64_t
+conn_connected_ms(const struct peer *p)
+{
+	return p->conn ? p->connected_ms : 0;
+}
+
+bool
+conn_is_up(const struct peer *p)
+{
+	return p->conn != NULL;
+}
+
+void
+conn_hold(struct conn *c, bool hold)
+{
+	c->held = hold;
+}

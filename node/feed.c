@@ -1,0 +1,569 @@
+/*
+ * feed.c - our change feed to a peer (DESIGN.md §4), and what of it the
+ * peer may have.
+ *
+ * The peer subscribes from a checkpoint (epoch, seq). We stream CHANGES
+ * frames of at most JALIN_BATCH_RECORDS_MAX records or JALIN_BATCH_BYTES,
+ * read from LMDB only while the connection's output is below SEND_HIGH,
+ * so memory is O(batch) however far behind the peer is. Records the peer
+ * may not have (collection not shared, case not shared with it) are
+ * skipped, but the seq range still advances. At the head we say LIVE and
+ * from then on push each commit as it happens. The peer's ACKs say how far
+ * it holds our feed (lag, tombstone collection).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+
+#include "hlc.h"
+#include "log.h"
+#include "mp.h"
+#include "peer.h"
+#include "peer_impl.h"
+#include "conn.h"
+#include "feed.h"
+#include "schema.h"
+#include "scope.h"
+#include "store.h"
+#include "view.h"
+
+#define SEND_HIGH (2 * JALIN_BATCH_BYTES)
+
+/* Our feed as the peer acknowledges it, per peer (struct peer's feed). */
+struct feed_peer {
+	bool acked_valid;
+	uint8_t acked_epoch[16];
+	uint64_t acked_seq;
+	bool out_resync;
+	/* Feed entries after this seq whose source is this peer hold what it
+	 * sent us and still has: not sent back. Reset to our head whenever
+	 * its store may have changed (first contact, new epoch, RESYNC). */
+	bool trust_valid;
+	uint64_t trust_from;
+};
+
+/* Our feed to the peer on one connection, from its SUB until it closes. */
+struct feed_conn {
+	bool caught_up; /* LIVE sent */
+	uint64_t spos;  /* last seq covered by what we sent */
+	uint64_t smax;  /* the highest spos ever sent on this connection */
+};
+
+static uint64_t
+now_ms(void)
+{
+	return hlc_wall_ms();
+}
+
+/*
+ * The one scope rule of what a peer gets: collections it is configured
+ * for; in a SCOPED collection, unless it keeps every case, only the
+ * records shared with it (and a withdrawal of those it was taken out of).
+ */
+enum feed_what
+feed_what(const struct peer *p, uint8_t coll, const struct record *r)
+{
+	const struct schema_coll *c = schema_coll_by_id(coll);
+	const char *name = p->cfg.name;
+
+	if (c == NULL || !(p->cfg.collections & (1u << coll)))
+		return FEED_NOTHING;
+	if (c->scope != SCOPE_SCOPED || p->cfg.all_cases)
+		return FEED_RECORD;
+	if (r == NULL)
+		return FEED_NEEDS_RECORD;
+	if (scope_allows(c, r, name, strlen(name)))
+		return FEED_RECORD;
+	return scope_withdrawn(c, r, name, strlen(name)) ? FEED_WITHDRAWAL
+	                                                 : FEED_NOTHING;
+}
+
+/* The same from stored bytes, decoding only when the scope needs it. */
+static enum feed_what
+send_what(struct peers *ps, const struct peer *p, uint8_t coll,
+    const uint8_t *state, size_t len)
+{
+	enum feed_what w = feed_what(p, coll, NULL);
+
+	if (w != FEED_NEEDS_RECORD)
+		return w;
+	if (rec_decode(ps->sws, state, len, REC_TRUSTED, NULL) != 0)
+		return FEED_NOTHING;
+	return feed_what(p, coll, ps->sws);
+}
+
+bool
+feed_owes_withdrawal(
+    struct peers *ps, MDB_txn *txn, const struct peer *p, const uint8_t *key)
+{
+	const uint8_t *state;
+	size_t len;
+	uint64_t seq;
+
+	return stdb_get_record(txn, store_db(ps->n->store), key[0], key + 1,
+	           &state, &len, &seq) == 0 &&
+	    send_what(ps, p, key[0], state, len) == FEED_WITHDRAWAL;
+}
+
+/* Write a uint64 in 9 bytes so that it can be patched afterwards. */
+static size_t
+u64_slot(struct buf *b)
+{
+	static const uint8_t z[9] = {0xcf};
+	size_t at = b->len;
+
+	buf_append(b, z, sizeof(z));
+	return at + 1;
+}
+
+static void
+u64_patch(struct buf *b, size_t at, uint64_t v)
+{
+	if (b->err != 0 || at + 8 > b->len)
+		return;
+	for (int i = 0; i < 8; i++)
+		b->p[at + i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+struct frame {
+	size_t upto_at, recs_at;
+	uint64_t upto;
+	uint32_t n;
+};
+
+static void
+changes_head(struct conn *c, msgpack_packer *pk, struct frame *f)
+{
+	struct store *st = c->ps->n->store;
+	struct buf *b = &c->ps->out;
+
+	conn_msg_begin(b, pk, 7, MSG_CHANGES);
+	msgpack_pack_uint8(pk, MK_EPOCH);
+	msgpack_pack_bin_with_body(pk, store_epoch(st), 16);
+	msgpack_pack_uint8(pk, MK_FROM);
+	msgpack_pack_uint64(pk, c->feed->spos);
+	msgpack_pack_uint8(pk, MK_UPTO);
+	f->upto_at = u64_slot(b);
+	msgpack_pack_uint8(pk, MK_HEAD);
+	msgpack_pack_uint64(pk, store_seq(st));
+	msgpack_pack_uint8(pk, MK_TIME);
+	msgpack_pack_uint64(pk, now_ms());
+	msgpack_pack_uint8(pk, MK_RECS);
+	f->recs_at = view_array_begin(b);
+}
+
+/* [seq, coll, id, state]; a withdrawal has nil for the state. */
+void
+feed_pack_change(struct buf *b, msgpack_packer *pk, uint64_t seq,
+    const uint8_t *key, const uint8_t *state, size_t len)
+{
+	msgpack_pack_array(pk, 4);
+	msgpack_pack_uint64(pk, seq);
+	msgpack_pack_uint8(pk, key[0]);
+	msgpack_pack_bin_with_body(pk, key + 1, UUID_LEN);
+	if (state != NULL)
+		buf_append(b, state, len);
+	else
+		msgpack_pack_nil(pk);
+}
+
+/* The feed entry holds exactly what this peer sent us (storedb.h). */
+static bool
+is_echo(const struct conn *c, const MDB_val *v)
+{
+	const char *name = c->peer->cfg.name;
+	size_t n = v->mv_size - STDB_KEY_LEN;
+
+	return n == strlen(name) &&
+	    memcmp((const uint8_t *)v->mv_data + STDB_KEY_LEN, name, n) == 0;
+}
+
+/* Fill one CHANGES frame from the feed after c->feed->spos. */
+static int
+changes_body(struct conn *c, MDB_txn *txn, msgpack_packer *pk, struct frame *f)
+{
+	const struct stdb *db = store_db(c->ps->n->store);
+	struct buf *b = &c->ps->out;
+	uint8_t sk[8];
+	MDB_val k = {8, sk}, v;
+	MDB_cursor *cur;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, stdb_dbi(db, STDB_FEED), &cur)) != 0)
+		return rc;
+	stdb_put_u64(sk, c->feed->spos + 1);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	while (rc == 0 && f->n < JALIN_BATCH_RECORDS_MAX &&
+	    b->len < JALIN_BATCH_BYTES) {
+		const uint8_t *key = v.mv_data, *state;
+		size_t len;
+		uint64_t seq = stdb_get_u64(k.mv_data), rseq;
+		enum feed_what w = FEED_NOTHING;
+		if (v.mv_size >= STDB_KEY_LEN &&
+		    !(seq > c->peer->feed->trust_from && is_echo(c, &v)) &&
+		    stdb_get_record(
+		        txn, db, key[0], key + 1, &state, &len, &rseq) == 0)
+			w = send_what(c->ps, c->peer, key[0], state, len);
+		if (w != FEED_NOTHING) {
+			feed_pack_change(b, pk, seq, key,
+			    w == FEED_RECORD ? state : NULL, len);
+			f->n++;
+		}
+		f->upto = seq;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Build and send one CHANGES frame; false if nothing could be read. */
+static bool
+send_changes(struct conn *c, uint64_t head)
+{
+	struct frame f = {0, 0, c->feed->spos, 0};
+	msgpack_packer pk;
+	MDB_txn *txn;
+	int rc;
+
+	if (stdb_begin_read(store_db(c->ps->n->store), &txn, NULL) != 0)
+		return false;
+	changes_head(c, &pk, &f);
+	rc = changes_body(c, txn, &pk, &f);
+	mdb_txn_abort(txn);
+	if (rc != 0) {
+		log_errx("peer %s: cannot read the feed after seq %llu",
+		    c->peer->cfg.name, (unsigned long long)c->feed->spos);
+		return false;
+	}
+	if (f.upto == c->feed->spos) /* feed entries moved past head: covered */
+		f.upto = head;
+	u64_patch(&c->ps->out, f.upto_at, f.upto);
+	view_patch(&c->ps->out, f.recs_at, f.n);
+	conn_send(c, &c->ps->out);
+	c->feed->spos = f.upto;
+	if (c->feed->spos > c->feed->smax)
+		c->feed->smax = c->feed->spos;
+	c->peer->count.recs_out += f.n;
+	c->peer->count.batches_out++;
+	return true;
+}
+
+static void
+send_live(struct conn *c)
+{
+	struct buf *b = &c->ps->out;
+	msgpack_packer pk;
+
+	conn_msg_begin(b, &pk, 3, MSG_LIVE);
+	msgpack_pack_uint8(&pk, MK_EPOCH);
+	msgpack_pack_bin_with_body(&pk, store_epoch(c->ps->n->store), 16);
+	msgpack_pack_uint8(&pk, MK_UPTO);
+	msgpack_pack_uint64(&pk, c->feed->spos);
+	conn_send(c, b);
+	c->feed->caught_up = true;
+	c->peer->feed->out_resync = false;
+}
+
+void
+feed_pump(struct conn *c)
+{
+	struct evbuffer *out;
+
+	if (c->feed == NULL || c->closing || c->dead)
+		return;
+	out = bufferevent_get_output(c->bev);
+	while (evbuffer_get_length(out) < SEND_HIGH) {
+		uint64_t head = store_seq(c->ps->n->store);
+		if (c->feed->spos >= head) {
+			if (!c->feed->caught_up)
+				send_live(c);
+			return;
+		}
+		if (!send_changes(c, head))
+			return;
+	}
+	/* Full: write_cb calls us again once half of it is written. */
+	bufferevent_setwatermark(c->bev, EV_WRITE, SEND_HIGH / 2, 0);
+}
+
+static void
+send_resync(struct conn *c, const char *why)
+{
+	struct buf *b = &c->ps->out;
+	msgpack_packer pk;
+
+	log_notice("peer %s: resync from seq 0: %s", c->peer->cfg.name, why);
+	conn_msg_begin(b, &pk, 3, MSG_RESYNC);
+	msgpack_pack_uint8(&pk, MK_EPOCH);
+	msgpack_pack_bin_with_body(&pk, store_epoch(c->ps->n->store), 16);
+	msgpack_pack_uint8(&pk, MK_ERROR);
+	view_str(&pk, why);
+	conn_send(c, b);
+	c->peer->feed->out_resync = true;
+}
+
+static uint64_t
+gcseq(struct peers *ps)
+{
+	uint64_t v = 0;
+	MDB_txn *txn;
+
+	if (stdb_begin_read(store_db(ps->n->store), &txn, NULL) == 0) {
+		stdb_meta_u64(txn, store_db(ps->n->store), "gcseq", &v);
+		mdb_txn_abort(txn);
+	}
+	return v;
+}
+
+/*
+ * A SUB from a checkpoint says the peer holds our feed up to there, as an
+ * ACK does: an ACK made just before we stopped may never have been saved
+ * (acknowledgements are stored with the next collection run), and without
+ * this the peer would look behind until something new was sent to it.
+ */
+static void
+note_acked(struct peer *p, const uint8_t epoch[16], uint64_t seq)
+{
+	if (p->feed->acked_valid &&
+	    memcmp(p->feed->acked_epoch, epoch, 16) == 0 &&
+	    p->feed->acked_seq >= seq)
+		return;
+	memcpy(p->feed->acked_epoch, epoch, 16);
+	p->feed->acked_seq = seq;
+	p->feed->acked_valid = true;
+}
+
+/* Where to start streaming for a SUB, or why we must start over. */
+static const char *
+sub_start(struct conn *c, const struct msg_peer *m, uint64_t *start)
+{
+	struct store *st = c->ps->n->store;
+	struct jalin_err err;
+
+	*start = 0;
+	if (!m->has_epoch)
+		return NULL; /* a first subscription: everything, no resync */
+	if (memcmp(m->epoch, store_epoch(st), 16) != 0)
+		return "the checkpoint is for another epoch of this store";
+	if (m->seq > store_seq(st)) {
+		jalin_err_clear(&err);
+		if (store_new_epoch(st, &err) != 0)
+			log_errx("store: %s", err.msg);
+		log_warnx("store: peer %s has seq %llu of this node but the "
+		          "feed ends at %llu: this store was restored from an "
+		          "older copy; new epoch drawn",
+		    c->peer->cfg.name, (unsigned long long)m->seq,
+		    (unsigned long long)store_seq(st));
+		return "the checkpoint is ahead of this node's feed (its store "
+		       "was restored from an older copy)";
+	}
+	if (m->seq < gcseq(c->ps))
+		return "tombstones after the checkpoint have been collected";
+	*start = m->seq;
+	return NULL;
+}
+
+int
+feed_subscribe(struct conn *c, const struct msg_peer *m)
+{
+	uint64_t start;
+	const char *why = sub_start(c, m, &start);
+
+	if (m->has_epoch && !m->has_seq) {
+		conn_error(c, JALIN_EPROTO, "SUB has an epoch but no seq");
+		return -1;
+	}
+	if (c->feed == NULL &&
+	    (c->feed = calloc(1, sizeof(*c->feed))) == NULL) {
+		conn_error(c, JALIN_ENOMEM, "out of memory");
+		return -1;
+	}
+	if (why != NULL)
+		send_resync(c, why);
+	else if (m->has_epoch && start > 0)
+		note_acked(c->peer, m->epoch, start);
+	c->feed->spos = start;
+	c->feed->caught_up = false;
+	feed_pump(c);
+	return 0;
+}
+
+int
+feed_ack(struct conn *c, const struct msg_peer *m)
+{
+	struct peer *p = c->peer;
+
+	/* Against smax, not spos: after we restarted the stream (RESYNC)
+	 * ACKs of frames sent before it may still be on their way. */
+	if (!m->has_epoch || !m->has_upto ||
+	    m->upto > (c->feed != NULL ? c->feed->smax : 0)) {
+		conn_error(c, JALIN_EPROTO, "ACK beyond what was sent");
+		return -1;
+	}
+	memcpy(p->feed->acked_epoch, m->epoch, 16);
+	p->feed->acked_seq = m->upto;
+	p->feed->acked_valid = true;
+	return 0;
+}
+
+/* Age of the oldest change the peer has not acknowledged, in ms. */
+uint64_t
+feed_lag_ms(struct peers *ps, const struct peer *p)
+{
+	struct store *st = ps->n->store;
+	const struct stdb *db = store_db(st);
+	uint64_t from = 0, ms = 0, seq;
+	uint8_t sk[8];
+	MDB_val k = {8, sk}, v;
+	MDB_cursor *cur;
+	MDB_txn *txn;
+
+	if (p->feed->acked_valid &&
+	    memcmp(p->feed->acked_epoch, store_epoch(st), 16) == 0)
+		from = p->feed->acked_seq;
+	if (from >= store_seq(st) || stdb_begin_read(store_db(st), &txn, NULL))
+		return 0;
+	stdb_put_u64(sk, from + 1);
+	if (mdb_cursor_open(txn, stdb_dbi(db, STDB_FEED), &cur) == 0) {
+		const uint8_t *key, *state;
+		size_t len;
+		if (mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) == 0 &&
+		    v.mv_size >= STDB_KEY_LEN && (key = v.mv_data) &&
+		    stdb_get_record(
+		        txn, db, key[0], key + 1, &state, &len, &seq) == 0 &&
+		    rec_decode(ps->sws, state, len, REC_TRUSTED, NULL) == 0)
+			ms = HLC_MS(rec_max_hlc(ps->sws));
+		mdb_cursor_close(cur);
+	}
+	mdb_txn_abort(txn);
+	return ms && now_ms() > ms ? now_ms() - ms : 0;
+}
+
+/* Our changes p has not acknowledged (all of them after a new epoch). */
+uint64_t
+feed_lag_records(struct peers *ps, const struct peer *p)
+{
+	uint64_t head = store_seq(ps->n->store);
+	bool same = p->feed->acked_valid &&
+	    memcmp(p->feed->acked_epoch, store_epoch(ps->n->store), 16) == 0;
+
+	return same && p->feed->acked_seq <= head ? head - p->feed->acked_seq
+	                                          : head;
+}
+
+void
+feed_restart(struct conn *c, const char *why)
+{
+	if (c->feed == NULL)
+		return;
+	send_resync(c, why);
+	c->feed->spos = 0;
+	c->feed->caught_up = false;
+	feed_pump(c);
+}
+
+void
+feed_notify(struct peers *ps)
+{
+	struct conn *c;
+
+	if (ps == NULL)
+		return;
+	TAILQ_FOREACH (c, &ps->conns, link) {
+		if (!c->dead && c->open && c->feed != NULL)
+			feed_pump(c);
+	}
+}
+
+void
+feed_closed(struct conn *c)
+{
+	free(c->feed);
+	c->feed = NULL;
+}
+
+bool
+feed_caught_up(const struct peer *p)
+{
+	return p->conn != NULL && p->conn->feed != NULL &&
+	    p->conn->feed->caught_up;
+}
+
+bool
+feed_resyncing(const struct peer *p)
+{
+	return p->feed->out_resync;
+}
+
+bool
+feed_acked(const struct peer *p, uint8_t epoch[16], uint64_t *seq)
+{
+	if (!p->feed->acked_valid)
+		return false;
+	memcpy(epoch, p->feed->acked_epoch, 16);
+	*seq = p->feed->acked_seq;
+	return true;
+}
+
+bool
+feed_idle(struct peers *ps, const struct peer *p)
+{
+	uint64_t head = store_seq(ps->n->store);
+
+	/* An empty feed has nothing to acknowledge: a peer only ACKs
+	 * CHANGES, so with head 0 acked_valid may never be set. */
+	return feed_caught_up(p) &&
+	    (head == 0 ||
+	        (p->feed->acked_valid &&
+	            memcmp(p->feed->acked_epoch, store_epoch(ps->n->store),
+	                16) == 0 &&
+	            p->feed->acked_seq == head));
+}
+
+bool
+feed_trusts(const struct peer *p)
+{
+	return p->feed->trust_valid;
+}
+
+void
+feed_trust_from(struct peer *p, uint64_t seq)
+{
+	p->feed->trust_from = seq;
+	p->feed->trust_valid = true;
+}
+
+int
+feed_peer_new(struct peer *p)
+{
+	return (p->feed = calloc(1, sizeof(*p->feed))) != NULL ? 0
+	                                                       : JALIN_ENOMEM;
+}
+
+void
+feed_peer_free(struct peer *p)
+{
+	free(p->feed);
+	p->feed = NULL;
+}
+
+void
+feed_load(struct peers *ps)
+{
+	const struct stdb *db = store_db(ps->n->store);
+	char key[JALIN_NAME_MAX + 8];
+	struct peer *p;
+	MDB_txn *txn;
+
+	if (stdb_begin_read(store_db(ps->n->store), &txn, NULL) != 0)
+		return;
+	TAILQ_FOREACH (p, &ps->list, link) {
+		struct feed_peer *f = p->feed;
+		peer_ckpt_key(key, sizeof(key), PEER_CKPT_ACK, p->cfg.name);
+		f->acked_valid =
+		    peer_ckpt_get(txn, db, key, f->acked_epoch, &f->acked_seq);
+	}
+	mdb_txn_abort(txn);
+}
