@@ -4,7 +4,8 @@ Every path it names (node/x.c, protocol/y.h, tests/unit, ...) exists;
 every `name()` in backticks is a function defined in protocol/, node/ or
 tools/ (the code style puts a definition's name at the start of a line,
 after its return type); every .c file of those three directories has its
-line; and its node/ layer list is node/node.h's, in the same order. So a
+line; and its node/ layer list is node/node.h's, in the same order. The
+node/ row of README.md's layout table names the modules of node/ too. So a
 module or function renamed or removed without the document fails here.
 No build and no jalind needed."""
 
@@ -84,6 +85,16 @@ def test_node_layers_are_node_h(doc):
     got = re.findall(r"^(\d+)\. node/(\w+)\.[ch]:", section, re.M)
     assert len(want) >= 15, "node/node.h's layer list not found"
     assert got == want
+
+
+def test_readme_layout_names_node_modules():
+    """README.md's layout row of node/ names each module that exists."""
+    readme = (ROOT / "README.md").read_text()
+    row = re.search(r"^\| `node/` \|(.*)\|$", readme, re.M)
+    assert row, "README.md's layout table has no node/ row"
+    named = re.findall(r"`(\w+\.c)`", row.group(1))
+    files = sorted(p.name for p in (ROOT / "node").glob("*.c"))
+    assert sorted(named) == files
 
 
 def test_the_checks_catch_a_rename(srcs):
