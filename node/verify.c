@@ -167,19 +167,19 @@ pack_item(struct vscan *v, const uint8_t *key, const uint8_t *hash)
 
 /* One record of the scan. */
 static void
-scan_one(
-    struct vscan *v, const struct peer *p, const MDB_val *k, const MDB_val *val)
+scan_one(struct vscan *v, const struct peer *p, const struct stdb_iter *it)
 {
-	const uint8_t *key = k->mv_data, *state;
 	struct record *r = v->ps->sws;
+	const uint8_t *key, *state;
 	uint8_t h[32];
-	size_t len;
+	size_t klen, len;
 	uint64_t seq;
 
-	if (k->mv_size != STDB_KEY_LEN ||
+	key = stdb_iter_key(it, &klen);
+	if (klen != STDB_KEY_LEN ||
 	    (v->bucket >= 0 && key[UUID_LEN] != (uint8_t)v->bucket))
 		return;
-	if (stdb_val_state(val, &state, &len, &seq) != 0 ||
+	if (stdb_iter_record(it, &state, &len, &seq) != 0 ||
 	    rec_decode(r, state, len, REC_TRUSTED, NULL) != 0) {
 		v->bad++; /* corrupt: listed without a hash, repaired */
 		if (v->bucket >= 0)
@@ -198,16 +198,18 @@ scan_one(
 	}
 }
 
+/* One slice of the scan: up to SLICE records after v->last. */
 static void
 slice_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct vscan *v = arg;
 	struct peer *p = peer_find(v->ps, v->peer);
 	const struct stdb *db = store_db(v->ps->n->store);
-	MDB_val k, val;
-	MDB_cursor *cur;
+	struct stdb_iter it;
+	const uint8_t *key;
 	MDB_txn *txn;
-	int rc, n = 0;
+	size_t klen;
+	bool more;
 
 	(void)fd;
 	(void)what;
@@ -217,25 +219,25 @@ slice_cb(evutil_socket_t fd, short what, void *arg)
 		v->done(v, v->arg);
 		return;
 	}
-	/* a cursor we cannot open ends the scan as if it were cancelled */
-	if (mdb_cursor_open(txn, stdb_dbi(db, STDB_RECORDS), &cur) != 0) {
-		mdb_txn_abort(txn);
-		v->cancelled = true;
-		v->done(v, v->arg);
-		return;
-	}
-	rc = stdb_cursor_after(
-	    cur, v->last, v->started ? STDB_KEY_LEN : 0, &k, &val);
+	stdb_iter_open(&it, txn, db, STDB_RECORDS);
+	stdb_iter_find(
+	    &it, v->last, v->started ? STDB_KEY_LEN : 0, STDB_FIND_GT);
 	v->started = true;
-	for (; rc == 0 && n < SLICE; n++) {
-		scan_one(v, p, &k, &val);
-		if (k.mv_size == STDB_KEY_LEN)
-			memcpy(v->last, k.mv_data, STDB_KEY_LEN);
-		rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT);
+	for (int n = 0; stdb_iter_valid(&it) && n < SLICE; n++) {
+		scan_one(v, p, &it);
+		key = stdb_iter_key(&it, &klen);
+		if (klen == STDB_KEY_LEN)
+			memcpy(v->last, key, STDB_KEY_LEN);
+		stdb_iter_next(&it);
 	}
-	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
-	if (rc == 0)
+	more = stdb_iter_valid(&it);
+	/* a store we cannot read (the cursor not opened, a failed step) ends
+	 * the scan as if it were cancelled: a partial digest is no answer */
+	if (stdb_iter_err(&it) != 0)
+		v->cancelled = true;
+	stdb_iter_close(&it);
+	stdb_end_read(txn);
+	if (more)
 		event_active(v->ev, 0, 0); /* more: after pending I/O */
 	else
 		v->done(v, v->arg);
@@ -680,7 +682,7 @@ compare_ids(struct peer *p)
 		    p->cfg.name,
 		    (unsigned long long)(v->cur.differing - before), v->bucket,
 		    v->cur.where, (unsigned long long)v->cur.corrupt);
-	mdb_txn_abort(r.txn);
+	stdb_end_read(r.txn);
 	buf_free(&r.rep);
 	buf_free(&r.fetch);
 	next_bucket(p);
@@ -807,7 +809,7 @@ answer_fetch(struct conn *c, const struct msg_peer *m)
 		}
 	}
 	rep_flush(&r, false);
-	mdb_txn_abort(r.txn);
+	stdb_end_read(r.txn);
 	buf_free(&r.rep);
 	buf_free(&r.fetch);
 }
