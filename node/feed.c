@@ -4,7 +4,7 @@
  *
  * The peer subscribes from a checkpoint (epoch, seq). We stream CHANGES
  * frames of at most JALIN_BATCH_RECORDS_MAX records or JALIN_BATCH_BYTES,
- * read from LMDB only while the connection's output is below SEND_HIGH,
+ * read from LMDB only while the connection's output is below JALIN_SEND_HIGH,
  * so memory is O(batch) however far behind the peer is. Records the peer
  * may not have (collection not shared, case not shared with it) are
  * skipped, but the seq range still advances. At the head we say LIVE and
@@ -18,6 +18,7 @@
 #include <event2/bufferevent.h>
 
 #include "hlc.h"
+#include "limits.h"
 #include "log.h"
 #include "mp.h"
 #include "peer.h"
@@ -28,8 +29,6 @@
 #include "scope.h"
 #include "store.h"
 #include "view.h"
-
-#define SEND_HIGH (2 * JALIN_BATCH_BYTES)
 
 /* Our feed as the peer acknowledges it, per peer (struct peer's feed). */
 struct feed_peer {
@@ -272,7 +271,7 @@ feed_pump(struct conn *c)
 	if (c->feed == NULL || c->closing || c->dead)
 		return;
 	out = bufferevent_get_output(c->bev);
-	while (evbuffer_get_length(out) < SEND_HIGH) {
+	while (evbuffer_get_length(out) < JALIN_SEND_HIGH) {
 		uint64_t head = store_seq(c->ps->n->store);
 		if (c->feed->spos >= head) {
 			if (!c->feed->caught_up)
@@ -283,7 +282,7 @@ feed_pump(struct conn *c)
 			return;
 	}
 	/* Full: write_cb calls us again once half of it is written. */
-	bufferevent_setwatermark(c->bev, EV_WRITE, SEND_HIGH / 2, 0);
+	bufferevent_setwatermark(c->bev, EV_WRITE, JALIN_SEND_HIGH / 2, 0);
 }
 
 static void

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "hlc.h"
+#include "limits.h"
 #include "log.h"
 #include "ops.h"
 #include "peer.h"
@@ -21,9 +22,6 @@
 #include "store.h"
 #include "record.h"
 #include "node.h"
-
-#define GC_BATCH    10000
-#define GC_SCAN_MAX 100000 /* feed entries looked at per collection run */
 
 static uint64_t
 now_ms(void)
@@ -57,7 +55,7 @@ struct gctask {
 		uint64_t seq;
 	} acks[JALIN_PEERS_MAX];
 	size_t ncand;
-	struct gc_cand cand[GC_BATCH];
+	struct gc_cand cand[JALIN_GC_BATCH];
 };
 
 static bool
@@ -98,8 +96,8 @@ gc_scan(
 	stdb_iter_find_seq(&it, from + 1);
 	/* bounded: a large import is scanned over several runs, so the
 	 * event loop never waits long for one */
-	for (size_t looked = 0; stdb_iter_valid(&it) && g->ncand < GC_BATCH &&
-	     looked < GC_SCAN_MAX;
+	for (size_t looked = 0; stdb_iter_valid(&it) &&
+	     g->ncand < JALIN_GC_BATCH && looked < JALIN_GC_SCAN_MAX;
 	     looked++) {
 		uint64_t seq = stdb_iter_seq(&it);
 		size_t vlen;
