@@ -139,6 +139,7 @@ test-integration: $(BUILD)/doc/msg_grammar
 .PHONY: check-layers
 check-layers:
 	@$(PYTHON) tools/check_layers.py node
+	@$(PYTHON) tools/check_limits.py protocol/limits.h node protocol tools tests doc
 
 check-deps:
 	@tools/deps.sh check

@@ -45,8 +45,6 @@
 #include "uuid.h"
 #include "view.h"
 
-#define ADMIN_OUT_MAX (16u << 20) /* stop reading requests above this */
-
 struct aconn {
 	TAILQ_ENTRY(aconn) link;
 	struct admin *a;
@@ -56,7 +54,7 @@ struct aconn {
 	bool in_process;          /* inside process_input (no recursion) */
 	uint64_t vreqid;          /* a verify request waiting for its result */
 	struct audit_task *audit; /* a read waiting for its audit entry */
-	char actor[AUDIT_ACTOR_MAX]; /* the Unix user (SO_PEERCRED) */
+	char actor[JALIN_AUDIT_ACTOR_MAX]; /* the Unix user (SO_PEERCRED) */
 };
 
 /* A read of case or referral records, answered once it is logged. */
@@ -67,8 +65,8 @@ struct audit_task {
 	uint8_t *resp;
 	size_t len;
 	struct audit_entry e;
-	char actor[AUDIT_ACTOR_MAX], coll[JALIN_COLL_NAME_MAX + 1];
-	char purpose[AUDIT_PURPOSE_MAX + 1];
+	char actor[JALIN_AUDIT_ACTOR_MAX], coll[JALIN_COLL_NAME_MAX + 1];
+	char purpose[JALIN_AUDIT_PURPOSE_MAX + 1];
 	uint8_t id[UUID_LEN];
 	struct buf enc;
 };
@@ -297,10 +295,10 @@ start_audit(struct aconn *c, const struct msg_req *q, struct jalin_err *err)
 	struct audit_task *t;
 	struct ops_task ot;
 
-	if (q->purpose_len > AUDIT_PURPOSE_MAX)
+	if (q->purpose_len > JALIN_AUDIT_PURPOSE_MAX)
 		return jalin_err_set(err, JALIN_ETOOBIG,
 		    "purpose: %u bytes exceeds the limit of %d", q->purpose_len,
-		    AUDIT_PURPOSE_MAX);
+		    JALIN_AUDIT_PURPOSE_MAX);
 	/* it is shown in logs and tables: one line of text */
 	for (uint32_t i = 0; i < q->purpose_len; i++) {
 		unsigned char ch = (unsigned char)q->purpose[i];
@@ -336,7 +334,7 @@ start_audit(struct aconn *c, const struct msg_req *q, struct jalin_err *err)
 		memcpy(t->purpose, q->purpose, q->purpose_len);
 		t->e.purpose = t->purpose;
 	}
-	buf_init(&t->enc, 4096);
+	buf_init(&t->enc, JALIN_AUDIT_ENTRY_MAX);
 	ot = (struct ops_task){audit_apply, audit_done, t};
 	if (ops_submit_task(a->n->ops, &ot) != 0) {
 		audit_free(t);
@@ -560,14 +558,14 @@ process_input(struct aconn *c)
 
 	c->in_process = true;
 	while (!c->busy && !c->closing &&
-	    evbuffer_get_length(out) < ADMIN_OUT_MAX) {
+	    evbuffer_get_length(out) < JALIN_ADMIN_OUT_MAX) {
 		if (next_frame(c) <= 0)
 			break;
 	}
 	c->in_process = false;
-	if (evbuffer_get_length(out) >= ADMIN_OUT_MAX)
+	if (evbuffer_get_length(out) >= JALIN_ADMIN_OUT_MAX)
 		bufferevent_setwatermark(
-		    c->bev, EV_WRITE, ADMIN_OUT_MAX / 2, 0);
+		    c->bev, EV_WRITE, JALIN_ADMIN_OUT_MAX / 2, 0);
 }
 
 static void
@@ -690,7 +688,7 @@ listen_unix(struct admin *a, struct jalin_err *err)
 	old = umask(0177);
 	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old);
-	if (rc != 0 || listen(fd, 64) != 0) {
+	if (rc != 0 || listen(fd, JALIN_ADMIN_BACKLOG) != 0) {
 		rc = errno;
 		close(fd);
 		return jalin_err_set(err, JALIN_EIO,

@@ -99,7 +99,7 @@ apply_check_outage(struct peers *ps)
 	if (stdb_begin_read(store_db(n->store), &txn, NULL) != 0)
 		return;
 	rc = stdb_meta_u64(txn, store_db(n->store), "contact", &contact);
-	mdb_txn_abort(txn);
+	stdb_end_read(txn);
 	if (n->cfg->offline_hold == 0 || TAILQ_EMPTY(&ps->list) || rc != 0 ||
 	    contact == 0 || now < contact ||
 	    now - contact <= n->cfg->offline_hold * 1000ull)
@@ -719,5 +719,5 @@ apply_load(struct peers *ps)
 		a->ck_valid =
 		    peer_ckpt_get(txn, db, key, a->ck_epoch, &a->ck_seq);
 	}
-	mdb_txn_abort(txn);
+	stdb_end_read(txn);
 }

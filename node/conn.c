@@ -37,9 +37,7 @@
 #include "store.h"
 #include "view.h"
 
-#define BACKOFF_MIN_MS 500
-#define BACKOFF_MAX_MS 30000
-#define FEATURES       0u
+#define FEATURES 0u
 
 static void conn_free(struct conn *c);
 static void process_input(struct conn *c);
@@ -278,10 +276,11 @@ handle_hello(struct conn *c, const struct msg_peer *m)
 	c->open = true;
 	p->refused = false;
 	p->last_error[0] = '\0';
-	p->backoff_ms = BACKOFF_MIN_MS;
+	p->backoff_ms = JALIN_DIAL_BACKOFF_MIN_MS;
 	log_notice("peer %s: up (%s, %s)", p->cfg.name,
 	    c->outbound ? "dialled" : "accepted", c->addr);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, 2 * (JALIN_FRAME_MAX + 4));
+	bufferevent_setwatermark(
+	    c->bev, EV_READ, 0, 2 * (JALIN_FRAME_MAX + JALIN_FRAME_HDR));
 	c->ps->hooks->opened(c, m);
 }
 
@@ -660,7 +659,7 @@ conn_new(struct peers *ps, evutil_socket_t fd, bool outbound, struct peer *p,
 static void
 addr_text(const struct sockaddr *sa, char *buf, size_t n)
 {
-	char host[64] = "?";
+	char host[JALIN_HOST_MAX + 1] = "?";
 	uint16_t port = 0;
 
 	if (sa->sa_family == AF_INET) {
@@ -691,7 +690,7 @@ accept_cb(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa,
     int salen, void *arg)
 {
 	struct peers *ps = arg;
-	char addr[80];
+	char addr[JALIN_HOSTPORT_MAX + 1];
 
 	(void)lis;
 	(void)salen;
@@ -714,7 +713,7 @@ static void
 dial_addr(struct peer *p, const struct sockaddr *sa, int salen)
 {
 	struct peers *ps = p->ps;
-	char addr[80];
+	char addr[JALIN_HOSTPORT_MAX + 1];
 	struct conn *c;
 
 	addr_text(sa, addr, sizeof(addr));
@@ -788,8 +787,9 @@ dial_later(struct peer *p)
 	tv.tv_sec = (time_t)(ms / 1000);
 	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
 	evtimer_add(p->dial_ev, &tv);
-	p->backoff_ms = p->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
-	                                                   : p->backoff_ms * 2;
+	p->backoff_ms = p->backoff_ms * 2 > JALIN_DIAL_BACKOFF_MAX_MS
+	    ? JALIN_DIAL_BACKOFF_MAX_MS
+	    : p->backoff_ms * 2;
 }
 
 static void
@@ -811,7 +811,7 @@ send_ping(struct conn *c)
 /*
  * Liveness of one open connection. Stalled: nothing received, or our
  * output not draining, for stall_timeout (a peer that accepts but stops
- * reading, e.g. SIGSTOP). Closed after four times that.
+ * reading, e.g. SIGSTOP). Closed after JALIN_IDLE_STALLS times that.
  */
 static void
 check_conn(struct conn *c, uint64_t now, uint64_t stall_ms)
@@ -837,12 +837,12 @@ check_conn(struct conn *c, uint64_t now, uint64_t stall_ms)
 		if (c->peer)
 			c->peer->last_error[0] = '\0';
 	}
-	if (now - c->last_rx_ms > 4 * stall_ms) {
+	if (now - c->last_rx_ms > JALIN_IDLE_STALLS * stall_ms) {
 		conn_error(c, JALIN_ETIMEOUT, "nothing received for %llu s",
 		    (unsigned long long)((now - c->last_rx_ms) / 1000));
 		return;
 	}
-	if (now - c->last_tx_ms >= stall_ms / 3)
+	if (now - c->last_tx_ms >= stall_ms / JALIN_PING_PER_STALL)
 		send_ping(c);
 }
 
@@ -873,7 +873,7 @@ peer_add(struct peers *ps, const struct cfg_peer *cp)
 		return NULL;
 	p->ps = ps;
 	p->cfg = *cp;
-	p->backoff_ms = BACKOFF_MIN_MS;
+	p->backoff_ms = JALIN_DIAL_BACKOFF_MIN_MS;
 	if ((p->dial_ev = evtimer_new(ps->n->base, dial_cb, p)) == NULL) {
 		free(p);
 		return NULL;
@@ -911,7 +911,7 @@ listen_tcp(struct peers *ps, struct jalin_err *err)
 	const struct cfg_addr *a = &ps->n->cfg->listen;
 	struct sockaddr_storage ss;
 	int sslen = sizeof(ss);
-	char spec[300];
+	char spec[JALIN_HOSTPORT_MAX + 1];
 
 	snprintf(spec, sizeof(spec), strchr(a->host, ':') ? "[%s]:%u" : "%s:%u",
 	    a->host, a->port);
@@ -921,7 +921,7 @@ listen_tcp(struct peers *ps, struct jalin_err *err)
 		    spec);
 	ps->lis = evconnlistener_new_bind(ps->n->base, accept_cb, ps,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
-	    128, (struct sockaddr *)&ss, sslen);
+	    JALIN_LISTEN_BACKLOG, (struct sockaddr *)&ss, sslen);
 	if (ps->lis == NULL)
 		return jalin_err_set(err, JALIN_EIO, "cannot listen on %s: %s",
 		    spec, evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
@@ -931,7 +931,8 @@ listen_tcp(struct peers *ps, struct jalin_err *err)
 static int
 start_parts(struct peers *ps, struct jalin_err *err)
 {
-	struct timeval sec = {1, 0};
+	struct timeval tick = {
+	    JALIN_TICK_MS / 1000, (JALIN_TICK_MS % 1000) * 1000};
 	int rc;
 
 	if ((rc = tls_new(ps->n->cfg, &ps->tls, err)) != 0)
@@ -947,7 +948,7 @@ start_parts(struct peers *ps, struct jalin_err *err)
 	if (ps->dns == NULL || ps->tick == NULL || ps->reap == NULL ||
 	    ps->sws == NULL || ps->rws == NULL)
 		return jalin_err_set(err, JALIN_ENOMEM, "peers: out of memory");
-	evtimer_add(ps->tick, &sec);
+	evtimer_add(ps->tick, &tick);
 	return listen_tcp(ps, err);
 }
 

@@ -4,7 +4,7 @@
  *
  * The peer subscribes from a checkpoint (epoch, seq). We stream CHANGES
  * frames of at most JALIN_BATCH_RECORDS_MAX records or JALIN_BATCH_BYTES,
- * read from LMDB only while the connection's output is below SEND_HIGH,
+ * read from LMDB only while the connection's output is below JALIN_SEND_HIGH,
  * so memory is O(batch) however far behind the peer is. Records the peer
  * may not have (collection not shared, case not shared with it) are
  * skipped, but the seq range still advances. At the head we say LIVE and
@@ -18,6 +18,7 @@
 #include <event2/bufferevent.h>
 
 #include "hlc.h"
+#include "limits.h"
 #include "log.h"
 #include "mp.h"
 #include "peer.h"
@@ -28,8 +29,6 @@
 #include "scope.h"
 #include "store.h"
 #include "view.h"
-
-#define SEND_HIGH (2 * JALIN_BATCH_BYTES)
 
 /* Our feed as the peer acknowledges it, per peer (struct peer's feed). */
 struct feed_peer {
@@ -171,13 +170,12 @@ feed_pack_change(struct buf *b, msgpack_packer *pk, uint64_t seq,
 
 /* The feed entry holds exactly what this peer sent us (storedb.h). */
 static bool
-is_echo(const struct conn *c, const MDB_val *v)
+is_echo(const struct conn *c, const uint8_t *v, size_t vlen)
 {
 	const char *name = c->peer->cfg.name;
-	size_t n = v->mv_size - STDB_KEY_LEN;
+	size_t n = vlen - STDB_KEY_LEN;
 
-	return n == strlen(name) &&
-	    memcmp((const uint8_t *)v->mv_data + STDB_KEY_LEN, name, n) == 0;
+	return n == strlen(name) && memcmp(v + STDB_KEY_LEN, name, n) == 0;
 }
 
 /* Fill one CHANGES frame from the feed after c->feed->spos. */
@@ -186,23 +184,21 @@ changes_body(struct conn *c, MDB_txn *txn, msgpack_packer *pk, struct frame *f)
 {
 	const struct stdb *db = store_db(c->ps->n->store);
 	struct buf *b = &c->ps->out;
-	uint8_t sk[8];
-	MDB_val k = {8, sk}, v;
-	MDB_cursor *cur;
+	struct stdb_iter it;
 	int rc;
 
-	if ((rc = mdb_cursor_open(txn, stdb_dbi(db, STDB_FEED), &cur)) != 0)
-		return rc;
-	stdb_put_u64(sk, c->feed->spos + 1);
-	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	while (rc == 0 && f->n < JALIN_BATCH_RECORDS_MAX &&
+	stdb_iter_open(&it, txn, db, STDB_FEED);
+	stdb_iter_find_seq(&it, c->feed->spos + 1);
+	while (stdb_iter_valid(&it) && f->n < JALIN_BATCH_RECORDS_MAX &&
 	    b->len < JALIN_BATCH_BYTES) {
-		const uint8_t *key = v.mv_data, *state;
-		size_t len;
-		uint64_t seq = stdb_get_u64(k.mv_data), rseq;
+		const uint8_t *state;
+		size_t vlen, len;
+		const uint8_t *key = stdb_iter_val(&it, &vlen);
+		uint64_t seq = stdb_iter_seq(&it), rseq;
 		enum feed_what w = FEED_NOTHING;
-		if (v.mv_size >= STDB_KEY_LEN &&
-		    !(seq > c->peer->feed->trust_from && is_echo(c, &v)) &&
+		if (vlen >= STDB_KEY_LEN &&
+		    !(seq > c->peer->feed->trust_from &&
+		        is_echo(c, key, vlen)) &&
 		    stdb_get_record(
 		        txn, db, key[0], key + 1, &state, &len, &rseq) == 0)
 			w = send_what(c->ps, c->peer, key[0], state, len);
@@ -212,10 +208,11 @@ changes_body(struct conn *c, MDB_txn *txn, msgpack_packer *pk, struct frame *f)
 			f->n++;
 		}
 		f->upto = seq;
-		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+		stdb_iter_next(&it);
 	}
-	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	rc = stdb_iter_err(&it);
+	stdb_iter_close(&it);
+	return rc;
 }
 
 /* Build and send one CHANGES frame; false if nothing could be read. */
@@ -231,7 +228,7 @@ send_changes(struct conn *c, uint64_t head)
 		return false;
 	changes_head(c, &pk, &f);
 	rc = changes_body(c, txn, &pk, &f);
-	mdb_txn_abort(txn);
+	stdb_end_read(txn);
 	if (rc != 0) {
 		log_errx("peer %s: cannot read the feed after seq %llu",
 		    c->peer->cfg.name, (unsigned long long)c->feed->spos);
@@ -274,7 +271,7 @@ feed_pump(struct conn *c)
 	if (c->feed == NULL || c->closing || c->dead)
 		return;
 	out = bufferevent_get_output(c->bev);
-	while (evbuffer_get_length(out) < SEND_HIGH) {
+	while (evbuffer_get_length(out) < JALIN_SEND_HIGH) {
 		uint64_t head = store_seq(c->ps->n->store);
 		if (c->feed->spos >= head) {
 			if (!c->feed->caught_up)
@@ -285,7 +282,7 @@ feed_pump(struct conn *c)
 			return;
 	}
 	/* Full: write_cb calls us again once half of it is written. */
-	bufferevent_setwatermark(c->bev, EV_WRITE, SEND_HIGH / 2, 0);
+	bufferevent_setwatermark(c->bev, EV_WRITE, JALIN_SEND_HIGH / 2, 0);
 }
 
 static void
@@ -312,7 +309,7 @@ gcseq(struct peers *ps)
 
 	if (stdb_begin_read(store_db(ps->n->store), &txn, NULL) == 0) {
 		stdb_meta_u64(txn, store_db(ps->n->store), "gcseq", &v);
-		mdb_txn_abort(txn);
+		stdb_end_read(txn);
 	}
 	return v;
 }
@@ -415,29 +412,25 @@ feed_lag_ms(struct peers *ps, const struct peer *p)
 	struct store *st = ps->n->store;
 	const struct stdb *db = store_db(st);
 	uint64_t from = 0, ms = 0, seq;
-	uint8_t sk[8];
-	MDB_val k = {8, sk}, v;
-	MDB_cursor *cur;
+	struct stdb_iter it;
 	MDB_txn *txn;
+	const uint8_t *key, *state;
+	size_t vlen, len;
 
 	if (p->feed->acked_valid &&
 	    memcmp(p->feed->acked_epoch, store_epoch(st), 16) == 0)
 		from = p->feed->acked_seq;
 	if (from >= store_seq(st) || stdb_begin_read(store_db(st), &txn, NULL))
 		return 0;
-	stdb_put_u64(sk, from + 1);
-	if (mdb_cursor_open(txn, stdb_dbi(db, STDB_FEED), &cur) == 0) {
-		const uint8_t *key, *state;
-		size_t len;
-		if (mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) == 0 &&
-		    v.mv_size >= STDB_KEY_LEN && (key = v.mv_data) &&
-		    stdb_get_record(
-		        txn, db, key[0], key + 1, &state, &len, &seq) == 0 &&
-		    rec_decode(ps->sws, state, len, REC_TRUSTED, NULL) == 0)
-			ms = HLC_MS(rec_max_hlc(ps->sws));
-		mdb_cursor_close(cur);
-	}
-	mdb_txn_abort(txn);
+	stdb_iter_open(&it, txn, db, STDB_FEED);
+	if (stdb_iter_find_seq(&it, from + 1) &&
+	    (key = stdb_iter_val(&it, &vlen)) != NULL && vlen >= STDB_KEY_LEN &&
+	    stdb_get_record(txn, db, key[0], key + 1, &state, &len, &seq) ==
+	        0 &&
+	    rec_decode(ps->sws, state, len, REC_TRUSTED, NULL) == 0)
+		ms = HLC_MS(rec_max_hlc(ps->sws));
+	stdb_iter_close(&it);
+	stdb_end_read(txn);
 	return ms && now_ms() > ms ? now_ms() - ms : 0;
 }
 
@@ -565,5 +558,5 @@ feed_load(struct peers *ps)
 		f->acked_valid =
 		    peer_ckpt_get(txn, db, key, f->acked_epoch, &f->acked_seq);
 	}
-	mdb_txn_abort(txn);
+	stdb_end_read(txn);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "hlc.h"
+#include "limits.h"
 #include "log.h"
 #include "ops.h"
 #include "peer.h"
@@ -21,9 +22,6 @@
 #include "store.h"
 #include "record.h"
 #include "node.h"
-
-#define GC_BATCH    10000
-#define GC_SCAN_MAX 100000 /* feed entries looked at per collection run */
 
 static uint64_t
 now_ms(void)
@@ -57,26 +55,25 @@ struct gctask {
 		uint64_t seq;
 	} acks[JALIN_PEERS_MAX];
 	size_t ncand;
-	struct gc_cand cand[GC_BATCH];
+	struct gc_cand cand[JALIN_GC_BATCH];
 };
 
 static bool
 collectable(struct store_txn *st, struct gc *gc, const uint8_t *key)
 {
 	const struct stdb *db = store_db(gc->n->store);
-	const uint8_t *state;
-	MDB_val k = {STDB_KEY_LEN, (void *)(uintptr_t)key}, v;
-	size_t len;
+	const uint8_t *v, *state;
+	size_t vlen, len;
 	uint64_t seq;
 
 	/* most of the feed is live records: a look at the first entry's tag
 	 * tells without a checksum or a decode */
-	if (mdb_get(store_txn_mdb(st), stdb_dbi(db, STDB_RECORDS), &k, &v) !=
-	        0 ||
-	    stdb_val_split(&v, &state, &len, &seq) != 0 ||
+	if (stdb_get(store_txn_mdb(st), db, STDB_RECORDS, key, STDB_KEY_LEN, &v,
+	        &vlen) != 0 ||
+	    stdb_value_split(v, vlen, &state, &len, &seq) != 0 ||
 	    !rec_peek_deleted(state, len))
 		return false;
-	if (stdb_val_state(&v, &state, &len, &seq) != 0 ||
+	if (stdb_value_state(v, vlen, &state, &len, &seq) != 0 ||
 	    rec_decode(gc->ws, state, len, REC_TRUSTED, NULL) != 0)
 		return false;
 	/* purge markers stay: they keep an erased id from coming back */
@@ -84,41 +81,39 @@ collectable(struct store_txn *st, struct gc *gc, const uint8_t *key)
 	    rec_conflicts(gc->ws) == 0;
 }
 
-/* Feed entries in (gcscan, upto] that are plain tombstones. */
+/* Feed entries in (gcscan, upto] that are plain tombstones. 0 or a
+ * JALIN_E* code (the iterator maps LMDB's). */
 static int
 gc_scan(
     struct store_txn *st, struct gctask *g, uint64_t from, uint64_t *scanned)
 {
 	const struct stdb *db = store_db(g->gc->n->store);
-	uint8_t sk[8];
-	MDB_val k = {8, sk}, v;
-	MDB_cursor *cur;
+	struct stdb_iter it;
 	int rc;
 
 	*scanned = from;
-	if ((rc = mdb_cursor_open(
-	         store_txn_mdb(st), stdb_dbi(db, STDB_FEED), &cur)) != 0)
-		return rc;
-	stdb_put_u64(sk, from + 1);
-	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	stdb_iter_open(&it, store_txn_mdb(st), db, STDB_FEED);
+	stdb_iter_find_seq(&it, from + 1);
 	/* bounded: a large import is scanned over several runs, so the
 	 * event loop never waits long for one */
-	for (size_t looked = 0;
-	     rc == 0 && g->ncand < GC_BATCH && looked < GC_SCAN_MAX; looked++) {
-		uint64_t seq = stdb_get_u64(k.mv_data);
+	for (size_t looked = 0; stdb_iter_valid(&it) &&
+	     g->ncand < JALIN_GC_BATCH && looked < JALIN_GC_SCAN_MAX;
+	     looked++) {
+		uint64_t seq = stdb_iter_seq(&it);
+		size_t vlen;
+		const uint8_t *v = stdb_iter_val(&it, &vlen);
 		if (seq > g->upto)
 			break;
 		*scanned = seq;
-		if (v.mv_size >= STDB_KEY_LEN &&
-		    collectable(st, g->gc, v.mv_data)) {
+		if (vlen >= STDB_KEY_LEN && collectable(st, g->gc, v)) {
 			g->cand[g->ncand].seq = seq;
-			memcpy(
-			    g->cand[g->ncand++].key, v.mv_data, STDB_KEY_LEN);
+			memcpy(g->cand[g->ncand++].key, v, STDB_KEY_LEN);
 		}
-		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+		stdb_iter_next(&it);
 	}
-	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	rc = stdb_iter_err(&it);
+	stdb_iter_close(&it);
+	return rc;
 }
 
 static int

@@ -202,8 +202,9 @@ bool
 peer_ckpt_get(MDB_txn *txn, const struct stdb *db, const char *key,
     uint8_t epoch[16], uint64_t *seq)
 {
-	MDB_val k = {strlen(key), (void *)(uintptr_t)key}, v;
+	const uint8_t *v;
+	size_t vlen;
 
-	return mdb_get(txn, stdb_dbi(db, STDB_CKPT), &k, &v) == 0 &&
-	    ckpt_parse(v.mv_data, v.mv_size, epoch, seq) == 0;
+	return stdb_get(txn, db, STDB_CKPT, key, strlen(key), &v, &vlen) == 0 &&
+	    ckpt_parse(v, vlen, epoch, seq) == 0;
 }

@@ -64,7 +64,7 @@ static void
 tick(struct peers *ps, uint64_t now_ms, unsigned ticks)
 {
 	verify_tick(ps, now_ms);
-	if (ticks % 10 == 0)
+	if (ticks % JALIN_GC_TICKS == 0)
 		gc_run(peers_node(ps)->gc);
 }
 

@@ -18,10 +18,7 @@
 #include "store.h"
 #include "uuid.h"
 
-#define SLICE        5000 /* records looked at per step */
-#define QUEUE_MAX    1000 /* purges queued per step */
-#define FIRST_PASS_S 600  /* the first check after start, at most */
-#define REASON       "retention_expired"
+#define REASON "retention_expired"
 
 struct retention {
 	struct node *n;
@@ -140,9 +137,9 @@ struct due {
 };
 
 /*
- * Look at up to SLICE records after r->last in txn; fill due (at most
- * QUEUE_MAX). True if there are more to look at; *rc gets the walk's
- * error.
+ * Look at up to JALIN_RETENTION_SLICE records after r->last in txn; fill due
+ * (at most JALIN_RETENTION_QUEUE_MAX). True if there are more to look at; *rc
+ * gets the walk's error.
  */
 static bool
 scan_slice(
@@ -154,7 +151,8 @@ scan_slice(
 	stdb_iter_open(&it, txn, store_db(r->n->store), STDB_RECORDS);
 	stdb_iter_find(
 	    &it, r->last, r->started ? STDB_KEY_LEN : 0, STDB_FIND_GT);
-	for (int i = 0; stdb_iter_valid(&it) && i < SLICE && *ndue < QUEUE_MAX;
+	for (int i = 0; stdb_iter_valid(&it) && i < JALIN_RETENTION_SLICE &&
+	     *ndue < JALIN_RETENTION_QUEUE_MAX;
 	     i++) {
 		const uint8_t *state, *key;
 		size_t klen, len;
@@ -178,7 +176,8 @@ scan_slice(
 	return more;
 }
 
-/* Look at the next SLICE records; queue the purges they need. */
+/* Look at the next JALIN_RETENTION_SLICE records; queue the purges they
+ * need. */
 static void
 step_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -191,7 +190,8 @@ step_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (r->n->stopping || (due = malloc(QUEUE_MAX * sizeof(*due))) == NULL)
+	if (r->n->stopping ||
+	    (due = malloc(JALIN_RETENTION_QUEUE_MAX * sizeof(*due))) == NULL)
 		return;
 	if (stdb_begin_read(store_db(r->n->store), &txn, NULL) != 0) {
 		log_warnx("retention: cannot read the store; trying later");
@@ -243,7 +243,8 @@ retention_start(struct node *n, struct retention **out, struct jalin_err *err)
 {
 	unsigned every = n->cfg->retention_check;
 	struct timeval tv = {(time_t)every, 0};
-	struct timeval first = {every < FIRST_PASS_S ? every : FIRST_PASS_S, 0};
+	unsigned soon = JALIN_RETENTION_FIRST_PASS;
+	struct timeval first = {(time_t)(every < soon ? every : soon), 0};
 	struct retention *r;
 
 	*out = NULL;

@@ -13,7 +13,10 @@
 #include "limits.h"
 #include "tls.h"
 
-static const unsigned char alpn_wire[] = "\x07jalin/1";
+/* ALPN's wire form: a length byte, then the name. */
+#define ALPN_LEN (sizeof(JALIN_ALPN) - 1)
+_Static_assert(ALPN_LEN == 7, "the length byte of alpn_wire");
+static const unsigned char alpn_wire[] = "\x07" JALIN_ALPN;
 #define ALPN_WIRE_LEN (sizeof(alpn_wire) - 1)
 
 struct tls {
@@ -42,7 +45,7 @@ fail(struct jalin_err *err, const char *what, const char *path)
 	    ossl_reason(why, sizeof(why)));
 }
 
-/* Server side of ALPN: jalin/1 or a fatal no_application_protocol. */
+/* Server side of ALPN: JALIN_ALPN or a fatal no_application_protocol. */
 static int
 alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
     const unsigned char *in, unsigned int inlen, void *arg)
@@ -50,10 +53,10 @@ alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 	(void)ssl;
 	(void)arg;
 	for (unsigned int i = 0; i < inlen; i += 1u + in[i]) {
-		if (in[i] == 7 && i + 8 <= inlen &&
-		    memcmp(in + i + 1, "jalin/1", 7) == 0) {
+		if (in[i] == ALPN_LEN && i + 1 + ALPN_LEN <= inlen &&
+		    memcmp(in + i + 1, JALIN_ALPN, ALPN_LEN) == 0) {
 			*out = in + i + 1;
-			*outlen = 7;
+			*outlen = ALPN_LEN;
 			return SSL_TLSEXT_ERR_OK;
 		}
 	}
@@ -177,9 +180,9 @@ tls_identity(SSL *ssl, char *cn, size_t n, struct jalin_err *err)
 		return jalin_err_set(err, JALIN_ETLS, "certificate refused: %s",
 		    X509_verify_cert_error_string(vr));
 	SSL_get0_alpn_selected(ssl, &proto, &plen);
-	if (plen != 7 || memcmp(proto, "jalin/1", 7) != 0)
+	if (plen != ALPN_LEN || memcmp(proto, JALIN_ALPN, ALPN_LEN) != 0)
 		return jalin_err_set(
-		    err, JALIN_ETLS, "no ALPN protocol jalin/1 agreed");
+		    err, JALIN_ETLS, "no ALPN protocol " JALIN_ALPN " agreed");
 	if ((x = SSL_get0_peer_certificate(ssl)) == NULL)
 		return jalin_err_set(err, JALIN_ETLS, "no peer certificate");
 	len = X509_NAME_get_text_by_NID(

@@ -2,13 +2,14 @@
  * verify.c - compare the shared scope with a peer, locate differences,
  * repair them (DESIGN.md §4 "Verification").
  *
- * Both sides compute a digest of what they would send each other: 256
- * buckets (by the random last byte of the record id) each holding the sum
- * of SHA-256([coll][id][state]) of the live records in it. The scans run in
- * slices between other work, so a large store stays responsive. Digests
- * are compared only when they describe the same changes: neither feed moved
- * while scanning and each side had applied everything of the other's.
- * Otherwise the answer is "not verified yet", never a false difference.
+ * Both sides compute a digest of what they would send each other:
+ * JALIN_DIGEST_BUCKETS (256) buckets (by the random last byte of the record
+ * id) each holding the sum of SHA-256([coll][id][state]) of the live
+ * records in it. The scans run in slices between other work, so a large
+ * store stays responsive. Digests are compared only when they describe the
+ * same changes: neither feed moved while scanning and each side had applied
+ * everything of the other's. Otherwise the answer is "not verified yet",
+ * never a false difference.
  *
  * A differing bucket is narrowed down by listing [coll, id, hash] on both
  * sides (tombstones included, corrupt records with a nil hash); each
@@ -16,6 +17,7 @@
  * and the merge, which makes resends harmless, does the rest. A corrupt
  * copy is replaced by the peer's (store.c). Then the peer is verified again.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,7 @@
 #include <openssl/evp.h>
 
 #include "hlc.h"
+#include "limits.h"
 #include "log.h"
 #include "mp.h"
 #include "peer.h"
@@ -37,13 +40,8 @@
 #include "store.h"
 #include "view.h"
 
-#define SLICE         5000   /* records per scan step */
-#define RETRY_MS      10000  /* after "changes in flight" */
-#define RECHECK_MS    1000   /* after a repair */
-#define RECHECK_MAX   3      /* repair rounds before giving up */
-#define AFTER_LIVE_MS 2000   /* first check after a peer goes live */
-#define IDS_MAX       100000 /* entries in one bucket listing */
-#define ROUND_MAX_MS  120000 /* a round that takes longer is abandoned */
+/* A record's bucket is the last byte of its id (key[UUID_LEN]). */
+_Static_assert(JALIN_DIGEST_BUCKETS == UINT8_MAX + 1, "one bucket per byte");
 
 /* A sliced scan of our records for one peer: digest, or one bucket's ids. */
 struct vscan {
@@ -54,7 +52,7 @@ struct vscan {
 	bool started;
 	bool cancelled;
 	uint64_t head0;
-	uint8_t sums[256 * 32];
+	uint8_t sums[JALIN_DIGEST_BUCKETS * 32];
 	uint64_t count, bad;
 	struct buf ids; /* bucket mode: msgpack [coll, id, hash|nil] items */
 	uint32_t nids;
@@ -81,11 +79,11 @@ struct verify {
 	uint64_t my_ck;      /* our checkpoint of their feed then */
 	struct vscan *scan;  /* our scan in progress */
 	bool mine_done, theirs_done;
-	uint8_t *mine; /* 256 x 32 bucket sums */
+	uint8_t *mine; /* JALIN_DIGEST_BUCKETS x 32 bucket sums */
 	uint8_t *theirs;
 	uint64_t my_count, their_count, my_bad, their_bad;
 	uint64_t their_head0, their_head1, their_ck;
-	uint8_t diff[32];  /* bitmap of differing buckets */
+	uint8_t diff[JALIN_DIGEST_BUCKETS / 8]; /* differing buckets */
 	unsigned rechecks; /* repair rounds in a row, this check */
 	int bucket;        /* being compared, -1 none */
 	struct buf my_ids, their_ids;
@@ -95,7 +93,7 @@ struct verify {
 	struct {
 		verify_done_fn *fn;
 		void *ctx;
-	} waiters[8];
+	} waiters[JALIN_VERIFY_WAITERS_MAX];
 	unsigned nwaiters;
 };
 
@@ -134,7 +132,7 @@ vscan_new(struct peers *ps, const char *peer, int bucket,
 	v->done = done;
 	v->arg = arg;
 	v->head0 = store_seq(ps->n->store);
-	buf_init(&v->ids, JALIN_FRAME_MAX / 2);
+	buf_init(&v->ids, JALIN_VERIFY_IDS_BYTES);
 	v->md = EVP_MD_CTX_new();
 	v->sha = EVP_MD_fetch(NULL, "SHA256", NULL);
 	v->ev = event_new(ps->n->base, -1, 0, slice_cb, v);
@@ -152,7 +150,7 @@ pack_item(struct vscan *v, const uint8_t *key, const uint8_t *hash)
 {
 	msgpack_packer pk;
 
-	if (v->nids >= IDS_MAX)
+	if (v->nids >= JALIN_VERIFY_IDS_MAX)
 		return;
 	msgpack_packer_init(&pk, &v->ids, buf_pk_write);
 	msgpack_pack_array(&pk, 3);
@@ -167,19 +165,19 @@ pack_item(struct vscan *v, const uint8_t *key, const uint8_t *hash)
 
 /* One record of the scan. */
 static void
-scan_one(
-    struct vscan *v, const struct peer *p, const MDB_val *k, const MDB_val *val)
+scan_one(struct vscan *v, const struct peer *p, const struct stdb_iter *it)
 {
-	const uint8_t *key = k->mv_data, *state;
 	struct record *r = v->ps->sws;
+	const uint8_t *key, *state;
 	uint8_t h[32];
-	size_t len;
+	size_t klen, len;
 	uint64_t seq;
 
-	if (k->mv_size != STDB_KEY_LEN ||
+	key = stdb_iter_key(it, &klen);
+	if (klen != STDB_KEY_LEN ||
 	    (v->bucket >= 0 && key[UUID_LEN] != (uint8_t)v->bucket))
 		return;
-	if (stdb_val_state(val, &state, &len, &seq) != 0 ||
+	if (stdb_iter_record(it, &state, &len, &seq) != 0 ||
 	    rec_decode(r, state, len, REC_TRUSTED, NULL) != 0) {
 		v->bad++; /* corrupt: listed without a hash, repaired */
 		if (v->bucket >= 0)
@@ -198,16 +196,18 @@ scan_one(
 	}
 }
 
+/* One slice of the scan: up to JALIN_VERIFY_SLICE records after v->last. */
 static void
 slice_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct vscan *v = arg;
 	struct peer *p = peer_find(v->ps, v->peer);
 	const struct stdb *db = store_db(v->ps->n->store);
-	MDB_val k, val;
-	MDB_cursor *cur;
+	struct stdb_iter it;
+	const uint8_t *key;
 	MDB_txn *txn;
-	int rc, n = 0;
+	size_t klen;
+	bool more;
 
 	(void)fd;
 	(void)what;
@@ -217,25 +217,25 @@ slice_cb(evutil_socket_t fd, short what, void *arg)
 		v->done(v, v->arg);
 		return;
 	}
-	/* a cursor we cannot open ends the scan as if it were cancelled */
-	if (mdb_cursor_open(txn, stdb_dbi(db, STDB_RECORDS), &cur) != 0) {
-		mdb_txn_abort(txn);
-		v->cancelled = true;
-		v->done(v, v->arg);
-		return;
-	}
-	rc = stdb_cursor_after(
-	    cur, v->last, v->started ? STDB_KEY_LEN : 0, &k, &val);
+	stdb_iter_open(&it, txn, db, STDB_RECORDS);
+	stdb_iter_find(
+	    &it, v->last, v->started ? STDB_KEY_LEN : 0, STDB_FIND_GT);
 	v->started = true;
-	for (; rc == 0 && n < SLICE; n++) {
-		scan_one(v, p, &k, &val);
-		if (k.mv_size == STDB_KEY_LEN)
-			memcpy(v->last, k.mv_data, STDB_KEY_LEN);
-		rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT);
+	for (int n = 0; stdb_iter_valid(&it) && n < JALIN_VERIFY_SLICE; n++) {
+		scan_one(v, p, &it);
+		key = stdb_iter_key(&it, &klen);
+		if (klen == STDB_KEY_LEN)
+			memcpy(v->last, key, STDB_KEY_LEN);
+		stdb_iter_next(&it);
 	}
-	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
-	if (rc == 0)
+	more = stdb_iter_valid(&it);
+	/* a store we cannot read (the cursor not opened, a failed step) ends
+	 * the scan as if it were cancelled: a partial digest is no answer */
+	if (stdb_iter_err(&it) != 0)
+		v->cancelled = true;
+	stdb_iter_close(&it);
+	stdb_end_read(txn);
+	if (more)
 		event_active(v->ev, 0, 0); /* more: after pending I/O */
 	else
 		v->done(v, v->arg);
@@ -291,8 +291,9 @@ finish(struct peers *ps, struct peer *p, int rc, const char *fmt, ...)
 		v->cur.verified_ms = v->last.verified_ms;
 	v->last = v->cur;
 	v->state = V_IDLE;
-	v->next_ms =
-	    now + (rc == 0 ? 1000ull * ps->n->cfg->verify_interval : RETRY_MS);
+	v->next_ms = now +
+	    (rc == 0 ? 1000ull * ps->n->cfg->verify_interval
+	             : JALIN_VERIFY_RETRY_MS);
 	if (rc == 0 && !v->cur.equal)
 		log_warnx("peer %s: verify: %s", p->cfg.name, v->cur.text);
 	else
@@ -367,21 +368,22 @@ next_bucket(struct peer *p)
 	struct buf *b = &p->ps->out;
 	msgpack_packer pk;
 
-	for (v->bucket++; v->bucket < 256 && !bit(v->diff, v->bucket);
+	for (v->bucket++;
+	     v->bucket < JALIN_DIGEST_BUCKETS && !bit(v->diff, v->bucket);
 	     v->bucket++)
 		;
-	if (v->bucket >= 256) {
+	if (v->bucket >= JALIN_DIGEST_BUCKETS) {
 		reset_round(p);
-		if (++v->rechecks > RECHECK_MAX) {
+		if (++v->rechecks > JALIN_VERIFY_RECHECK_MAX) {
 			/* what our repairs cannot settle: say so, do not spin
 			 */
 			finish(p->ps, p, 0,
 			    "differences remain after %d repairs (%s)",
-			    RECHECK_MAX, v->cur.where);
+			    JALIN_VERIFY_RECHECK_MAX, v->cur.where);
 			return;
 		}
 		v->state = V_RECHECK;
-		v->next_ms = now_ms() + RECHECK_MS;
+		v->next_ms = now_ms() + JALIN_VERIFY_RECHECK_MS;
 		return;
 	}
 	v->my_ids_done = v->their_ids_done = false;
@@ -408,7 +410,7 @@ verify_compare(struct peer *p)
 	v->cur.compared = v->my_count;
 	v->cur.corrupt += v->my_bad + v->their_bad;
 	memset(v->diff, 0, sizeof(v->diff));
-	for (int b = 0; b < 256; b++) {
+	for (int b = 0; b < JALIN_DIGEST_BUCKETS; b++) {
 		if (memcmp(v->mine + 32 * b, v->theirs + 32 * b, 32) != 0) {
 			v->diff[b / 8] |= (uint8_t)(1u << (b % 8));
 			ndiff++;
@@ -468,7 +470,7 @@ next_item(struct mpr *m, uint8_t key[STDB_KEY_LEN], const uint8_t **hash)
 	uint64_t coll;
 
 	if (mpr_left(m) == 0 || mpr_array(m, &n) != 0 || n != 3 ||
-	    mpr_u64(m, &coll) != 0 || coll > 255 ||
+	    mpr_u64(m, &coll) != 0 || coll > UINT8_MAX ||
 	    mpr_bin(m, &id, &idlen) != 0 || idlen != UUID_LEN)
 		return false;
 	key[0] = (uint8_t)coll;
@@ -619,8 +621,9 @@ one_diff(struct repairs *r, const uint8_t *key, const uint8_t *mine,
 		add_repair(r, key);
 	if (theirs != NULL && (mine != NULL || !add_answer(r, key)))
 		add_fetch(r, key);
-	if (r->rep.len > JALIN_BATCH_BYTES || r->nrep >= 4096 ||
-	    r->nfetch >= 4096)
+	if (r->rep.len > JALIN_BATCH_BYTES ||
+	    r->nrep >= JALIN_BATCH_RECORDS_MAX ||
+	    r->nfetch >= JALIN_BATCH_RECORDS_MAX)
 		rep_flush(r, true);
 }
 
@@ -680,7 +683,7 @@ compare_ids(struct peer *p)
 		    p->cfg.name,
 		    (unsigned long long)(v->cur.differing - before), v->bucket,
 		    v->cur.where, (unsigned long long)v->cur.corrupt);
-	mdb_txn_abort(r.txn);
+	stdb_end_read(r.txn);
 	buf_free(&r.rep);
 	buf_free(&r.fetch);
 	next_bucket(p);
@@ -773,7 +776,8 @@ fetch_one(struct repairs *r, const uint8_t *key)
 	    feed_what(r->p, key[0], ps->sws) != FEED_RECORD)
 		return;
 	rep_item(r, key, state, len);
-	if (r->nrep >= 4096 || r->rep.len > JALIN_BATCH_BYTES)
+	if (r->nrep >= JALIN_BATCH_RECORDS_MAX ||
+	    r->rep.len > JALIN_BATCH_BYTES)
 		rep_flush(r, true);
 }
 
@@ -798,7 +802,7 @@ answer_fetch(struct conn *c, const struct msg_peer *m)
 	if (mpr_array(&a, &n) == 0) {
 		for (uint32_t i = 0; i < n; i++) {
 			if (mpr_array(&a, &k) != 0 || k != 2 ||
-			    mpr_u64(&a, &coll) != 0 || coll > 255 ||
+			    mpr_u64(&a, &coll) != 0 || coll > UINT8_MAX ||
 			    mpr_bin(&a, &id, &idlen) != 0 || idlen != UUID_LEN)
 				break;
 			key[0] = (uint8_t)coll;
@@ -807,7 +811,7 @@ answer_fetch(struct conn *c, const struct msg_peer *m)
 		}
 	}
 	rep_flush(&r, false);
-	mdb_txn_abort(r.txn);
+	stdb_end_read(r.txn);
 	buf_free(&r.rep);
 	buf_free(&r.fetch);
 }
@@ -819,7 +823,7 @@ their_digest(struct peer *p, const struct msg_peer *m)
 
 	if (v == NULL || v->state != V_DIGEST || m->sums == NULL)
 		return; /* late answer to a round we gave up */
-	memcpy(v->theirs, m->sums, 256 * 32);
+	memcpy(v->theirs, m->sums, JALIN_DIGEST_BUCKETS * 32);
 	v->their_count = m->count;
 	v->their_bad = m->bad;
 	v->their_head0 = m->seq;
@@ -856,7 +860,7 @@ verify_handle(struct conn *c, const struct msg_peer *m)
 		start_reply(c, -1);
 		return 0;
 	case MSG_VIDS_REQ:
-		if (!m->has_bucket || m->bucket > 255) {
+		if (!m->has_bucket || m->bucket >= JALIN_DIGEST_BUCKETS) {
 			conn_error(
 			    c, JALIN_EPROTO, "VIDS_REQ without a bucket");
 			return -1;
@@ -893,9 +897,9 @@ static int
 ensure_mem(struct verify *v)
 {
 	if (v->mine == NULL)
-		v->mine = malloc(256 * 32);
+		v->mine = malloc(JALIN_DIGEST_BUCKETS * 32);
 	if (v->theirs == NULL)
-		v->theirs = malloc(256 * 32);
+		v->theirs = malloc(JALIN_DIGEST_BUCKETS * 32);
 	if (v->mine == NULL || v->theirs == NULL)
 		return JALIN_ENOMEM;
 	if (v->my_ids.max == 0) {
@@ -968,7 +972,7 @@ verify_tick(struct peers *ps, uint64_t now)
 		if (p->removed || p->conn == NULL || v == NULL)
 			continue;
 		if ((v->state == V_DIGEST || v->state == V_IDS) &&
-		    now - v->started_ms > ROUND_MAX_MS)
+		    now - v->started_ms > JALIN_VERIFY_ROUND_MAX_MS)
 			finish(ps, p, JALIN_ETIMEOUT,
 			    "not verified: the peer did not answer");
 		else if (v->state == V_RECHECK && now >= v->next_ms)
@@ -987,7 +991,7 @@ verify_soon(struct peer *p)
 	struct verify *v = state_of(p);
 
 	if (v != NULL && v->state == V_IDLE)
-		v->next_ms = now_ms() + AFTER_LIVE_MS;
+		v->next_ms = now_ms() + JALIN_VERIFY_AFTER_LIVE_MS;
 }
 
 void

@@ -11,8 +11,6 @@
 #include "uuid.h"
 #include "view.h"
 
-#define PAGE_DEFAULT 1000
-
 static void
 str_or_nil(msgpack_packer *pk, const char *s)
 {
@@ -186,8 +184,8 @@ audit_query(MDB_txn *txn, const struct stdb *db, uint64_t since, uint64_t limit,
 	uint32_t shown = 0;
 	int rc;
 
-	if (limit == 0 || limit > PAGE_DEFAULT)
-		limit = PAGE_DEFAULT;
+	if (limit == 0 || limit > JALIN_AUDIT_PAGE_MAX)
+		limit = JALIN_AUDIT_PAGE_MAX;
 	msgpack_pack_map(pk, 5);
 	view_str(pk, "entries");
 	mark = view_array_begin(b);

@@ -20,10 +20,11 @@
 
 #include "buf.h"
 #include "err.h"
+#include "limits.h"
 #include "storedb.h"
 
-#define AUDIT_ACTOR_MAX   96
-#define AUDIT_PURPOSE_MAX 256
+/* The old name, still used by tools/ (jalinctl --purpose). */
+#define AUDIT_PURPOSE_MAX JALIN_AUDIT_PURPOSE_MAX
 
 struct audit_entry {
 	uint64_t at_ms;
@@ -49,8 +50,9 @@ int audit_encode(const struct audit_entry *e, const uint8_t prev[32],
 /*
  * audit: {"entries": [{seq, at, actor, action, collection, id, purpose}],
  * "next": seq|nil, "total": n, "chain": "ok"|"broken", "broken_at":
- * seq|nil}, the entries after seq since, at most limit (0: 1000). The
- * whole chain is checked every time, from the first entry.
+ * seq|nil}, the entries after seq since, at most limit (0 or above
+ * JALIN_AUDIT_PAGE_MAX: that many). The whole chain is checked every time, from
+ * the first entry.
  */
 int audit_query(MDB_txn *txn, const struct stdb *db, uint64_t since,
     uint64_t limit, msgpack_packer *pk, struct buf *b, struct jalin_err *err);

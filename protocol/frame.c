@@ -13,13 +13,6 @@
 
 #include "frame.h"
 
-/*
- * Bodies up to this size go out in one write with their header: two small
- * writes would cost two TLS records, and on TCP the second one can wait for
- * a delayed ACK (Nagle).
- */
-#define FRAME_COALESCE 4096
-
 void
 frame_put_hdr(uint8_t hdr[4], uint32_t len)
 {
@@ -172,7 +165,7 @@ int
 frame_write(const struct frame_io *io, uint32_t max, const void *body,
     size_t len, struct jalin_err *err)
 {
-	uint8_t small[JALIN_FRAME_HDR + FRAME_COALESCE];
+	uint8_t small[JALIN_FRAME_HDR + JALIN_FRAME_COALESCE];
 	int rc;
 
 	if (len > max)
@@ -181,7 +174,7 @@ frame_write(const struct frame_io *io, uint32_t max, const void *body,
 	if (len == 0)
 		return jalin_err_set(err, JALIN_EPROTO, "empty frame");
 	frame_put_hdr(small, (uint32_t)len);
-	if (len <= FRAME_COALESCE) {
+	if (len <= JALIN_FRAME_COALESCE) {
 		memcpy(small + JALIN_FRAME_HDR, body, len);
 		return write_full(io, small, JALIN_FRAME_HDR + len, err);
 	}

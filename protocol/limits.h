@@ -24,6 +24,10 @@
 	(64u << 10)                      /* frames before HELLO is accepted \
 	                                  */
 #define JALIN_ADMIN_FRAME_MAX (8u << 20) /* admin socket requests */
+/* A frame body up to this size (copied through a stack buffer) goes out in
+ * one write with its header: two small writes would cost two TLS records,
+ * and on TCP the second one can wait for a delayed ACK (Nagle). */
+#define JALIN_FRAME_COALESCE 4096
 
 /* Generic msgpack guard (mp_check): nesting depth of arrays/maps. */
 #define JALIN_MP_DEPTH_MAX 16
@@ -33,9 +37,11 @@
 #define JALIN_ADMIN_NAME_MAX 96  /* "admin:" + name */
 #define JALIN_FIELD_NAME_MAX 64  /* schema field name incl. dots */
 #define JALIN_HOST_MAX       255 /* host of a config address; DNS: 253 */
-#define JALIN_COLL_NAME_MAX  16  /* collection name */
-#define JALIN_ERRMSG_MAX     512 /* struct jalin_err message */
-#define JALIN_PATH_MAX       1024
+/* "[host]:port" as text: a host, two brackets, a colon, five digits. */
+#define JALIN_HOSTPORT_MAX  (JALIN_HOST_MAX + 8)
+#define JALIN_COLL_NAME_MAX 16  /* collection name */
+#define JALIN_ERRMSG_MAX    512 /* struct jalin_err message */
+#define JALIN_PATH_MAX      1024
 
 /* Records. */
 #define JALIN_RECORD_MAX         (512u << 10) /* encoded record state */
@@ -64,6 +70,16 @@
  * so the node's memory per request stays near 1 MiB whatever the records. */
 #define JALIN_IMPORT_BATCH_BYTES (1u << 20)
 #define JALIN_LIST_PAGE_MAX      10000 /* records per list/export page */
+/* A list/feed/conflicts page also stops at this many bytes of result:
+ * half a frame, so the record that crosses the mark still fits. */
+#define JALIN_QUERY_PAGE_BYTES (4u << 20)
+/* An unknown collection name is quoted in the error up to this many bytes:
+ * longer than any real one, short enough for one line. */
+#define JALIN_COLL_ECHO_MAX 32
+/* Our feed is read from LMDB only while a peer's output buffer holds less
+ * than this (two batches: one being sent, one ready), and again once it
+ * drains below half: back-pressure, not a bound (STYLE.md §6). */
+#define JALIN_SEND_HIGH (2 * JALIN_BATCH_BYTES)
 
 /* Config file. inih r55 splits lines longer than 199 bytes; we refuse. */
 #define JALIN_CONFIG_FILE_MAX (1u << 20)
@@ -74,6 +90,22 @@
 #define JALIN_CONN_MAX          512 /* concurrent connections (peer+admin) */
 #define JALIN_ADMIN_CONN_MAX    64
 #define JALIN_HANDSHAKE_TIMEOUT 10 /* seconds */
+/* Redial backoff of an outbound peer, milliseconds: starts at MIN after a
+ * connection came up, doubles per failure up to MAX (each wait jittered
+ * to 0.5-1.5 times), so a node that is down is not hammered. */
+#define JALIN_DIAL_BACKOFF_MIN_MS 500
+#define JALIN_DIAL_BACKOFF_MAX_MS 30000
+/* Pending connections the peer port's listen() queues: bursts of redials
+ * after an outage; JALIN_CONN_MAX still bounds what is accepted. */
+#define JALIN_LISTEN_BACKLOG 128
+/* The admin socket queues no more than the connections it serves. */
+#define JALIN_ADMIN_BACKLOG JALIN_ADMIN_CONN_MAX
+/* An admin connection stops reading requests while this much of its
+ * answers waits to be sent (a client that does not read), and resumes
+ * below half: a list of big pages must not pile up in memory. */
+#define JALIN_ADMIN_OUT_MAX (16u << 20)
+/* The peer timers (liveness, verify, GC) run every this many ms. */
+#define JALIN_TICK_MS 1000
 /* status warns of a peer certificate that expires within this many days:
  * time to issue and install the next one. */
 #define JALIN_CERT_WARN_DAYS 30
@@ -83,9 +115,10 @@
 #define JALIN_STALL_TIMEOUT     30
 #define JALIN_STALL_TIMEOUT_MAX 3600
 /* A connection that receives nothing for this many stall timeouts (2 min by
- * default) is closed; we ping after a third of one without sending, so a
- * live peer always has something to answer. */
-#define JALIN_IDLE_STALLS 4
+ * default) is closed; we ping after 1/PING_PER_STALL of one without sending,
+ * so a live peer always has something to answer. */
+#define JALIN_IDLE_STALLS    4
+#define JALIN_PING_PER_STALL 3
 
 /* [node] region: the two-digit province code (11 Aceh .. 9x Papua). */
 #define JALIN_REGION_MIN 11
@@ -94,6 +127,33 @@
  * (0: only when asked); default and largest value (a day). */
 #define JALIN_VERIFY_INTERVAL     600
 #define JALIN_VERIFY_INTERVAL_MAX 86400
+/* Verification (node/verify.c). A scan looks at SLICE records per step,
+ * between other work, so a large store stays responsive. */
+#define JALIN_VERIFY_SLICE 5000
+/* ms before the next try after "changes were in flight", and after a
+ * repair (the repaired records need a moment to be applied both ways);
+ * RECHECK_MAX repair rounds in a row before reporting what remains. */
+#define JALIN_VERIFY_RETRY_MS    10000
+#define JALIN_VERIFY_RECHECK_MS  1000
+#define JALIN_VERIFY_RECHECK_MAX 3
+/* ms after a peer goes live before its first check: let the first
+ * batches of catch-up arrive, or the check would only say "in flight". */
+#define JALIN_VERIFY_AFTER_LIVE_MS 2000
+/* Our listing of one bucket holds at most IDS_MAX [coll, id, hash] items
+ * and IDS_BYTES of them: half a frame, so the VIDS that carries it fits. */
+#define JALIN_VERIFY_IDS_MAX   100000
+#define JALIN_VERIFY_IDS_BYTES (JALIN_FRAME_MAX / 2)
+/* A round that takes longer (peer gone quiet mid-round) is abandoned. */
+#define JALIN_VERIFY_ROUND_MAX_MS 120000
+/* Admin requests (jalinctl verify) waiting for one peer's round; more are
+ * refused "already exists" rather than queued without bound. */
+#define JALIN_VERIFY_WAITERS_MAX 8
+/* Tombstone collection (node/gc.c) runs every GC_TICKS timer ticks; one
+ * run looks at up to GC_SCAN_MAX feed entries and buries up to GC_BATCH
+ * tombstones, so the event loop never waits long for a large import. */
+#define JALIN_GC_TICKS    10
+#define JALIN_GC_BATCH    10000
+#define JALIN_GC_SCAN_MAX 100000
 /* [node] offline_hold: seconds without a live peer after which a starting
  * node serves no records until it has caught up with one, so purges made
  * meanwhile apply first (0: off); default 72 h, at most a year. */
@@ -103,6 +163,12 @@
  * retention_until (0: off); default a day, at most a year. */
 #define JALIN_RETENTION_CHECK     86400
 #define JALIN_RETENTION_CHECK_MAX 31536000
+/* The first purge after start comes after retention_check or this many
+ * seconds, whichever is less: a restarted node catches up soon. A pass
+ * looks at SLICE records per step and queues at most QUEUE_MAX purges. */
+#define JALIN_RETENTION_FIRST_PASS 600
+#define JALIN_RETENTION_SLICE      5000
+#define JALIN_RETENTION_QUEUE_MAX  1000
 
 /* Store. [node] map_size_max: the LMDB map may grow to this many bytes,
  * 64 GiB by default (the config default is written "64G"), 1 MiB at least. */
@@ -112,6 +178,16 @@
 	((unsigned long long)JALIN_MAP_DEFAULT_MAX_GIB << 30)
 #define JALIN_MAP_MIN        (1ull << 20)
 #define JALIN_DIGEST_BUCKETS 256 /* per collection; see storedb.h */
+
+/* Audit log (protocol/audit.h). Actor: "admin:" name or a Unix user
+ * "alice (uid 1000)"; purpose: the jalinctl --purpose text; ENTRY_MAX:
+ * one encoded entry (those two, a collection, an id, a time and a hash:
+ * well under it); a page of the log shows at most PAGE_MAX entries, also
+ * the default. */
+#define JALIN_AUDIT_ACTOR_MAX   96
+#define JALIN_AUDIT_PURPOSE_MAX 256
+#define JALIN_AUDIT_ENTRY_MAX   4096
+#define JALIN_AUDIT_PAGE_MAX    1000
 
 /* Clock. [node] max_clock_skew: seconds a peer's change may lie ahead of
  * our clock before it is held back; default 5 min, at most a day (the

@@ -230,7 +230,8 @@ parse_peer_key(struct mpr *m, uint64_t key, struct msg_peer *p, bool last,
 	case MK_HEAD:
 		return get_uint(m, err, key, &p->head);
 	case MK_SUMS:
-		return get_bin(m, err, key, 256 * 32, &p->sums);
+		return get_bin(
+		    m, err, key, JALIN_DIGEST_BUCKETS * 32, &p->sums);
 	case MK_COUNT:
 		return get_uint(m, err, key, &p->count);
 	case MK_BAD:

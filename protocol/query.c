@@ -3,7 +3,7 @@
  *
  * The same code answers jalind's admin socket and jalinctl --db, so an
  * operator sees the same thing whether the node runs or not. Pages are
- * bounded by a record count and by QUERY_PAGE_BYTES; the "next" cursor is
+ * bounded by a record count and by JALIN_QUERY_PAGE_BYTES; the "next" cursor is
  * the hex of the last store key, so paging is stable while writes go on.
  */
 #include <stdio.h>
@@ -20,12 +20,13 @@ const struct schema_coll *
 query_coll(const char *name, size_t len, struct jalin_err *err)
 {
 	const struct schema_coll *c = schema_coll_by_name(name, len);
+	size_t shown = len > JALIN_COLL_ECHO_MAX ? JALIN_COLL_ECHO_MAX : len;
 
 	if (c == NULL)
 		jalin_err_set(err, JALIN_EINVAL,
 		    "unknown collection '%.*s' (one of case, partnership, "
 		    "lks, resource, referral)",
-		    (int)(len > 32 ? 32 : len), name);
+		    (int)shown, name);
 	return c;
 }
 
@@ -221,7 +222,7 @@ query_records(MDB_txn *txn, const struct stdb *db, uint8_t coll,
 	}
 	skip_scoped(&it, flags);
 	while (in_coll(&it, coll) && sc.n < sc.limit &&
-	    b->len < QUERY_PAGE_BYTES) {
+	    b->len < JALIN_QUERY_PAGE_BYTES) {
 		if ((rc = scan_one(&sc, &it, pk, b)) != 0)
 			break;
 		stdb_iter_next(&it);
@@ -305,7 +306,7 @@ query_feed(MDB_txn *txn, const struct stdb *db, uint64_t since, uint64_t limit,
 	 * own, so that a page never scans the whole feed. */
 	while (stdb_iter_valid(&it) && n < lim &&
 	    seen < 4 * (uint64_t)JALIN_LIST_PAGE_MAX &&
-	    b->len < QUERY_PAGE_BYTES) {
+	    b->len < JALIN_QUERY_PAGE_BYTES) {
 		seen++;
 		v = stdb_iter_val(&it, &vlen);
 		if (!(flags & QUERY_PUBLIC) || vlen < 1 || !coll_scoped(v[0])) {
@@ -354,7 +355,8 @@ query_conflicts(MDB_txn *txn, const struct stdb *db, uint8_t coll,
 		return rc;
 	}
 	skip_scoped(&it, flags);
-	while (in_coll(&it, coll) && recs < lim && b->len < QUERY_PAGE_BYTES) {
+	while (in_coll(&it, coll) && recs < lim &&
+	    b->len < JALIN_QUERY_PAGE_BYTES) {
 		const uint8_t *k = stdb_iter_key(&it, NULL), *state;
 		const struct schema_coll *c = schema_coll_by_id(k[0]);
 		size_t len;

@@ -19,9 +19,6 @@
 #include "record.h"
 #include "storedb.h"
 
-/* Pages stop at this many bytes of result even below the record limit. */
-#define QUERY_PAGE_BYTES (4u << 20)
-
 /*
  * Flag of query_dispatch (and query_records / query_feed /
  * query_conflicts, in their flags): leave out the records of the scoped

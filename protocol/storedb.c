@@ -255,22 +255,6 @@ stdb_end_read(MDB_txn *txn)
 		mdb_txn_abort(txn);
 }
 
-int
-stdb_cursor_after(
-    MDB_cursor *cur, const void *after, size_t len, MDB_val *k, MDB_val *v)
-{
-	int rc;
-
-	if (len == 0)
-		return mdb_cursor_get(cur, k, v, MDB_FIRST);
-	k->mv_size = len;
-	k->mv_data = (void *)(uintptr_t)after;
-	rc = mdb_cursor_get(cur, k, v, MDB_SET_RANGE);
-	if (rc == 0 && k->mv_size == len && memcmp(k->mv_data, after, len) == 0)
-		rc = mdb_cursor_get(cur, k, v, MDB_NEXT);
-	return rc;
-}
-
 /* --- iterator ----------------------------------------------------------- */
 
 void

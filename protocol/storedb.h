@@ -118,16 +118,6 @@ int stdb_begin_read(struct stdb *db, MDB_txn **txn, struct jalin_err *err);
 void stdb_end_read(MDB_txn *txn);
 
 /*
- * Put cur on the first entry whose key comes after after[0..len), where a
- * sliced walk stopped (len 0: on the first entry). k and v get the entry.
- * 0, MDB_NOTFOUND past the end, or another LMDB code. Superseded by
- * stdb_iter_find(.., STDB_FIND_GT): kept until node/repl.c and
- * node/verify.c walk with stdb_iter.
- */
-int stdb_cursor_after(
-    MDB_cursor *cur, const void *after, size_t len, MDB_val *k, MDB_val *v);
-
-/*
  * The LMDB return code rc as a JALIN_E* code: 0 stays 0, MDB_MAP_FULL is
  * JALIN_ESPACE, MDB_NOTFOUND JALIN_ENOTFOUND, MDB_CORRUPTED,
  * MDB_PAGE_NOTFOUND, MDB_INVALID and MDB_VERSION_MISMATCH JALIN_ECORRUPT,
