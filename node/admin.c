@@ -42,6 +42,7 @@
 #include "verify.h"
 #include "query.h"
 #include "store.h"
+#include "storedb.h"
 #include "uuid.h"
 #include "view.h"
 
@@ -380,7 +381,7 @@ answer_read(struct admin *a, const struct client *cl, const struct msg_req *q)
 	if (rc == 0) {
 		rc = query_dispatch(txn, store_db(a->n->store), q, flags,
 		    status_extra, a, a->ws, &pk, &a->resp, &err);
-		mdb_txn_abort(txn);
+		stdb_end_read(txn);
 	}
 	if (rc == 0 && a->resp.err != 0)
 		rc = jalin_err_set(&err, a->resp.err, "response too large");

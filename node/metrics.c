@@ -14,6 +14,7 @@
 #include "peerview.h"
 #include "schema.h"
 #include "store.h"
+#include "storedb.h"
 
 struct metrics {
 	struct node *n;
@@ -45,10 +46,10 @@ store_metrics(struct metrics *m, struct evbuffer *b)
 	if (stdb_begin_read(db, &txn, NULL) != 0)
 		return;
 	if (stdb_info(txn, db, &in, NULL) != 0) {
-		mdb_txn_abort(txn);
+		stdb_end_read(txn);
 		return;
 	}
-	mdb_txn_abort(txn);
+	stdb_end_read(txn);
 	family(b, "jalin_records", "gauge", "Live records per collection.");
 	uint64_t live = 0;
 	for (unsigned c = COLL_MIN; c <= COLL_MAX; c++) {

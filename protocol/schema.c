@@ -28,6 +28,7 @@
 #include "limits.h"
 #include "record.h"
 #include "schema.h"
+#include "uuid.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -1039,33 +1040,11 @@ code_problem(const uint8_t *s, size_t n)
 	return NULL;
 }
 
-static int
-hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* 2n hex characters (either case) into n bytes. */
+/* 2n hex characters (either case) into n bytes (uuid.h's hex_decode). */
 static bool
 hex_ok(const uint8_t *s, size_t n, uint8_t *out)
 {
-	size_t i;
-	int hi, lo;
-
-	for (i = 0; i < n; i++) {
-		hi = hexval(s[2 * i]);
-		lo = hexval(s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return false;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return true;
+	return hex_decode((const char *)s, 2 * n, out, n) == 0;
 }
 
 /* "8-4-4-4-12" hex digits, either case. */

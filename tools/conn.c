@@ -31,9 +31,13 @@
 
 #include "config.h"
 #include "crl.h"
+#include "limits.h"
 #include "conn.h"
 
-static const unsigned char alpn_wire[] = "\x07jalin/1";
+/* ALPN's wire form: a length byte, then the name. */
+#define ALPN_LEN (sizeof(JALIN_ALPN) - 1)
+_Static_assert(ALPN_LEN == 7, "the length byte of alpn_wire");
+static const unsigned char alpn_wire[] = "\x07" JALIN_ALPN;
 
 struct conn {
 	int fd;
@@ -466,10 +470,10 @@ handshake(struct conn *c, struct jalin_err *err)
 		return unreach(
 		    c, err, c->why[0] ? c->why : "TLS handshake failed", "");
 	SSL_get0_alpn_selected(c->ssl, &proto, &plen);
-	if (plen != 7 || memcmp(proto, "jalin/1", 7) != 0)
+	if (plen != ALPN_LEN || memcmp(proto, JALIN_ALPN, ALPN_LEN) != 0)
 		return unreach(c, err,
 		    "TLS handshake failed: the node did not agree to ALPN "
-		    "jalin/1",
+		    "" JALIN_ALPN,
 		    "");
 	subject_cn(SSL_get0_peer_certificate(c->ssl), c->cn, sizeof(c->cn));
 	return 0;
