@@ -732,6 +732,10 @@ store_write(struct store *s, store_fn fn, void *arg, struct jalin_err *err)
 		rc = fn(&s->txn, arg);
 		if (s->txn.err != 0)
 			rc = s->txn.err;
+		/* A task must return JALIN_E* codes; one that let an LMDB
+		 * code (or an errno) through still fails cleanly, named. */
+		if (rc > 0 || rc < JALIN_ERR_MIN)
+			rc = stdb_errcode(rc);
 		if (rc == 0)
 			rc = txn_commit(s, err); /* rolls back on failure */
 		else
