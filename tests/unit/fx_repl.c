@@ -50,7 +50,7 @@ fx_new(void)
 	assert_non_null(f->base = event_base_new());
 	/* as main.c: the group commit runs at the lower priority */
 	assert_int_equal(event_base_priority_init(f->base, 2), 0);
-	log_init(1, dbg && *dbg == '1' ? CFG_LOG_DEBUG : CFG_LOG_NOTICE, "fx");
+	log_init(1, dbg && *dbg == '1' ? CFG_LOG_DEBUG : CFG_LOG_INFO, "fx");
 	return f;
 }
 
@@ -136,8 +136,11 @@ void
 fx_node_start(struct fx_node *nd)
 {
 	struct node *n = &nd->n;
+	uint64_t initial = n->cfg->map_size_max < (4ull << 20)
+	    ? n->cfg->map_size_max
+	    : 4ull << 20;
 	struct store_opts so = {
-	    n->cfg->data_dir, n->cfg->name, n->cfg->map_size_max, 4ull << 20};
+	    n->cfg->data_dir, n->cfg->name, n->cfg->map_size_max, initial};
 	struct jalin_err err;
 	int rc;
 
@@ -344,6 +347,13 @@ fx_fake_expect_error(struct fx_fake *fk, int code, const char *text)
 		    m.error, text);
 }
 
+void
+fx_fake_hangup(struct fx_fake *fk)
+{
+	/* a pair's partner sees EOF (BEV_EVENT_EOF) */
+	bufferevent_flush(fk->bev, EV_WRITE, BEV_FINISHED);
+}
+
 bool
 fx_fake_quiet(struct fx_fake *fk)
 {
@@ -407,6 +417,68 @@ fx_state(struct buf *out, const char *origin, uint64_t hlc,
 	buf_free(&val);
 	free(r);
 	free(empty);
+}
+
+/* prev decoded into r (empty when prev is NULL). */
+static void
+decode_prev(struct record *r, const struct buf *prev)
+{
+	if (prev == NULL)
+		rec_init(r);
+	else
+		assert_int_equal(
+		    rec_decode(r, prev->p, prev->len, REC_TRUSTED, NULL), 0);
+}
+
+void
+fx_state_on(struct buf *out, const struct buf *prev, const char *self,
+    uint64_t hlc, const struct merge_update *u, size_t n)
+{
+	struct record *old = malloc(sizeof(*old));
+	struct record *r = malloc(sizeof(*r));
+	bool changed;
+
+	assert_non_null(old);
+	assert_non_null(r);
+	assert_ptr_not_equal(out, prev);
+	decode_prev(old, prev);
+	assert_int_equal(
+	    merge_put(old, u, n, self, strlen(self), hlc, r, &changed), 0);
+	assert_true(changed);
+	buf_reset(out);
+	assert_int_equal(rec_encode(r, out), 0);
+	free(r);
+	free(old);
+}
+
+void
+fx_state_purged(
+    struct buf *out, const struct buf *prev, const char *self, uint64_t hlc)
+{
+	struct record *old = malloc(sizeof(*old));
+	struct record *r = malloc(sizeof(*r));
+	uint8_t val[16];
+	struct buf v;
+	msgpack_packer pk;
+	bool changed;
+
+	assert_non_null(old);
+	assert_non_null(r);
+	decode_prev(old, prev);
+	buf_init_mem(&v, val, sizeof(val), sizeof(val));
+	msgpack_packer_init(&pk, &v, buf_pk_write);
+	msgpack_pack_array(&pk, 3); /* [reason, hash, scope]: no hash, */
+	msgpack_pack_str_with_body(&pk, "test", 4);
+	msgpack_pack_nil(&pk);
+	msgpack_pack_nil(&pk); /* unknown scope: goes everywhere */
+	assert_int_equal(
+	    merge_purge(old, v.p, v.len, self, strlen(self), hlc, r, &changed),
+	    0);
+	buf_reset(out);
+	assert_int_equal(rec_encode(r, out), 0);
+	buf_free(&v);
+	free(r);
+	free(old);
 }
 
 void

@@ -52,7 +52,7 @@
 #include "schema.h"
 
 #define FX_NODES_MAX 4
-#define FX_FAKES_MAX 4
+#define FX_FAKES_MAX 8
 /* Loop rounds (EVLOOP_NONBLOCK) fx_run tries before giving up. */
 #define FX_ROUNDS_MAX 2000
 /* Rounds fx_settle runs: enough for a few round trips and commits. */
@@ -84,7 +84,7 @@ struct fx_fake {
 	uint8_t epoch[16];       /* the epoch fx_fake_hello sent */
 };
 
-/* The harness: its loop, nodes, fakes; log level notice (FX_DEBUG=1 in
+/* The harness: its loop, nodes, fakes; log level info (FX_DEBUG=1 in
  * the environment: debug). Never NULL. */
 struct fx *fx_new(void);
 
@@ -157,6 +157,10 @@ void fx_fake_expect(struct fx_fake *fk, uint64_t type, struct msg_peer *m);
 /* An ERROR came next, with this exact code and text. */
 void fx_fake_expect_error(struct fx_fake *fk, int code, const char *text);
 
+/* The fake hangs up: the node sees EOF (as a dropped TCP connection)
+ * when the loop next runs. */
+void fx_fake_hangup(struct fx_fake *fk);
+
 /* After fx_settle: true if nothing more waits from the node. */
 bool fx_fake_quiet(struct fx_fake *fk);
 
@@ -180,6 +184,20 @@ void fx_tick(struct fx_node *nd);
  */
 void fx_state(struct buf *out, const char *origin, uint64_t hlc,
     const struct merge_update *u, size_t n);
+
+/*
+ * The same as a later write by self on prev (a state fx_state* made):
+ * merge_put on prev's decoded state at hlc (above prev's) with u[0..n)
+ * (sorted by tag, tags >= 1). Encoded into out (reset first; out must not
+ * be prev).
+ */
+void fx_state_on(struct buf *out, const struct buf *prev, const char *self,
+    uint64_t hlc, const struct merge_update *u, size_t n);
+
+/* A purge of prev (NULL: of a record never written) by self at hlc,
+ * without hash and of unknown scope (it goes everywhere). */
+void fx_state_purged(
+    struct buf *out, const struct buf *prev, const char *self, uint64_t hlc);
 
 /* A case (or any SCOPED record) made at origin and shared with `with`
  * (NULL: share_with left out), written at hlc. */
