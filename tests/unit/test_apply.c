@@ -656,6 +656,48 @@ test_purged(void **state)
 	buf_free(&v);
 }
 
+/* A version whose join with ours would break a record limit (more than
+ * JALIN_RECORD_ORIGINS_MAX writers) cannot be merged: refused alone. */
+static void
+test_cannot_be_merged(void **state)
+{
+	struct t *t = *state;
+	struct merge_update u;
+	struct buf v, *a = &t->st2, *b = &t->st3, tmp;
+	char who[16];
+
+	buf_init(&v, 256);
+	buf_init(&tmp, JALIN_RECORD_MAX);
+	fx_node_start(t->nd);
+	fx_state(&t->st, THEM, fx_hlc(-100000), NULL, 0);
+	/* two lines of 40 writers each on the same first version */
+	for (int side = 0; side < 2; side++) {
+		struct buf *cur = side ? b : a;
+		buf_reset(cur);
+		buf_append(cur, t->st.p, t->st.len);
+		for (int i = 0; i < 40; i++) {
+			snprintf(who, sizeof(who), "w%c%02d", 'a' + side, i);
+			upd_str(&u, &v, TAG_CREATED_BY, who);
+			fx_state_on(&tmp, cur, who,
+			    fx_hlc(-90000 + side * 100 + i * 1000), &u, 1);
+			buf_reset(cur);
+			buf_append(cur, tmp.p, tmp.len);
+		}
+	}
+	put_local(t->nd, COLL_LKS, 1, a);
+	link_fake(t);
+	ch_begin(t, 0);
+	ch_rec(t, 1, COLL_LKS, 1, b);
+	ch_rec(t, 2, COLL_LKS, 2, &t->st);
+	ch_send(t, 2);
+	assert_int_equal(ack(t), 2);
+	assert_stored(t, COLL_LKS, 1, a);
+	assert_stored(t, COLL_LKS, 2, &t->st);
+	assert_refused(t, 1, "lks", 1, "cannot be merged");
+	buf_free(&v);
+	buf_free(&tmp);
+}
+
 /* ---- apply_one: withdrawals -------------------------------------------- */
 
 /* A case made at sulsel, shared with us, withdrawn by the peer: erased. */
@@ -932,9 +974,15 @@ test_live_ends_outage_hold(void **state)
 	struct t *t = *state;
 	struct contact c = {hlc_wall_ms() - 3600 * 1000};
 
+	struct contact recent = {hlc_wall_ms() - 10 * 1000};
+
 	t->nd->n.cfg->offline_hold = 60;
 	fx_node_start(t->nd);
-	assert_int_equal(t->nd->n.held_since_ms, 0);
+	assert_int_equal(t->nd->n.held_since_ms, 0); /* no contact saved */
+	assert_int_equal(
+	    store_write(t->nd->n.store, contact_fn, &recent, NULL), 0);
+	fx_node_restart(t->nd);
+	assert_int_equal(t->nd->n.held_since_ms, 0); /* within the hold */
 	assert_int_equal(store_write(t->nd->n.store, contact_fn, &c, NULL), 0);
 	fx_node_restart(t->nd);
 	assert_int_equal(t->nd->n.held_since_ms, c.ms);
@@ -1020,6 +1068,26 @@ test_resync_new_epoch(void **state)
 	fx_settle(t->f);
 	while (fx_fake_recv(t->fk, &m) == 0)
 		assert_int_not_equal(m.type, MSG_RESYNC);
+}
+
+/* RESYNC without a reason: logged with an empty one. */
+static void
+test_resync_without_reason(void **state)
+{
+	struct t *t = *state;
+	struct buf *b;
+	msgpack_packer pk;
+
+	link_fake(t);
+	b = fx_fake_buf(t->fk);
+	conn_msg_begin(b, &pk, 2, MSG_RESYNC);
+	msgpack_pack_uint8(&pk, MK_EPOCH);
+	msgpack_pack_bin_with_body(&pk, EPOCH_A, 16);
+	fx_fake_send(t->fk, b);
+	fx_settle(t->f);
+	assert_true(apply_resyncing(them(t)));
+	assert_true(fx_log_has(
+	    t->f, "peer " THEM ": resyncing its feed from seq 0: \n"));
 }
 
 static void
@@ -1116,6 +1184,15 @@ test_repair_owed_withdrawal(void **state)
 	assert_stored(t, COLL_CASE, 1, &t->st2);
 	assert_true(fx_log_has(
 	    t->f, "peer " THEM ": repair: 1 record(s) merged, 0 changed"));
+	/* the same, but it hangs up before the repair is committed: the
+	 * withdrawal is not owed to a connection that is gone */
+	rep_begin(t, 1);
+	ch_rec(t, 0, COLL_CASE, 1, &t->st);
+	rep_send(t);
+	fx_fake_hangup(t->fk);
+	fx_settle(t->f);
+	assert_true(fx_fake_quiet(t->fk));
+	assert_stored(t, COLL_CASE, 1, &t->st2);
 	buf_free(&v1);
 	buf_free(&v2);
 }
@@ -1251,6 +1328,45 @@ test_store_full(void **state)
 	buf_free(&v);
 }
 
+/* ---- who may connect, and the accessors without a connection -------- */
+
+/* A fake whose certificate names no configured peer is refused before
+ * HELLO; the applier never sees it. */
+static void
+test_unknown_peer(void **state)
+{
+	struct t *t = *state;
+	struct fx_fake *fk;
+
+	fx_node_start(t->nd);
+	fk = fx_fake_new(t->nd, "nobody", false);
+	fx_fake_expect_error(
+	    fk, JALIN_EPERM, "node 'nobody' is not a configured peer");
+	fx_settle(t->f);
+	assert_false(conn_is_up(them(t)));
+}
+
+static void
+test_not_connected(void **state)
+{
+	struct t *t = *state;
+	struct apply_progress pr;
+
+	fx_node_start(t->nd);
+	assert_false(apply_is_live(them(t)));
+	assert_false(apply_idle(them(t)));
+	assert_false(apply_resyncing(them(t)));
+	assert_false(apply_catch_up(them(t), &pr));
+	assert_int_equal(apply_in_lag(them(t)), 0);
+	link_fake(t);
+	assert_int_equal(apply_pos(them(t)->conn), 0);
+	fx_fake_hangup(t->fk);
+	fx_settle(t->f);
+	assert_false(conn_is_up(them(t)));
+	assert_false(apply_idle(them(t)));
+	assert_false(apply_catch_up(them(t), &pr));
+}
+
 /* ---- two real nodes ---------------------------------------------------- */
 
 struct has {
@@ -1318,6 +1434,7 @@ main(void)
 	    T(test_malformed_items),
 	    T(test_clock_skew),
 	    T(test_purged),
+	    T(test_cannot_be_merged),
 	    T(test_withdrawal_erases),
 	    T(test_withdrawal_refused),
 	    T(test_withdrawal_to_all_cases_node),
@@ -1330,6 +1447,7 @@ main(void)
 	    T(test_resync_same_epoch),
 	    T(test_resync_new_epoch),
 	    T(test_resync_without_epoch),
+	    T(test_resync_without_reason),
 	    T(test_repair),
 	    T(test_repair_owed_withdrawal),
 	    T(test_repair_without_records),
@@ -1337,6 +1455,8 @@ main(void)
 	    T(test_closed_while_committing),
 	    T(test_stopping_while_committing),
 	    T(test_store_full),
+	    T(test_unknown_peer),
+	    T(test_not_connected),
 	    T(test_two_nodes),
 	};
 
