@@ -564,6 +564,92 @@ test_feed_sub_without_seq(void **state)
 	    t->fk, JALIN_EPROTO, "SUB has an epoch but no seq");
 }
 
+/* SUB from a checkpoint of ours: the rest from there; what it holds
+ * counts as acknowledged, and the lag is what follows. */
+static void
+test_feed_sub_from_checkpoint(void **state)
+{
+	struct t *t = *state;
+	const uint8_t *ep = store_epoch(t->nd->n.store);
+	uint8_t acked[16];
+	struct msg_peer m;
+	uint64_t seq;
+
+	fx_state(&t->st, ME, fx_hlc(-1000), NULL, 0);
+	put_local(t, COLL_LKS, 1, &t->st);
+	put_local(t, COLL_LKS, 2, &t->st);
+	t->fk = open_fake(t, THEM, false);
+	assert_int_equal(feed_lag_records(t->nd->n.peers, them(t)), 2);
+	assert_true(feed_lag_ms(t->nd->n.peers, them(t)) >= 1000);
+	sub(t->fk, ep, 1);
+	fx_fake_expect(t->fk, MSG_CHANGES, &m);
+	assert_int_equal(m.from, 1);
+	assert_int_equal(nrecs(&m), 1);
+	fx_fake_expect(t->fk, MSG_LIVE, &m);
+	assert_true(feed_acked(them(t), acked, &seq));
+	assert_int_equal(seq, 1);
+	assert_memory_equal(acked, ep, 16);
+	assert_int_equal(feed_lag_records(t->nd->n.peers, them(t)), 1);
+	msg_enc_ack(fx_fake_buf(t->fk), ep, 2);
+	flush_fake(t->fk);
+	fx_settle(t->f);
+	assert_int_equal(feed_lag_records(t->nd->n.peers, them(t)), 0);
+	assert_int_equal(feed_lag_ms(t->nd->n.peers, them(t)), 0);
+}
+
+/* SUB from beyond our head: our store was restored from an older copy.
+ * A new epoch is drawn and the peer resyncs. */
+static void
+test_feed_sub_ahead(void **state)
+{
+	struct t *t = *state;
+	uint8_t old[16];
+	struct msg_peer m;
+	char want[160];
+
+	memcpy(old, store_epoch(t->nd->n.store), 16);
+	t->fk = open_fake(t, THEM, false);
+	sub(t->fk, old, 99);
+	fx_fake_expect(t->fk, MSG_RESYNC, &m);
+	assert_memory_equal(m.error,
+	    "the checkpoint is ahead of this node's feed (its store was "
+	    "restored from an older copy)",
+	    m.error_len);
+	assert_memory_not_equal(store_epoch(t->nd->n.store), old, 16);
+	snprintf(want, sizeof(want),
+	    "store: peer " THEM " has seq 99 of this node but the feed ends "
+	    "at 0");
+	assert_true(fx_log_has(t->f, want));
+}
+
+/* The peer resyncing its feed to us shows as resyncing. */
+static void
+test_state_resyncing(void **state)
+{
+	struct t *t = *state;
+
+	t->fk = open_fake(t, THEM, false);
+	msg_enc_resync(fx_fake_buf(t->fk), EPOCH_A, "again");
+	flush_fake(t->fk);
+	fx_settle(t->f);
+	assert_int_equal(repl_state(t->nd->n.peers, them(t)), PEER_RESYNCING);
+}
+
+/* A verification message the verifier refuses closes the session. */
+static void
+test_verify_message_refused(void **state)
+{
+	struct t *t = *state;
+	struct buf *b;
+	msgpack_packer pk;
+
+	t->fk = open_fake(t, THEM, false);
+	b = fx_fake_buf(t->fk);
+	conn_msg_begin(b, &pk, 1, MSG_VIDS_REQ);
+	flush_fake(t->fk);
+	fx_fake_expect_error(t->fk, JALIN_EPROTO, "VIDS_REQ without a bucket");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -587,6 +673,10 @@ main(void)
 	    T(test_feed_stream),
 	    T(test_feed_resync),
 	    T(test_feed_sub_without_seq),
+	    T(test_feed_sub_from_checkpoint),
+	    T(test_feed_sub_ahead),
+	    T(test_state_resyncing),
+	    T(test_verify_message_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
