@@ -51,6 +51,7 @@ PROTO_SRC = $(wildcard protocol/*.c)
 NODE_SRC  = $(filter-out node/main.c,$(wildcard node/*.c))
 TOOLS_SRC = $(wildcard tools/*.c)
 UNIT_SRC  = $(wildcard tests/unit/test_*.c)
+UNIT_FX_SRC = $(wildcard tests/unit/fx_*.c)
 
 PROTO_OBJ = $(PROTO_SRC:%.c=$(BUILD)/%.o)
 NODE_OBJ  = $(NODE_SRC:%.c=$(BUILD)/%.o)
@@ -62,6 +63,7 @@ BENCH_BIN = $(BUILD)/tests/lmdb_ceiling
 PROTO_LIB = $(BUILD)/libjalinproto.a
 NODE_LIB  = $(BUILD)/libjalinnode.a
 TOOLS_LIB = $(BUILD)/libjalintools.a
+UNIT_FX_LIB = $(BUILD)/libjalinfx.a
 
 .PHONY: all test test-unit test-integration test-fuzz check-deps bench doc \
 	coverage \
@@ -101,9 +103,18 @@ $(BUILD)/jalinctl: $(BUILD)/tools/jalinctl.o $(TOOLS_LIB) $(PROTO_LIB)
 
 # Unit tests: one cmocka program per module, linked against the three
 # libraries (a program takes only the objects it calls into).
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TOOLS_LIB) $(NODE_LIB) $(PROTO_LIB)
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(UNIT_FX_LIB) $(TOOLS_LIB) \
+    $(NODE_LIB) $(PROTO_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS) $(shell $(PKG_CONFIG) --libs cmocka)
+
+# Shared unit-test fixtures (tests/unit/fx_*.c, e.g. fx_repl.c, the
+# in-process replication harness): an archive on every test program's link
+# line, so only the programs that call into a fixture take it.
+$(UNIT_FX_LIB): $(UNIT_FX_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.o)
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	$(AR) rcs $@ $^
 
 $(BUILD)/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)

@@ -1127,3 +1127,80 @@ conn_hold(struct conn *c, bool hold)
 {
 	c->held = hold;
 }
+
+/* ---- test seam (conn.h): tests/unit/fx_repl.c, never jalind ----------- */
+
+int
+conn_start_test(struct node *n, const struct conn_hooks *hooks,
+    struct peers **out, struct jalin_err *err)
+{
+	struct peers *ps = calloc(1, sizeof(*ps));
+
+	*out = NULL;
+	if (ps == NULL)
+		return jalin_err_set(err, JALIN_ENOMEM, "peers: out of memory");
+	ps->n = n;
+	ps->hooks = hooks;
+	TAILQ_INIT(&ps->list);
+	TAILQ_INIT(&ps->conns);
+	buf_init(&ps->out, JALIN_FRAME_MAX);
+	buf_init(&ps->in, JALIN_FRAME_MAX);
+	buf_init(&ps->pool[0], JALIN_FRAME_MAX);
+	buf_init(&ps->pool[1], JALIN_FRAME_MAX);
+	ps->tick = event_new(n->base, -1, EV_PERSIST, tick_cb, ps);
+	ps->reap = event_new(n->base, -1, 0, reap_cb, ps);
+	ps->sws = malloc(sizeof(struct record));
+	ps->rws = malloc(sizeof(struct record));
+	if (ps->tick == NULL || ps->reap == NULL || ps->sws == NULL ||
+	    ps->rws == NULL) {
+		conn_stop(ps);
+		return jalin_err_set(err, JALIN_ENOMEM, "peers: out of memory");
+	}
+	for (unsigned i = 0; i < n->cfg->npeers; i++) {
+		if (peer_add(ps, &n->cfg->peers[i]) == NULL) {
+			conn_stop(ps);
+			return jalin_err_set(
+			    err, JALIN_ENOMEM, "out of memory");
+		}
+	}
+	*out = ps;
+	return 0;
+}
+
+int
+conn_attach_test(struct peers *ps, struct bufferevent *bev,
+    const char *peer_name, bool outbound)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return JALIN_ENOMEM;
+	c->bev = bev;
+	c->ps = ps;
+	c->outbound = outbound;
+	c->started_ms = now_ms();
+	snprintf(c->addr, sizeof(c->addr), "test:%s", peer_name);
+	snprintf(c->cn, sizeof(c->cn), "%s", peer_name);
+	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
+	evbuffer_add_cb(bufferevent_get_output(c->bev), drain_cb, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	TAILQ_INSERT_TAIL(&ps->conns, c, link);
+	ps->nconns++;
+	/* as tls_done and identify, the certificate being peer_name's */
+	c->tls_done = true;
+	c->last_rx_ms = c->last_drain_ms = now_ms();
+	if ((c->peer = peer_find(ps, peer_name)) == NULL) {
+		conn_error(c, JALIN_EPERM, "node '%s' is not a configured peer",
+		    peer_name);
+		return 0;
+	}
+	send_hello(c);
+	process_input(c);
+	return 0;
+}
+
+void
+conn_tick_test(struct peers *ps)
+{
+	tick_cb(-1, 0, ps);
+}

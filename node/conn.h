@@ -152,4 +152,32 @@ bool conn_is_up(const struct peer *p);
 /* When p's session came up, in ms; 0 while it is not connected. */
 uint64_t conn_connected_ms(const struct peer *p);
 
+/* ---- test seam ---------------------------------------------------------
+ * For the in-process unit tests only (tests/unit/fx_repl.c); jalind never
+ * calls these. Connections run over any bufferevent (a libevent
+ * bufferevent_pair): no socket, no TLS, no listener, no DNS.
+ */
+struct bufferevent;
+
+/*
+ * conn_start without TLS, listener or DNS: peers are added (configured
+ * peers must have no address: nothing is dialled) and the once-a-second
+ * tick is NOT armed (conn_tick_test runs one). conn_stop frees *out.
+ */
+int conn_start_test(struct node *n, const struct conn_hooks *hooks,
+    struct peers **out, struct jalin_err *err);
+
+/*
+ * A connection over bev (taken over: freed with the connection) whose TLS
+ * handshake is done and whose certificate named peer_name; outbound: we
+ * dialled it. HELLO is sent at once and the usual rules follow (a name
+ * that is not a configured peer is refused with ERROR, as identify does).
+ * 0, or JALIN_ENOMEM (bev then stays the caller's).
+ */
+int conn_attach_test(struct peers *ps, struct bufferevent *bev,
+    const char *peer_name, bool outbound);
+
+/* One tick now, as the once-a-second timer runs it (liveness, hooks). */
+void conn_tick_test(struct peers *ps);
+
 #endif

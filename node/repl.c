@@ -126,3 +126,11 @@ repl_state(const struct peers *ps, const struct peer *p)
 	return apply_is_live(p) && feed_caught_up(p) ? PEER_LIVE
 	                                             : PEER_CATCHING_UP;
 }
+
+/* ---- test seam (repl.h): tests/unit/fx_repl.c, never jalind ----------- */
+
+const struct conn_hooks *
+repl_hooks_test(void)
+{
+	return &hooks;
+}

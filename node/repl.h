@@ -25,4 +25,9 @@ int repl_start(struct node *n, struct peers **out, struct jalin_err *err);
  * connection's (conn_state), refined by both feeds once it is open. */
 int repl_state(const struct peers *ps, const struct peer *p);
 
+/* ---- test seam: tests/unit/fx_repl.c, never jalind ---------------------
+ * The hooks repl_start gives conn_start, for conn_start_test. */
+struct conn_hooks;
+const struct conn_hooks *repl_hooks_test(void);
+
 #endif
