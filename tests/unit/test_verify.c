@@ -67,6 +67,8 @@ setup(void **state)
 	t->f = fx_new();
 	t->a = fx_node_add(t->f, ME);
 	fx_node_peer(t->a, THEM, FX_COLLS_ALL, false);
+	/* a second peer, never connected nor verified */
+	fx_node_peer(t->a, "sulsel", FX_COLLS_ALL, false);
 	buf_init(&t->st, JALIN_RECORD_MAX);
 	buf_init(&t->st2, JALIN_RECORD_MAX);
 	buf_init(&t->got, JALIN_RECORD_MAX);
@@ -701,9 +703,9 @@ test_request_refused(void **state)
 	ps = t->a->n.peers;
 	jalin_err_clear(&err);
 	assert_int_equal(
-	    verify_request(ps, "sulsel", 6, on_done, &t->d[0], &err),
+	    verify_request(ps, "papua", 5, on_done, &t->d[0], &err),
 	    JALIN_ENOTFOUND);
-	assert_string_equal(err.msg, "'sulsel' is not a configured peer");
+	assert_string_equal(err.msg, "'papua' is not a configured peer");
 	assert_int_equal(verify_request(ps, THEM, 0, on_done, &t->d[0], &err),
 	    JALIN_ENOTFOUND);
 	memset(longname, 'a', sizeof(longname));
@@ -868,6 +870,25 @@ item(struct t *t, uint8_t coll, unsigned idn, const uint8_t *hash)
 	fx_id(id, idn);
 	msgpack_packer_init(&pk, &t->items, buf_pk_write);
 	msg_ids_item(&pk, coll, id, hash);
+}
+
+/* One malformed listing item into t->items, a different fault by kind:
+ * too short, an id of 8 bytes, a hash of 16, a collection above 255. */
+static void
+bad_item(struct t *t, int kind, const uint8_t *h)
+{
+	static const uint8_t id[16] = {1};
+	msgpack_packer pk;
+
+	msgpack_packer_init(&pk, &t->items, buf_pk_write);
+	msgpack_pack_array(&pk, kind == 0 ? 2 : 3);
+	msgpack_pack_uint16(&pk, kind == 3 ? 300 : COLL_LKS);
+	if (kind == 0) {
+		msgpack_pack_nil(&pk);
+		return;
+	}
+	msgpack_pack_bin_with_body(&pk, id, kind == 1 ? 8 : 16);
+	msgpack_pack_bin_with_body(&pk, h, kind == 2 ? 16 : 32);
 }
 
 /* The [coll, id] or [seq, coll, id, state] items of a FETCH or REPAIR:
@@ -1187,10 +1208,7 @@ test_fake_bad_vids_and_recheck_max(void **state)
 		/* 0x003 we lack; then a malformed item hides 0x203 */
 		buf_reset(&t->items);
 		item(t, COLL_LKS, 0x003, h);
-		msgpack_packer_init(&pk, &t->items, buf_pk_write);
-		msgpack_pack_array(&pk, 2);
-		msgpack_pack_uint8(&pk, COLL_LKS);
-		msgpack_pack_nil(&pk);
+		bad_item(t, round, h);
 		item(t, COLL_LKS, 0x203, h);
 		fake_vids(t, 3, 3);
 		fx_fake_expect(t->fk, MSG_REPAIR, &m);
@@ -1214,6 +1232,136 @@ test_fake_bad_vids_and_recheck_max(void **state)
 	snprintf(
 	    want, sizeof(want), "differences remain after 3 repairs (%s", nm);
 	assert_memory_equal(t->d[0].r.text, want, strlen(want));
+}
+
+/* lks k * 256 + 3 (bucket 3) for k in [first, first + count) on jabar,
+ * in one commit. */
+struct bulk {
+	unsigned first, count;
+	const struct buf *st;
+};
+
+static int
+bulk_fn(struct store_txn *tx, void *arg)
+{
+	const struct bulk *b = arg;
+	uint8_t id[16];
+	bool changed;
+	int rc = 0;
+
+	for (unsigned k = b->first; rc == 0 && k < b->first + b->count; k++) {
+		fx_id(id, k * 256 + 3);
+		rc = store_txn_apply(
+		    tx, COLL_LKS, id, b->st->p, b->st->len, &changed, NULL);
+	}
+	return rc;
+}
+
+/* Items in the REPAIR and FETCH frames fk got until it is quiet. */
+static void
+count_answers(struct t *t, uint32_t *nrep, uint32_t *nfetch, int *frames)
+{
+	struct msg_peer m;
+	struct mpr r;
+	uint32_t n;
+
+	*nrep = *nfetch = 0;
+	*frames = 0;
+	for (;;) {
+		fx_settle(t->f);
+		if (fx_fake_quiet(t->fk))
+			return;
+		assert_int_equal(fx_fake_recv(t->fk, &m), 0);
+		assert_true(m.type == MSG_REPAIR || m.type == MSG_FETCH);
+		mpr_init(&r, m.type == MSG_REPAIR ? m.recs : m.ids,
+		    m.type == MSG_REPAIR ? m.recs_len : m.ids_len);
+		assert_int_equal(mpr_array(&r, &n), 0);
+		assert_true(n > 0 && n <= 4096);
+		*(m.type == MSG_REPAIR ? nrep : nfetch) += n;
+		(*frames)++;
+	}
+}
+
+/*
+ * A large bucket: more records than one scan slice, more differences
+ * than one REPAIR or FETCH frame holds; a record both list with the same
+ * hash is no difference. Then the peer FETCHes more than one frame's worth.
+ */
+static void
+test_fake_large_bucket(void **state)
+{
+	struct t *t = *state;
+	const unsigned mine = 5200, theirs = 4100;
+	struct bulk b = {0, mine, &t->st};
+	uint8_t zero[256 * 32] = {0}, h[32], id[16];
+	uint32_t nrep, nfetch;
+	struct msg_batch bt;
+	struct msg_peer m;
+	int frames;
+
+	fx_node_start(t->a);
+	lks(t, &t->st, ME, -1000);
+	assert_int_equal(store_write(t->a->n.store, bulk_fn, &b, NULL), 0);
+	fake_live(t);
+	fake_get_digest(t, zero, &m);
+	assert_int_equal(m.count, mine);
+	memset(zero, 0, sizeof(zero));
+
+	request(t, &t->d[0]);
+	fx_fake_expect(t->fk, MSG_VDIGEST_REQ, NULL);
+	fake_digest(t, zero, theirs);
+	fx_fake_expect(t->fk, MSG_VIDS_REQ, &m);
+	assert_int_equal(m.bucket, 3);
+	/* the first of ours, with its hash; then ids we lack */
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	fx_id(id, 3);
+	assert_int_equal(stdb_record_hash(md, EVP_sha256(), COLL_LKS, id,
+	                     t->st.p, t->st.len, h),
+	    0);
+	EVP_MD_CTX_free(md);
+	buf_reset(&t->items);
+	item(t, COLL_LKS, 3, h);
+	for (unsigned k = 10000; k < 10000 + theirs; k++)
+		item(t, COLL_LKS, k * 256 + 3, h);
+	fake_vids(t, 3, theirs + 1);
+	count_answers(t, &nrep, &nfetch, &frames);
+	assert_int_equal(nrep, mine - 1);
+	assert_int_equal(nfetch, theirs);
+	assert_true(frames >= 4);
+	assert_int_equal(t->d[0].n, 0);
+
+	/* the peer asks for 4100 of ours */
+	msg_fetch_begin(&bt, fx_fake_buf(t->fk));
+	for (unsigned k = 0; k < theirs; k++) {
+		fx_id(id, k * 256 + 3);
+		msg_batch_id(&bt, COLL_LKS, id);
+	}
+	msg_batch_end(&bt);
+	fx_fake_send(t->fk, fx_fake_buf(t->fk));
+	count_answers(t, &nrep, &nfetch, &frames);
+	assert_int_equal(nrep, theirs);
+	assert_int_equal(nfetch, 0);
+	assert_int_equal(frames, 2);
+}
+
+/* A message after HELLO that nobody handles closes the connection. */
+static void
+test_fake_unknown_message(void **state)
+{
+	struct t *t = *state;
+	struct buf *b;
+	msgpack_packer pk;
+
+	fake_live(t);
+	b = fx_fake_buf(t->fk);
+	buf_reset(b);
+	msgpack_packer_init(&pk, b, buf_pk_write);
+	msgpack_pack_map(&pk, 1);
+	msgpack_pack_uint8(&pk, MK_TYPE);
+	msgpack_pack_uint8(&pk, 99);
+	fx_fake_send(t->fk, b);
+	fx_fake_expect_error(
+	    t->fk, JALIN_ESTATE, "unexpected unknown message after HELLO");
 }
 
 /* The peer hangs up while it is being verified: the round ends as lost,
@@ -1338,6 +1486,8 @@ main(void)
 	    T(test_fake_vids_req_bucket_too_big),
 	    T(test_fake_bad_vdigest),
 	    T(test_fake_bad_vids_and_recheck_max),
+	    T(test_fake_large_bucket),
+	    T(test_fake_unknown_message),
 	    T(test_fake_hangup_mid_round),
 	    T(test_fake_hangup_while_answering),
 	    T(test_fake_timeout),
