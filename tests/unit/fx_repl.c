@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -80,6 +81,9 @@ fx_free(struct fx *f)
 		buf_free(&f->fakes[i]->out);
 		free(f->fakes[i]);
 	}
+	/* let pending deferred callbacks drop their references, or the
+	 * bufferevents they hold are never freed */
+	fx_settle(f);
 	fx_log_end(f);
 	event_base_free(f->base);
 	free(f);
@@ -407,7 +411,8 @@ fx_state(struct buf *out, const char *origin, uint64_t hlc,
 	msgpack_pack_str_with_body(&pk, origin, strlen(origin));
 	all[0] =
 	    (struct merge_update){TAG_ORIGIN_NODE, (uint32_t)val.len, val.p};
-	memcpy(all + 1, u, n * sizeof(*u));
+	if (n > 0)
+		memcpy(all + 1, u, n * sizeof(*u));
 	rec_init(empty);
 	assert_int_equal(merge_put(empty, all, n + 1, origin, strlen(origin),
 	                     hlc, r, &changed),
@@ -566,6 +571,24 @@ fx_ckpt(struct fx_node *nd, const char *prefix, const char *peer,
 
 /* ---- log lines --------------------------------------------------------- */
 
+/* While capturing: the capture file and the real stderr, for a test that
+ * dies (a sanitizer's report, an abort) to show what it logged. */
+static volatile int cap_fd = -1, real_stderr = -1;
+
+static void
+on_fatal(int sig)
+{
+	char b[4096];
+	ssize_t n;
+
+	if (cap_fd >= 0 && real_stderr >= 0 && lseek(cap_fd, 0, SEEK_SET) == 0)
+		while ((n = read(cap_fd, b, sizeof(b))) > 0)
+			if (write(real_stderr, b, (size_t)n) != n)
+				break;
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 void
 fx_log_capture(struct fx *f)
 {
@@ -579,7 +602,10 @@ fx_log_capture(struct fx *f)
 	f->saved_stderr = dup(2);
 	assert_true(f->saved_stderr >= 0);
 	assert_true(dup2(fd, 2) >= 0);
-	close(fd);
+	cap_fd = fd;
+	real_stderr = f->saved_stderr;
+	signal(SIGABRT, on_fatal);
+	signal(SIGSEGV, on_fatal);
 }
 
 bool
@@ -607,6 +633,11 @@ fx_log_end(struct fx *f)
 	if (f->saved_stderr < 0)
 		return;
 	fflush(stderr);
+	signal(SIGABRT, SIG_DFL);
+	signal(SIGSEGV, SIG_DFL);
+	if (cap_fd >= 0)
+		close(cap_fd);
+	cap_fd = real_stderr = -1;
 	dup2(f->saved_stderr, 2);
 	close(f->saved_stderr);
 	f->saved_stderr = -1;
