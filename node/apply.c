@@ -501,11 +501,8 @@ task_submit(struct conn *c, struct rtask *t)
 static int
 check_changes(struct conn *c, const struct msg_peer *m)
 {
-	if (c->apply == NULL || !m->has_epoch || !m->has_from || !m->has_upto ||
-	    m->recs == NULL) {
-		conn_error(c, JALIN_EPROTO,
-		    "CHANGES without subscription, "
-		    "epoch, range or records");
+	if (c->apply == NULL) {
+		conn_error(c, JALIN_EPROTO, "CHANGES without subscription");
 		return -1;
 	}
 	if (memcmp(m->epoch, c->apply->repoch, 16) != 0) {
@@ -530,10 +527,6 @@ apply_repair(struct conn *c, const struct msg_peer *m)
 {
 	struct rtask *t;
 
-	if (m->recs == NULL) {
-		conn_error(c, JALIN_EPROTO, "REPAIR without records");
-		return -1;
-	}
 	if ((t = task_new(c, m)) == NULL)
 		return -1;
 	t->repair = true;
@@ -571,7 +564,7 @@ apply_live(struct conn *c, const struct msg_peer *m)
 	struct peer *p = c->peer;
 	int newly = 0;
 
-	if (!m->has_upto || m->upto != c->apply->rpos) {
+	if (m->upto != c->apply->rpos) {
 		conn_error(c, JALIN_ESTATE, "LIVE at %llu, expected %llu",
 		    (unsigned long long)m->upto,
 		    (unsigned long long)c->apply->rpos);
@@ -601,10 +594,6 @@ apply_live(struct conn *c, const struct msg_peer *m)
 int
 apply_resync(struct conn *c, const struct msg_peer *m)
 {
-	if (!m->has_epoch) {
-		conn_error(c, JALIN_EPROTO, "RESYNC without epoch");
-		return -1;
-	}
 	log_notice("peer %s: resyncing its feed from seq 0: %.*s",
 	    c->peer->cfg.name, (int)m->error_len, m->error ? m->error : "");
 	memcpy(c->apply->repoch, m->epoch, 16);

@@ -241,11 +241,7 @@ check_hello(struct conn *c, const struct msg_peer *m)
 		    (unsigned long long)m->pv_max);
 		return -1;
 	}
-	if (!m->has_epoch) {
-		conn_error(c, JALIN_EPROTO, "HELLO without an epoch");
-		return -1;
-	}
-	if (m->name == NULL || m->name_len != strlen(c->peer->cfg.name) ||
+	if (m->name_len != strlen(c->peer->cfg.name) ||
 	    memcmp(m->name, c->peer->cfg.name, m->name_len) != 0) {
 		conn_error(c, JALIN_EPERM,
 		    "HELLO names another node than the certificate (%s)",
@@ -255,12 +251,27 @@ check_hello(struct conn *c, const struct msg_peer *m)
 	return 0;
 }
 
+/* A message without a key the grammar requires (msg.h): ERROR, close. */
+static int
+check_keys(struct conn *c, const struct msg_peer *m)
+{
+	struct jalin_err err;
+	int rc;
+
+	jalin_err_clear(&err);
+	if ((rc = msg_check_peer(m, &err)) != 0)
+		conn_error(c, rc, "%s", jalin_err_msg(&err, rc));
+	return rc;
+}
+
 static void
 handle_hello(struct conn *c, const struct msg_peer *m)
 {
 	struct peer *p = c->peer;
 
-	if (check_hello(c, m) != 0)
+	/* versions and name first: their errors say what an operator must
+	 * fix (and mark the peer refused) even when keys are missing */
+	if (check_hello(c, m) != 0 || check_keys(c, m) != 0)
 		return;
 	if (p->conn != NULL && p->conn != c) {
 		if (keep_existing(p->conn, c)) {
@@ -356,6 +367,8 @@ handle_frame(struct conn *c, const uint8_t *body, uint32_t len)
 	}
 	log_debug(
 	    "peer %s: %s (%u bytes)", conn_who(c), msg_type_name(m.type), len);
+	if (check_keys(c, &m) != 0)
+		return;
 	if (m.type == MSG_PING) {
 		peer_note_skew(c->peer, m.time);
 		send_pong(c, &m);

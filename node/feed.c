@@ -368,10 +368,6 @@ feed_subscribe(struct conn *c, const struct msg_peer *m)
 	uint64_t start;
 	const char *why = sub_start(c, m, &start);
 
-	if (m->has_epoch && !m->has_seq) {
-		conn_error(c, JALIN_EPROTO, "SUB has an epoch but no seq");
-		return -1;
-	}
 	if (c->feed == NULL &&
 	    (c->feed = calloc(1, sizeof(*c->feed))) == NULL) {
 		conn_error(c, JALIN_ENOMEM, "out of memory");
@@ -394,8 +390,7 @@ feed_ack(struct conn *c, const struct msg_peer *m)
 
 	/* Against smax, not spos: after we restarted the stream (RESYNC)
 	 * ACKs of frames sent before it may still be on their way. */
-	if (!m->has_epoch || !m->has_upto ||
-	    m->upto > (c->feed != NULL ? c->feed->smax : 0)) {
+	if (m->upto > (c->feed != NULL ? c->feed->smax : 0)) {
 		conn_error(c, JALIN_EPROTO, "ACK beyond what was sent");
 		return -1;
 	}

@@ -821,7 +821,7 @@ their_digest(struct peer *p, const struct msg_peer *m)
 {
 	struct verify *v = p->v;
 
-	if (v == NULL || v->state != V_DIGEST || m->sums == NULL)
+	if (v == NULL || v->state != V_DIGEST)
 		return; /* late answer to a round we gave up */
 	memcpy(v->theirs, m->sums, JALIN_DIGEST_BUCKETS * 32);
 	v->their_count = m->count;
@@ -839,8 +839,7 @@ their_ids(struct peer *p, const struct msg_peer *m)
 {
 	struct verify *v = p->v;
 
-	if (v == NULL || v->state != V_IDS || !m->has_bucket ||
-	    m->ids == NULL || (int)m->bucket != v->bucket)
+	if (v == NULL || v->state != V_IDS || (int)m->bucket != v->bucket)
 		return;
 	buf_reset(&v->their_ids);
 	if (buf_append(&v->their_ids, m->ids, m->ids_len) != 0) {
@@ -860,9 +859,11 @@ verify_handle(struct conn *c, const struct msg_peer *m)
 		start_reply(c, -1);
 		return 0;
 	case MSG_VIDS_REQ:
-		if (!m->has_bucket || m->bucket >= JALIN_DIGEST_BUCKETS) {
-			conn_error(
-			    c, JALIN_EPROTO, "VIDS_REQ without a bucket");
+		if (m->bucket >= JALIN_DIGEST_BUCKETS) {
+			conn_error(c, JALIN_EPROTO,
+			    "VIDS_REQ for bucket %llu (0-%d)",
+			    (unsigned long long)m->bucket,
+			    JALIN_DIGEST_BUCKETS - 1);
 			return -1;
 		}
 		start_reply(c, (int)m->bucket);
@@ -874,8 +875,7 @@ verify_handle(struct conn *c, const struct msg_peer *m)
 		their_ids(c->peer, m);
 		return 0;
 	case MSG_FETCH:
-		if (m->ids != NULL)
-			answer_fetch(c, m);
+		answer_fetch(c, m);
 		return 0;
 	}
 	return 1; /* not ours */

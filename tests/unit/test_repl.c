@@ -185,7 +185,8 @@ test_hello_without_epoch(void **state)
 	msgpack_pack_uint8(&pk, MK_NAME);
 	msgpack_pack_str_with_body(&pk, THEM, strlen(THEM));
 	flush_fake(t->fk);
-	fx_fake_expect_error(t->fk, JALIN_EPROTO, "HELLO without an epoch");
+	fx_fake_expect_error(
+	    t->fk, JALIN_EPROTO, "HELLO: required key 43 (EPOCH) is missing");
 }
 
 static void
@@ -560,8 +561,8 @@ test_feed_sub_without_seq(void **state)
 	msgpack_pack_uint8(&pk, MK_EPOCH);
 	msgpack_pack_bin_with_body(&pk, store_epoch(t->nd->n.store), 16);
 	flush_fake(t->fk);
-	fx_fake_expect_error(
-	    t->fk, JALIN_EPROTO, "SUB has an epoch but no seq");
+	fx_fake_expect_error(t->fk, JALIN_EPROTO,
+	    "SUB: key 44 (SEQ) is required with key 43 (EPOCH)");
 }
 
 /* SUB from a checkpoint of ours: the rest from there; what it holds
@@ -647,7 +648,8 @@ test_verify_message_refused(void **state)
 	b = fx_fake_buf(t->fk);
 	conn_msg_begin(b, &pk, 1, MSG_VIDS_REQ);
 	flush_fake(t->fk);
-	fx_fake_expect_error(t->fk, JALIN_EPROTO, "VIDS_REQ without a bucket");
+	fx_fake_expect_error(t->fk, JALIN_EPROTO,
+	    "VIDS_REQ: required key 55 (BUCKET) is missing");
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
