@@ -118,7 +118,6 @@ apply_open(struct conn *c, const struct msg_peer *hello)
 {
 	struct peer *p = c->peer;
 	struct buf *b = &c->ps->out;
-	msgpack_packer pk;
 
 	p->apply->their_head = hello->seq;
 	if (c->apply == NULL &&
@@ -127,12 +126,9 @@ apply_open(struct conn *c, const struct msg_peer *hello)
 		return;
 	}
 	memcpy(c->apply->hello_epoch, hello->epoch, 16);
-	conn_msg_begin(b, &pk, p->apply->ck_valid ? 3 : 1, MSG_SUB);
+	msg_enc_sub(b, p->apply->ck_valid ? p->apply->ck_epoch : NULL,
+	    p->apply->ck_seq);
 	if (p->apply->ck_valid) {
-		msgpack_pack_uint8(&pk, MK_EPOCH);
-		msgpack_pack_bin_with_body(&pk, p->apply->ck_epoch, 16);
-		msgpack_pack_uint8(&pk, MK_SEQ);
-		msgpack_pack_uint64(&pk, p->apply->ck_seq);
 		memcpy(c->apply->repoch, p->apply->ck_epoch, 16);
 		c->apply->rpos = p->apply->ck_seq;
 	} else {
@@ -244,13 +240,12 @@ static void
 send_owed(struct conn *c, const struct rtask *t)
 {
 	struct buf *b = &c->ps->out;
-	msgpack_packer pk;
+	struct msg_batch bt;
 
-	conn_msg_begin(b, &pk, 2, MSG_REPAIR);
-	msgpack_pack_uint8(&pk, MK_RECS);
-	msgpack_pack_array(&pk, t->nowed);
+	msg_repair_begin(&bt, b, t->nowed);
 	for (uint32_t i = 0; i < t->nowed; i++)
-		feed_pack_change(b, &pk, 0, t->owed[i], NULL, 0);
+		msg_batch_rec(&bt, 0, t->owed[i][0], t->owed[i] + 1, NULL, 0);
+	msg_batch_end(&bt);
 	conn_send(c, b);
 }
 
@@ -381,13 +376,8 @@ static void
 send_ack(struct conn *c, const uint8_t epoch[16], uint64_t seq)
 {
 	struct buf *b = &c->ps->out;
-	msgpack_packer pk;
 
-	conn_msg_begin(b, &pk, 3, MSG_ACK);
-	msgpack_pack_uint8(&pk, MK_EPOCH);
-	msgpack_pack_bin_with_body(&pk, epoch, 16);
-	msgpack_pack_uint8(&pk, MK_UPTO);
-	msgpack_pack_uint64(&pk, seq);
+	msg_enc_ack(b, epoch, seq);
 	conn_send(c, b);
 }
 

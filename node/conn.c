@@ -80,16 +80,6 @@ conn_addr(const struct conn *c)
 }
 
 void
-conn_msg_begin(struct buf *b, msgpack_packer *pk, uint32_t n, uint8_t type)
-{
-	buf_reset(b);
-	msgpack_packer_init(pk, b, buf_pk_write);
-	msgpack_pack_map(pk, n);
-	msgpack_pack_uint8(pk, MK_TYPE);
-	msgpack_pack_uint8(pk, type);
-}
-
-void
 conn_send(struct conn *c, const struct buf *body)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
@@ -140,7 +130,6 @@ void
 conn_error(struct conn *c, int code, const char *fmt, ...)
 {
 	struct buf *b = &c->ps->out;
-	msgpack_packer pk;
 	char msg[JALIN_ERRMSG_MAX];
 	va_list ap;
 
@@ -156,15 +145,7 @@ conn_error(struct conn *c, int code, const char *fmt, ...)
 		peer_set_error(c->peer, "%s", msg);
 	if (c->peer)
 		peer_count_error(c->peer, kind_of(code));
-	buf_reset(b);
-	msgpack_packer_init(&pk, b, buf_pk_write);
-	msgpack_pack_map(&pk, 3);
-	msgpack_pack_uint8(&pk, MK_TYPE);
-	msgpack_pack_uint8(&pk, MSG_ERROR);
-	msgpack_pack_uint8(&pk, MK_STATUS);
-	msgpack_pack_int(&pk, code);
-	msgpack_pack_uint8(&pk, MK_ERROR);
-	view_str(&pk, msg);
+	msg_enc_error(b, code, msg);
 	if (c->tls_done)
 		conn_send(c, b);
 	c->closing = true;
@@ -176,34 +157,13 @@ conn_error(struct conn *c, int code, const char *fmt, ...)
 static void
 send_hello(struct conn *c)
 {
-	struct peers *ps = c->ps;
-	struct store *st = ps->n->store;
-	struct buf *b = &ps->out;
-	msgpack_packer pk;
+	struct store *st = c->ps->n->store;
+	struct buf *b = &c->ps->out;
 
-	buf_reset(b);
-	msgpack_packer_init(&pk, b, buf_pk_write);
-	msgpack_pack_map(&pk, 8);
-	msgpack_pack_uint8(&pk, MK_TYPE);
-	msgpack_pack_uint8(&pk, MSG_HELLO);
-	msgpack_pack_uint8(&pk, MK_PV_MIN);
-	msgpack_pack_uint8(&pk, JALIN_PROTO_VERSION_MIN);
-	msgpack_pack_uint8(&pk, MK_PV_MAX);
-	msgpack_pack_uint8(&pk, JALIN_PROTO_VERSION_MAX);
-	msgpack_pack_uint8(&pk, MK_NAME);
-	view_str(&pk, store_node(st));
-	msgpack_pack_uint8(&pk, MK_EPOCH);
-	msgpack_pack_bin_with_body(&pk, store_epoch(st), 16);
-	msgpack_pack_uint8(&pk, MK_SEQ);
-	msgpack_pack_uint64(&pk, store_seq(st));
-	msgpack_pack_uint8(&pk, MK_FEATURES);
-	msgpack_pack_uint32(&pk, FEATURES);
-	msgpack_pack_uint8(&pk, MK_SCHEMA);
-	msgpack_pack_map(&pk, COLL_COUNT);
-	for (unsigned i = COLL_MIN; i <= COLL_MAX; i++) {
-		view_str(&pk, schema_coll_by_id(i)->name);
-		msgpack_pack_uint32(&pk, schema_coll_by_id(i)->version);
-	}
+	msg_enc_hello(b,
+	    &(struct msg_hello){JALIN_PROTO_VERSION_MIN,
+	        JALIN_PROTO_VERSION_MAX, store_node(st), store_epoch(st),
+	        store_seq(st), FEATURES, NULL, 0});
 	conn_send(c, b);
 }
 
@@ -299,11 +259,8 @@ static void
 send_pong(struct conn *c, const struct msg_peer *m)
 {
 	struct buf *b = &c->ps->out;
-	msgpack_packer pk;
 
-	conn_msg_begin(b, &pk, 2, MSG_PONG);
-	msgpack_pack_uint8(&pk, MK_TIME);
-	msgpack_pack_uint64(&pk, m->time);
+	msg_enc_pong(b, m->time);
 	conn_send(c, b);
 }
 
@@ -809,15 +766,8 @@ static void
 send_ping(struct conn *c)
 {
 	struct buf *b = &c->ps->out;
-	msgpack_packer pk;
 
-	buf_reset(b);
-	msgpack_packer_init(&pk, b, buf_pk_write);
-	msgpack_pack_map(&pk, 2);
-	msgpack_pack_uint8(&pk, MK_TYPE);
-	msgpack_pack_uint8(&pk, MSG_PING);
-	msgpack_pack_uint8(&pk, MK_TIME);
-	msgpack_pack_uint64(&pk, now_ms());
+	msg_enc_ping(b, now_ms());
 	conn_send(c, b);
 }
 

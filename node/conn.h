@@ -17,8 +17,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <msgpack.h>
-
 #include "config.h"
 #include "err.h"
 #include "msg.h"
@@ -111,14 +109,6 @@ void conn_hold(struct conn *c, bool hold);
 
 /* Read the frames waiting on c (after a CHANGES task finished). */
 void conn_resume(struct conn *c);
-
-/*
- * Start a message body in b (emptied first): a map of n pairs whose first
- * pair is MK_TYPE: type. pk is initialised to write into b; the caller
- * packs the other n - 1 pairs.
- */
-void conn_msg_begin(
-    struct buf *b, msgpack_packer *pk, uint32_t n, uint8_t type);
 
 /* Who is on the other end, for log lines: the peer's name, else the
  * certificate's CN, else the address. Valid while c is. */

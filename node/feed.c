@@ -106,66 +106,19 @@ feed_owes_withdrawal(
 	    send_what(ps, p, key[0], state, len) == FEED_WITHDRAWAL;
 }
 
-/* Write a uint64 in 9 bytes so that it can be patched afterwards. */
-static size_t
-u64_slot(struct buf *b)
-{
-	static const uint8_t z[9] = {0xcf};
-	size_t at = b->len;
-
-	buf_append(b, z, sizeof(z));
-	return at + 1;
-}
-
-static void
-u64_patch(struct buf *b, size_t at, uint64_t v)
-{
-	if (b->err != 0 || at + 8 > b->len)
-		return;
-	for (int i = 0; i < 8; i++)
-		b->p[at + i] = (uint8_t)(v >> (56 - 8 * i));
-}
-
+/* One CHANGES frame under construction: its items and how far it covers. */
 struct frame {
-	size_t upto_at, recs_at;
+	struct msg_batch bt;
 	uint64_t upto;
-	uint32_t n;
 };
 
 static void
-changes_head(struct conn *c, msgpack_packer *pk, struct frame *f)
+changes_head(struct conn *c, struct frame *f)
 {
 	struct store *st = c->ps->n->store;
-	struct buf *b = &c->ps->out;
 
-	conn_msg_begin(b, pk, 7, MSG_CHANGES);
-	msgpack_pack_uint8(pk, MK_EPOCH);
-	msgpack_pack_bin_with_body(pk, store_epoch(st), 16);
-	msgpack_pack_uint8(pk, MK_FROM);
-	msgpack_pack_uint64(pk, c->feed->spos);
-	msgpack_pack_uint8(pk, MK_UPTO);
-	f->upto_at = u64_slot(b);
-	msgpack_pack_uint8(pk, MK_HEAD);
-	msgpack_pack_uint64(pk, store_seq(st));
-	msgpack_pack_uint8(pk, MK_TIME);
-	msgpack_pack_uint64(pk, now_ms());
-	msgpack_pack_uint8(pk, MK_RECS);
-	f->recs_at = view_array_begin(b);
-}
-
-/* [seq, coll, id, state]; a withdrawal has nil for the state. */
-void
-feed_pack_change(struct buf *b, msgpack_packer *pk, uint64_t seq,
-    const uint8_t *key, const uint8_t *state, size_t len)
-{
-	msgpack_pack_array(pk, 4);
-	msgpack_pack_uint64(pk, seq);
-	msgpack_pack_uint8(pk, key[0]);
-	msgpack_pack_bin_with_body(pk, key + 1, UUID_LEN);
-	if (state != NULL)
-		buf_append(b, state, len);
-	else
-		msgpack_pack_nil(pk);
+	msg_changes_begin(&f->bt, &c->ps->out, store_epoch(st), c->feed->spos,
+	    store_seq(st), now_ms());
 }
 
 /* The feed entry holds exactly what this peer sent us (storedb.h). */
@@ -180,7 +133,7 @@ is_echo(const struct conn *c, const uint8_t *v, size_t vlen)
 
 /* Fill one CHANGES frame from the feed after c->feed->spos. */
 static int
-changes_body(struct conn *c, MDB_txn *txn, msgpack_packer *pk, struct frame *f)
+changes_body(struct conn *c, MDB_txn *txn, struct frame *f)
 {
 	const struct stdb *db = store_db(c->ps->n->store);
 	struct buf *b = &c->ps->out;
@@ -189,7 +142,7 @@ changes_body(struct conn *c, MDB_txn *txn, msgpack_packer *pk, struct frame *f)
 
 	stdb_iter_open(&it, txn, db, STDB_FEED);
 	stdb_iter_find_seq(&it, c->feed->spos + 1);
-	while (stdb_iter_valid(&it) && f->n < JALIN_BATCH_RECORDS_MAX &&
+	while (stdb_iter_valid(&it) && f->bt.n < JALIN_BATCH_RECORDS_MAX &&
 	    b->len < JALIN_BATCH_BYTES) {
 		const uint8_t *state;
 		size_t vlen, len;
@@ -202,11 +155,9 @@ changes_body(struct conn *c, MDB_txn *txn, msgpack_packer *pk, struct frame *f)
 		    stdb_get_record(
 		        txn, db, key[0], key + 1, &state, &len, &rseq) == 0)
 			w = send_what(c->ps, c->peer, key[0], state, len);
-		if (w != FEED_NOTHING) {
-			feed_pack_change(b, pk, seq, key,
+		if (w != FEED_NOTHING)
+			msg_batch_rec(&f->bt, seq, key[0], key + 1,
 			    w == FEED_RECORD ? state : NULL, len);
-			f->n++;
-		}
 		f->upto = seq;
 		stdb_iter_next(&it);
 	}
@@ -219,15 +170,14 @@ changes_body(struct conn *c, MDB_txn *txn, msgpack_packer *pk, struct frame *f)
 static bool
 send_changes(struct conn *c, uint64_t head)
 {
-	struct frame f = {0, 0, c->feed->spos, 0};
-	msgpack_packer pk;
+	struct frame f = {.upto = c->feed->spos};
 	MDB_txn *txn;
 	int rc;
 
 	if (stdb_begin_read(store_db(c->ps->n->store), &txn, NULL) != 0)
 		return false;
-	changes_head(c, &pk, &f);
-	rc = changes_body(c, txn, &pk, &f);
+	changes_head(c, &f);
+	rc = changes_body(c, txn, &f);
 	stdb_end_read(txn);
 	if (rc != 0) {
 		log_errx("peer %s: cannot read the feed after seq %llu",
@@ -236,13 +186,12 @@ send_changes(struct conn *c, uint64_t head)
 	}
 	if (f.upto == c->feed->spos) /* feed entries moved past head: covered */
 		f.upto = head;
-	u64_patch(&c->ps->out, f.upto_at, f.upto);
-	view_patch(&c->ps->out, f.recs_at, f.n);
+	msg_changes_end(&f.bt, f.upto);
 	conn_send(c, &c->ps->out);
 	c->feed->spos = f.upto;
 	if (c->feed->spos > c->feed->smax)
 		c->feed->smax = c->feed->spos;
-	c->peer->count.recs_out += f.n;
+	c->peer->count.recs_out += f.bt.n;
 	c->peer->count.batches_out++;
 	return true;
 }
@@ -251,13 +200,8 @@ static void
 send_live(struct conn *c)
 {
 	struct buf *b = &c->ps->out;
-	msgpack_packer pk;
 
-	conn_msg_begin(b, &pk, 3, MSG_LIVE);
-	msgpack_pack_uint8(&pk, MK_EPOCH);
-	msgpack_pack_bin_with_body(&pk, store_epoch(c->ps->n->store), 16);
-	msgpack_pack_uint8(&pk, MK_UPTO);
-	msgpack_pack_uint64(&pk, c->feed->spos);
+	msg_enc_live(b, store_epoch(c->ps->n->store), c->feed->spos);
 	conn_send(c, b);
 	c->feed->caught_up = true;
 	c->peer->feed->out_resync = false;
@@ -289,14 +233,9 @@ static void
 send_resync(struct conn *c, const char *why)
 {
 	struct buf *b = &c->ps->out;
-	msgpack_packer pk;
 
 	log_notice("peer %s: resync from seq 0: %s", c->peer->cfg.name, why);
-	conn_msg_begin(b, &pk, 3, MSG_RESYNC);
-	msgpack_pack_uint8(&pk, MK_EPOCH);
-	msgpack_pack_bin_with_body(&pk, store_epoch(c->ps->n->store), 16);
-	msgpack_pack_uint8(&pk, MK_ERROR);
-	view_str(&pk, why);
+	msg_enc_resync(b, store_epoch(c->ps->n->store), why);
 	conn_send(c, b);
 	c->peer->feed->out_resync = true;
 }

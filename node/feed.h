@@ -15,7 +15,6 @@
 #include <stdint.h>
 
 #include <lmdb.h>
-#include <msgpack.h>
 
 #include "msg.h"
 
@@ -50,14 +49,6 @@ enum feed_what feed_what(
  */
 bool feed_owes_withdrawal(
     struct peers *ps, MDB_txn *txn, const struct peer *p, const uint8_t *key);
-
-/*
- * Append one change item [seq, coll, id, state] to b through pk (which
- * writes into b): state[0..len) is a stored record value copied as is, or
- * NULL for a withdrawal (nil).
- */
-void feed_pack_change(struct buf *b, msgpack_packer *pk, uint64_t seq,
-    const uint8_t *key, const uint8_t *state, size_t len);
 
 /*
  * SUB from the peer on c: start streaming from its checkpoint, or send

@@ -153,13 +153,7 @@ pack_item(struct vscan *v, const uint8_t *key, const uint8_t *hash)
 	if (v->nids >= JALIN_VERIFY_IDS_MAX)
 		return;
 	msgpack_packer_init(&pk, &v->ids, buf_pk_write);
-	msgpack_pack_array(&pk, 3);
-	msgpack_pack_uint8(&pk, key[0]);
-	msgpack_pack_bin_with_body(&pk, key + 1, UUID_LEN);
-	if (hash != NULL)
-		msgpack_pack_bin_with_body(&pk, hash, 32);
-	else
-		msgpack_pack_nil(&pk);
+	msg_ids_item(&pk, key[0], key + 1, hash);
 	v->nids++;
 }
 
@@ -366,7 +360,6 @@ next_bucket(struct peer *p)
 {
 	struct verify *v = p->v;
 	struct buf *b = &p->ps->out;
-	msgpack_packer pk;
 
 	for (v->bucket++;
 	     v->bucket < JALIN_DIGEST_BUCKETS && !bit(v->diff, v->bucket);
@@ -390,9 +383,7 @@ next_bucket(struct peer *p)
 	buf_reset(&v->my_ids);
 	buf_reset(&v->their_ids);
 	v->scan = vscan_new(p->ps, p->cfg.name, v->bucket, my_ids_done, p);
-	conn_msg_begin(b, &pk, 2, MSG_VIDS_REQ);
-	msgpack_pack_uint8(&pk, MK_BUCKET);
-	msgpack_pack_uint8(&pk, (uint8_t)v->bucket);
+	msg_enc_vids_req(b, (uint8_t)v->bucket);
 	conn_send(p->conn, b);
 }
 
@@ -488,39 +479,31 @@ next_item(struct mpr *m, uint8_t key[STDB_KEY_LEN], const uint8_t **hash)
 struct repairs {
 	struct peer *p;
 	struct buf rep, fetch;
-	msgpack_packer rpk, fpk;
-	size_t rmark, fmark;
-	uint32_t nrep, nfetch;
+	struct msg_batch rbt, fbt; /* into rep, fetch; .n: items added */
 	MDB_txn *txn;
 };
 
 static void
 rep_open(struct repairs *r)
 {
-	conn_msg_begin(&r->rep, &r->rpk, 2, MSG_REPAIR);
-	msgpack_pack_uint8(&r->rpk, MK_RECS);
-	r->rmark = view_array_begin(&r->rep);
-	r->nrep = 0;
+	msg_repair_begin(&r->rbt, &r->rep, MSG_COUNT_LATER);
 }
 
 static void
 fetch_open(struct repairs *r)
 {
-	conn_msg_begin(&r->fetch, &r->fpk, 2, MSG_FETCH);
-	msgpack_pack_uint8(&r->fpk, MK_IDS);
-	r->fmark = view_array_begin(&r->fetch);
-	r->nfetch = 0;
+	msg_fetch_begin(&r->fbt, &r->fetch);
 }
 
 static void
 rep_flush(struct repairs *r, bool reopen)
 {
-	if (r->nrep > 0) {
-		view_patch(&r->rep, r->rmark, r->nrep);
+	if (r->rbt.n > 0) {
+		msg_batch_end(&r->rbt);
 		conn_send(r->p->conn, &r->rep);
 	}
-	if (r->nfetch > 0) {
-		view_patch(&r->fetch, r->fmark, r->nfetch);
+	if (r->fbt.n > 0) {
+		msg_batch_end(&r->fbt);
 		conn_send(r->p->conn, &r->fetch);
 	}
 	if (reopen) {
@@ -534,15 +517,7 @@ static void
 rep_item(
     struct repairs *r, const uint8_t *key, const uint8_t *state, size_t len)
 {
-	msgpack_pack_array(&r->rpk, 4);
-	msgpack_pack_uint8(&r->rpk, 0);
-	msgpack_pack_uint8(&r->rpk, key[0]);
-	msgpack_pack_bin_with_body(&r->rpk, key + 1, UUID_LEN);
-	if (state != NULL)
-		buf_append(&r->rep, state, len);
-	else
-		msgpack_pack_nil(&r->rpk);
-	r->nrep++;
+	msg_batch_rec(&r->rbt, 0, key[0], key + 1, state, len);
 }
 
 static void
@@ -585,10 +560,7 @@ add_answer(struct repairs *r, const uint8_t *key)
 static void
 add_fetch(struct repairs *r, const uint8_t *key)
 {
-	msgpack_pack_array(&r->fpk, 2);
-	msgpack_pack_uint8(&r->fpk, key[0]);
-	msgpack_pack_bin_with_body(&r->fpk, key + 1, UUID_LEN);
-	r->nfetch++;
+	msg_batch_id(&r->fbt, key[0], key + 1);
 	r->p->v->cur.repaired++;
 }
 
@@ -622,8 +594,8 @@ one_diff(struct repairs *r, const uint8_t *key, const uint8_t *mine,
 	if (theirs != NULL && (mine != NULL || !add_answer(r, key)))
 		add_fetch(r, key);
 	if (r->rep.len > JALIN_BATCH_BYTES ||
-	    r->nrep >= JALIN_BATCH_RECORDS_MAX ||
-	    r->nfetch >= JALIN_BATCH_RECORDS_MAX)
+	    r->rbt.n >= JALIN_BATCH_RECORDS_MAX ||
+	    r->fbt.n >= JALIN_BATCH_RECORDS_MAX)
 		rep_flush(r, true);
 }
 
@@ -712,23 +684,12 @@ reply_digest_done(struct vscan *s, void *arg)
 {
 	struct conn *c = arg;
 	struct buf *b = &s->ps->out;
-	msgpack_packer pk;
 
 	if (!reply_wanted(s, c))
 		return;
-	conn_msg_begin(b, &pk, 7, MSG_VDIGEST);
-	msgpack_pack_uint8(&pk, MK_SEQ);
-	msgpack_pack_uint64(&pk, s->head0);
-	msgpack_pack_uint8(&pk, MK_HEAD);
-	msgpack_pack_uint64(&pk, store_seq(s->ps->n->store));
-	msgpack_pack_uint8(&pk, MK_UPTO);
-	msgpack_pack_uint64(&pk, apply_pos(c));
-	msgpack_pack_uint8(&pk, MK_SUMS);
-	msgpack_pack_bin_with_body(&pk, s->sums, sizeof(s->sums));
-	msgpack_pack_uint8(&pk, MK_COUNT);
-	msgpack_pack_uint64(&pk, s->count);
-	msgpack_pack_uint8(&pk, MK_BAD);
-	msgpack_pack_uint64(&pk, s->bad);
+	msg_enc_vdigest(b,
+	    &(struct msg_vdigest){s->head0, store_seq(s->ps->n->store),
+	        apply_pos(c), s->sums, s->count, s->bad});
 	conn_send(c, b);
 	vscan_free(s);
 }
@@ -738,16 +699,10 @@ reply_ids_done(struct vscan *s, void *arg)
 {
 	struct conn *c = arg;
 	struct buf *b = &s->ps->out;
-	msgpack_packer pk;
 
 	if (!reply_wanted(s, c))
 		return;
-	conn_msg_begin(b, &pk, 3, MSG_VIDS);
-	msgpack_pack_uint8(&pk, MK_BUCKET);
-	msgpack_pack_uint8(&pk, (uint8_t)s->bucket);
-	msgpack_pack_uint8(&pk, MK_IDS);
-	msgpack_pack_array(&pk, s->nids);
-	buf_append(b, s->ids.p, s->ids.len);
+	msg_enc_vids(b, (uint8_t)s->bucket, s->nids, s->ids.p, s->ids.len);
 	conn_send(c, b);
 	vscan_free(s);
 }
@@ -776,7 +731,7 @@ fetch_one(struct repairs *r, const uint8_t *key)
 	    feed_what(r->p, key[0], ps->sws) != FEED_RECORD)
 		return;
 	rep_item(r, key, state, len);
-	if (r->nrep >= JALIN_BATCH_RECORDS_MAX ||
+	if (r->rbt.n >= JALIN_BATCH_RECORDS_MAX ||
 	    r->rep.len > JALIN_BATCH_BYTES)
 		rep_flush(r, true);
 }
@@ -924,7 +879,6 @@ verify_start(struct peers *ps, struct peer *p, verify_done_fn *fn, void *ctx)
 {
 	struct verify *v = state_of(p);
 	struct buf *b = &ps->out;
-	msgpack_packer pk;
 
 	if (v == NULL)
 		return JALIN_ENOMEM;
@@ -957,7 +911,7 @@ verify_start(struct peers *ps, struct peer *p, verify_done_fn *fn, void *ctx)
 	v->my_head = store_seq(ps->n->store);
 	v->my_ck = apply_pos(p->conn);
 	v->scan = vscan_new(ps, p->cfg.name, -1, my_digest_done, p);
-	conn_msg_begin(b, &pk, 1, MSG_VDIGEST_REQ);
+	msg_enc_vdigest_req(b);
 	conn_send(p->conn, b);
 	return 0;
 }

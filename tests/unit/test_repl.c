@@ -168,6 +168,18 @@ test_hello_no_common_version(void **state)
 	assert_null(peer_last_error(them(t)));
 }
 
+/* A message whose map of n pairs begins with MK_TYPE: type, packed by hand
+ * (the msg_enc_* encoders cannot leave out a required key). */
+static void
+raw_begin(struct buf *b, msgpack_packer *pk, uint32_t n, uint8_t type)
+{
+	buf_reset(b);
+	msgpack_packer_init(pk, b, buf_pk_write);
+	msgpack_pack_map(pk, n);
+	msgpack_pack_uint8(pk, MK_TYPE);
+	msgpack_pack_uint8(pk, type);
+}
+
 static void
 test_hello_without_epoch(void **state)
 {
@@ -177,7 +189,7 @@ test_hello_without_epoch(void **state)
 
 	t->fk = fake(t, THEM, false);
 	b = fx_fake_buf(t->fk);
-	conn_msg_begin(b, &pk, 4, MSG_HELLO);
+	raw_begin(b, &pk, 4, MSG_HELLO);
 	msgpack_pack_uint8(&pk, MK_PV_MIN);
 	msgpack_pack_uint8(&pk, JALIN_PROTO_VERSION_MIN);
 	msgpack_pack_uint8(&pk, MK_PV_MAX);
@@ -557,7 +569,7 @@ test_feed_sub_without_seq(void **state)
 
 	t->fk = open_fake(t, THEM, false);
 	b = fx_fake_buf(t->fk);
-	conn_msg_begin(b, &pk, 2, MSG_SUB);
+	raw_begin(b, &pk, 2, MSG_SUB);
 	msgpack_pack_uint8(&pk, MK_EPOCH);
 	msgpack_pack_bin_with_body(&pk, store_epoch(t->nd->n.store), 16);
 	flush_fake(t->fk);
@@ -646,7 +658,7 @@ test_verify_message_refused(void **state)
 
 	t->fk = open_fake(t, THEM, false);
 	b = fx_fake_buf(t->fk);
-	conn_msg_begin(b, &pk, 1, MSG_VIDS_REQ);
+	raw_begin(b, &pk, 1, MSG_VIDS_REQ);
 	flush_fake(t->fk);
 	fx_fake_expect_error(t->fk, JALIN_EPROTO,
 	    "VIDS_REQ: required key 55 (BUCKET) is missing");
