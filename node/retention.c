@@ -46,31 +46,24 @@ purge_done(void *ctx, const uint8_t *resp, size_t len)
 	struct rpurge *p = ctx;
 	const struct schema_coll *c = schema_coll_by_id(p->coll);
 	char ids[UUID_STR_LEN + 1];
-	const char *msg = NULL;
-	uint32_t n, mlen = 0;
-	int64_t status = 0;
-	uint64_t k;
-	struct mpr m;
+	struct jalin_err err;
+	struct msg_resp rs;
 
 	uuid_format(p->idmp + 2, ids);
-	mpr_init(&m, resp, len);
-	if (mpr_map(&m, &n) == 0) {
-		for (uint32_t i = 0; i < n && mpr_u64(&m, &k) == 0; i++) {
-			if (k == MK_STATUS)
-				(void)mpr_i64(&m, &status);
-			else if (k == MK_ERROR)
-				(void)mpr_str(&m, &msg, &mlen);
-			else
-				(void)mpr_skip(&m);
-		}
+	jalin_err_clear(&err);
+	if (msg_parse_resp(resp, len, &rs, &err) != 0) {
+		rs.status = JALIN_EPROTO; /* not ours to answer: say why */
+		rs.error = err.msg;
+		rs.error_len = (uint32_t)strlen(err.msg);
 	}
 	/* the date is a field value: not logged (STYLE §7) */
-	if (status == 0)
+	if (rs.status == 0)
 		log_notice("retention: purged %s %s (past its retention_until)",
 		    c ? c->name : "?", ids);
-	else if (status != JALIN_EPURGED)
+	else if (rs.status != JALIN_EPURGED)
 		log_warnx("retention: cannot purge %s %s: %.*s",
-		    c ? c->name : "?", ids, (int)mlen, msg ? msg : "");
+		    c ? c->name : "?", ids, (int)rs.error_len,
+		    rs.error ? rs.error : "");
 	p->r->inflight--;
 	free(p);
 }
