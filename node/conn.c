@@ -324,8 +324,6 @@ handle_frame(struct conn *c, const uint8_t *body, uint32_t len)
 	}
 	log_debug(
 	    "peer %s: %s (%u bytes)", conn_who(c), msg_type_name(m.type), len);
-	if (check_keys(c, &m) != 0)
-		return;
 	if (m.type == MSG_PING) {
 		peer_note_skew(c->peer, m.time);
 		send_pong(c, &m);

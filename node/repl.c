@@ -27,9 +27,34 @@ live(struct conn *c, const struct msg_peer *m)
 	return 0;
 }
 
+/*
+ * A message without a key the grammar requires (msg.h) is refused (-1),
+ * except a verification answer or a FETCH, ignored (1) as verify.c always
+ * did: it may answer a round already given up. 0: complete.
+ */
+static int
+check_keys(struct conn *c, const struct msg_peer *m)
+{
+	struct jalin_err err;
+	int rc;
+
+	jalin_err_clear(&err);
+	if ((rc = msg_check_peer(m, &err)) == 0)
+		return 0;
+	if (m->type == MSG_VDIGEST || m->type == MSG_VIDS ||
+	    m->type == MSG_FETCH)
+		return 1;
+	conn_error(c, rc, "%s", jalin_err_msg(&err, rc));
+	return -1;
+}
+
 static int
 message(struct conn *c, const struct msg_peer *m)
 {
+	int rc = check_keys(c, m);
+
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
 	switch (m->type) {
 	case MSG_SUB:
 		return feed_subscribe(c, m);
@@ -44,7 +69,7 @@ message(struct conn *c, const struct msg_peer *m)
 	case MSG_REPAIR:
 		return apply_repair(c, m);
 	}
-	int rc = verify_handle(c, m);
+	rc = verify_handle(c, m);
 	if (rc <= 0)
 		return rc;
 	conn_error(c, JALIN_ESTATE, "unexpected %s message after HELLO",

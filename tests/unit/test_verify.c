@@ -1094,7 +1094,8 @@ test_fake_vids_req_without_bucket(void **state)
 	msgpack_pack_uint8(&pk, MK_TYPE);
 	msgpack_pack_uint8(&pk, MSG_VIDS_REQ);
 	fx_fake_send(t->fk, b);
-	fx_fake_expect_error(t->fk, JALIN_EPROTO, "VIDS_REQ without a bucket");
+	fx_fake_expect_error(t->fk, JALIN_EPROTO,
+	    "VIDS_REQ: required key 55 (BUCKET) is missing");
 }
 
 static void
