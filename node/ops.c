@@ -103,7 +103,11 @@ ops_new(struct event_base *base, struct store *store)
 		ops_free(o);
 		return NULL;
 	}
-	/* After all I/O of a loop round: that is what groups the commits. */
+	/* After the I/O of a loop round: that is what groups the commits.
+	 * Priority 1 of main.c's 2 is also libevent's default for new events
+	 * (nprios / 2), so I/O callbacks share it: the flush runs after them
+	 * because an event activated from a callback joins the end of the
+	 * active queue, not because of its priority. */
 	event_priority_set(o->flush_ev, 1);
 	return o;
 }
