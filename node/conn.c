@@ -399,7 +399,6 @@ next_frame(struct conn *c, uint32_t *len)
 	b->len = (size_t)evbuffer_remove(in, b->p, *len);
 	if (c->peer)
 		c->peer->count.bytes_in += 4 + (uint64_t)*len;
-	c->last_rx_ms = now_ms();
 	handle_frame(c, b->p, *len);
 	return 1;
 }
@@ -452,6 +451,25 @@ drain_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 	(void)buf;
 	if (info->n_deleted > 0)
 		c->last_drain_ms = now_ms();
+}
+
+/*
+ * Bytes arrived: the connection is alive, however slowly a frame comes
+ * in (a 1 MiB batch takes two minutes at 64 kbit/s). Liveness and the
+ * link's measured rate go by bytes, not whole frames.
+ */
+static void
+input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)buf;
+	if (info->n_added == 0)
+		return;
+	c->last_rx_ms = now_ms();
+	c->rx_bytes += info->n_added;
+	if (c->peer != NULL && c->open)
+		peer_note_rx(c->peer, c->last_rx_ms, info->n_added);
 }
 
 static void
@@ -650,6 +668,7 @@ conn_new(struct peers *ps, evutil_socket_t fd, bool outbound, struct peer *p,
 	snprintf(c->addr, sizeof(c->addr), "%s", addr);
 	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
 	evbuffer_add_cb(bufferevent_get_output(c->bev), drain_cb, c);
+	evbuffer_add_cb(bufferevent_get_input(c->bev), input_cb, c);
 	bufferevent_set_timeouts(c->bev, &hs, &hs);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	TAILQ_INSERT_TAIL(&ps->conns, c, link);
@@ -809,7 +828,7 @@ send_ping(struct conn *c)
 }
 
 /*
- * Liveness of one open connection. Stalled: nothing received, or our
+ * Liveness of one open connection. Stalled: no byte received, or our
  * output not draining, for stall_timeout (a peer that accepts but stops
  * reading, e.g. SIGSTOP). Closed after four times that.
  */
