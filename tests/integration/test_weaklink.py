@@ -94,12 +94,12 @@ def test_satellite_link_converges_without_stalling(make_node):
         for t, inp in catching:
             cu = inp["catch_up"]
             assert cu is not None and cu["total"] > 0, (t, inp)
-        with_eta = [t for t, inp in catching
-                    if inp["catch_up"]["eta_seconds"] is not None]
-        assert with_eta, "no time left was ever shown"
-        first_eta = min(with_eta)
-        assert all(t in with_eta for t, _ in catching if t > first_eta), \
-            "the time left disappeared while catching up"
+        # a time left as soon as a batch has arrived (before that there
+        # is no measure of what an entry costs); the short run may be
+        # over before a poll sees one
+        for t, inp in catching:
+            if inp["catch_up"]["done"] > 0:
+                assert inp["catch_up"]["eta_seconds"] is not None, (t, inp)
         out = peer_status(j, "banten")
         assert out["records_delivered"] >= N_SLOW
         assert out["bytes_delivered"] <= out["bytes_out"]
