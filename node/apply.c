@@ -672,6 +672,11 @@ apply_note_failure(struct conn *c)
 		a->stuck++;
 		a->stuck_rx = c->rx_bytes;
 	}
+	if (a->stuck == JALIN_STUCK_ATTEMPTS)
+		log_warnx("peer %s: %u connections in a row ended before one "
+		          "batch of its changes arrived (the last after %llu "
+		          "bytes): the link drops before a batch gets through",
+		    p->cfg.name, a->stuck, (unsigned long long)a->stuck_rx);
 }
 
 uint32_t

@@ -209,7 +209,13 @@ send_hello(struct conn *c)
 	conn_send(c, b);
 }
 
-/* Of two sessions with one peer, keep the one the smaller name dialled. */
+/*
+ * Of two sessions with one peer, keep the one the smaller name dialled.
+ * Both dialled by the same side: the new one, since a node dials again
+ * only once it has given the old session up (a link that dropped without
+ * a word, as satellite links do, leaves the old one open here until it
+ * times out, and the peer must not be refused meanwhile).
+ */
 static bool
 keep_existing(const struct conn *old, const struct conn *nw)
 {
@@ -219,7 +225,7 @@ keep_existing(const struct conn *old, const struct conn *nw)
 	const char *d_new = nw->outbound ? me : them;
 	int c = strcmp(d_old, d_new);
 
-	return c == 0 ? true : c < 0;
+	return c == 0 ? false : c < 0;
 }
 
 static int

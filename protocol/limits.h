@@ -77,9 +77,9 @@
  * of what the connections that dropped delivered, so that what a drop
  * throws away stays a small part of what crosses.
  */
-#define JALIN_BATCH_SECONDS     3
-#define JALIN_BATCH_BYTES_MIN   (4u << 10)
-#define JALIN_BATCH_BYTES_START (32u << 10)
+#define JALIN_BATCH_SECONDS     2
+#define JALIN_BATCH_BYTES_MIN   (1u << 10)
+#define JALIN_BATCH_BYTES_START (16u << 10)
 #define JALIN_BATCH_INFLIGHT    2
 #define JALIN_BATCH_DROP_DIV    32
 /* Batches remembered until acknowledged (a fast link's output buffer and
