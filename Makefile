@@ -172,6 +172,14 @@ test-integration: all
 	JALIN_BUILD=$(CURDIR)/$(BUILD) JALIN_SANITIZE=$(SANITIZE) \
 	    $(PYTHON) -m pytest -q -ra tests/integration $(PYTEST_ARGS)
 
+# The weak-link tests at the issue's size (500 case records over 64 kbit/s
+# with 600 ms each way), with the time asserted against the bandwidth bound.
+.PHONY: test-long
+test-long: all
+	JALIN_BUILD=$(CURDIR)/$(BUILD) JALIN_SANITIZE=$(SANITIZE) JALIN_LONG=1 \
+	    $(PYTHON) -m pytest -q -ra -s tests/integration/test_weaklink.py \
+	    $(PYTEST_ARGS)
+
 # Line and branch coverage of the unit tests alone (gcov + lcov), per file:
 # the replication core is meant to be tested without sockets or processes.
 COV_BUILD = build/cov

@@ -37,7 +37,14 @@ struct apply_peer {
 	uint64_t newest_ms;      /* write time of the newest record applied */
 	bool in_live;            /* they said LIVE and we applied up to it */
 	uint64_t cu_from, cu_ms; /* catch-up: where and when it started */
+	uint64_t cu_wire;        /* count.wire_in when it started */
 	bool in_resync;
+	/* Sessions that ended before we caught up, kept across reconnects
+	 * until we do: how many, why the last one ended and when; and how
+	 * many in a row ended before one batch arrived. */
+	uint32_t failed, stuck;
+	char last_failure[JALIN_ERRMSG_MAX];
+	uint64_t failure_ms, stuck_rx;
 };
 
 /* Their feed to us on one connection, from HELLO until it closes. */
@@ -46,6 +53,7 @@ struct apply_conn {
 	uint8_t repoch[16];      /* the epoch we subscribed to */
 	uint64_t rpos;           /* last seq applied (or queued) */
 	struct rtask *task;      /* CHANGES being applied */
+	uint32_t batches;        /* CHANGES applied on this connection */
 };
 
 /* One CHANGES frame being applied. */
@@ -73,6 +81,7 @@ struct rtask {
 };
 
 static void task_free(struct rtask *t);
+static void apply_note_failure(struct conn *c);
 
 static uint64_t
 now_ms(void)
@@ -139,6 +148,7 @@ apply_open(struct conn *c, const struct msg_peer *hello)
 	p->apply->in_live = false;
 	p->apply->cu_from = c->apply->rpos;
 	p->apply->cu_ms = hlc_wall_ms();
+	p->apply->cu_wire = p->count.wire_in;
 	/* A peer we meet for the first time, or in another epoch than our
 	 * checkpoint, may not hold what it once sent us. */
 	if (!feed_trusts(p) || !p->apply->ck_valid ||
@@ -427,6 +437,8 @@ task_done(void *arg, int rc, const struct jalin_err *err)
 		    c->peer->cfg.name, t->applied, t->changed, t->refused,
 		    (unsigned long long)t->ckseq);
 		task_account(c->peer, t);
+		c->apply->batches++;
+		c->peer->apply->stuck = 0;
 		c->apply->rpos = t->ckseq;
 		send_ack(c, t->epoch, t->ckseq);
 		if (t->held) {
@@ -573,6 +585,7 @@ apply_live(struct conn *c, const struct msg_peer *m)
 		log_info("peer %s: caught up at seq %llu", p->cfg.name,
 		    (unsigned long long)m->upto);
 		p->apply->in_live = true;
+		p->apply->failed = 0;
 		newly = 1; /* the caller saves "contact" now (gc.h) */
 	}
 	p->apply->in_resync = false;
@@ -607,12 +620,59 @@ apply_resync(struct conn *c, const struct msg_peer *m)
 void
 apply_closed(struct conn *c)
 {
+	apply_note_failure(c);
 	if (c->apply != NULL && c->apply->task != NULL)
 		c->apply->task->conn = NULL; /* it still commits, unanswered */
 	free(c->apply);
 	c->apply = NULL;
 	if (c->peer != NULL && c->peer->conn == c)
 		c->peer->apply->in_live = false;
+}
+
+/*
+ * c's session ends: if we had not caught up with its peer yet, count a
+ * failed attempt and keep why (the error is set before a connection is
+ * freed), across reconnects until we catch up.
+ */
+static void
+apply_note_failure(struct conn *c)
+{
+	struct peer *p = c->peer;
+	struct apply_peer *a;
+
+	if (p == NULL || p->conn != c || c->apply == NULL ||
+	    (a = p->apply)->in_live || p->ps->n->stopping)
+		return;
+	a->failed++;
+	a->failure_ms = now_ms();
+	snprintf(a->last_failure, sizeof(a->last_failure), "%s",
+	    p->last_error[0] ? p->last_error : "connection closed");
+	if (c->apply->batches == 0) {
+		a->stuck++;
+		a->stuck_rx = c->rx_bytes;
+	}
+	if (a->stuck == JALIN_STUCK_ATTEMPTS)
+		log_warnx("peer %s: %u connections in a row ended before one "
+		          "batch of its changes arrived (the last after %llu "
+		          "bytes): the link drops before a batch gets through",
+		    p->cfg.name, a->stuck, (unsigned long long)a->stuck_rx);
+}
+
+uint32_t
+apply_failures(const struct peer *p, const char **why, uint64_t *at_ms)
+{
+	*why = p->apply->failed > 0 || p->apply->failure_ms != 0
+	    ? p->apply->last_failure
+	    : NULL;
+	*at_ms = p->apply->failure_ms;
+	return p->apply->failed;
+}
+
+uint32_t
+apply_stuck(const struct peer *p, uint64_t *rx_bytes)
+{
+	*rx_bytes = p->apply->stuck_rx;
+	return p->apply->stuck;
 }
 
 bool
@@ -650,6 +710,7 @@ apply_catch_up(const struct peer *p, struct apply_progress *out)
 	    ? c->apply->rpos - p->apply->cu_from
 	    : 0;
 	out->elapsed_ms = now > p->apply->cu_ms ? now - p->apply->cu_ms : 1;
+	out->bytes = p->count.wire_in - p->apply->cu_wire;
 	return true;
 }
 

@@ -86,6 +86,7 @@ uint64_t apply_in_lag(const struct peer *p);
 struct apply_progress {
 	uint64_t done, total;
 	uint64_t elapsed_ms; /* since catching up started (at least 1) */
+	uint64_t bytes;      /* received since then, partial frames too */
 };
 
 /*
@@ -93,6 +94,21 @@ struct apply_progress {
  * untouched) when not connected, live, or nothing is missing.
  */
 bool apply_catch_up(const struct peer *p, struct apply_progress *out);
+
+/*
+ * Sessions with p that ended before we caught up with its feed, counted
+ * across reconnects until we do (then 0). *why: why the last one ended
+ * (owned by p; NULL if none ever did), *at_ms: when (0: never).
+ */
+uint32_t apply_failures(
+    const struct peer *p, const char **why, uint64_t *at_ms);
+
+/*
+ * Sessions in a row that ended while catching up before one CHANGES
+ * frame of p's arrived (0 once one does); *rx_bytes: what the last of
+ * them received.
+ */
+uint32_t apply_stuck(const struct peer *p, uint64_t *rx_bytes);
 
 /* Make (0) or free p's applier state (struct apply_peer, private to
  * apply.c); new returns JALIN_ENOMEM when out of memory. free of a peer

@@ -167,7 +167,13 @@ send_hello(struct conn *c)
 	conn_send(c, b);
 }
 
-/* Of two sessions with one peer, keep the one the smaller name dialled. */
+/*
+ * Of two sessions with one peer, keep the one the smaller name dialled.
+ * Both dialled by the same side: the new one, since a node dials again
+ * only once it has given the old session up (a link that dropped without
+ * a word, as satellite links do, leaves the old one open here until it
+ * times out, and the peer must not be refused meanwhile).
+ */
 static bool
 keep_existing(const struct conn *old, const struct conn *nw)
 {
@@ -177,7 +183,7 @@ keep_existing(const struct conn *old, const struct conn *nw)
 	const char *d_new = nw->outbound ? me : them;
 	int c = strcmp(d_old, d_new);
 
-	return c == 0 ? true : c < 0;
+	return c == 0 ? false : c < 0;
 }
 
 static int
@@ -366,7 +372,6 @@ next_frame(struct conn *c, uint32_t *len)
 	b->len = (size_t)evbuffer_remove(in, b->p, *len);
 	if (c->peer)
 		c->peer->count.bytes_in += 4 + (uint64_t)*len;
-	c->last_rx_ms = now_ms();
 	handle_frame(c, b->p, *len);
 	return 1;
 }
@@ -419,6 +424,25 @@ drain_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 	(void)buf;
 	if (info->n_deleted > 0)
 		c->last_drain_ms = now_ms();
+}
+
+/*
+ * Bytes arrived: the connection is alive, however slowly a frame comes
+ * in (a 1 MiB batch takes two minutes at 64 kbit/s). Liveness and the
+ * link's measured rate go by bytes, not whole frames.
+ */
+static void
+input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)buf;
+	if (info->n_added == 0)
+		return;
+	c->last_rx_ms = now_ms();
+	c->rx_bytes += info->n_added;
+	if (c->peer != NULL && c->open)
+		peer_note_rx(c->peer, c->last_rx_ms, info->n_added);
 }
 
 static void
@@ -587,6 +611,15 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 }
 
+/* The callbacks of every connection, whatever carries it. */
+static void
+conn_set_callbacks(struct conn *c)
+{
+	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
+	evbuffer_add_cb(bufferevent_get_output(c->bev), drain_cb, c);
+	evbuffer_add_cb(bufferevent_get_input(c->bev), input_cb, c);
+}
+
 static struct conn *
 conn_new(struct peers *ps, evutil_socket_t fd, bool outbound, struct peer *p,
     const char *addr)
@@ -615,8 +648,7 @@ conn_new(struct peers *ps, evutil_socket_t fd, bool outbound, struct peer *p,
 	c->outbound = outbound;
 	c->started_ms = now_ms();
 	snprintf(c->addr, sizeof(c->addr), "%s", addr);
-	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
-	evbuffer_add_cb(bufferevent_get_output(c->bev), drain_cb, c);
+	conn_set_callbacks(c);
 	bufferevent_set_timeouts(c->bev, &hs, &hs);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	TAILQ_INSERT_TAIL(&ps->conns, c, link);
@@ -770,7 +802,7 @@ send_ping(struct conn *c)
 }
 
 /*
- * Liveness of one open connection. Stalled: nothing received, or our
+ * Liveness of one open connection. Stalled: no byte received, or our
  * output not draining, for stall_timeout (a peer that accepts but stops
  * reading, e.g. SIGSTOP). Closed after JALIN_IDLE_STALLS times that.
  */
@@ -1142,8 +1174,7 @@ conn_attach_test(struct peers *ps, struct bufferevent *bev,
 	c->started_ms = now_ms();
 	snprintf(c->addr, sizeof(c->addr), "test:%s", peer_name);
 	snprintf(c->cn, sizeof(c->cn), "%s", peer_name);
-	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
-	evbuffer_add_cb(bufferevent_get_output(c->bev), drain_cb, c);
+	conn_set_callbacks(c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	TAILQ_INSERT_TAIL(&ps->conns, c, link);
 	ps->nconns++;

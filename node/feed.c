@@ -41,19 +41,185 @@ struct feed_peer {
 	 * its store may have changed (first contact, new epoch, RESYNC). */
 	bool trust_valid;
 	uint64_t trust_from;
+	/* The link as our feed meets it, kept across connections: bytes per
+	 * second the peer acknowledges (0: not measured yet), the bound on a
+	 * batch learned from connections that died with one unacknowledged
+	 * (0: none), and how many sessions in a row got nothing through. */
+	double rate;
+	uint64_t drop_cap;
+	uint32_t stuck;
+	uint64_t stuck_batch; /* bytes of the batch that did not get through */
+};
+
+/* One CHANGES frame sent and not yet acknowledged. */
+struct feed_sent {
+	uint64_t upto, bytes, ms;
+	uint32_t recs;
 };
 
 /* Our feed to the peer on one connection, from its SUB until it closes. */
 struct feed_conn {
-	bool caught_up; /* LIVE sent */
-	uint64_t spos;  /* last seq covered by what we sent */
-	uint64_t smax;  /* the highest spos ever sent on this connection */
+	bool caught_up;     /* LIVE sent */
+	uint64_t spos;      /* last seq covered by what we sent */
+	uint64_t smax;      /* the highest spos ever sent on this connection */
+	uint64_t live_upto; /* where LIVE was said: live once acknowledged */
+	uint64_t batch;     /* bytes the next frame aims at (feed_batch) */
+	struct feed_sent sent[JALIN_BATCH_TRACK_MAX]; /* ring, oldest first */
+	unsigned s_first, s_n;
+	uint64_t unacked;     /* bytes of the frames in sent[] */
+	uint64_t acked_bytes; /* acknowledged on this connection */
+	uint64_t last_ack_ms;
 };
 
 static uint64_t
 now_ms(void)
 {
 	return hlc_wall_ms();
+}
+
+/* --- batches sized to the link ------------------------------------------ */
+
+uint64_t
+feed_batch(const struct peer *p)
+{
+	const struct feed_peer *fp = p->feed;
+	double t = fp->rate > 0 ? fp->rate * JALIN_BATCH_SECONDS
+	                        : (double)JALIN_BATCH_BYTES_START;
+
+	if (fp->drop_cap != 0 && t > (double)fp->drop_cap)
+		t = (double)fp->drop_cap;
+	if (t < JALIN_BATCH_BYTES_MIN)
+		t = JALIN_BATCH_BYTES_MIN;
+	return t > JALIN_BATCH_BYTES ? JALIN_BATCH_BYTES : (uint64_t)t;
+}
+
+/*
+ * Another frame may go: below the full batch size at most
+ * JALIN_BATCH_INFLIGHT of them unacknowledged (enough to keep a slow link
+ * busy while the previous one is acknowledged, little to lose when it
+ * drops); a link fast enough for full batches is bounded only by the
+ * output buffer, as it always was.
+ */
+static bool
+feed_window_open(const struct conn *c)
+{
+	uint64_t t = feed_batch(c->peer);
+
+	if (c->feed->s_n >= JALIN_BATCH_TRACK_MAX)
+		return false;
+	return t >= JALIN_BATCH_BYTES ||
+	    c->feed->unacked < JALIN_BATCH_INFLIGHT * t;
+}
+
+static void
+feed_track(struct conn *c, uint64_t upto, uint64_t bytes, uint32_t recs)
+{
+	struct feed_conn *f = c->feed;
+	struct feed_sent *s;
+
+	if (f->s_n >= JALIN_BATCH_TRACK_MAX)
+		return; /* feed_window_open keeps this from happening */
+	s = &f->sent[(f->s_first + f->s_n++) % JALIN_BATCH_TRACK_MAX];
+	s->upto = upto;
+	s->bytes = bytes;
+	s->recs = recs;
+	s->ms = now_ms();
+	f->unacked += bytes;
+}
+
+static void
+feed_untrack(struct conn *c)
+{
+	c->feed->s_first = c->feed->s_n = 0;
+	c->feed->unacked = 0;
+}
+
+/*
+ * The peer acknowledged our feed up to upto on c: the frames up to there
+ * are delivered. Their bytes over the time they took (from when they were
+ * sent, or from the previous acknowledgement if they were queued behind
+ * it) are one sample of the link's rate: a higher one is believed at
+ * once, a lower one a quarter (a frame that waited is not a slow link).
+ */
+static void
+feed_delivered(struct conn *c, uint64_t upto)
+{
+	struct feed_conn *f = c->feed;
+	struct feed_peer *fp = c->peer->feed;
+	uint64_t now = now_ms(), bytes = 0, start = 0;
+
+	while (f->s_n > 0 && f->sent[f->s_first].upto <= upto) {
+		struct feed_sent *s = &f->sent[f->s_first];
+		if (bytes == 0)
+			start = s->ms > f->last_ack_ms ? s->ms : f->last_ack_ms;
+		bytes += s->bytes;
+		c->peer->count.bytes_acked += s->bytes;
+		c->peer->count.recs_acked += s->recs;
+		f->unacked -= s->bytes;
+		f->s_first = (f->s_first + 1) % JALIN_BATCH_TRACK_MAX;
+		f->s_n--;
+	}
+	if (bytes == 0)
+		return;
+	double sample =
+	    (double)bytes * 1000.0 / (double)(now > start ? now - start : 1);
+	fp->rate = sample > fp->rate ? sample : (3 * fp->rate + sample) / 4;
+	f->last_ack_ms = now;
+	f->acked_bytes += bytes;
+	fp->stuck = 0;
+	/* a connection that lasts longer than the ones that dropped earns
+	 * back larger batches */
+	if (fp->drop_cap != 0 &&
+	    f->acked_bytes / JALIN_BATCH_DROP_DIV > fp->drop_cap)
+		fp->drop_cap = f->acked_bytes / JALIN_BATCH_DROP_DIV;
+	if (fp->drop_cap >= JALIN_BATCH_BYTES)
+		fp->drop_cap = 0;
+}
+
+/*
+ * c closes with frames unacknowledged: the link may drop before a batch
+ * gets through, so batches stay below a part of what this connection
+ * delivered (or a quarter of what they were, if it delivered nothing).
+ */
+static void
+feed_dropped(struct conn *c)
+{
+	struct feed_conn *f = c->feed;
+	struct feed_peer *fp = c->peer->feed;
+	uint64_t cap;
+
+	if (f->s_n == 0)
+		return;
+	if (f->acked_bytes > 0)
+		cap = f->acked_bytes / JALIN_BATCH_DROP_DIV;
+	else
+		cap = feed_batch(c->peer) / 4;
+	if (cap < JALIN_BATCH_BYTES_MIN)
+		cap = JALIN_BATCH_BYTES_MIN;
+	if (fp->drop_cap == 0 || cap < fp->drop_cap)
+		fp->drop_cap = cap;
+	if (f->acked_bytes == 0) {
+		fp->stuck++;
+		fp->stuck_batch = f->sent[f->s_first].bytes;
+	}
+	log_info("peer %s: connection closed with %llu bytes unacknowledged; "
+	         "batches now aim at %llu bytes",
+	    c->peer->cfg.name, (unsigned long long)f->unacked,
+	    (unsigned long long)feed_batch(c->peer));
+}
+
+double
+feed_rate(const struct peer *p)
+{
+	return p->feed->rate;
+}
+
+uint32_t
+feed_stuck(const struct peer *p, uint64_t *batch)
+{
+	if (batch != NULL)
+		*batch = p->feed->stuck_batch;
+	return p->feed->stuck;
 }
 
 /*
@@ -143,7 +309,7 @@ changes_body(struct conn *c, MDB_txn *txn, struct frame *f)
 	stdb_iter_open(&it, txn, db, STDB_FEED);
 	stdb_iter_find_seq(&it, c->feed->spos + 1);
 	while (stdb_iter_valid(&it) && f->bt.n < JALIN_BATCH_RECORDS_MAX &&
-	    b->len < JALIN_BATCH_BYTES) {
+	    b->len < c->feed->batch) {
 		const uint8_t *state;
 		size_t vlen, len;
 		const uint8_t *key = stdb_iter_val(&it, &vlen);
@@ -188,6 +354,7 @@ send_changes(struct conn *c, uint64_t head)
 		f.upto = head;
 	msg_changes_end(&f.bt, f.upto);
 	conn_send(c, &c->ps->out);
+	feed_track(c, f.upto, JALIN_FRAME_HDR + c->ps->out.len, f.bt.n);
 	c->feed->spos = f.upto;
 	if (c->feed->spos > c->feed->smax)
 		c->feed->smax = c->feed->spos;
@@ -204,6 +371,7 @@ send_live(struct conn *c)
 	msg_enc_live(b, store_epoch(c->ps->n->store), c->feed->spos);
 	conn_send(c, b);
 	c->feed->caught_up = true;
+	c->feed->live_upto = c->feed->spos;
 	c->peer->feed->out_resync = false;
 }
 
@@ -222,6 +390,9 @@ feed_pump(struct conn *c)
 				send_live(c);
 			return;
 		}
+		if (!feed_window_open(c))
+			return; /* feed_ack pumps again */
+		c->feed->batch = feed_batch(c->peer);
 		if (!send_changes(c, head))
 			return;
 	}
@@ -318,6 +489,7 @@ feed_subscribe(struct conn *c, const struct msg_peer *m)
 		note_acked(c->peer, m->epoch, start);
 	c->feed->spos = start;
 	c->feed->caught_up = false;
+	feed_untrack(c);
 	feed_pump(c);
 	return 0;
 }
@@ -336,6 +508,10 @@ feed_ack(struct conn *c, const struct msg_peer *m)
 	memcpy(p->feed->acked_epoch, m->epoch, 16);
 	p->feed->acked_seq = m->upto;
 	p->feed->acked_valid = true;
+	if (c->feed != NULL) {
+		feed_delivered(c, m->upto);
+		feed_pump(c); /* the window may have opened */
+	}
 	return 0;
 }
 
@@ -388,6 +564,7 @@ feed_restart(struct conn *c, const char *why)
 	send_resync(c, why);
 	c->feed->spos = 0;
 	c->feed->caught_up = false;
+	feed_untrack(c);
 	feed_pump(c);
 }
 
@@ -407,6 +584,8 @@ feed_notify(struct peers *ps)
 void
 feed_closed(struct conn *c)
 {
+	if (c->feed != NULL && c->peer != NULL)
+		feed_dropped(c);
 	free(c->feed);
 	c->feed = NULL;
 }
@@ -414,8 +593,16 @@ feed_closed(struct conn *c)
 bool
 feed_caught_up(const struct peer *p)
 {
-	return p->conn != NULL && p->conn->feed != NULL &&
-	    p->conn->feed->caught_up;
+	const struct feed_conn *f;
+
+	if (p->conn == NULL || (f = p->conn->feed) == NULL || !f->caught_up)
+		return false;
+	/* said LIVE, and the peer acknowledged everything up to there */
+	return f->live_upto == 0 ||
+	    (p->feed->acked_valid &&
+	        memcmp(p->feed->acked_epoch, store_epoch(p->ps->n->store),
+	            16) == 0 &&
+	        p->feed->acked_seq >= f->live_upto);
 }
 
 bool

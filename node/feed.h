@@ -95,7 +95,8 @@ uint64_t feed_lag_records(struct peers *ps, const struct peer *p);
  * when the store cannot be read. */
 uint64_t feed_lag_ms(struct peers *ps, const struct peer *p);
 
-/* We told p LIVE on its session: it has all of our feed we sent. */
+/* We told p LIVE on its session and it acknowledged our feed up to
+ * there: it holds all of our feed (not merely queued for it). */
 bool feed_caught_up(const struct peer *p);
 
 /*
@@ -103,6 +104,24 @@ bool feed_caught_up(const struct peer *p);
  * acknowledged our head (in our epoch), or our feed is empty.
  */
 bool feed_idle(struct peers *ps, const struct peer *p);
+
+/*
+ * Bytes the next CHANGES frame to p aims at: JALIN_BATCH_SECONDS of what
+ * p acknowledges per second, below what drops taught (limits.h), between
+ * JALIN_BATCH_BYTES_MIN and JALIN_BATCH_BYTES.
+ */
+uint64_t feed_batch(const struct peer *p);
+
+/* Bytes per second p acknowledged of our feed, as last measured (0: not
+ * yet); kept across connections. */
+double feed_rate(const struct peer *p);
+
+/*
+ * Sessions in a row that closed before p acknowledged one batch of ours
+ * (0 once one gets through); the size of the last batch that did not get
+ * through in *batch (may be NULL).
+ */
+uint32_t feed_stuck(const struct peer *p, uint64_t *batch);
 
 /* We are sending p our feed again from 0 (RESYNC), until LIVE. */
 bool feed_resyncing(const struct peer *p);

@@ -150,6 +150,47 @@ peer_note_skew(struct peer *p, uint64_t their_ms)
 }
 
 void
+peer_note_rx(struct peer *p, uint64_t now_ms, uint64_t n)
+{
+	uint64_t sec = now_ms / 1000;
+	unsigned i = (unsigned)(sec % JALIN_RATE_WINDOW);
+
+	p->count.wire_in += n;
+	/* a quiet stretch longer than the window starts a new measure */
+	if (p->rx_first_ms == 0 ||
+	    now_ms > p->rx_last_ms + JALIN_RATE_WINDOW * 1000ull)
+		p->rx_first_ms = now_ms;
+	p->rx_last_ms = now_ms;
+	if (p->rx_sec[i] != sec) {
+		p->rx_sec[i] = sec;
+		p->rx_bytes[i] = 0;
+	}
+	p->rx_bytes[i] += n;
+}
+
+double
+peer_rx_rate(const struct peer *p, uint64_t now_ms)
+{
+	uint64_t sec = now_ms / 1000, sum = 0, span;
+
+	if (p->rx_first_ms == 0)
+		return 0;
+	for (unsigned i = 0; i < JALIN_RATE_WINDOW; i++) {
+		if (p->rx_sec[i] + JALIN_RATE_WINDOW > sec &&
+		    p->rx_sec[i] <= sec)
+			sum += p->rx_bytes[i];
+	}
+	/* the whole window, or since the stretch began if that is shorter
+	 * (at least a second, so the first bytes do not read as a flood) */
+	span = now_ms - p->rx_first_ms;
+	if (span > JALIN_RATE_WINDOW * 1000ull)
+		span = JALIN_RATE_WINDOW * 1000ull;
+	if (span < 1000)
+		span = 1000;
+	return (double)sum * 1000.0 / (double)span;
+}
+
+void
 peers_take_frame(struct peers *ps, struct buf *out)
 {
 	*out = ps->in;

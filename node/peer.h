@@ -55,7 +55,11 @@ struct peer_counters {
 	uint64_t refused_recs;            /* records of theirs refused */
 	uint64_t batches_in, batches_out; /* CHANGES frames */
 	uint64_t errors;                  /* connection errors, all kinds */
-	uint64_t errors_by[EK_COUNT];     /* the same by err_kind */
+	/* of what we sent (bytes_out, recs_out: queued), what the peer
+	 * acknowledged having stored: delivered */
+	uint64_t bytes_acked, recs_acked;
+	uint64_t wire_in; /* bytes received, partial frames included */
+	uint64_t errors_by[EK_COUNT]; /* the same by err_kind */
 };
 
 struct cfg_peer;
@@ -112,6 +116,16 @@ void peer_set_error(struct peer *p, const char *fmt, ...)
 
 /* Count one connection error of kind (an err_kind) against p. */
 void peer_count_error(struct peer *p, int kind);
+
+/*
+ * n bytes arrived from p at now_ms (partial frames count): kept for the
+ * link's receive rate, averaged over JALIN_RATE_WINDOW seconds.
+ */
+void peer_note_rx(struct peer *p, uint64_t now_ms, uint64_t n);
+
+/* Bytes per second received from p over the last JALIN_RATE_WINDOW
+ * seconds (0: nothing received in that time). */
+double peer_rx_rate(const struct peer *p, uint64_t now_ms);
 
 /* Their clock against ours, from a TIME (ms) they sent just now; 0 is
  * ignored. */

@@ -64,6 +64,10 @@ struct peer {
 	bool skew_seen;
 	uint64_t connected_ms;
 	struct verify *v; /* verify.c's state, NULL until first used */
+	/* bytes received per second (peer_note_rx), by the second */
+	uint64_t rx_sec[JALIN_RATE_WINDOW], rx_bytes[JALIN_RATE_WINDOW];
+	uint64_t rx_first_ms; /* first byte of the measured stretch */
+	uint64_t rx_last_ms;  /* last byte */
 };
 
 /* One TLS connection, to a peer or from a remote admin. */
@@ -82,7 +86,8 @@ struct conn {
 	char addr[80];
 	char cn[JALIN_ADMIN_NAME_MAX + 1];
 	uint64_t started_ms;
-	uint64_t last_rx_ms, last_tx_ms, last_drain_ms;
+	uint64_t last_rx_ms, last_tx_ms, last_drain_ms; /* rx: any byte */
+	uint64_t rx_bytes;        /* bytes received, partial frames included */
 	struct feed_conn *feed;   /* feed.c's: our feed to them, from SUB */
 	bool held;                /* input waits (conn_hold) */
 	struct apply_conn *apply; /* apply.c's: their feed to us, from HELLO */

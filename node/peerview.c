@@ -28,6 +28,8 @@ now_ms(void)
 	return hlc_wall_ms();
 }
 
+static void key(msgpack_packer *pk, uint32_t *n, const char *k);
+
 /* Integers as integers, the rest with millisecond precision. */
 void
 peerview_sample(struct evbuffer *b, double v)
@@ -50,15 +52,32 @@ pack_time_or_nil(msgpack_packer *pk, uint64_t ms)
 }
 
 /*
- * Progress of pulling the peer's feed: {"done", "total", "rate", "eta"}
- * in feed entries, or nil when we have all of it.
+ * Seconds left of a catch-up, from what crossed the link: the bytes an
+ * entry took so far times the entries left, at the rate bytes arrive now.
+ * Negative when not known yet (no entry applied, nothing arriving).
+ */
+static double
+catch_up_eta(const struct peer *p, const struct apply_progress *pr)
+{
+	double link = peer_rx_rate(p, now_ms());
+
+	if (pr->done == 0 || pr->bytes == 0 || link <= 0)
+		return -1;
+	return (double)(pr->total - pr->done) * (double)pr->bytes /
+	    (double)pr->done / link;
+}
+
+/*
+ * Progress of pulling the peer's feed: {"done", "total", "rate",
+ * "eta_seconds", "bytes_received", "link_bytes_per_second"}, entries and
+ * bytes, or nil when we have all of it.
  */
 static void
 pack_catch_up(msgpack_packer *pk, const struct peer *p)
 {
 	struct apply_progress pr;
 	uint64_t done, total;
-	double rate;
+	double rate, eta;
 
 	if (!apply_catch_up(p, &pr)) {
 		msgpack_pack_nil(pk);
@@ -67,7 +86,10 @@ pack_catch_up(msgpack_packer *pk, const struct peer *p)
 	total = pr.total;
 	done = pr.done;
 	rate = (double)done * 1000.0 / (double)pr.elapsed_ms;
-	msgpack_pack_map(pk, 4);
+	eta = catch_up_eta(p, &pr);
+	if (eta < 0 && rate > 0)
+		eta = (double)(total - done) / rate;
+	msgpack_pack_map(pk, 6);
 	view_str(pk, "done");
 	msgpack_pack_uint64(pk, done);
 	view_str(pk, "total");
@@ -75,10 +97,91 @@ pack_catch_up(msgpack_packer *pk, const struct peer *p)
 	view_str(pk, "rate");
 	msgpack_pack_double(pk, rate);
 	view_str(pk, "eta_seconds");
-	if (rate > 0)
-		msgpack_pack_double(pk, (double)(total - done) / rate);
+	if (eta >= 0)
+		msgpack_pack_double(pk, eta);
 	else
 		msgpack_pack_nil(pk);
+	view_str(pk, "bytes_received");
+	msgpack_pack_uint64(pk, pr.bytes);
+	view_str(pk, "link_bytes_per_second");
+	msgpack_pack_double(pk, peer_rx_rate(p, now_ms()));
+}
+
+static void
+str_or_nil(msgpack_packer *pk, const char *s)
+{
+	if (s != NULL && s[0] != '\0')
+		view_str(pk, s);
+	else
+		msgpack_pack_nil(pk);
+}
+
+/*
+ * A plain sentence when batches repeatedly cannot get through the link,
+ * either way, into out[0..n); false when there is none.
+ */
+static bool
+link_problem(const struct peer *p, char *out, size_t n)
+{
+	uint64_t rx, batch;
+	uint32_t in = apply_stuck(p, &rx), outn = feed_stuck(p, &batch);
+
+	if (in >= JALIN_STUCK_ATTEMPTS) {
+		snprintf(out, n,
+		    "%u connections in a row ended before one batch of its "
+		    "changes arrived (the last after %llu KB): the link drops "
+		    "before a batch gets through; it sends smaller batches "
+		    "after each drop",
+		    in, (unsigned long long)(rx >> 10));
+		return true;
+	}
+	if (outn >= JALIN_STUCK_ATTEMPTS) {
+		snprintf(out, n,
+		    "%u connections in a row ended before it acknowledged one "
+		    "batch of our changes (the last was %llu KB): the link "
+		    "drops before a batch gets through; batches now aim at "
+		    "%llu KB",
+		    outn, (unsigned long long)(batch >> 10),
+		    (unsigned long long)(feed_batch(p) >> 10));
+		return true;
+	}
+	return false;
+}
+
+/*
+ * How the link carries the two feeds: what the peer acknowledged of ours
+ * (delivered, beside bytes_out/records_out: queued), the rates measured
+ * each way, the batch size aimed at, sessions that failed before we
+ * caught up (kept across reconnects) and the plain message when batches
+ * cannot get through.
+ */
+static void
+pack_link_health(const struct peer *p, msgpack_packer *pk, uint32_t *n)
+{
+	const struct peer_counters *k = peer_counters(p);
+	const char *why;
+	uint64_t at;
+	uint32_t failed = apply_failures(p, &why, &at);
+	char msg[400];
+
+	key(pk, n, "bytes_delivered");
+	msgpack_pack_uint64(pk, k->bytes_acked);
+	key(pk, n, "records_delivered");
+	msgpack_pack_uint64(pk, k->recs_acked);
+	key(pk, n, "link_in_bytes_per_second");
+	msgpack_pack_double(pk, peer_rx_rate(p, now_ms()));
+	key(pk, n, "link_out_bytes_per_second");
+	msgpack_pack_double(pk, feed_rate(p));
+	key(pk, n, "batch_bytes");
+	msgpack_pack_uint64(pk, feed_batch(p));
+	key(pk, n, "failed_attempts");
+	msgpack_pack_uint32(pk, failed);
+	key(pk, n, "last_failure");
+	str_or_nil(pk, why);
+	key(pk, n, "last_failure_at");
+	pack_time_or_nil(pk, at);
+	key(pk, n, "link_problem");
+	str_or_nil(pk, link_problem(p, msg, sizeof(msg)) ? msg : NULL);
 }
 
 /* A key of a map whose pairs are counted as they are written. */
@@ -178,6 +281,7 @@ pack_peer(
 	else
 		msgpack_pack_nil(pk);
 	pack_counters(pk, &n, p);
+	pack_link_health(p, pk, &n);
 	view_patch(b, mark, n);
 }
 
@@ -265,6 +369,10 @@ M_FIELD(m_skew, peer_skew_ms(p) / 1000.0)
 M_FIELD(m_cert, peer_cert_expiry_ms(p) / 1000.0)
 M_FIELD(m_verified, verify_last(p) ? verify_last(p)->verified_ms / 1000.0 : 0)
 M_FIELD(m_contact, conn_last_contact_ms(p) / 1000.0)
+M_FIELD(m_rx_rate, peer_rx_rate(p, now_ms()))
+M_FIELD(m_ack_rate, feed_rate(p))
+M_FIELD(m_batch, feed_batch(p))
+M_FIELD(m_failed, apply_failures(p, &(const char *){NULL}, &(uint64_t){0}))
 
 static const struct pmetric pmetrics[] = {
     {"jalin_peer_lag_records", "gauge",
@@ -285,6 +393,14 @@ static const struct pmetric pmetrics[] = {
         m_verified},
     {"jalin_peer_last_contact_timestamp_seconds", "gauge",
         "Last time anything was received from the peer.", m_contact},
+    {"jalin_peer_link_in_bytes_per_second", "gauge",
+        "Bytes received from the peer per second (last 8 s).", m_rx_rate},
+    {"jalin_peer_link_out_bytes_per_second", "gauge",
+        "Bytes of our feed the peer acknowledges per second.", m_ack_rate},
+    {"jalin_peer_batch_bytes", "gauge",
+        "Bytes the next batch of our feed to the peer aims at.", m_batch},
+    {"jalin_peer_failed_attempts", "gauge",
+        "Sessions that ended before we caught up with the peer.", m_failed},
 };
 
 static void
@@ -374,6 +490,16 @@ peerview_metrics(struct peers *ps, struct evbuffer *b)
 	    "Records received and sent.",
 	    offsetof(struct peer_counters, recs_in),
 	    offsetof(struct peer_counters, recs_out));
+	io_family(ps, b, "jalin_peer_delivered_bytes_total",
+	    "Bytes received (partial frames too), and bytes of our feed the "
+	    "peer acknowledged.",
+	    offsetof(struct peer_counters, wire_in),
+	    offsetof(struct peer_counters, bytes_acked));
+	io_family(ps, b, "jalin_peer_delivered_records_total",
+	    "Records applied here, and records of our feed the peer "
+	    "acknowledged.",
+	    offsetof(struct peer_counters, recs_in),
+	    offsetof(struct peer_counters, recs_acked));
 	io_family(ps, b, "jalin_peer_batches_total",
 	    "CHANGES frames received and sent.",
 	    offsetof(struct peer_counters, batches_in),

@@ -80,6 +80,32 @@
  * than this (two batches: one being sent, one ready), and again once it
  * drains below half: back-pressure, not a bound (STYLE.md §6). */
 #define JALIN_SEND_HIGH (2 * JALIN_BATCH_BYTES)
+/*
+ * Batches sized to the link (feed.c). The sender measures what the peer
+ * acknowledges per second and aims each CHANGES frame at this many
+ * seconds of the link, between JALIN_BATCH_BYTES_MIN (a frame always
+ * carries at least one record) and JALIN_BATCH_BYTES. Below that cap at
+ * most two batches are unacknowledged at a time, so a connection that
+ * drops loses little; at the cap (a fast link) only the output buffer
+ * bounds what is in flight, as before. Before anything was measured the
+ * first batches aim at JALIN_BATCH_BYTES_START. After a connection died
+ * with a batch unacknowledged, batches stay below 1/JALIN_BATCH_DROP_DIV
+ * of what the connections that dropped delivered, so that what a drop
+ * throws away stays a small part of what crosses.
+ */
+#define JALIN_BATCH_SECONDS     2
+#define JALIN_BATCH_BYTES_MIN   (1u << 10)
+#define JALIN_BATCH_BYTES_START (16u << 10)
+#define JALIN_BATCH_INFLIGHT    2
+#define JALIN_BATCH_DROP_DIV    32
+/* Batches remembered until acknowledged (a fast link's output buffer and
+ * socket buffers hold far fewer of 1 MiB); the feed waits when full. */
+#define JALIN_BATCH_TRACK_MAX 64
+/* The link's receive rate is averaged over this many seconds. */
+#define JALIN_RATE_WINDOW 8
+/* Sessions in a row that ended without one batch getting through before
+ * status says plainly that the link drops before a batch can arrive. */
+#define JALIN_STUCK_ATTEMPTS 3
 
 /* Config file. inih r55 splits lines longer than 199 bytes; we refuse. */
 #define JALIN_CONFIG_FILE_MAX (1u << 20)

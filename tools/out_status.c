@@ -198,6 +198,47 @@ peer_state(json_t *p)
 		kv(2, "state", "%s", s);
 }
 
+/* What crossed the link while catching up, and how fast it comes now. */
+static void
+peer_catch_up_link(json_t *cu)
+{
+	char got[32], rate[32];
+
+	if (!json_is_number(json_object_get(cu, "bytes_received")))
+		return;
+	ot_human_size(num(cu, "bytes_received"), got, sizeof(got));
+	ot_human_size(
+	    (json_int_t)real(cu, "link_bytes_per_second"), rate, sizeof(rate));
+	kv(2, "received", "%s so far, arriving at %s/s", got, rate);
+}
+
+/* What the link carries each way, and sessions that failed meanwhile. */
+static void
+peer_link(json_t *p)
+{
+	char in[32], out[32], batch[32], ago[32];
+	const char *why = js_str(p, "last_failure");
+	const char *problem = js_str(p, "link_problem");
+
+	if (!json_is_number(json_object_get(p, "batch_bytes")))
+		return; /* an older node */
+	ot_human_size(
+	    (json_int_t)real(p, "link_in_bytes_per_second"), in, sizeof(in));
+	ot_human_size(
+	    (json_int_t)real(p, "link_out_bytes_per_second"), out, sizeof(out));
+	ot_human_size(num(p, "batch_bytes"), batch, sizeof(batch));
+	kv(2, "link", "in %s/s; out %s/s acknowledged; batches of %s to it", in,
+	    out, batch);
+	ot_ago(js_str(p, "last_failure_at"), "never", ago, sizeof(ago));
+	if (num(p, "failed_attempts") > 0)
+		kv(2, "attempts",
+		    "%" JSON_INTEGER_FORMAT " sessions ended before we caught "
+		    "up; the last %s: %s",
+		    num(p, "failed_attempts"), ago, why ? why : "unknown");
+	if (problem != NULL)
+		kv(2, "PROBLEM", "%s", problem);
+}
+
 static void
 peer_lag(json_t *p)
 {
@@ -231,6 +272,7 @@ peer_lag(json_t *p)
 	    "%" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT
 	    " (%.0f/s, %s left)",
 	    num(cu, "done"), num(cu, "total"), real(cu, "rate"), eta);
+	peer_catch_up_link(cu);
 }
 
 static void
@@ -277,7 +319,7 @@ peer_cert(json_t *p)
 static void
 peer_counters(json_t *p)
 {
-	char in[32], out[32];
+	char in[32], out[32], got[32];
 
 	ot_human_size(num(p, "bytes_in"), in, sizeof(in));
 	ot_human_size(num(p, "bytes_out"), out, sizeof(out));
@@ -288,6 +330,13 @@ peer_counters(json_t *p)
 	    " errors",
 	    num(p, "records_in"), in, num(p, "records_out"), out,
 	    num(p, "refused_records"), num(p, "errors"));
+	if (!json_is_number(json_object_get(p, "bytes_delivered")))
+		return;
+	ot_human_size(num(p, "bytes_delivered"), got, sizeof(got));
+	kv(2, "delivered",
+	    "%" JSON_INTEGER_FORMAT " of the records sent (%s) acknowledged "
+	    "by it",
+	    num(p, "records_delivered"), got);
 }
 
 /* One line that answers "is it in sync, and do we know for sure?" */
@@ -319,6 +368,7 @@ peer_block(json_t *p)
 	peer_verdict(p);
 	peer_state(p);
 	peer_lag(p);
+	peer_link(p);
 	peer_verified(p);
 	kv(2, "last error", "%s", err != NULL ? err : "none");
 	peer_cert(p);

@@ -124,6 +124,13 @@ class _Conn:
             try:
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                              struct.pack("ii", 1, 0))
+                # wake the reader blocked in recv() first: until it
+                # returns, close() only drops Python's reference and the
+                # RST waits for the node's next byte (a ping, 10 s later)
+                s.shutdown(socket.SHUT_RD)
+            except OSError:
+                pass
+            try:
                 s.close()
             except OSError:
                 pass
