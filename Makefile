@@ -5,6 +5,7 @@
 #                        same under ASan/UBSan (build/san)
 #   make test SANITIZE=1 only the sanitizer build's unit + integration tests
 #   make bench           figures as "BENCH name value unit" lines
+#   make bench-weak      only the weak-link figures (tests/bench/weaklink.py)
 #   make demo            three nodes on 127.0.0.1 (jabar, banten, sulsel)
 #   make deps            install the Debian packages that are missing
 #   make man             regenerate man/jalinctl.8 from jalinctl's tables
@@ -68,7 +69,7 @@ UNIT_FX_LIB = $(BUILD)/libjalinfx.a
 .PHONY: all test test-unit test-integration test-fuzz check-deps bench doc \
 	coverage \
 	check-docs \
-	bench-compare demo demo-stop deps fuzz format format-check install \
+	bench-compare bench-weak demo demo-stop deps fuzz format format-check install \
 	clean valgrind man
 
 all: $(BUILD)/jalind $(BUILD)/jalinctl $(PROTO_LIB)
@@ -214,6 +215,13 @@ bench: $(BENCH_DEPS)
 	JALIN_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) tests/bench/bench.py $(BENCH_ARGS)
 	JALIN_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) tests/bench/status_bench.py \
 	    $(STATUS_BENCH_ARGS)
+	JALIN_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) tests/bench/weaklink.py \
+	    $(WEAK_BENCH_ARGS)
+
+# Replication over 512, 64 and 16 kbit/s with 600 ms each way (~3 min).
+bench-weak: $(BUILD)/jalind $(BUILD)/jalinctl
+	JALIN_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) tests/bench/weaklink.py \
+	    $(WEAK_BENCH_ARGS)
 
 bench-compare: $(BENCH_DEPS)
 	JALIN_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) tests/bench/compare.py $(BENCH_ARGS)
