@@ -47,6 +47,7 @@ RATES = (512, 64, 16)
 DELAY = 0.6  # seconds each way
 DELAYS_IN_BOUND = 4  # one-way delays test_weaklink.py adds to the bound
 POLL = 0.05
+ROUTER_BUFFER = 16384  # SlowLink's default buffer
 TIMEOUT = 900  # a bound on waiting, not a measurement
 SENDER, RECEIVER = "jabar", "banten"
 REGIONS = {SENDER: 32, RECEIVER: 36}
@@ -102,9 +103,11 @@ def peer_of(st, name):
 def watch(s, r, cs, n):
     """Poll jabar (s, on cs) then banten until banten holds n cases and
     jabar says live. Returns (seconds since banten's start command,
-    jabar's view of banten then, states seen, early lives)."""
+    jabar's view of banten then, states seen, early lives, seconds until
+    banten held its first and its last record)."""
     cr = r.connect()
     seen, early = set(), 0
+    marks = {}
     deadline = time.monotonic() + TIMEOUT
     while True:
         out = peer_of(F.status(cs), RECEIVER)
@@ -112,6 +115,10 @@ def watch(s, r, cs, n):
         have = st["records"].get("case", 0)
         seen.add(out["state"])
         seen.add(peer_of(st, SENDER)["state"])
+        if have > 0:
+            marks.setdefault("first", F.now_ns())
+        if have == n:
+            marks.setdefault("all", F.now_ns())
         if out["state"] == "live":
             if have == n:
                 t = F.now_ns()
@@ -126,21 +133,28 @@ def watch(s, r, cs, n):
                 raise B.BenchError(f"{node.name} exited:\n{node.log_tail()}")
         time.sleep(POLL)
     cr.close()
-    return (t - r.t_start) / 1e9, out, seen, early
+    marks = {k: (v - r.t_start) / 1e9 for k, v in marks.items()}
+    return (t - r.t_start) / 1e9, out, seen, early, marks
 
 
 def one_rate(reaper, top, ca, kbit, n, delay, text):
     """Two fresh nodes behind a link of kbit each way: the figures."""
     rate = kbit * KBIT
     s = WeakNode(reaper, top, SENDER, f"{kbit}k-{SENDER}", ca, RECEIVER)
-    with SlowLink(s.port, rate=rate, delay=delay) as link:
+    # SlowLink's buffer holds the bytes in flight too (a byte leaves it
+    # when it reaches the far end): its 16 KiB default is the router's
+    # buffer, so add the bytes a real link has on the wire, rate x delay,
+    # or the proxy and not the rate bounds fast links (512 kbit/s x 600 ms
+    # = 39 KB)
+    buf = ROUTER_BUFFER + int(rate * delay)
+    with SlowLink(s.port, rate=rate, delay=delay, buffer=buf) as link:
         r = WeakNode(reaper, top, RECEIVER, f"{kbit}k-{RECEIVER}", ca,
                      SENDER, address=link.address)
         s.start()
         import_cases(s, text)
         cs = s.connect()
         r.start()
-        took, out, seen, early = watch(s, r, cs, n)
+        took, out, seen, early, marks = watch(s, r, cs, n)
         cs.close()
         stats = link.stats()
         warns = r.stop() + s.stop()
@@ -150,6 +164,7 @@ def one_rate(reaper, top, ca, kbit, n, delay, text):
                 down=stats.get("bytes_down", 0), up=stats.get("bytes_up", 0),
                 conns=stats.get("connections", 0),
                 resets=stats.get("resets", 0), seen=seen, early=early,
+                first=marks["first"], all=marks["all"],
                 stalled=[w for w in warns if "stalled" in w],
                 warns=len(warns))
 
@@ -171,6 +186,10 @@ def report(rep, res, delay):
             "one-way delay (test_weaklink.py); frames = what the sender "
             "had delivered (bytes_delivered); wire = what crossed toward the "
             "receiver (TLS and handshakes included); up = toward the sender")
+    for x in res:
+        rep.say(f"  {x['kbit']} kbit/s: first record held at {x['first']:.1f}"
+                f" s, all at {x['all']:.1f} s, live at {x['took']:.1f} s; "
+                f"the bytes alone take {x['down'] / x['rate']:.1f} s")
     for x in res:
         bad = []
         if x["early"]:
