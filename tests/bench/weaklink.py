@@ -9,7 +9,8 @@ tests/integration/test_weaklink.py, whose SAT_RATE of 8192 B/s is its
 "64 kbit/s"), with a one-way delay of 600 ms: two real jalind processes on
 127.0.0.1 with certificates from certs/jalin-ca, the sender jabar and the
 receiver banten, which dials jabar through slowlink.SlowLink (the
-integration tests' throttling proxy). Both run the default config
+integration tests' throttling proxy, its buffer grown by rate x delay for
+the bytes on the wire). Both run the default config
 (stall_timeout 30, no all_cases). jabar is loaded with N case records of
 tests/integration/conftest.py (case_record, shared with banten, as
 test_weaklink.py loads it); then banten is started, empty, and the clock
