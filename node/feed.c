@@ -68,7 +68,6 @@ struct feed_conn {
 	unsigned s_first, s_n;
 	uint64_t unacked;     /* bytes of the frames in sent[] */
 	uint64_t acked_bytes; /* acknowledged on this connection */
-	uint64_t last_ack_ms;
 };
 
 static uint64_t
@@ -136,10 +135,13 @@ feed_untrack(struct conn *c)
 
 /*
  * The peer acknowledged our feed up to upto on c: the frames up to there
- * are delivered. Their bytes over the time they took (from when they were
- * sent, or from the previous acknowledgement if they were queued behind
- * it) are one sample of the link's rate: a higher one is believed at
- * once, a lower one a quarter (a frame that waited is not a slow link).
+ * are delivered. Their bytes over the time since the first of them was
+ * sent are one sample of the link's rate. It can only be too low (the
+ * bytes crossed the link within that time), never too high, so a higher
+ * sample is believed at once and a lower one a quarter (a frame that
+ * waited behind another is not a slower link). Timing from the previous
+ * acknowledgement instead would divide by almost nothing when two ACKs
+ * are read in one go, and a 64 kbit/s link would get 1 MiB batches.
  */
 static void
 feed_delivered(struct conn *c, uint64_t upto)
@@ -151,7 +153,7 @@ feed_delivered(struct conn *c, uint64_t upto)
 	while (f->s_n > 0 && f->sent[f->s_first].upto <= upto) {
 		struct feed_sent *s = &f->sent[f->s_first];
 		if (bytes == 0)
-			start = s->ms > f->last_ack_ms ? s->ms : f->last_ack_ms;
+			start = s->ms;
 		bytes += s->bytes;
 		c->peer->count.bytes_acked += s->bytes;
 		c->peer->count.recs_acked += s->recs;
@@ -164,7 +166,6 @@ feed_delivered(struct conn *c, uint64_t upto)
 	double sample =
 	    (double)bytes * 1000.0 / (double)(now > start ? now - start : 1);
 	fp->rate = sample > fp->rate ? sample : (3 * fp->rate + sample) / 4;
-	f->last_ack_ms = now;
 	f->acked_bytes += bytes;
 	fp->stuck = 0;
 	/* a connection that lasts longer than the ones that dropped earns
