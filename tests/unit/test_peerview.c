@@ -243,6 +243,26 @@ assert_time(const msgpack_object *m, const char *k, uint64_t ms)
 	assert_str(m, k, want);
 }
 
+/* Key k of m is a time from lo to hi (ms): a connected peer's last
+ * contact is "now", read while status was packed. */
+static void
+assert_time_within(const msgpack_object *m, const char *k, uint64_t lo,
+    uint64_t hi)
+{
+	const msgpack_object *o = get(m, k);
+	char a[32], b[32], got[32];
+
+	assert_int_equal(hlc_format_ms(lo, a, sizeof(a)), 0);
+	assert_int_equal(hlc_format_ms(hi, b, sizeof(b)), 0);
+	assert_int_equal(o->type, MSGPACK_OBJECT_STR);
+	assert_true(o->via.str.size == strlen(a) && o->via.str.size < sizeof(got));
+	memcpy(got, o->via.str.ptr, o->via.str.size);
+	got[o->via.str.size] = '\0';
+	/* fixed-width ISO 8601 in UTC: text order is time order */
+	if (strcmp(got, a) < 0 || strcmp(got, b) > 0)
+		fail_msg("%s: \"%s\", want from %s to %s", k, got, a, b);
+}
+
 /* The metrics of nd as a string (t->text). */
 static const char *
 metrics(struct t *t, struct fx_node *nd)
@@ -552,17 +572,19 @@ test_status_live(void **state)
 	const msgpack_object *m;
 	struct peer *p;
 	const struct peer_counters *k;
+	uint64_t before;
 
 	two_nodes(t);
 	p = fx_peer(t->a, THEM);
 	k = peer_counters(p);
+	before = conn_last_contact_ms(p);
 	m = peer_map(status(t, t->a), THEM);
 	assert_keys(m);
 	assert_str(m, "state", "live");
 	assert_int_equal(u64(m, "lag_records"), 0);
 	assert_true(dbl(m, "lag_seconds") == 0.0);
 	assert_int_equal(u64(m, "in_lag_records"), 0);
-	assert_time(m, "last_contact", conn_last_contact_ms(p));
+	assert_time_within(m, "last_contact", before, conn_last_contact_ms(p));
 	assert_time(m, "connected_since", conn_connected_ms(p));
 	assert_nil(m, "last_error");
 	assert_nil(m, "catch_up");
