@@ -246,8 +246,8 @@ assert_time(const msgpack_object *m, const char *k, uint64_t ms)
 /* Key k of m is a time from lo to hi (ms): a connected peer's last
  * contact is "now", read while status was packed. */
 static void
-assert_time_within(const msgpack_object *m, const char *k, uint64_t lo,
-    uint64_t hi)
+assert_time_within(
+    const msgpack_object *m, const char *k, uint64_t lo, uint64_t hi)
 {
 	const msgpack_object *o = get(m, k);
 	char a[32], b[32], got[32];
@@ -255,7 +255,8 @@ assert_time_within(const msgpack_object *m, const char *k, uint64_t lo,
 	assert_int_equal(hlc_format_ms(lo, a, sizeof(a)), 0);
 	assert_int_equal(hlc_format_ms(hi, b, sizeof(b)), 0);
 	assert_int_equal(o->type, MSGPACK_OBJECT_STR);
-	assert_true(o->via.str.size == strlen(a) && o->via.str.size < sizeof(got));
+	assert_true(
+	    o->via.str.size == strlen(a) && o->via.str.size < sizeof(got));
 	memcpy(got, o->via.str.ptr, o->via.str.size);
 	got[o->via.str.size] = '\0';
 	/* fixed-width ISO 8601 in UTC: text order is time order */
