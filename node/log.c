@@ -4,7 +4,10 @@
  * A stderr line reads "2026-11-22T10:42:01.123Z jalind[4711] notice: peer
  * banten: up" (UTC). Every line is built in a fixed buffer and written
  * with one call, so lines from one process never interleave; a message
- * that does not fit ends in "...". The level filter applies to both
+ * that does not fit ends in "...". Every message is escaped (esc.h) before
+ * it reaches either output: a newline or terminal escape sequence in a
+ * peer's ERROR text is shown as "\n" or "\x1b", so it cannot forge a line
+ * or reach an operator's terminal. The level filter applies to both
  * outputs. The settings live in file-scope statics, as in bgpd's log.c:
  * logging must work from anywhere, before and after the config exists.
  */
@@ -16,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "esc.h"
 #include "log.h"
 
 #define LOG_LINE_MAX  1024 /* one stderr line, with timestamp and '\n' */
@@ -130,27 +134,37 @@ log_prefix(char *buf, size_t size, size_t *n, int level)
 static void log_vlog(int level, int errnum, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
 
-/* errnum >= 0 appends ": strerror(errnum)". */
+/*
+ * errnum >= 0 appends ": strerror(errnum)". The message is formatted
+ * first, then escaped into the line (esc.h): whatever a peer or client
+ * sent and a caller passed on, no call site can forget to escape it.
+ */
 static void
 log_vlog(int level, int errnum, const char *fmt, va_list ap)
 {
-	char line[LOG_LINE_MAX];
-	size_t n = 0, msg;
+	char line[LOG_LINE_MAX], raw[LOG_LINE_MAX];
+	size_t n = 0, msg, len = 0, used;
 
 	if (level > log_level)
 		return;
 	if (log_foreground)
 		log_prefix(line, sizeof(line) - 1, &n, level);
 	msg = n;
-	log_append(line, sizeof(line) - 1, &n, fmt, ap);
+	raw[0] = '\0';
+	log_append(raw, sizeof(raw), &len, fmt, ap);
 	if (errnum >= 0)
-		log_appendf(
-		    line, sizeof(line) - 1, &n, ": %s", strerror(errnum));
+		log_appendf(raw, sizeof(raw), &len, ": %s", strerror(errnum));
+	/* room kept for "..." and the '\n' */
+	n += esc_text(line + n, sizeof(line) - n - 4, raw, len, &used);
+	if (used < len) {
+		memcpy(line + n, "...", 4);
+		n += 3;
+	}
 	if (!log_foreground) {
 		syslog(log_levels[level].prio, "%s", line + msg);
 		return;
 	}
-	line[n++] = '\n'; /* sizeof(line) - 1 above kept room for it */
+	line[n++] = '\n'; /* sizeof(line) - 4 above kept room for it */
 	fwrite(line, 1, n, stderr);
 	fflush(stderr);
 }

@@ -7,6 +7,11 @@
  * subject ("peer banten: ", "store: ", "admin: "). log_warn/log_err append
  * ": strerror(errno)"; the *x variants do not. Never log field values:
  * they are personal data.
+ *
+ * Every formatted message is escaped at this sink (esc.h): control
+ * characters as \n, \r, \t or \xNN, bytes that are not UTF-8 as \xNN,
+ * valid UTF-8 kept. A peer's or client's text may be passed with %s as it
+ * came: it stays on its one line and cannot reach a terminal as control.
  */
 #ifndef JALIN_LOG_H
 #define JALIN_LOG_H
