@@ -9,6 +9,7 @@
 
 #include <lmdb.h>
 
+#include "esc.h"
 #include "hlc.h"
 #include "mp.h"
 #include "store.h"
@@ -39,11 +40,16 @@ peer_state_name(int state)
 void
 peer_set_error(struct peer *p, const char *fmt, ...)
 {
+	char raw[JALIN_ERRMSG_MAX];
 	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
-	vsnprintf(p->last_error, sizeof(p->last_error), fmt, ap);
+	n = vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	/* a peer's text, escaped (esc.h): status must stay valid UTF-8 */
+	n = n < 0 ? 0 : n >= (int)sizeof(raw) ? (int)sizeof(raw) - 1 : n;
+	esc_text(p->last_error, sizeof(p->last_error), raw, (size_t)n, NULL);
 }
 
 const char *

@@ -110,7 +110,8 @@ const char *peer_state_name(int state);
 /* The name of an err_kind ("other" for an unknown value); static text. */
 const char *peer_err_kind_name(int kind);
 
-/* Set the error status shows for p (printf format, truncated to fit). */
+/* Set the error status shows for p (printf format, escaped as esc.h says,
+ * truncated to fit). */
 void peer_set_error(struct peer *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
