@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "esc.h"
 #include "json.h"
 #include "limits.h"
 #include "out_text.h"
@@ -20,12 +21,14 @@
 #define LABEL_W 13 /* label column of status lines */
 #define LINE_W  80
 
-/* lead, then text wrapped at 80 columns, continued at column hang. */
+/* lead, then text escaped (esc.h: a peer's error may be in it) and
+ * wrapped at 80 columns, continued at column hang. */
 static void
-emit(const char *lead, int hang, char *text)
+emit(const char *lead, int hang, const char *text)
 {
 	int col = printf("%s", lead);
-	char *p = ot_sanitize(text);
+	char *e = esc_dup(text);
+	const char *p = e != NULL ? e : "?";
 	bool first = true;
 
 	while (*p != '\0') {
@@ -42,6 +45,7 @@ emit(const char *lead, int hang, char *text)
 		p += strspn(p, " ");
 	}
 	printf("\n");
+	free(e);
 }
 
 static void kv(int indent, const char *label, const char *fmt, ...)
@@ -345,19 +349,22 @@ peer_verdict(json_t *p)
 {
 	const char *s = ot_sv(p, "state"), *addr = js_str(p, "address");
 	json_int_t out = num(p, "lag_records"), in = num(p, "in_lag_records");
-	char v[64], where[320];
+	char v[64], where[320], a[OT_ESC_SHORT], name[OT_ESC_SHORT];
+	char state[OT_ESC_SHORT];
 
 	ot_ago(js_str(p, "verified_at"), "", v, sizeof(v));
 	snprintf(where, sizeof(where), "%s%s%s", addr ? " (" : "",
-	    addr ? addr : "", addr ? ")" : " (it dials us)");
+	    addr ? ot_esc(addr, a, sizeof(a)) : "",
+	    addr ? ")" : " (it dials us)");
+	ot_esc(ot_sv(p, "name"), name, sizeof(name));
 	if (strcmp(s, "live") == 0 && out == 0 && in == 0)
-		printf("peer %s%s: in sync, %s%s\n", ot_sv(p, "name"), where,
+		printf("peer %s%s: in sync, %s%s\n", name, where,
 		    *v ? "verified " : "not verified yet", v);
 	else
 		printf("peer %s%s: %s, %" JSON_INTEGER_FORMAT
 		       " changes to send, %" JSON_INTEGER_FORMAT
 		       " to receive\n",
-		    ot_sv(p, "name"), where, s, out, in);
+		    name, where, ot_esc(s, state, sizeof(state)), out, in);
 }
 
 static void
@@ -379,9 +386,9 @@ peer_block(json_t *p)
 static void
 cert_warnings(json_t *peers, const char *first, const char *lead)
 {
+	char t[32], name[OT_ESC_SHORT];
 	size_t i, n = 0;
 	json_t *p;
-	char t[32];
 
 	json_array_foreach(peers, i, p)
 	{
@@ -390,7 +397,8 @@ cert_warnings(json_t *peers, const char *first, const char *lead)
 		ot_time(js_str(p, "cert_expires"), t, sizeof(t));
 		printf("%s%sthe certificate of peer %s expires in "
 		       "%" JSON_INTEGER_FORMAT " days (%s)\n",
-		    n++ == 0 ? first : "", lead, ot_sv(p, "name"),
+		    n++ == 0 ? first : "", lead,
+		    ot_esc(ot_sv(p, "name"), name, sizeof(name)),
 		    num(p, "cert_expires_in_days"), t);
 	}
 }
@@ -458,10 +466,11 @@ out_text_verify(json_t *r)
 {
 	const char *at = js_str(r, "verified_at"), *where = js_str(r, "where");
 	bool ok = json_is_true(json_object_get(r, "in_sync"));
-	char t[32];
+	char t[32], peer[OT_ESC_SHORT], res[OT_ESC_LONG];
 
 	ot_time(at, t, sizeof(t));
-	printf("%s: %s (%s%s)\n", ot_sv(r, "peer"), ot_sv(r, "result"),
+	printf("%s: %s (%s%s)\n", ot_esc(ot_sv(r, "peer"), peer, sizeof(peer)),
+	    ot_esc(ot_sv(r, "result"), res, sizeof(res)),
 	    at == NULL ? "never verified"
 	        : ok   ? "verified "
 	               : "last verified ",
@@ -560,11 +569,11 @@ out_text_federation(json_t *fed)
 	{
 		const char *addr = js_str(u, "address");
 		const char *nm = js_str(u, "name");
-		char who[JALIN_PATH_MAX + 96], why[JALIN_ERRMSG_MAX];
-		snprintf(who, sizeof(who), "  %s%s%s%s: ", addr ? addr : "",
-		    nm && addr ? " (" : "", nm ? nm : "",
+		char who[2 * OT_ESC_LONG + 16], a[OT_ESC_LONG], n[OT_ESC_SHORT];
+		snprintf(who, sizeof(who),
+		    "  %s%s%s%s: ", addr ? ot_esc(addr, a, sizeof(a)) : "",
+		    nm && addr ? " (" : "", nm ? ot_esc(nm, n, sizeof(n)) : "",
 		    nm && addr ? ")" : "");
-		snprintf(why, sizeof(why), "%s", ot_sv(u, "error"));
-		emit(who, 4, why);
+		emit(who, 4, ot_sv(u, "error"));
 	}
 }

@@ -3,10 +3,11 @@
  * times, records as pretty JSON (2-space indent, keys sorted). The node's
  * own state (status, peers, verify, federation) is in out_status.c.
  *
- * Table cells come from records that anyone may have typed: control
- * characters are shown as '?' so that a value cannot move the cursor or
- * recolour the admin's terminal. Records themselves (get) are JSON, which
- * escapes them anyway.
+ * What is shown comes from records that anyone may have typed, from a
+ * client's purpose or from a peer's error: every string is escaped
+ * (esc.h: "\n", "\x1b"...) so that a value cannot start a line of its own,
+ * move the cursor or recolour the admin's terminal. Records (get) are
+ * JSON, escaped by its rules and out_json_dumps.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "esc.h"
 #include "json.h"
 #include "out_text.h"
 #include "output.h"
@@ -38,13 +40,21 @@ ot_sv(json_t *obj, const char *key)
 }
 
 char *
-ot_sanitize(char *s)
+ot_escape(char *s)
 {
-	for (char *p = s; p != NULL && *p; p++) {
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-	}
-	return s;
+	char *e = esc_dup(s);
+
+	free(s);
+	return e;
+}
+
+const char *
+ot_esc(const char *s, char *buf, size_t size)
+{
+	if (s == NULL)
+		s = "-";
+	esc_text(buf, size, s, strlen(s), NULL);
+	return buf;
 }
 
 /* Text of a JSON value for a cell (malloc'd): "-" for null or absent. */
@@ -57,7 +67,7 @@ cell_text(json_t *v)
 		return strdup("-");
 	switch (json_typeof(v)) {
 	case JSON_STRING:
-		return ot_sanitize(strdup(json_string_value(v)));
+		return esc_dup(json_string_value(v));
 	case JSON_INTEGER:
 		snprintf(tmp, sizeof(tmp), "%" JSON_INTEGER_FORMAT,
 		    json_integer_value(v));
@@ -71,8 +81,8 @@ cell_text(json_t *v)
 		return strdup("no");
 	case JSON_OBJECT:
 	case JSON_ARRAY:
-		return ot_sanitize(
-		    json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS));
+		return ot_escape(
+		    out_json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS));
 	default:
 		return strdup("-");
 	}
@@ -118,7 +128,7 @@ ot_table_add(struct table *t, const char *const *cells)
 	char **row = new_row(t);
 
 	for (unsigned c = 0; row != NULL && c < t->ncols; c++) {
-		row[c] = ot_sanitize(strdup(cells[c] != NULL ? cells[c] : "-"));
+		row[c] = esc_dup(cells[c] != NULL ? cells[c] : "-");
 		t->failed |= row[c] == NULL;
 	}
 }
@@ -139,9 +149,16 @@ void
 ot_table_print(struct table *t)
 {
 	size_t *w = calloc(t->ncols, sizeof(*w));
+	char **head = calloc(t->ncols, sizeof(*head));
 
+	for (unsigned c = 0; head != NULL && c < t->ncols; c++)
+		t->failed |= (head[c] = esc_dup(t->head[c])) == NULL;
+	if (t->failed || head == NULL) {
+		free(w);
+		w = NULL;
+	}
 	for (unsigned c = 0; w != NULL && c < t->ncols; c++) {
-		w[c] = width(t->head[c]);
+		w[c] = width(head[c]);
 		for (size_t r = 0; r < t->nrows; r++) {
 			const char *s = t->cells[r * t->ncols + c];
 			if (s != NULL && width(s) > w[c])
@@ -149,13 +166,16 @@ ot_table_print(struct table *t)
 		}
 	}
 	if (w != NULL) {
-		print_cells(t, t->head, w);
+		print_cells(t, (const char *const *)head, w);
 		for (size_t r = 0; r < t->nrows; r++)
 			print_cells(
 			    t, (const char *const *)&t->cells[r * t->ncols], w);
 	}
 	for (size_t i = 0; i < t->nrows * t->ncols; i++)
 		free(t->cells[i]);
+	for (unsigned c = 0; head != NULL && c < t->ncols; c++)
+		free(head[c]);
+	free(head);
 	free(t->cells);
 	free(w);
 	if (t->failed || w == NULL)
@@ -275,14 +295,22 @@ ot_duration(double secs, char *out, size_t len)
 static void
 written(json_t *res)
 {
-	printf("%s\n", ot_sv(res, "id"));
+	char id[OT_ESC_SHORT];
+
+	printf("%s\n", ot_esc(ot_sv(res, "id"), id, sizeof(id)));
 }
 
 static void
 record(json_t *rec)
 {
-	json_dumpf(rec, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-	fputc('\n', stdout);
+	char *s = out_json_dumps(rec, JSON_INDENT(2) | JSON_SORT_KEYS);
+
+	if (s == NULL) {
+		fprintf(stderr, "jalinctl: out of memory: record not shown\n");
+		return;
+	}
+	printf("%s\n", s);
+	free(s);
 }
 
 /* The summary columns of list, per collection (after the id). */
@@ -338,32 +366,36 @@ conflict_version(const char *label, json_t *v)
 {
 	json_t *value = json_object_get(v, "value");
 	char *s = value != NULL
-	    ? json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)
+	    ? ot_escape(out_json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS))
 	    : NULL;
-	const char *origin = ot_sv(v, "origin");
-	const char *at = ot_sv(v, "at");
+	char origin[OT_ESC_SHORT], at[OT_ESC_SHORT], why[OT_ESC_SHORT];
 
 	if (value == NULL)
 		printf("  %-7s deleted, reason %s", label,
 		    json_is_string(json_object_get(v, "reason"))
-		        ? ot_sv(v, "reason")
+		        ? ot_esc(ot_sv(v, "reason"), why, sizeof(why))
 		        : "-");
 	else
 		printf("  %-7s %s", label, s != NULL ? s : "?");
-	printf(" (%s, %s)\n", origin ? origin : "-", at ? at : "-");
+	printf(" (%s, %s)\n",
+	    ot_esc(ot_sv(v, "origin"), origin, sizeof(origin)),
+	    ot_esc(ot_sv(v, "at"), at, sizeof(at)));
 	free(s);
 }
 
 static void
 conflicts(json_t *arr)
 {
+	char coll[OT_ESC_SHORT], id[OT_ESC_SHORT], field[OT_ESC_SHORT];
 	size_t i, k;
 	json_t *c, *o;
 
 	json_array_foreach(arr, i, c)
 	{
-		printf("%s%s %s %s\n", i ? "\n" : "", ot_sv(c, "collection"),
-		    ot_sv(c, "id"), ot_sv(c, "field"));
+		printf("%s%s %s %s\n", i ? "\n" : "",
+		    ot_esc(ot_sv(c, "collection"), coll, sizeof(coll)),
+		    ot_esc(ot_sv(c, "id"), id, sizeof(id)),
+		    ot_esc(ot_sv(c, "field"), field, sizeof(field)));
 		conflict_version("winner", c);
 		json_array_foreach(json_object_get(c, "others"), k, o)
 		{
@@ -378,10 +410,11 @@ digest(json_t *d)
 	static const char *const keys[] = {
 	    "case", "partnership", "lks", "resource", "referral", "all"};
 
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		const char *h = json_string_value(json_object_get(d, keys[i]));
-		printf("%-12s %s\n", keys[i], h != NULL ? h : "-");
-	}
+	char h[OT_ESC_SHORT];
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		printf("%-12s %s\n", keys[i],
+		    ot_esc(ot_sv(d, keys[i]), h, sizeof(h)));
 }
 
 /* Text mode reports batches on stderr only (progress and errors). */
@@ -391,12 +424,22 @@ import_batch(json_t *report)
 	(void)report;
 }
 
-static const char *
-or_dash(json_t *o, const char *k)
-{
-	const char *v = js_str(o, k);
+/* An audit entry's field k escaped into b (the actor and the purpose
+ * are what a client sent). */
+#define AUDIT_FIELD(e, k, b) ot_esc(ot_sv(e, k), b, sizeof(b))
 
-	return v != NULL ? v : "-";
+static void
+audit_entry(json_t *e)
+{
+	char at[OT_ESC_SHORT], actor[OT_ESC_SHORT], action[OT_ESC_SHORT];
+	char coll[OT_ESC_SHORT], id[OT_ESC_SHORT], purpose[OT_ESC_LONG];
+
+	printf("%-6" JSON_INTEGER_FORMAT " %-24s %-22s %-9s %-9s %-36s %s\n",
+	    json_integer_value(json_object_get(e, "seq")),
+	    AUDIT_FIELD(e, "at", at), AUDIT_FIELD(e, "actor", actor),
+	    AUDIT_FIELD(e, "action", action),
+	    AUDIT_FIELD(e, "collection", coll), AUDIT_FIELD(e, "id", id),
+	    AUDIT_FIELD(e, "purpose", purpose));
 }
 
 static void
@@ -409,12 +452,7 @@ audit(json_t *res)
 	    "ACTION", "COLL", "ID", "PURPOSE");
 	json_array_foreach(json_object_get(res, "entries"), i, e)
 	{
-		printf("%-6" JSON_INTEGER_FORMAT
-		       " %-24s %-22s %-9s %-9s %-36s %s\n",
-		    json_integer_value(json_object_get(e, "seq")),
-		    or_dash(e, "at"), or_dash(e, "actor"), or_dash(e, "action"),
-		    or_dash(e, "collection"), or_dash(e, "id"),
-		    or_dash(e, "purpose"));
+		audit_entry(e);
 	}
 	if (json_is_null(json_object_get(res, "broken_at")))
 		printf("chain: whole (%" JSON_INTEGER_FORMAT

@@ -3,9 +3,10 @@
  * and small formatters (out_text.c), used by out_status.c (status, peers,
  * verify, federation).
  *
- * Table cells come from what anyone may have typed or a node may have
- * sent: control characters are shown as '?' so that a value cannot move
- * the cursor or recolour the admin's terminal.
+ * Table cells and values come from what anyone may have typed or a node
+ * or peer may have sent: they are escaped (esc.h: "\n", "\x1b", "\xff")
+ * so that a value cannot start a line, move the cursor or recolour the
+ * admin's terminal.
  */
 #ifndef JALINCTL_OUT_TEXT_H
 #define JALINCTL_OUT_TEXT_H
@@ -45,8 +46,20 @@ void ot_table_print(struct table *t);
 /* A string member, or "-" when absent. */
 const char *ot_sv(json_t *obj, const char *key);
 
-/* Replace control characters by '?' in place; returns s. */
-char *ot_sanitize(char *s);
+/* Room for an escaped short string (a name, an id, a time) and a long one
+ * (a purpose, an error): ot_esc cuts what does not fit. */
+#define OT_ESC_SHORT 256
+#define OT_ESC_LONG  4096
+
+/*
+ * The escaped copy (esc.h) of s, malloc'd; s (malloc'd, may be NULL) is
+ * freed. NULL when s is NULL or memory runs out.
+ */
+char *ot_escape(char *s);
+
+/* s ("-" when NULL) escaped into buf of size bytes, cut to fit; returns
+ * buf, for printf. */
+const char *ot_esc(const char *s, char *buf, size_t size);
 
 /* "12.3 MiB" */
 void ot_human_size(json_int_t n, char *out, size_t len);

@@ -51,4 +51,12 @@ extern const struct output output_json;
 /* One compact JSON line, keys sorted: export's format in both modes. */
 void out_json_line(json_t *v);
 
+/*
+ * v as JSON text (flags of json_dumps; JSON_ENCODE_ANY is added), with
+ * DEL, C1 controls and the bidi and line-separator characters of esc.h
+ * written as \uXXXX, which JSON leaves raw. malloc'd: the caller frees;
+ * NULL when memory runs out.
+ */
+char *out_json_dumps(json_t *v, size_t flags);
+
 #endif

@@ -14,7 +14,8 @@ import struct
 import msgpack
 import pytest
 
-from fed import peer_status, wait_until
+from conftest import lks_record
+from fed import peer_status, put, wait_until
 from jalin_client import ERROR, K_ERROR, K_STATUS, K_TYPE, Peer
 
 FORGED = "2026-12-07T10:00:00.000Z jalind[1] notice: peer banten: up"
@@ -115,3 +116,20 @@ def test_jalinctl_shows_a_peers_error_escaped(jabar, ca):
         assert FORGED not in out.splitlines()
         assert "\\x1b[2J" in out, out
         assert "ꦗꦮ" in out, out
+
+
+def test_jalinctl_shows_record_values_escaped(node):
+    # a value anyone may have typed (or a peer relayed): text output
+    # escapes it, JSON output keeps it exactly, by JSON's rules
+    name = "Yayasan\x1b[31m Kasih\x7f Bunda\u009b\u202e\nPanti – ꦗꦮ"
+    rid = put(node, "lks", lks_record(1, name=name))
+    for args in (("get", "lks", rid), ("--json", "get", "lks", rid),
+                 ("list", "lks"), ("--json", "list", "lks")):
+        out = node.ctl(*args).stdout
+        for c in CONTROLS:
+            assert c.decode() not in out, (args, c)
+        assert "ꦗꦮ" in out, (args, out)
+    for args in (("get", "lks", rid), ("--json", "get", "lks", rid)):
+        assert json.loads(node.ctl(*args).stdout)["name"] == name, args
+    assert ("Yayasan\\x1b[31m Kasih\\x7f Bunda\\xc2\\x9b\\xe2\\x80\\xae"
+            "\\nPanti – ꦗꦮ") in node.ctl("list", "lks").stdout
