@@ -9,7 +9,11 @@ The grammar of peer messages is one table in protocol/msg.c, printed by
 build/doc/msg_grammar: it must be PROTOCOL.md's key and message tables,
 its encoders must write the section 11 examples, and what the independent
 client (jalin_client.py, written from the document) sends must pass the
-C decoder's required-key check."""
+C decoder's required-key check.
+
+Against a running jalind: the CHANGES example is encoded as a node really
+sends it (UPTO as cf, RECS as dd), and the RESULT keys section 7 lists for
+each admin request are the keys a node answers."""
 
 import os
 import pathlib
@@ -225,3 +229,96 @@ def test_the_python_client_view_is_the_codes():
     bad = msgpack.packb({K_TYPE: 6, 43: c.epoch}, use_bin_type=True)
     assert grammar("decode", struct.pack(">I", len(bad)) + bad) == [
         "error: ACK: required key 49 (UPTO) is missing"]
+
+
+# --- what jalind really sends and answers --------------------------------
+
+def top_level(body):
+    """[(key, the first byte of its value)] of a frame body's map: the
+    byte that says how the value is encoded (cf: uint 64, dd: array 32)."""
+    u = msgpack.Unpacker(raw=False, strict_map_key=False)
+    u.feed(body)
+    out = []
+    for _ in range(u.read_map_header()):
+        key = u.unpack()
+        out.append((key, body[u.tell():u.tell() + 1]))
+        u.skip()
+    return out
+
+
+def test_the_changes_example_is_encoded_as_jalind_sends_it(make_node, ca):
+    # section 11's note says UPTO is a cf integer and RECS a dd array:
+    # the example must show it, and a real node must send it so
+    from conftest import lks_record
+    from fed import put
+    j = make_node("jabar", 32)
+    j.write_config(peers=[{"name": "banten"}])
+    j.start()
+    put(j, "lks", lks_record(1))
+    cert, key = ca.node("banten")
+    p = Peer("127.0.0.1", j.port, str(ca.ca_pem), str(cert), str(key),
+             "jabar", "banten")
+    try:
+        p.hello()
+        assert len(p.pull()) == 1
+    finally:
+        p.close()
+    real = [f for f in p.seen if msgpack.unpackb(
+        f, raw=False, strict_map_key=False)[K_TYPE] == CHANGES]
+    (example,) = [f[4:] for b in examples() if b[0] != 0x96
+                  for f in raw_frames(b) if frames(f)[0][K_TYPE] == CHANGES]
+    want = top_level(example)
+    assert [k for k, _ in top_level(real[0])] == [k for k, _ in want]
+    shape = dict(want)
+    assert shape[49] == b"\xcf" and shape[K_RECS] == b"\xdd"
+    for f in real:
+        got = dict(top_level(f))
+        assert got[49] == shape[49] and got[K_RECS] == shape[K_RECS]
+
+
+def doc_result_keys():
+    sec = DOC[DOC.index("| request | RESULT keys |"):]
+    out = {}
+    for line in sec.splitlines()[2:]:
+        if not line.startswith("|"):
+            break
+        req, keys = [c.strip() for c in line.strip("|").split("|")]
+        out[req] = keys
+    return out
+
+
+def test_the_result_keys_in_the_document_are_what_the_node_answers(node):
+    from conftest import lks_record
+    from fed import put
+    from jalin_client import admin_request
+    rid = put(node, "lks", lks_record(1))
+    doc = doc_result_keys()
+
+    def keys(req):
+        cell = doc[req]
+        if "with VERSIONS" in cell:
+            cell = cell.split("VERSIONS:")[-1]
+        return set(re.findall(r"`(\w+)`", cell)) - {"index", "message"}
+
+    def answer(msg):
+        r = admin_request(node.socket, msg)
+        assert r[2] == 0 and 3 not in r, r
+        return set(r[4])
+
+    assert answer({0: 32}) == keys("status")
+    assert answer({0: 33, 16: "lks", 17: rid,
+                   18: {"staff.total": 7}}) == keys("put, delete, purge")
+    assert answer({0: 34, 16: "lks", 17: rid, 19: True}) == keys("get")
+    assert answer({0: 37, 16: "lks"}) == keys("list, export")
+    assert answer({0: 38}) == keys("list, export")
+    assert answer({0: 39, 25: [["lks", None, lks_record(2)]]}) == keys(
+        "import")
+    assert answer({0: 40}) == keys("feed")
+    assert answer({0: 41}) == keys("conflicts")
+    assert answer({0: 42}) == keys("digest")
+    assert answer({0: 45}) == keys("audit")
+    assert answer({0: 35, 16: "lks", 17: rid, 20: "error"}) == keys(
+        "put, delete, purge")
+    # an error: ERROR, no RESULT
+    r = admin_request(node.socket, {0: 44, 27: "nobody"})
+    assert r[2] != 0 and 3 in r and 4 not in r, r
