@@ -12,19 +12,24 @@
 
 #include "cmd.h"
 #include "json.h"
+#include "esc.h"
 #include "msg.h"
 #include "storedb.h"
 
 int
 ctl_err(int code, const char *fmt, ...)
 {
+	char raw[4096], line[4 * sizeof(raw)];
 	va_list ap;
+	int n;
 
-	fputs("jalinctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	/* a node's or peer's text may be in it: escaped (esc.h) */
+	n = n < 0 ? 0 : n >= (int)sizeof(raw) ? (int)sizeof(raw) - 1 : n;
+	esc_text(line, sizeof(line), raw, (size_t)n, NULL);
+	fprintf(stderr, "jalinctl: %s\n", line);
 	return code;
 }
 

@@ -133,3 +133,12 @@ def test_jalinctl_shows_record_values_escaped(node):
         assert json.loads(node.ctl(*args).stdout)["name"] == name, args
     assert ("Yayasan\\x1b[31m Kasih\\x7f Bunda\\xc2\\x9b\\xe2\\x80\\xae"
             "\\nPanti – ꦗꦮ") in node.ctl("list", "lks").stdout
+
+
+def test_jalinctl_diagnostics_are_escaped(node):
+    # a node's error text quotes what it was sent; jalinctl's stderr
+    # shows it escaped
+    p = node.ctl("verify", "sul\x1b[2Jsel\u202e", check=False)
+    assert p.returncode == 1, p
+    assert "\x1b" not in p.stderr and "\u202e" not in p.stderr, p.stderr
+    assert "sul\\x1b[2Jsel\\xe2\\x80\\xae" in p.stderr, p.stderr
