@@ -4,7 +4,8 @@ Reusable by every integration test (and the federation tests to come):
 
 - binaries from $JALIN_BUILD (default <repo>/build); JALIN_SANITIZE=1 means
   they were built with ASan/UBSan, JALIN_VALGRIND=1 runs jalind under
-  valgrind;
+  valgrind; a Node's `build` names another build directory for that node
+  (an older release, test_mixed.py);
 - a session-scoped federation CA made with certs/jalin-ca, node
   certificates on demand;
 - Node: one jalind with its own directory, config, free TCP port and admin
@@ -66,9 +67,10 @@ def free_port():
         return s.getsockname()[1]
 
 
-def ctl(*args, input=None, check=False, env=None, timeout=CMD_TIMEOUT):
+def ctl(*args, input=None, check=False, env=None, timeout=CMD_TIMEOUT,
+        jalinctl=JALINCTL):
     """Run jalinctl with exactly these arguments (no -c added)."""
-    p = subprocess.run([str(JALINCTL), *map(str, args)], input=input,
+    p = subprocess.run([str(jalinctl), *map(str, args)], input=input,
                        capture_output=True, text=True, timeout=timeout,
                        env=env or ENV)
     assert sanitizer_report(p.stderr) is None, p.stderr
@@ -138,6 +140,9 @@ class Node:
         self.port = free_port()
         self.proc = None
         self.exit_codes = []
+        # the build directory whose jalind and jalinctl run this node; set
+        # it to another one (an older release) before start()
+        self.build = BUILD
         self.write_config()
 
     # -- config --------------------------------------------------------
@@ -165,7 +170,7 @@ class Node:
 
     # -- process -------------------------------------------------------
     def command(self, *args):
-        cmd = [str(JALIND), *map(str, args)]
+        cmd = [str(self.build / "jalind"), *map(str, args)]
         if VALGRIND:
             cmd = ["valgrind", "-q", f"--error-exitcode={VALGRIND_ERROR}",
                    "--leak-check=full", "--errors-for-leak-kinds=definite",
@@ -251,7 +256,7 @@ class Node:
     def ctl(self, *args, input=None, check=True, timeout=CMD_TIMEOUT):
         """jalinctl -c CONF ARGS; check asserts exit 0 (stderr shown)."""
         return ctl("-c", self.conf, *args, input=input, check=check,
-                   timeout=timeout)
+                   timeout=timeout, jalinctl=self.build / "jalinctl")
 
     def ctl_json(self, *args, input=None):
         p = self.ctl("--json", *args, input=input)
