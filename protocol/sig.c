@@ -120,7 +120,7 @@ check_missing(const struct record *r, uint16_t d, const uint8_t *m, size_t mlen,
 		if ((int)tag <= prev)
 			return jalin_err_set(err, JALIN_EPROTO,
 			    "proof: missing tags not in order");
-		for (uint16_t i = 0; i < r->nentries; i++)
+		for (uint16_t i = 0; r != NULL && i < r->nentries; i++)
 			if (r->entry[i].dot == d && r->entry[i].tag == tag)
 				return jalin_err_set(err, JALIN_EPROTO,
 				    "proof: tag %u both held and missing", tag);
@@ -167,9 +167,9 @@ leaf_body(struct sig_ctx *x, const struct record *r, uint16_t d,
 	size_t off = 0, i = 0, len;
 
 	for (;;) {
-		while (i < r->nentries && r->entry[i].dot != d)
+		while (r != NULL && i < r->nentries && r->entry[i].dot != d)
 			i++;
-		bool have_e = i < r->nentries, have_m = off < mlen;
+		bool have_e = r != NULL && i < r->nentries, have_m = off < mlen;
 		if (!have_e && !have_m)
 			return 0;
 		if (have_e &&
@@ -213,6 +213,31 @@ sig_leaf(struct sig_ctx *x, uint8_t coll, const uint8_t id[16],
 	if (leaf_head(x, coll, id, &r->origin[dt->origin], dt->hlc, kind, n) !=
 	        0 ||
 	    leaf_body(x, r, d, missing, mlen) != 0 ||
+	    EVP_DigestFinal_ex(x->h, out, NULL) != 1)
+		return jalin_err_set(
+		    err, JALIN_ENOMEM, "proof: SHA-256 failed");
+	memcpy(leaf, out, SIG_LEAF_LEN);
+	return 0;
+}
+
+int
+sig_leaf_ghost(struct sig_ctx *x, uint8_t coll, const uint8_t id[16],
+    const struct rec_origin *o, uint64_t hlc, const uint8_t *el, size_t elen,
+    uint8_t leaf[SIG_LEAF_LEN], struct jalin_err *err)
+{
+	uint8_t out[SIG_DIGEST_LEN];
+	size_t n = 0;
+	bool has0;
+	int rc;
+
+	if ((rc = check_missing(NULL, 0, el, elen, &n, &has0, err)) != 0)
+		return rc;
+	if (n == 0)
+		return jalin_err_set(
+		    err, JALIN_EPROTO, "proof: witness without elements");
+	if (leaf_head(x, coll, id, o, hlc, has0 ? SIG_DELETE : SIG_WRITE, n) !=
+	        0 ||
+	    leaf_body(x, NULL, 0, el, elen) != 0 ||
 	    EVP_DigestFinal_ex(x->h, out, NULL) != 1)
 		return jalin_err_set(
 		    err, JALIN_ENOMEM, "proof: SHA-256 failed");

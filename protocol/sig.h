@@ -66,6 +66,15 @@ int sig_leaf(struct sig_ctx *x, uint8_t coll, const uint8_t id[16],
     uint8_t leaf[SIG_LEAF_LEN], struct jalin_err *err);
 
 /*
+ * The leaf of an event a state holds no entry of (a witness, proof.h): of
+ * origin o at hlc, with its elements el[0..elen), at least one. A write or
+ * a delete (never a purge). 0 or as sig_leaf.
+ */
+int sig_leaf_ghost(struct sig_ctx *x, uint8_t coll, const uint8_t id[16],
+    const struct rec_origin *o, uint64_t hlc, const uint8_t *el, size_t elen,
+    uint8_t leaf[SIG_LEAF_LEN], struct jalin_err *err);
+
+/*
  * The digest an origin signs for a batch: SHA-256 over the origin's name,
  * bno, kid, the number of leaves and the leaves (n of them, n at most
  * JALIN_SIG_BATCH_MAX). 0 or JALIN_EINVAL / JALIN_ENOMEM.
