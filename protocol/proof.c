@@ -32,9 +32,10 @@ dec_ref(struct mpr *m, uint64_t *bno, uint16_t *idx, const uint8_t **b,
 {
 	uint64_t i;
 
+	*blen = 0;
 	if (mpr_u64(m, bno) != 0 || mpr_u64(m, &i) != 0 ||
-	    i >= JALIN_SIG_BATCH_MAX || mpr_bin(m, b, blen) != 0 ||
-	    *blen > MISSING_MAX)
+	    i >= JALIN_SIG_BATCH_MAX ||
+	    (b != NULL && (mpr_bin(m, b, blen) != 0 || *blen > MISSING_MAX)))
 		return -1;
 	*idx = (uint16_t)i;
 	return 0;
@@ -52,8 +53,10 @@ dec_dots(struct mpr *m, struct proof *p, struct jalin_err *err)
 			(void)mpr_nil(m);
 			continue;
 		}
-		if (mpr_array(m, &n) != 0 || n != 3 ||
-		    dec_ref(m, &d->bno, &d->idx, &d->missing, &d->mlen) != 0)
+		if (mpr_array(m, &n) != 0 || (n != 2 && n != 3) ||
+		    dec_ref(m, &d->bno, &d->idx, n == 3 ? &d->missing : NULL,
+		        &d->mlen) != 0 ||
+		    (n == 3 && d->mlen == 0))
 			return bad(err, "a dot's proof is not [bno, idx, bin]");
 		d->is_signed = true;
 	}
@@ -89,20 +92,23 @@ proof_decode(struct proof *p, const struct record *r, const void *buf,
     size_t len, struct jalin_err *err)
 {
 	struct mpr m;
-	uint32_t n;
+	uint32_t n, k;
 	int rc;
 
 	proof_init(p, r);
 	if (len == 0)
 		return 0;
 	mpr_init(&m, buf, len);
-	if (mpr_array(&m, &n) != 0 || n != 2 || mpr_array(&m, &n) != 0)
-		return bad(err, "not [dots, witnesses]");
+	if (mpr_array(&m, &k) != 0 || (k != 1 && k != 2) ||
+	    mpr_array(&m, &n) != 0)
+		return bad(err, "not [dots] or [dots, witnesses]");
 	if (n != r->ndots)
 		return bad(err, "not one entry per dot");
 	if ((rc = dec_dots(&m, p, err)) != 0 ||
-	    (rc = dec_wits(&m, p, r, err)) != 0)
+	    (k == 2 && (rc = dec_wits(&m, p, r, err)) != 0))
 		return rc;
+	if (k == 2 && p->nwit == 0)
+		return bad(err, "an empty list of witnesses");
 	if (mpr_error(&m) != 0 || mpr_left(&m) != 0)
 		return bad(err, "bytes after the proof");
 	return 0;
@@ -125,6 +131,8 @@ pack_ref(msgpack_packer *pk, uint64_t bno, uint16_t idx, const uint8_t *b,
 {
 	msgpack_pack_uint64(pk, bno);
 	msgpack_pack_uint16(pk, idx);
+	if (b == NULL)
+		return;
 	msgpack_pack_bin(pk, blen);
 	msgpack_pack_bin_body(pk, b, blen);
 }
@@ -137,7 +145,7 @@ proof_encode(const struct proof *p, struct buf *out)
 	if (!anything_signed(p))
 		return 0;
 	msgpack_packer_init(&pk, out, buf_pk_write);
-	msgpack_pack_array(&pk, 2);
+	msgpack_pack_array(&pk, p->nwit > 0 ? 2 : 1);
 	msgpack_pack_array(&pk, p->ndots);
 	for (uint16_t i = 0; i < p->ndots; i++) {
 		const struct proof_dot *d = &p->dot[i];
@@ -145,9 +153,12 @@ proof_encode(const struct proof *p, struct buf *out)
 			msgpack_pack_nil(&pk);
 			continue;
 		}
-		msgpack_pack_array(&pk, 3);
-		pack_ref(&pk, d->bno, d->idx, d->missing, d->mlen);
+		msgpack_pack_array(&pk, d->mlen > 0 ? 3 : 2);
+		pack_ref(&pk, d->bno, d->idx, d->mlen > 0 ? d->missing : NULL,
+		    d->mlen);
 	}
+	if (p->nwit == 0)
+		return out->err;
 	msgpack_pack_array(&pk, p->nwit);
 	for (uint16_t i = 0; i < p->nwit; i++) {
 		const struct proof_wit *w = &p->wit[i];

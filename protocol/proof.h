@@ -9,8 +9,11 @@
  * missing. Encoding (msgpack; nothing at all for a state whose events are
  * all unsigned and that needs no witness):
  *
- *   [[nil | [bno, idx, missing bin], ...one per dot],
+ *   [[nil | [bno, idx] | [bno, idx, missing bin], ...one per dot],
  *    [[oidx, bno, idx, elements bin], ...oidx increasing]]
+ *
+ * the list of witnesses only when there is one; missing only when not
+ * empty (the common case: one event, nothing lost, ~6 bytes).
  *
  * struct proof points into the buffer it was decoded from, like struct
  * record; it is large (one entry per possible dot): keep it off the stack.

@@ -254,9 +254,11 @@ test_decode_refuses(void **state)
 	    0x92, 0x91, 0x93, 0x05, 0xcd, 0x01, 0x00, 0xc4, 0x00, 0x90};
 	static const uint8_t wit_bad[] = {
 	    0x92, 0x91, 0xc0, 0x91, 0x94, 0x01, 0x05, 0x02, 0xc4, 0x00};
-	static const uint8_t trailing[] = {0x92, 0x91, 0xc0, 0x90, 0xc0};
-	static const uint8_t ok[] = {
-	    0x92, 0x91, 0x93, 0x05, 0xcc, 0xff, 0xc4, 0x00, 0x90};
+	static const uint8_t trailing[] = {0x91, 0x91, 0xc0, 0xc0};
+	static const uint8_t no_wits[] = {0x92, 0x91, 0xc0, 0x90};
+	static const uint8_t empty_missing[] = {
+	    0x91, 0x91, 0x93, 0x05, 0x01, 0xc4, 0x00};
+	static const uint8_t ok[] = {0x91, 0x91, 0x92, 0x05, 0xcc, 0xff};
 
 	event_a(t);
 	refused(t, two_dots, sizeof(two_dots), "proof: not one entry per dot");
@@ -265,6 +267,10 @@ test_decode_refuses(void **state)
 	refused(t, wit_bad, sizeof(wit_bad),
 	    "proof: a witness is not [oidx, bno, idx, bin] in order");
 	refused(t, trailing, sizeof(trailing), "proof: bytes after the proof");
+	refused(
+	    t, no_wits, sizeof(no_wits), "proof: an empty list of witnesses");
+	refused(t, empty_missing, sizeof(empty_missing),
+	    "proof: a dot's proof is not [bno, idx, bin]");
 	assert_int_equal(
 	    proof_decode(&t->dec, &t->a, ok, sizeof(ok), &t->err), 0);
 	assert_int_equal(t->dec.dot[0].idx, 255);
