@@ -970,8 +970,12 @@ batch_flush(struct store_txn *t)
 	stdb_put_u64(k + 1 + olen, t->bno);
 	vlen = SIG_KID_LEN + 1 + slen + (size_t)t->nleaves * SIG_LEAF_LEN;
 	val = (MDB_val){vlen, NULL};
+	/* our batches come in order; another origin's may sort after them */
 	rc = mdb_put(t->txn, stdb_dbi(s->db, STDB_BATCH), &key, &val,
 	    MDB_RESERVE | MDB_APPEND);
+	if (rc == MDB_KEYEXIST)
+		rc = mdb_put(t->txn, stdb_dbi(s->db, STDB_BATCH), &key, &val,
+		    MDB_RESERVE);
 	if (rc != 0)
 		return txn_fail(t, rc);
 	uint8_t *p = val.mv_data;
