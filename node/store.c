@@ -37,7 +37,7 @@ struct store_txn {
 	size_t srclen;
 	bool rebuild; /* a corrupt record was replaced: recount at commit */
 	/* origin signatures: the batch being filled, the last one signed */
-	uint64_t bno, last_bno;
+	uint64_t bno; /* the batch's id: the HLC of its first event */
 	uint16_t nleaves;
 	uint8_t leaves[JALIN_SIG_BATCH_MAX][SIG_LEAF_LEN];
 	const struct record *rem; /* the peer's state being applied */
@@ -66,7 +66,6 @@ struct store {
 	struct sig_ctx *sx;
 	EVP_PKEY *key; /* NULL: this node's writes are not signed */
 	uint8_t kid[SIG_KID_LEN];
-	uint64_t bno; /* last batch signed and committed */
 	struct proof *pold, *pout;
 	struct buf ptmp, penc;
 };
@@ -158,8 +157,6 @@ static int
 load_meta(MDB_txn *txn, struct store *s, struct jalin_err *err)
 {
 	struct stdb_info info;
-	const void *v;
-	size_t len;
 	int rc;
 
 	if ((rc = stdb_info(txn, s->db, &info, err)) != 0)
@@ -173,8 +170,6 @@ load_meta(MDB_txn *txn, struct store *s, struct jalin_err *err)
 	hlc_init(&s->hlc, info.hlc);
 	memcpy(s->count, info.count, sizeof(s->count));
 	s->nconflicts = info.nconflicts;
-	if (stdb_meta_get(txn, s->db, "bno", &v, &len) == 0 && len == 8)
-		s->bno = stdb_get_u64(v);
 	return load_sums(txn, s, err);
 }
 
@@ -588,8 +583,6 @@ txn_begin(struct store *s, struct jalin_err *err)
 	memset(t->dirty, 0, sizeof(t->dirty));
 	t->any_dirty = false;
 	t->rebuild = false;
-	t->last_bno = s->bno;
-	t->bno = s->bno + 1;
 	t->nleaves = 0;
 	t->rem = NULL;
 	if ((rc = mdb_txn_begin(stdb_env(s->db), NULL, 0, &t->txn)) != 0)
@@ -623,9 +616,6 @@ write_meta(struct store *s, struct store_txn *t)
 
 	for (int c = COLL_MIN; c <= COLL_MAX; c++)
 		stdb_put_u64(counts + 8 * (c - COLL_MIN), t->count[c]);
-	if (t->last_bno != s->bno &&
-	    (rc = meta_put_u64(t->txn, s, "bno", t->last_bno)) != 0)
-		return rc;
 	if ((rc = meta_put_u64(t->txn, s, "seq", t->seq)) != 0 ||
 	    (rc = meta_put_u64(t->txn, s, "hlc", s->hlc.last)) != 0 ||
 	    (rc = meta_put_u64(t->txn, s, "nconflicts", t->nconflicts)) ||
@@ -750,7 +740,6 @@ txn_commit(struct store *s, struct jalin_err *err)
 		return stdb_mdb_err(rc, err, "store: commit failed");
 	}
 	s->seq = t->seq;
-	s->bno = t->last_bno;
 	memcpy(s->count, t->count, sizeof(s->count));
 	s->nconflicts = t->nconflicts;
 	for (int c = COLL_MIN; c <= COLL_MAX && t->any_dirty; c++)
@@ -984,7 +973,6 @@ batch_flush(struct store_txn *t)
 	memcpy(p + SIG_KID_LEN + 1, sig, slen);
 	memcpy(p + SIG_KID_LEN + 1 + slen, t->leaves,
 	    (size_t)t->nleaves * SIG_LEAF_LEN);
-	t->last_bno = t->bno++;
 	t->nleaves = 0;
 	return 0;
 }
@@ -1012,6 +1000,11 @@ sign_event(struct store_txn *t, const struct store_cur *cur,
 
 	if (t->nleaves == JALIN_SIG_BATCH_MAX && (rc = batch_flush(t)) != 0)
 		return rc;
+	/* A batch is named by the HLC of its first event: unique, as this
+	 * node never issues one HLC twice, even after a restore from backup
+	 * (a counter would start again from the backup's value). */
+	if (t->nleaves == 0)
+		t->bno = next->dot[d].hlc;
 	if (sig_leaf(s->sx, cur->coll, cur->id, next, d, NULL, 0,
 	        t->leaves[t->nleaves], NULL) != 0)
 		return txn_fail_code(t, JALIN_ENOMEM);
@@ -1059,7 +1052,7 @@ txn_proof(struct store_txn *t, const struct store_cur *cur,
 	}
 	if ((rc = proof_join(s->sx, next, src, nsrc, fresh, nfresh, s->pout,
 	         &s->ptmp)) != 0 ||
-	    (rc = proof_encode(s->pout, &s->penc)) != 0)
+	    (rc = proof_encode(s->pout, next, &s->penc)) != 0)
 		return rc == JALIN_ETOOBIG ? rc : txn_fail_code(t, rc);
 	return 0;
 }

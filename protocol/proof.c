@@ -26,15 +26,21 @@ bad(struct jalin_err *err, const char *what)
 	return jalin_err_set(err, JALIN_EPROTO, "proof: %s", what);
 }
 
+/* [back, idx, bin]: the batch is named hlc - back (hlc: the event's). */
 static int
-dec_ref(struct mpr *m, uint64_t *bno, uint16_t *idx, const uint8_t **b,
-    uint32_t *blen)
+dec_ref(struct mpr *m, uint64_t hlc, uint64_t *bno, uint16_t *idx,
+    const uint8_t **b, uint32_t *blen)
 {
 	uint64_t i;
+	int64_t back;
 
 	*blen = 0;
-	if (mpr_u64(m, bno) != 0 || mpr_u64(m, &i) != 0 ||
-	    i >= JALIN_SIG_BATCH_MAX ||
+	if (mpr_i64(m, &back) != 0 ||
+	    (back >= 0 ? (uint64_t)back >= hlc
+	               : (uint64_t) - (back + 1) >= UINT64_MAX - hlc))
+		return -1;
+	*bno = hlc - (uint64_t)back;
+	if (mpr_u64(m, &i) != 0 || i >= JALIN_SIG_BATCH_MAX ||
 	    (b != NULL && (mpr_bin(m, b, blen) != 0 || *blen > MISSING_MAX)))
 		return -1;
 	*idx = (uint16_t)i;
@@ -42,7 +48,8 @@ dec_ref(struct mpr *m, uint64_t *bno, uint16_t *idx, const uint8_t **b,
 }
 
 static int
-dec_dots(struct mpr *m, struct proof *p, struct jalin_err *err)
+dec_dots(struct mpr *m, struct proof *p, const struct record *r,
+    struct jalin_err *err)
 {
 	uint32_t n;
 
@@ -54,8 +61,8 @@ dec_dots(struct mpr *m, struct proof *p, struct jalin_err *err)
 			continue;
 		}
 		if (mpr_array(m, &n) != 0 || (n != 2 && n != 3) ||
-		    dec_ref(m, &d->bno, &d->idx, n == 3 ? &d->missing : NULL,
-		        &d->mlen) != 0 ||
+		    dec_ref(m, r->dot[i].hlc, &d->bno, &d->idx,
+		        n == 3 ? &d->missing : NULL, &d->mlen) != 0 ||
 		    (n == 3 && d->mlen == 0))
 			return bad(err, "a dot's proof is not [bno, idx, bin]");
 		d->is_signed = true;
@@ -78,7 +85,8 @@ dec_wits(struct mpr *m, struct proof *p, const struct record *r,
 		struct proof_wit *w = &p->wit[i];
 		if (mpr_array(m, &k) != 0 || k != 4 || mpr_u64(m, &o) != 0 ||
 		    o >= r->norigins || (int)o <= prev ||
-		    dec_ref(m, &w->bno, &w->idx, &w->el, &w->elen) != 0)
+		    dec_ref(m, r->ctx[o], &w->bno, &w->idx, &w->el, &w->elen) !=
+		        0)
 			return bad(err,
 			    "a witness is not [oidx, bno, idx, bin] in order");
 		w->oidx = (uint16_t)o;
@@ -104,7 +112,7 @@ proof_decode(struct proof *p, const struct record *r, const void *buf,
 		return bad(err, "not [dots] or [dots, witnesses]");
 	if (n != r->ndots)
 		return bad(err, "not one entry per dot");
-	if ((rc = dec_dots(&m, p, err)) != 0 ||
+	if ((rc = dec_dots(&m, p, r, err)) != 0 ||
 	    (k == 2 && (rc = dec_wits(&m, p, r, err)) != 0))
 		return rc;
 	if (k == 2 && p->nwit == 0)
@@ -126,10 +134,10 @@ anything_signed(const struct proof *p)
 }
 
 static void
-pack_ref(msgpack_packer *pk, uint64_t bno, uint16_t idx, const uint8_t *b,
-    uint32_t blen)
+pack_ref(msgpack_packer *pk, uint64_t hlc, uint64_t bno, uint16_t idx,
+    const uint8_t *b, uint32_t blen)
 {
-	msgpack_pack_uint64(pk, bno);
+	msgpack_pack_int64(pk, (int64_t)(hlc - bno));
 	msgpack_pack_uint16(pk, idx);
 	if (b == NULL)
 		return;
@@ -138,7 +146,7 @@ pack_ref(msgpack_packer *pk, uint64_t bno, uint16_t idx, const uint8_t *b,
 }
 
 int
-proof_encode(const struct proof *p, struct buf *out)
+proof_encode(const struct proof *p, const struct record *r, struct buf *out)
 {
 	msgpack_packer pk;
 
@@ -154,8 +162,8 @@ proof_encode(const struct proof *p, struct buf *out)
 			continue;
 		}
 		msgpack_pack_array(&pk, d->mlen > 0 ? 3 : 2);
-		pack_ref(&pk, d->bno, d->idx, d->mlen > 0 ? d->missing : NULL,
-		    d->mlen);
+		pack_ref(&pk, r->dot[i].hlc, d->bno, d->idx,
+		    d->mlen > 0 ? d->missing : NULL, d->mlen);
 	}
 	if (p->nwit == 0)
 		return out->err;
@@ -164,7 +172,7 @@ proof_encode(const struct proof *p, struct buf *out)
 		const struct proof_wit *w = &p->wit[i];
 		msgpack_pack_array(&pk, 4);
 		msgpack_pack_uint16(&pk, w->oidx);
-		pack_ref(&pk, w->bno, w->idx, w->el, w->elen);
+		pack_ref(&pk, r->ctx[w->oidx], w->bno, w->idx, w->el, w->elen);
 	}
 	return out->err;
 }

@@ -9,8 +9,12 @@
  * missing. Encoding (msgpack; nothing at all for a state whose events are
  * all unsigned and that needs no witness):
  *
- *   [[nil | [bno, idx] | [bno, idx, missing bin], ...one per dot],
- *    [[oidx, bno, idx, elements bin], ...oidx increasing]]
+ *   [[nil | [back, idx] | [back, idx, missing bin], ...one per dot],
+ *    [[oidx, back, idx, elements bin], ...oidx increasing]]
+ *
+ * A batch is named by the HLC of its origin's first event in it (bno); a
+ * proof writes it as back = the event's HLC - bno (a witness's event: the
+ * origin's context), an int of one byte in the common case.
  *
  * the list of witnesses only when there is one; missing only when not
  * empty (the common case: one event, nothing lost, ~6 bytes).
@@ -81,9 +85,10 @@ void proof_init(struct proof *p, const struct record *r);
 int proof_decode(struct proof *p, const struct record *r, const void *buf,
     size_t len, struct jalin_err *err);
 
-/* Append p's encoding to out (nothing if nothing is signed). 0,
- * JALIN_ETOOBIG or JALIN_ENOMEM. */
-int proof_encode(const struct proof *p, struct buf *out);
+/* Append the encoding of p, r's proof, to out (nothing if nothing is
+ * signed). 0, JALIN_ETOOBIG or JALIN_ENOMEM. */
+int proof_encode(
+    const struct proof *p, const struct record *r, struct buf *out);
 
 /*
  * The proof of out, a state made of the sources' events (a merge, or a

@@ -79,7 +79,8 @@ def check_record(key, value, bat, pub):
     for di, (oi, hlc) in enumerate(dots):
         if dproofs[di] is None:
             continue
-        bno, idx = dproofs[di][:2]
+        back, idx = dproofs[di][:2]
+        bno = hlc - back  # a batch is named by its first event's HLC
         missing = dproofs[di][2] if len(dproofs[di]) > 2 else b""
         els = [sig_element(t, v) for t, d, v in entries if d == di]
         els += split_elements(missing)
@@ -91,7 +92,8 @@ def check_record(key, value, bat, pub):
         pub.verify(sig, sig_batch_digest(origins[oi], bno, kid, leaves),
                    ec.ECDSA(utils.Prehashed(hashes.SHA256())))
         n += 1
-    for oi, bno, idx, el in wits:
+    for oi, back, idx, el in wits:
+        bno = ctx[oi] - back
         els = split_elements(el)
         kind = 1 if any(e[:2] == b"\0\0" for e in els) else 0
         leaf = sig_leaf(coll, rid, origins[oi], ctx[oi], kind, els)
@@ -148,8 +150,8 @@ def test_altered_value_does_not_verify(node, ca):
     with pytest.raises(AssertionError):
         check_record(k, bad, bat, cert.public_key())
     # and a batch whose leaves changed does not verify
-    kid, sig, leaves = next(iter(bat.values()))
+    (_, bno), (kid, sig, leaves) = next(iter(bat.items()))
     with pytest.raises(InvalidSignature):
         cert.public_key().verify(
-            sig, sig_batch_digest("jabar", 1, kid, bytes(16) + leaves[16:]),
+            sig, sig_batch_digest("jabar", bno, kid, bytes(16) + leaves[16:]),
             ec.ECDSA(utils.Prehashed(hashes.SHA256())))

@@ -197,12 +197,12 @@ test_roundtrip_and_rejoin(void **state)
 	event_a(t);
 	overwrite(t, tags, 2);
 	assert_int_equal(join(t), 0);
-	assert_int_equal(proof_encode(&t->res, &t->enc), 0);
+	assert_int_equal(proof_encode(&t->res, &t->out, &t->enc), 0);
 	assert_true(t->enc.len > 0);
 	assert_int_equal(
 	    proof_decode(&t->dec, &t->out, t->enc.p, t->enc.len, &t->err), 0);
 	buf_init(&again, 1u << 20);
-	assert_int_equal(proof_encode(&t->dec, &again), 0);
+	assert_int_equal(proof_encode(&t->dec, &t->out, &again), 0);
 	assert_int_equal(again.len, t->enc.len);
 	assert_memory_equal(again.p, t->enc.p, again.len);
 	buf_free(&again);
@@ -214,7 +214,7 @@ test_roundtrip_and_rejoin(void **state)
 	/* nothing signed: nothing encoded, and it decodes as unsigned */
 	proof_init(&t->res, &t->out);
 	buf_reset(&t->enc);
-	assert_int_equal(proof_encode(&t->res, &t->enc), 0);
+	assert_int_equal(proof_encode(&t->res, &t->out, &t->enc), 0);
 	assert_int_equal(t->enc.len, 0);
 	assert_int_equal(proof_decode(&t->dec, &t->out, NULL, 0, &t->err), 0);
 	assert_false(t->dec.dot[0].is_signed);
@@ -274,6 +274,7 @@ test_decode_refuses(void **state)
 	assert_int_equal(
 	    proof_decode(&t->dec, &t->a, ok, sizeof(ok), &t->err), 0);
 	assert_int_equal(t->dec.dot[0].idx, 255);
+	assert_true(t->dec.dot[0].bno == HA - 5); /* named by back from HLC */
 }
 
 int
