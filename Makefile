@@ -59,7 +59,7 @@ NODE_OBJ  = $(NODE_SRC:%.c=$(BUILD)/%.o)
 TOOLS_OBJ = $(TOOLS_SRC:%.c=$(BUILD)/%.o)
 TLIB_OBJ  = $(filter-out $(BUILD)/tools/jalinctl.o,$(TOOLS_OBJ))
 UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-BENCH_BIN = $(BUILD)/tests/lmdb_ceiling
+BENCH_BIN = $(BUILD)/tests/lmdb_ceiling $(BUILD)/tests/sig_bench
 
 PROTO_LIB = $(BUILD)/libjalinproto.a
 NODE_LIB  = $(BUILD)/libjalinnode.a
@@ -69,7 +69,7 @@ UNIT_FX_LIB = $(BUILD)/libjalinfx.a
 .PHONY: all test test-unit test-integration test-fuzz check-deps bench doc \
 	coverage \
 	check-docs \
-	bench-compare bench-weak demo demo-stop deps fuzz format format-check install \
+	bench-compare bench-sig bench-weak demo demo-stop deps fuzz format format-check install \
 	clean valgrind man
 
 all: $(BUILD)/jalind $(BUILD)/jalinctl $(PROTO_LIB)
@@ -125,6 +125,10 @@ $(BUILD)/tests/unit/%.o: tests/unit/%.c
 $(BUILD)/tests/lmdb_ceiling: tests/bench/lmdb_ceiling.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) -O2 $(PKG_CFLAGS) -o $@ $< $(LDLIBS)
+
+$(BUILD)/tests/sig_bench: tests/bench/sig_bench.c $(PROTO_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) -O2 $(PKG_CFLAGS) -o $@ $< $(PROTO_LIB) $(LDLIBS)
 
 # doc/schema.md is generated from the schema tables; test checks it.
 $(BUILD)/doc/schema_doc: doc/schema_doc.c $(PROTO_LIB)
@@ -213,12 +217,16 @@ BENCH_DEPS = $(BUILD)/jalind $(BENCH_BIN) $(if $(TOOLS_SRC),$(BUILD)/jalinctl)
 
 bench: $(BENCH_DEPS)
 	JALIN_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) tests/bench/bench.py $(BENCH_ARGS)
+	$(BUILD)/tests/sig_bench $(SIG_BENCH_ARGS)
 	JALIN_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) tests/bench/status_bench.py \
 	    $(STATUS_BENCH_ARGS)
 	JALIN_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) tests/bench/weaklink.py \
 	    $(WEAK_BENCH_ARGS)
 
 # Replication over 512, 64 and 16 kbit/s with 600 ms each way (~3 min).
+bench-sig: $(BUILD)/tests/sig_bench
+	$(BUILD)/tests/sig_bench $(SIG_BENCH_ARGS)
+
 bench-weak: $(BUILD)/jalind $(BUILD)/jalinctl
 	JALIN_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) tests/bench/weaklink.py \
 	    $(WEAK_BENCH_ARGS)

@@ -921,6 +921,17 @@ listen_tcp(struct peers *ps, struct jalin_err *err)
 	return 0;
 }
 
+/* The node signs its writes with its TLS key (PROTOCOL.md §13). */
+static void
+use_key(struct peers *ps)
+{
+	struct jalin_err err;
+
+	jalin_err_clear(&err);
+	if (store_set_signer(ps->n->store, tls_key(ps->tls), &err) != 0)
+		log_warnx("%s: this node's writes are not signed", err.msg);
+}
+
 static int
 start_parts(struct peers *ps, struct jalin_err *err)
 {
@@ -930,6 +941,7 @@ start_parts(struct peers *ps, struct jalin_err *err)
 
 	if ((rc = tls_new(ps->n->cfg, &ps->tls, err)) != 0)
 		return rc;
+	use_key(ps);
 	ps->dns =
 	    evdns_base_new(ps->n->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
 	if (ps->dns == NULL)
@@ -1069,6 +1081,7 @@ conn_reload(struct peers *ps, const struct cfg *c, struct jalin_err *err)
 		return rc;
 	tls_free(ps->tls);
 	ps->tls = t;
+	use_key(ps); /* a renewed certificate may bring a new key */
 	recheck_conns(ps);
 	reload_peers(ps, c);
 	return 0;

@@ -18,6 +18,8 @@
 
 #include "hlc.h"
 #include "merge.h"
+#include "proof.h"
+#include "sig.h"
 #include "store.h"
 
 #define NBUCKETS JALIN_DIGEST_BUCKETS
@@ -34,6 +36,11 @@ struct store_txn {
 	const char *src; /* source of the next store_txn_set, or NULL */
 	size_t srclen;
 	bool rebuild; /* a corrupt record was replaced: recount at commit */
+	/* origin signatures: the batch being filled, the last one signed */
+	uint64_t bno; /* the batch's id: the HLC of its first event */
+	uint16_t nleaves;
+	uint8_t leaves[JALIN_SIG_BATCH_MAX][SIG_LEAF_LEN];
+	const struct record *rem; /* the peer's state being applied */
 };
 
 struct store {
@@ -55,6 +62,12 @@ struct store {
 	struct record *ws[4];
 	struct store_txn txn;
 	uint64_t upgraded; /* states re-encoded by the format upgrade */
+	/* origin signatures (PROTOCOL.md §13) */
+	struct sig_ctx *sx;
+	EVP_PKEY *key; /* NULL: this node's writes are not signed */
+	uint8_t kid[SIG_KID_LEN];
+	struct proof *pold, *pout;
+	struct buf ptmp, penc;
 };
 
 static int
@@ -193,8 +206,14 @@ alloc_parts(struct store *s, struct jalin_err *err)
 	s->sha = EVP_MD_fetch(NULL, "SHA256", NULL);
 	for (int i = 0; i < 4; i++)
 		s->ws[i] = malloc(sizeof(struct record));
+	s->sx = sig_ctx_new();
+	s->pold = malloc(sizeof(struct proof));
+	s->pout = malloc(sizeof(struct proof));
+	buf_init(&s->ptmp, JALIN_RECORD_MAX);
+	buf_init(&s->penc, JALIN_RECORD_MAX);
 	if (s->mdctx == NULL || s->sha == NULL || s->ws[0] == NULL ||
-	    s->ws[1] == NULL || s->ws[2] == NULL || s->ws[3] == NULL)
+	    s->ws[1] == NULL || s->ws[2] == NULL || s->ws[3] == NULL ||
+	    s->sx == NULL || s->pold == NULL || s->pout == NULL)
 		return jalin_err_set(
 		    err, JALIN_ENOMEM, "cannot open store (out of memory)");
 	return 0;
@@ -269,7 +288,7 @@ upgrade_one(struct store_txn *t, struct stdb_iter *it)
 	if ((rc = rec_code_values(s->ws[3], &s->code)) != 0 ||
 	    (rc = rec_encode(s->ws[3], &s->enc)) != 0)
 		return rc;
-	hl = stdb_val_header(hdr, seq, s->enc.p, s->enc.len);
+	hl = stdb_val_header(hdr, seq, NULL, 0, s->enc.p, s->enc.len);
 	if ((rc = stdb_iter_reserve(it, hl + s->enc.len, (void **)&p)) != 0)
 		return txn_fail_code(t, rc);
 	memcpy(p, hdr, hl);
@@ -456,7 +475,28 @@ store_close(struct store *s)
 	EVP_MD_free(s->sha);
 	for (int i = 0; i < 4; i++)
 		free(s->ws[i]);
+	sig_ctx_free(s->sx);
+	EVP_PKEY_free(s->key);
+	free(s->pold);
+	free(s->pout);
+	buf_free(&s->ptmp);
+	buf_free(&s->penc);
 	free(s);
+}
+
+int
+store_set_signer(struct store *s, EVP_PKEY *key, struct jalin_err *err)
+{
+	if (key == NULL || !EVP_PKEY_is_a(key, "EC") ||
+	    EVP_PKEY_get_bits(key) != 256)
+		return jalin_err_set(
+		    err, JALIN_ETLS, "the node's key is not an EC P-256 key");
+	if (sig_kid(key, s->kid) != 0 || EVP_PKEY_up_ref(key) != 1)
+		return jalin_err_set(err, JALIN_ETLS,
+		    "cannot use the node's key to sign its writes");
+	EVP_PKEY_free(s->key);
+	s->key = key;
+	return 0;
 }
 
 struct stdb *
@@ -543,6 +583,8 @@ txn_begin(struct store *s, struct jalin_err *err)
 	memset(t->dirty, 0, sizeof(t->dirty));
 	t->any_dirty = false;
 	t->rebuild = false;
+	t->nleaves = 0;
+	t->rem = NULL;
 	if ((rc = mdb_txn_begin(stdb_env(s->db), NULL, 0, &t->txn)) != 0)
 		return stdb_mdb_err(rc, err, "store: cannot begin transaction");
 	return 0;
@@ -671,6 +713,8 @@ rebuild_stats(struct store_txn *t)
 	return rebuild_feed(t);
 }
 
+static int batch_flush(struct store_txn *t);
+
 static int
 txn_commit(struct store *s, struct jalin_err *err)
 {
@@ -679,6 +723,8 @@ txn_commit(struct store *s, struct jalin_err *err)
 
 	if (t->rebuild && (rc = rebuild_stats(t)) != 0)
 		txn_fail_code(t, rc); /* stdb_iter's: mapped already */
+	else if ((rc = batch_flush(t)) != 0)
+		; /* failed the transaction already */
 	else if ((rc = write_meta(s, t)) != 0)
 		txn_fail(t, rc);
 	if (rc != 0) {
@@ -764,10 +810,12 @@ store_txn_get(struct store_txn *t, uint8_t coll, const uint8_t id[UUID_LEN],
 	cur->seq = 0;
 	cur->raw = NULL;
 	cur->rawlen = 0;
+	cur->proof = NULL;
+	cur->prooflen = 0;
 	if (t->err != 0)
 		return t->err;
-	rc = stdb_get_record(
-	    t->txn, t->s->db, coll, id, &cur->raw, &cur->rawlen, &cur->seq);
+	rc = stdb_get_record_parts(t->txn, t->s->db, coll, id, &cur->seq,
+	    &cur->proof, &cur->prooflen, &cur->raw, &cur->rawlen);
 	if (rc == JALIN_ENOTFOUND)
 		return 0;
 	if (rc == JALIN_ECORRUPT) {
@@ -851,21 +899,24 @@ put_record(struct store_txn *t, const uint8_t *key, bool exists,
 {
 	MDB_dbi dbi = stdb_dbi(t->s->db, STDB_RECORDS);
 	MDB_val k = {STDB_KEY_LEN, (void *)(uintptr_t)key};
+	const struct buf *pf = &t->s->penc;
 	uint8_t hdr[STDB_VAL_HDR_MAX];
-	size_t hl = stdb_val_header(hdr, t->seq, state, len);
-	MDB_val v = {hl + len, NULL};
+	size_t hl = stdb_val_header(hdr, t->seq, pf->p, pf->len, state, len);
+	MDB_val v = {hl + pf->len + len, NULL};
 	int rc = MDB_KEYEXIST;
 
 	if (!exists)
 		rc = mdb_put(t->txn, dbi, &k, &v, MDB_RESERVE | MDB_APPEND);
 	if (rc == MDB_KEYEXIST) {
-		v.mv_size = hl + len;
+		v.mv_size = hl + pf->len + len;
 		rc = mdb_put(t->txn, dbi, &k, &v, MDB_RESERVE);
 	}
 	if (rc != 0)
 		return rc;
 	memcpy(v.mv_data, hdr, hl);
-	memcpy((uint8_t *)v.mv_data + hl, state, len);
+	if (pf->len > 0)
+		memcpy((uint8_t *)v.mv_data + hl, pf->p, pf->len);
+	memcpy((uint8_t *)v.mv_data + hl + pf->len, state, len);
 	return 0;
 }
 
@@ -885,6 +936,127 @@ forget_corrupt(struct store_txn *t, const uint8_t *key)
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* ---- origin signatures (PROTOCOL.md §13) ---------------------------- */
+
+/* Sign the batch being filled and store it; the next one starts. */
+static int
+batch_flush(struct store_txn *t)
+{
+	struct store *s = t->s;
+	uint8_t k[1 + JALIN_NAME_MAX + 8], d[SIG_DIGEST_LEN], sig[SIG_MAX_LEN];
+	size_t olen = strlen(s->node), slen, vlen;
+	MDB_val key = {1 + olen + 8, k}, val;
+	int rc;
+
+	if (t->nleaves == 0 || t->err != 0)
+		return t->err;
+	if (sig_batch_digest(s->sx, s->node, olen, t->bno, s->kid,
+	        &t->leaves[0][0], t->nleaves, d) != 0 ||
+	    sig_sign(s->key, d, sig, &slen, NULL) != 0)
+		return txn_fail_code(t, JALIN_ENOMEM);
+	k[0] = (uint8_t)olen;
+	memcpy(k + 1, s->node, olen);
+	stdb_put_u64(k + 1 + olen, t->bno);
+	vlen = SIG_KID_LEN + 1 + slen + (size_t)t->nleaves * SIG_LEAF_LEN;
+	val = (MDB_val){vlen, NULL};
+	/* our batches come in order; another origin's may sort after them */
+	rc = mdb_put(t->txn, stdb_dbi(s->db, STDB_BATCH), &key, &val,
+	    MDB_RESERVE | MDB_APPEND);
+	if (rc == MDB_KEYEXIST)
+		rc = mdb_put(t->txn, stdb_dbi(s->db, STDB_BATCH), &key, &val,
+		    MDB_RESERVE);
+	if (rc != 0)
+		return txn_fail(t, rc);
+	uint8_t *p = val.mv_data;
+	memcpy(p, s->kid, SIG_KID_LEN);
+	p[SIG_KID_LEN] = (uint8_t)slen;
+	memcpy(p + SIG_KID_LEN + 1, sig, slen);
+	memcpy(p + SIG_KID_LEN + 1 + slen, t->leaves,
+	    (size_t)t->nleaves * SIG_LEAF_LEN);
+	t->nleaves = 0;
+	return 0;
+}
+
+static bool
+has_event(const struct record *r, const struct rec_origin *o, uint64_t hlc)
+{
+	for (uint16_t i = 0; r != NULL && i < r->ndots; i++) {
+		const struct rec_origin *ro = &r->origin[r->dot[i].origin];
+		if (r->dot[i].hlc == hlc && ro->len == o->len &&
+		    memcmp(ro->name, o->name, o->len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* A write event of this node in next, new to the store: its leaf joins the
+ * batch being filled; *f says where. */
+static int
+sign_event(struct store_txn *t, const struct store_cur *cur,
+    const struct record *next, uint16_t d, struct proof_new *f)
+{
+	struct store *s = t->s;
+	int rc;
+
+	if (t->nleaves == JALIN_SIG_BATCH_MAX && (rc = batch_flush(t)) != 0)
+		return rc;
+	/* A batch is named by the HLC of its first event: unique, as this
+	 * node never issues one HLC twice, even after a restore from backup
+	 * (a counter would start again from the backup's value). */
+	if (t->nleaves == 0)
+		t->bno = next->dot[d].hlc;
+	if (sig_leaf(s->sx, cur->coll, cur->id, next, d, NULL, 0,
+	        t->leaves[t->nleaves], NULL) != 0)
+		return txn_fail_code(t, JALIN_ENOMEM);
+	*f = (struct proof_new){s->node, (uint8_t)strlen(s->node), t->nleaves++,
+	    next->dot[d].hlc, t->bno};
+	return 0;
+}
+
+#define FRESH_MAX 4 /* new events of this node in one state: one a write */
+
+/*
+ * The proof of next into s->penc: joined from the stored proof, the peer's
+ * state being applied, and this node's new events, signed (PROTOCOL.md
+ * §13). A stored proof that does not decode counts as unsigned.
+ */
+static int
+txn_proof(struct store_txn *t, const struct store_cur *cur,
+    const struct record *old, const struct record *next)
+{
+	struct store *s = t->s;
+	struct proof_src src[2];
+	struct proof_new fresh[FRESH_MAX];
+	size_t nsrc = 0, nfresh = 0;
+	int rc;
+
+	buf_reset(&s->penc);
+	if (cur->exists && !cur->corrupt) {
+		if (proof_decode(
+		        s->pold, old, cur->proof, cur->prooflen, NULL) != 0)
+			proof_init(s->pold, old);
+		src[nsrc++] = (struct proof_src){old, s->pold};
+	}
+	if (t->rem != NULL)
+		src[nsrc++] = (struct proof_src){t->rem, NULL};
+	for (uint16_t d = 0; s->key != NULL && d < next->ndots; d++) {
+		const struct rec_origin *o = &next->origin[next->dot[d].origin];
+		if (nfresh == FRESH_MAX || o->len != strlen(s->node) ||
+		    memcmp(o->name, s->node, o->len) != 0 ||
+		    has_event(
+		        nsrc > 0 ? src[0].r : NULL, o, next->dot[d].hlc) ||
+		    has_event(t->rem, o, next->dot[d].hlc))
+			continue;
+		if ((rc = sign_event(t, cur, next, d, &fresh[nfresh++])) != 0)
+			return rc;
+	}
+	if ((rc = proof_join(s->sx, next, src, nsrc, fresh, nfresh, s->pout,
+	         &s->ptmp)) != 0 ||
+	    (rc = proof_encode(s->pout, next, &s->penc)) != 0)
+		return rc == JALIN_ETOOBIG ? rc : txn_fail_code(t, rc);
+	return 0;
+}
+
 /* Store next, whose canonical encoding is state[0..len). */
 static int
 set_encoded(struct store_txn *t, struct store_cur *cur,
@@ -897,6 +1069,9 @@ set_encoded(struct store_txn *t, struct store_cur *cur,
 	unsigned oldc = cur->exists && !cur->corrupt ? rec_conflicts(old) : 0;
 	int rc;
 
+	/* before any write: the old proof may point into the map */
+	if ((rc = txn_proof(t, cur, old, next)) != 0)
+		return rc;
 	stdb_key(key, cur->coll, cur->id);
 	if (cur->corrupt) {
 		cur->exists = false;
@@ -1024,7 +1199,10 @@ store_txn_apply_decoded(struct store_txn *t, uint8_t coll,
 	if (rec_is_empty(old)) {
 		*changed = true;
 		txn_source(t, from);
-		return set_encoded(t, &cur, old, rem, raw, rawlen);
+		t->rem = rem; /* a source of the stored proof (txn_proof) */
+		rc = set_encoded(t, &cur, old, rem, raw, rawlen);
+		t->rem = NULL;
+		return rc;
 	}
 	if ((rc = merge_join(old, rem, out, changed)) != 0)
 		return jalin_err_set(err, rc, "merge: %s", jalin_strerror(rc));
@@ -1032,12 +1210,14 @@ store_txn_apply_decoded(struct store_txn *t, uint8_t coll,
 		return 0; /* e.g. an old copy of a collected tombstone's record
 		           */
 	/* the sender holds exactly this state: no need to send it back */
+	t->rem = rem;
 	if (merge_equal(out, rem)) {
 		txn_source(t, from);
 		rc = set_encoded(t, &cur, old, rem, raw, rawlen);
 	} else {
 		rc = store_txn_set(t, &cur, old, out);
 	}
+	t->rem = NULL;
 	/* newer than the collected tombstone: a record again (old is not
 	 * used any more, so the marker may go) */
 	if (rc == 0 && buried)

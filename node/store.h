@@ -39,6 +39,13 @@ struct store_opts {
 };
 
 /*
+ * Sign this node's writes with key from now on (PROTOCOL.md §13): each
+ * commit signs the new events' leaves in batches and stores the batches.
+ * The store takes a reference to key. 0 or JALIN_ETLS.
+ */
+int store_set_signer(struct store *s, EVP_PKEY *key, struct jalin_err *err);
+
+/*
  * Open (or create) the store. Refuses a directory that another jalind holds
  * (lock file DIR/jalind.lock) or that belongs to another node name.
  * Errors name the directory and the reason.
@@ -94,6 +101,8 @@ struct store_cur {
 	uint64_t seq;
 	const uint8_t *raw; /* into the map: valid until the next write */
 	size_t rawlen;
+	const uint8_t *proof; /* the state's proof (proof.h), the same way */
+	size_t prooflen;      /* 0: none, every event unsigned */
 };
 
 /*

@@ -144,6 +144,12 @@ tls_new(const struct cfg *c, struct tls **out, struct jalin_err *err)
 	return 0;
 }
 
+EVP_PKEY *
+tls_key(struct tls *t)
+{
+	return SSL_CTX_get0_privatekey(t->ctx);
+}
+
 void
 tls_free(struct tls *t)
 {

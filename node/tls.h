@@ -30,6 +30,9 @@ struct tls;
  */
 int tls_new(const struct cfg *c, struct tls **out, struct jalin_err *err);
 
+/* The node's private key (owned by t). */
+EVP_PKEY *tls_key(struct tls *t);
+
 /* Free; NULL is a no-op. Connections made from it keep working. */
 void tls_free(struct tls *t);
 

@@ -52,6 +52,8 @@
 #define JALIN_LIST_ITEMS_MAX     256         /* items of a list<> field */
 #define JALIN_TAG_MAX            4095        /* highest field tag */
 #define JALIN_UNSHARED_MAX       32          /* nodes in unshared_from */
+/* Write events an origin signs at once (PROTOCOL.md §13.2). */
+#define JALIN_SIG_BATCH_MAX 256
 /* A key of a map field that has no enum of keys (schema.h ST_MAP). */
 #define JALIN_MAP_KEY_MAX 64
 /* A client's value is quoted in a validation error only up to this many

@@ -22,8 +22,8 @@ struct stdb {
 	char dir[JALIN_PATH_MAX];
 };
 
-static const char *const db_names[STDB_NDB] = {
-    "records", "feed", "conflicts", "digest", "ckpt", "meta", "gone", "audit"};
+static const char *const db_names[STDB_NDB] = {"records", "feed", "conflicts",
+    "digest", "ckpt", "meta", "gone", "audit", "batch"};
 
 int
 stdb_errcode(int rc)
@@ -70,7 +70,8 @@ open_dbis(struct stdb *db, unsigned flags, struct jalin_err *err)
 		rc = mdb_dbi_open(txn, db_names[i],
 		    (flags & STDB_RDONLY) ? 0 : MDB_CREATE, &db->dbi[i]);
 		db->has[i] = rc == 0;
-		if (rc == MDB_NOTFOUND && (i == STDB_GONE || i == STDB_AUDIT))
+		if (rc == MDB_NOTFOUND &&
+		    (i == STDB_GONE || i == STDB_AUDIT || i == STDB_BATCH))
 			continue; /* an older store, opened read-only */
 		if (rc == MDB_NOTFOUND) {
 			mdb_txn_abort(txn);
@@ -585,6 +586,31 @@ stdb_get_record(MDB_txn *txn, const struct stdb *db, uint8_t coll,
 	return stdb_val_state(&val, state, len, seq);
 }
 
+int
+stdb_get_record_parts(MDB_txn *txn, const struct stdb *db, uint8_t coll,
+    const uint8_t id[UUID_LEN], uint64_t *seq, const uint8_t **proof,
+    size_t *plen, const uint8_t **state, size_t *len)
+{
+	uint8_t k[STDB_KEY_LEN];
+	MDB_val key = {sizeof(k), k}, val;
+	const uint8_t *p;
+	int rc;
+
+	stdb_key(k, coll, id);
+	rc = mdb_get(txn, db->dbi[STDB_RECORDS], &key, &val);
+	if (rc == MDB_NOTFOUND)
+		return JALIN_ENOTFOUND;
+	if (rc != 0)
+		return stdb_mdb_err(rc, NULL, "get");
+	p = val.mv_data;
+	if (stdb_value_parts(p, val.mv_size, seq, proof, plen, state, len) !=
+	        0 ||
+	    crc32c(0, p + STDB_CRC_LEN, val.mv_size - STDB_CRC_LEN) !=
+	        stdb_get_u32(p))
+		return JALIN_ECORRUPT;
+	return 0;
+}
+
 bool
 stdb_has(const struct stdb *db, enum stdb_db which)
 {
@@ -611,28 +637,55 @@ stdb_get_gone(MDB_txn *txn, const struct stdb *db, uint8_t coll,
 	return stdb_val_state(&val, state, len, &seq);
 }
 
+/* A LEB128 integer at p[*i..n): 0, or -1 past the end or over 64 bits. */
+static int
+leb(const uint8_t *p, size_t n, size_t *i, uint64_t *out)
+{
+	uint64_t x = 0;
+
+	for (unsigned shift = 0;; shift += 7) {
+		if (*i >= n || shift > 63 || (shift == 63 && p[*i] > 1))
+			return -1;
+		x |= (uint64_t)(p[*i] & 0x7f) << shift;
+		if (!(p[(*i)++] & 0x80))
+			break;
+	}
+	*out = x;
+	return 0;
+}
+
+int
+stdb_value_parts(const void *val, size_t vlen, uint64_t *seq,
+    const uint8_t **proof, size_t *plen, const uint8_t **state, size_t *len)
+{
+	const uint8_t *p = val;
+	size_t i = STDB_CRC_LEN;
+	uint64_t n = 0;
+
+	if (leb(p, vlen, &i, seq) != 0 || i >= vlen)
+		return JALIN_ECORRUPT;
+	*proof = NULL;
+	if (p[i] == STDB_PROOF_MARK) {
+		i++;
+		if (leb(p, vlen, &i, &n) != 0 || n == 0 || n >= vlen - i)
+			return JALIN_ECORRUPT;
+		*proof = p + i;
+		i += (size_t)n;
+	}
+	*plen = (size_t)n;
+	*state = p + i;
+	*len = vlen - i;
+	return 0;
+}
+
 int
 stdb_value_split(const void *val, size_t vlen, const uint8_t **state,
     size_t *len, uint64_t *seq)
 {
-	const uint8_t *p = val;
-	size_t i = STDB_CRC_LEN;
-	uint64_t x = 0;
+	const uint8_t *proof;
+	size_t plen;
 
-	for (unsigned shift = 0;; shift += 7) {
-		if (i >= vlen || shift > 63 || (shift == 63 && p[i] > 1))
-			return JALIN_ECORRUPT; /* past the value, or over 64
-			                          bits */
-		x |= (uint64_t)(p[i] & 0x7f) << shift;
-		if (!(p[i++] & 0x80))
-			break;
-	}
-	if (i >= vlen)
-		return JALIN_ECORRUPT;
-	*seq = x;
-	*state = p + i;
-	*len = vlen - i;
-	return 0;
+	return stdb_value_parts(val, vlen, seq, &proof, &plen, state, len);
 }
 
 int
@@ -678,19 +731,30 @@ stdb_val_state_v1(
 }
 
 size_t
-stdb_val_header(
-    uint8_t hdr[STDB_VAL_HDR_MAX], uint64_t seq, const void *state, size_t len)
+stdb_val_header(uint8_t hdr[STDB_VAL_HDR_MAX], uint64_t seq, const void *proof,
+    size_t plen, const void *state, size_t len)
 {
 	size_t n = STDB_CRC_LEN;
+	uint32_t c;
 
 	while (seq >= 0x80) {
 		hdr[n++] = (uint8_t)(seq | 0x80);
 		seq >>= 7;
 	}
 	hdr[n++] = (uint8_t)seq;
-	stdb_put_u32(hdr,
-	    crc32c(
-	        crc32c(0, hdr + STDB_CRC_LEN, n - STDB_CRC_LEN), state, len));
+	if (plen > 0) {
+		size_t v = plen;
+		hdr[n++] = STDB_PROOF_MARK;
+		while (v >= 0x80) {
+			hdr[n++] = (uint8_t)(v | 0x80);
+			v >>= 7;
+		}
+		hdr[n++] = (uint8_t)v;
+	}
+	c = crc32c(0, hdr + STDB_CRC_LEN, n - STDB_CRC_LEN);
+	if (plen > 0)
+		c = crc32c(c, proof, plen);
+	stdb_put_u32(hdr, crc32c(c, state, len));
 	return n;
 }
 

@@ -3,19 +3,19 @@
  *
  * One LMDB environment per node (DESIGN.md §3), named databases:
  *
- *   records    [coll u8][id 16]  -> [crc32c u32 BE][seq][state]
+ *   records    [coll u8][id 16]  -> [crc32c u32 BE][seq][proof][state]
  *              seq as LEB128 (7 bits a byte, low first: 3 bytes up to
- *              2 million), state as in record.h; the CRC-32C of seq and
- *              state is checked on every read (a mismatch is
- *              JALIN_ECORRUPT). Format 1 had [seq u64 BE][crc32c of the
- *              state u32 BE][state].
- *   feed       [seq u64 BE]      -> [coll u8][id 16][source]
- *              one entry per record: its latest change; older entries of
- *              the same record are deleted when it changes again. source
- *              (0..64 bytes) names the peer that sent exactly the state
- *              now stored, so it need not be sent back there; empty for
- *              local writes and for merges that made something new
- *   conflicts  [coll u8][id 16]  -> [count u32 BE]   records with conflicts
+ *              2 million), state as in record.h; proof, when the state has
+ *              signed events (proof.h, PROTOCOL.md §13): the byte 0xc1
+ *              (never the first byte of a msgpack state), its length as
+ *              LEB128, the proof; the CRC-32C of everything after it is
+ *              checked on every read (a mismatch is JALIN_ECORRUPT). Format 1
+ * had [seq u64 BE][crc32c of the state u32 BE][state]. feed       [seq u64 BE]
+ * -> [coll u8][id 16][source] one entry per record: its latest change; older
+ * entries of the same record are deleted when it changes again. source (0..64
+ * bytes) names the peer that sent exactly the state now stored, so it need not
+ * be sent back there; empty for local writes and for merges that made something
+ * new conflicts  [coll u8][id 16]  -> [count u32 BE]   records with conflicts
  *   digest     [coll u8][bucket u8] -> 32-byte sum   (see below)
  *   ckpt       peer name        -> checkpoint (node/repl; msgpack)
  *   gone       [coll u8][id 16]  -> as in records: a collected tombstone,
@@ -30,12 +30,17 @@
  *              msgpack of the first six items), a chain an edit breaks
  *              (made by jalind when it opens a store; read-only opens of an
  *              older store do without, like gone)
+ *   batch      [len u8][origin][bno u64 BE] -> [kid 8][siglen u8][sig]
+ *              [leaves, 16 bytes each]: signed batches of write events
+ *              (sig.h), this node's own and those it received (made by
+ *              jalind when it opens a store; read-only opens do without)
  *   meta       name             -> value:
  *      "format" u32 BE (STDB_FORMAT), "node" the node's name,
  *      "epoch" 16 random bytes drawn when the store is created,
  *      "seq" u64 BE last assigned feed seq, "hlc" u64 BE last HLC,
  *      "created" u64 BE ms, "count" 5 x u64 BE live records per collection,
- *      "nconflicts" u64 BE, "gcseq" u64 BE highest collected tombstone seq
+ *      "nconflicts" u64 BE, "gcseq" u64 BE highest collected tombstone seq,
+ *      "bno" u64 BE the number of this node's last signed batch
  *
  * Digest: a record's hash is SHA-256([coll][id][state]) for live records
  * (tombstones count as absent). Bucket = id[15] (random bits of a UUIDv7).
@@ -66,14 +71,16 @@
  * format-2 store is upgraded in place by jalind when it opens it
  * (node/store.c); read-only opens refuse it until then. Format 2 had the
  * value layout of format 3 and record format 2 states. */
-#define STDB_FORMAT      3
-#define STDB_FORMAT_2    2
-#define STDB_FORMAT_1    1
-#define STDB_KEY_LEN     17 /* coll + id */
-#define STDB_SEQ_LEN     8  /* seq as a key (feed) */
-#define STDB_CRC_LEN     4
-#define STDB_VAL_HDR_MAX 14  /* crc + seq (LEB128) before a record state */
-#define STDB_KEY_MAX     511 /* LMDB's largest key (MDB_MAXKEYSIZE) */
+#define STDB_FORMAT   3
+#define STDB_FORMAT_2 2
+#define STDB_FORMAT_1 1
+#define STDB_KEY_LEN  17 /* coll + id */
+#define STDB_SEQ_LEN  8  /* seq as a key (feed) */
+#define STDB_CRC_LEN  4
+/* crc + seq (LEB128) + proof mark and length before a proof and state */
+#define STDB_VAL_HDR_MAX 22
+#define STDB_PROOF_MARK  0xc1 /* msgpack's reserved byte */
+#define STDB_KEY_MAX     511  /* LMDB's largest key (MDB_MAXKEYSIZE) */
 
 enum stdb_db {
 	STDB_RECORDS = 0,
@@ -84,6 +91,7 @@ enum stdb_db {
 	STDB_META,
 	STDB_GONE,
 	STDB_AUDIT,
+	STDB_BATCH,
 	STDB_NDB
 };
 
@@ -323,6 +331,18 @@ int stdb_val_split(
     const MDB_val *v, const uint8_t **state, size_t *len, uint64_t *seq);
 
 /* The same two on a value given as bytes (from stdb_get or stdb_iter_val). */
+/*
+ * All parts of a records value, unchecked: seq, the proof (NULL and 0 when
+ * the state has none) and the state. JALIN_ECORRUPT if it does not split.
+ */
+int stdb_value_parts(const void *val, size_t vlen, uint64_t *seq,
+    const uint8_t **proof, size_t *plen, const uint8_t **state, size_t *len);
+
+/* stdb_get_record with the proof (see stdb_value_parts). */
+int stdb_get_record_parts(MDB_txn *txn, const struct stdb *db, uint8_t coll,
+    const uint8_t id[UUID_LEN], uint64_t *seq, const uint8_t **proof,
+    size_t *plen, const uint8_t **state, size_t *len);
+
 int stdb_value_state(const void *val, size_t vlen, const uint8_t **state,
     size_t *len, uint64_t *seq);
 int stdb_value_split(const void *val, size_t vlen, const uint8_t **state,
@@ -333,10 +353,11 @@ int stdb_value_split(const void *val, size_t vlen, const uint8_t **state,
 int stdb_val_state_v1(
     const MDB_val *v, const uint8_t **state, size_t *len, uint64_t *seq);
 
-/* Fill the header of a records value for state (checksum, seq): returns
- * its length, at most STDB_VAL_HDR_MAX. */
-size_t stdb_val_header(
-    uint8_t hdr[STDB_VAL_HDR_MAX], uint64_t seq, const void *state, size_t len);
+/* Fill the header of a records value for proof[0..plen) (plen 0: none)
+ * and state (checksum, seq, proof mark and length): returns its length, at
+ * most STDB_VAL_HDR_MAX. The value is the header, the proof, the state. */
+size_t stdb_val_header(uint8_t hdr[STDB_VAL_HDR_MAX], uint64_t seq,
+    const void *proof, size_t plen, const void *state, size_t len);
 
 /* Metadata readers: 0, JALIN_ENOTFOUND, or JALIN_ECORRUPT (bad size). */
 int stdb_meta_get(MDB_txn *txn, const struct stdb *db, const char *name,

@@ -296,3 +296,67 @@ def verify(socket_path, peer):
     if r.get(2, 0) != 0:
         raise ProtocolError(r.get(3))
     return r[4]
+
+
+# -- origin signatures (PROTOCOL.md section 13) ---------------------------
+
+SIG_INLINE_MAX = 48
+
+
+def sig_element(tag, value):
+    """The element of a field value (its state-form msgpack bytes)."""
+    import hashlib
+    if len(value) <= SIG_INLINE_MAX:
+        return struct.pack(">HB", tag, len(value)) + value
+    return struct.pack(">HB", tag, 255) + hashlib.sha256(value).digest()[:16]
+
+
+def sig_leaf(coll, rid, origin, hlc, kind, elements):
+    """The 16-byte leaf of a write event: elements sorted by tag."""
+    import hashlib
+    o = origin.encode()
+    h = hashlib.sha256(b"jalin-ev1" + bytes([coll]) + rid + bytes([len(o)])
+                       + o + struct.pack(">QBH", hlc, kind, len(elements)))
+    for e in sorted(elements, key=lambda e: struct.unpack(">H", e[:2])[0]):
+        h.update(e)
+    return h.digest()[:16]
+
+
+def sig_batch_digest(origin, bno, kid, leaves):
+    """What an origin signs for a batch of leaves (bytes, 16 each)."""
+    import hashlib
+    o = origin.encode()
+    return hashlib.sha256(b"jalin-batch1" + bytes([len(o)]) + o +
+                          struct.pack(">Q", bno) + kid +
+                          struct.pack(">H", len(leaves) // 16) +
+                          leaves).digest()
+
+
+def split_elements(blob):
+    """The elements in a proof's missing/elements bin."""
+    out, i = [], 0
+    while i < len(blob):
+        n = 3 + (16 if blob[i + 2] == 255 else blob[i + 2])
+        out.append(blob[i:i + n])
+        i += n
+    return out
+
+
+def state_entries(state):
+    """A record state's parts with each entry value's raw bytes:
+    (flags, origins, ctx, dots [(origin index, hlc)],
+    entries [(tag, dot index, value bytes)])."""
+    u = msgpack.Unpacker(raw=False, strict_map_key=False)
+    u.feed(state)
+    if u.read_array_header() != 6 or u.unpack() != 3:
+        raise ProtocolError("not a format-3 state")
+    flags, origins, ctx, d = u.unpack(), u.unpack(), u.unpack(), u.unpack()
+    dots = [(d[i], ctx[d[i]] - d[i + 1]) for i in range(0, len(d), 2)]
+    entries = []
+    for _ in range(u.read_array_header() // 2):
+        key = u.unpack()
+        a = u.tell()
+        u.skip()
+        tag, di = divmod(key, len(dots))
+        entries.append((tag, di, state[a:u.tell()]))
+    return flags, origins, ctx, dots, entries

@@ -1445,7 +1445,8 @@ damage(struct fx *f, uint8_t coll, const char *id_json, bool good_crc)
 	assert_int_equal(stdb_val_state(&val, &st, &len, &seq), 0);
 	uint8_t *copy = malloc(val.mv_size + sizeof(junk) + sizeof(hdr));
 	if (good_crc) {
-		size_t h = stdb_val_header(hdr, seq, junk, sizeof(junk));
+		size_t h =
+		    stdb_val_header(hdr, seq, NULL, 0, junk, sizeof(junk));
 		memcpy(copy, hdr, h);
 		memcpy(copy + h, junk, sizeof(junk));
 		val.mv_size = h + sizeof(junk);

@@ -710,7 +710,7 @@ downgrade(struct fx *f, unsigned format, unsigned done, bool mark_it)
 		} else {
 			uint8_t hdr[STDB_VAL_HDR_MAX];
 			encode_v2(r, &v1, &arena);
-			hl = stdb_val_header(hdr, seq, v1.p, v1.len);
+			hl = stdb_val_header(hdr, seq, NULL, 0, v1.p, v1.len);
 			val = malloc(hl + v1.len);
 			memcpy(val, hdr, hl);
 		}

@@ -399,7 +399,7 @@ test_record_values(void **state)
 	uint64_t seq;
 	MDB_txn *txn;
 
-	hl = stdb_val_header(val, 300, state_bytes, 4);
+	hl = stdb_val_header(val, 300, NULL, 0, state_bytes, 4);
 	memcpy(val + hl, state_bytes, 4);
 	stdb_key(key, 1, id);
 	wtxn(f);
