@@ -151,11 +151,11 @@ msg_type_name(uint64_t type)
 	    "peers", "verify", "audit"};
 	static const char *const peer[] = {"hello", "error", "sub", "resync",
 	    "changes", "ack", "live", "ping", "pong", "vdigest-req", "vdigest",
-	    "vids-req", "vids", "repair", "fetch"};
+	    "vids-req", "vids", "repair", "fetch", "cert", "batch"};
 
 	if (type >= MSG_STATUS && type <= MSG_AUDIT)
 		return names[type - MSG_STATUS];
-	if (type >= MSG_HELLO && type <= MSG_FETCH)
+	if (type >= MSG_HELLO && type <= MSG_SIGBATCH)
 		return peer[type - MSG_HELLO];
 	return type == MSG_RESP ? "response" : "unknown";
 }
@@ -182,6 +182,15 @@ get_bin(struct mpr *m, struct jalin_err *err, uint64_t key, uint32_t want,
 
 	if (mpr_bin(m, out, &n) != 0 || n != want)
 		return bad(m, err, key, "binary of the right size");
+	return 0;
+}
+
+static int
+get_anybin(struct mpr *m, struct jalin_err *err, uint64_t key,
+    const uint8_t **out, uint32_t *len)
+{
+	if (mpr_bin(m, out, len) != 0)
+		return bad(m, err, key, "binary");
 	return 0;
 }
 
@@ -244,6 +253,18 @@ parse_peer_key(struct mpr *m, uint64_t key, struct msg_peer *p, bool last,
 	case MK_RECS:
 		return get_raw(
 		    m, err, key, MP_ARRAY, last, &p->recs, &p->recs_len);
+	case MK_ORIGIN:
+		return get_str(m, err, key, &p->origin, &p->origin_len);
+	case MK_BNO:
+		return get_uint(m, err, key, &p->bno);
+	case MK_KID:
+		return get_anybin(m, err, key, &p->kid, &p->kid_len);
+	case MK_SIG:
+		return get_anybin(m, err, key, &p->sig, &p->sig_len);
+	case MK_LEAVES:
+		return get_anybin(m, err, key, &p->leaves, &p->leaves_len);
+	case MK_CERT:
+		return get_anybin(m, err, key, &p->cert, &p->cert_len);
 	default:
 		return mpr_skip(m) == 0 ? 0 : bad(m, err, key, "a value");
 	}
@@ -416,6 +437,9 @@ static const struct msg_slot s_vids_req[] = {REQ(MK_BUCKET)};
 static const struct msg_slot s_vids[] = {REQ(MK_BUCKET), REQ(MK_IDS)};
 static const struct msg_slot s_recs[] = {REQ(MK_RECS)};
 static const struct msg_slot s_ids[] = {REQ(MK_IDS)};
+static const struct msg_slot s_cert[] = {REQ(MK_CERT)};
+static const struct msg_slot s_batch[] = {
+    REQ(MK_ORIGIN), REQ(MK_BNO), REQ(MK_KID), REQ(MK_SIG), REQ(MK_LEAVES)};
 
 #define DEF(t, name, s)                              \
 	{                                            \
@@ -438,6 +462,8 @@ static const struct msg_def defs[] = {
     DEF(MSG_VIDS, "VIDS", s_vids),
     DEF(MSG_REPAIR, "REPAIR", s_recs),
     DEF(MSG_FETCH, "FETCH", s_ids),
+    DEF(MSG_CERT, "CERT", s_cert),
+    DEF(MSG_SIGBATCH, "BATCH", s_batch),
 };
 
 static const struct msg_keydef keys[] = {
@@ -461,6 +487,12 @@ static const struct msg_keydef keys[] = {
     {MK_BAD, MV_UINT, "BAD"},
     {MK_BUCKET, MV_UINT, "BUCKET"},
     {MK_IDS, MV_ARRAY, "IDS"},
+    {MK_ORIGIN, MV_STR, "ORIGIN"},
+    {MK_BNO, MV_UINT, "BNO"},
+    {MK_KID, MV_BIN, "KID"},
+    {MK_SIG, MV_BIN, "SIG"},
+    {MK_LEAVES, MV_BIN, "LEAVES"},
+    {MK_CERT, MV_BIN, "CERT"},
 };
 
 const struct msg_def *
@@ -480,7 +512,7 @@ msg_keys(size_t *n)
 const struct msg_def *
 msg_def(uint64_t type)
 {
-	if (type < MSG_HELLO || type > MSG_FETCH)
+	if (type < MSG_HELLO || type > MSG_SIGBATCH)
 		return NULL;
 	return &defs[type - MSG_HELLO];
 }
@@ -498,7 +530,7 @@ const char *
 msg_vtype_name(unsigned vtype)
 {
 	static const char *const names[] = {"uint", "int", "str", "bin 16",
-	    "bin 8192", "map str→uint", "array"};
+	    "bin 8192", "map str→uint", "array", "bin"};
 
 	return vtype < sizeof(names) / sizeof(names[0]) ? names[vtype] : "?";
 }
@@ -676,6 +708,35 @@ enc_time(struct buf *out, uint8_t type, uint64_t time_ms)
 }
 
 void
+msg_enc_cert(struct buf *out, const uint8_t *der, size_t len)
+{
+	msgpack_packer pk;
+
+	enc_begin(out, &pk, 1, MSG_CERT);
+	msgpack_pack_uint8(&pk, MK_CERT);
+	msgpack_pack_bin_with_body(&pk, der, len);
+}
+
+void
+msg_enc_batch(struct buf *out, const char *origin, size_t olen, uint64_t bno,
+    const uint8_t *kid, size_t kidlen, const uint8_t *sig, size_t slen,
+    const uint8_t *leaves, size_t lbytes)
+{
+	msgpack_packer pk;
+
+	enc_begin(out, &pk, 5, MSG_SIGBATCH);
+	msgpack_pack_uint8(&pk, MK_ORIGIN);
+	msgpack_pack_str_with_body(&pk, origin, olen);
+	put_uint(&pk, MK_BNO, bno);
+	msgpack_pack_uint8(&pk, MK_KID);
+	msgpack_pack_bin_with_body(&pk, kid, kidlen);
+	msgpack_pack_uint8(&pk, MK_SIG);
+	msgpack_pack_bin_with_body(&pk, sig, slen);
+	msgpack_pack_uint8(&pk, MK_LEAVES);
+	msgpack_pack_bin_with_body(&pk, leaves, lbytes);
+}
+
+void
 msg_enc_ping(struct buf *out, uint64_t time_ms)
 {
 	enc_time(out, MSG_PING, time_ms);
@@ -832,6 +893,26 @@ msg_batch_rec(struct msg_batch *bt, uint64_t seq, uint8_t coll,
 	/* the state as it lies in the store: the one copy of its bytes */
 	if (state != NULL)
 		buf_pk_write(bt->out, (const char *)state, len);
+	else
+		msgpack_pack_nil(&bt->pk);
+	bt->n++;
+}
+
+void
+msg_batch_rec4(struct msg_batch *bt, uint64_t seq, uint8_t coll,
+    const uint8_t id[16], const uint8_t *state, size_t len,
+    const uint8_t *proof, size_t plen)
+{
+	msgpack_pack_array(&bt->pk, 5);
+	msgpack_pack_uint64(&bt->pk, seq);
+	msgpack_pack_uint8(&bt->pk, coll);
+	msgpack_pack_bin_with_body(&bt->pk, id, 16);
+	if (state != NULL)
+		buf_pk_write(bt->out, (const char *)state, len);
+	else
+		msgpack_pack_nil(&bt->pk);
+	if (plen > 0)
+		buf_pk_write(bt->out, (const char *)proof, plen);
 	else
 		msgpack_pack_nil(&bt->pk);
 	bt->n++;

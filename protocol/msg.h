@@ -48,6 +48,8 @@ enum msg_type {
 	MSG_VIDS = 13,        /* [coll, id, hash] of one bucket */
 	MSG_REPAIR = 14,      /* records to merge, outside the feed */
 	MSG_FETCH = 15,       /* send me these records (as REPAIR) */
+	MSG_CERT = 16,        /* protocol 4: a node certificate (DER) */
+	MSG_SIGBATCH = 17,    /* protocol 4: a signed batch of event leaves */
 	/* admin requests */
 	MSG_STATUS = 32,
 	MSG_PUT = 33,
@@ -106,6 +108,12 @@ enum msg_key {
 	MK_BAD = 54,      /* uint: records found corrupt */
 	MK_BUCKET = 55,   /* uint: a digest bucket (0..255) */
 	MK_IDS = 56,      /* array of [coll, id bin 16, hash bin 32 or nil] */
+	MK_ORIGIN = 57,   /* str: the node that signed a batch */
+	MK_BNO = 58,      /* uint: a batch's name (its first event's HLC) */
+	MK_KID = 59,      /* bin 8: key id of the signing certificate */
+	MK_SIG = 60,      /* bin: ECDSA signature (DER) */
+	MK_LEAVES = 61,   /* bin: 16 bytes per event */
+	MK_CERT = 62,     /* bin: a node certificate (DER) */
 };
 
 /* A parsed peer message; raw spans point into the frame. */
@@ -128,6 +136,11 @@ struct msg_peer {
 	bool has_bucket;
 	const uint8_t *ids; /* raw msgpack array */
 	size_t ids_len;
+	const char *origin; /* BATCH */
+	uint32_t origin_len;
+	uint64_t bno;
+	const uint8_t *kid, *sig, *leaves, *cert;
+	uint32_t kid_len, sig_len, leaves_len, cert_len;
 	uint64_t keys; /* bit k set: key k (< 64) was present */
 };
 
@@ -212,6 +225,7 @@ enum msg_vtype {
 	MV_SUMS,  /* "bin 8192": 256 x 32 bytes */
 	MV_MAP,   /* "map str→uint" */
 	MV_ARRAY, /* "array" */
+	MV_BIN,   /* "bin": any length (checked by the receiver) */
 };
 
 struct msg_keydef {
@@ -241,7 +255,7 @@ struct msg_def {
 	uint8_t nslots;
 };
 
-/* The table: every peer message type (1..15), in type order; *n its size. */
+/* The table: every peer message type (1..17), in type order; *n its size. */
 const struct msg_def *msg_defs(size_t *n);
 
 /* Every key a peer message may carry, in key order; *n its size. */
@@ -308,6 +322,12 @@ void msg_enc_live(struct buf *out, const uint8_t epoch[16], uint64_t upto);
 
 /* PING with our clock; PONG echoing the PING's. */
 void msg_enc_ping(struct buf *out, uint64_t time_ms);
+
+/* Protocol 4 (PROTOCOL.md §13): a certificate, a signed batch. */
+void msg_enc_cert(struct buf *out, const uint8_t *der, size_t len);
+void msg_enc_batch(struct buf *out, const char *origin, size_t olen,
+    uint64_t bno, const uint8_t *kid, size_t kidlen, const uint8_t *sig,
+    size_t slen, const uint8_t *leaves, size_t lbytes);
 void msg_enc_pong(struct buf *out, uint64_t time_ms);
 
 void msg_enc_vdigest_req(struct buf *out);
@@ -371,6 +391,14 @@ void msg_fetch_begin(struct msg_batch *bt, struct buf *out);
  */
 void msg_batch_rec(struct msg_batch *bt, uint64_t seq, uint8_t coll,
     const uint8_t id[16], const uint8_t *state, size_t len);
+
+/*
+ * The same in protocol 4: [seq, coll, id, state, proof], proof[0..plen)
+ * (a state's proof, proof.h) or nil when plen is 0.
+ */
+void msg_batch_rec4(struct msg_batch *bt, uint64_t seq, uint8_t coll,
+    const uint8_t id[16], const uint8_t *state, size_t len,
+    const uint8_t *proof, size_t plen);
 
 /* One FETCH item [coll, id]. */
 void msg_batch_id(struct msg_batch *bt, uint8_t coll, const uint8_t id[16]);
