@@ -41,6 +41,7 @@ struct store_txn {
 	uint16_t nleaves;
 	uint8_t leaves[JALIN_SIG_BATCH_MAX][SIG_LEAF_LEN];
 	const struct record *rem; /* the peer's state being applied */
+	const struct proof *remp; /* its proof (NULL: none) */
 };
 
 struct store {
@@ -585,6 +586,7 @@ txn_begin(struct store *s, struct jalin_err *err)
 	t->rebuild = false;
 	t->nleaves = 0;
 	t->rem = NULL;
+	t->remp = NULL;
 	if ((rc = mdb_txn_begin(stdb_env(s->db), NULL, 0, &t->txn)) != 0)
 		return stdb_mdb_err(rc, err, "store: cannot begin transaction");
 	return 0;
@@ -1038,7 +1040,7 @@ txn_proof(struct store_txn *t, const struct store_cur *cur,
 		src[nsrc++] = (struct proof_src){old, s->pold};
 	}
 	if (t->rem != NULL)
-		src[nsrc++] = (struct proof_src){t->rem, NULL};
+		src[nsrc++] = (struct proof_src){t->rem, t->remp};
 	for (uint16_t d = 0; s->key != NULL && d < next->ndots; d++) {
 		const struct rec_origin *o = &next->origin[next->dot[d].origin];
 		if (nfresh == FRESH_MAX || o->len != strlen(s->node) ||
@@ -1173,9 +1175,11 @@ store_txn_apply_decoded(struct store_txn *t, uint8_t coll,
 {
 	struct store *s = t->s;
 	struct record *old = s->ws[1], *out = s->ws[2];
+	const struct proof *rp = t->remp; /* for this call only */
 	struct store_cur cur;
 	int rc;
 
+	t->remp = NULL;
 	*changed = false;
 	if ((rc = store_txn_get(t, coll, id, &cur)) != 0)
 		return rc;
@@ -1200,8 +1204,10 @@ store_txn_apply_decoded(struct store_txn *t, uint8_t coll,
 		*changed = true;
 		txn_source(t, from);
 		t->rem = rem; /* a source of the stored proof (txn_proof) */
+		t->remp = rp;
 		rc = set_encoded(t, &cur, old, rem, raw, rawlen);
 		t->rem = NULL;
+		t->remp = NULL;
 		return rc;
 	}
 	if ((rc = merge_join(old, rem, out, changed)) != 0)
@@ -1211,6 +1217,7 @@ store_txn_apply_decoded(struct store_txn *t, uint8_t coll,
 		           */
 	/* the sender holds exactly this state: no need to send it back */
 	t->rem = rem;
+	t->remp = rp;
 	if (merge_equal(out, rem)) {
 		txn_source(t, from);
 		rc = set_encoded(t, &cur, old, rem, raw, rawlen);
@@ -1218,6 +1225,7 @@ store_txn_apply_decoded(struct store_txn *t, uint8_t coll,
 		rc = store_txn_set(t, &cur, old, out);
 	}
 	t->rem = NULL;
+	t->remp = NULL;
 	/* newer than the collected tombstone: a record again (old is not
 	 * used any more, so the marker may go) */
 	if (rc == 0 && buried)
@@ -1345,6 +1353,18 @@ store_txn_del(
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return txn_fail(t, rc);
 	return 0;
+}
+
+struct store *
+store_txn_store(struct store_txn *t)
+{
+	return t->s;
+}
+
+void
+store_txn_rem_proof(struct store_txn *t, const struct proof *p)
+{
+	t->remp = p;
 }
 
 MDB_txn *

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proof.h"
 #include "record.h"
 #include "storedb.h"
 
@@ -174,6 +175,15 @@ int store_txn_put(struct store_txn *t, enum stdb_db db, const void *key,
     size_t klen, const void *val, size_t vlen);
 int store_txn_del(
     struct store_txn *t, enum stdb_db db, const void *key, size_t klen);
+
+/* The store of the transaction. */
+struct store *store_txn_store(struct store_txn *t);
+
+/*
+ * The proof of the peer's state the next store_txn_apply_decoded applies
+ * (NULL: none, every event unsigned); cleared by it.
+ */
+void store_txn_rem_proof(struct store_txn *t, const struct proof *p);
 
 /* The LMDB transaction, for reads inside fn (e.g. stdb_get_record). */
 MDB_txn *store_txn_mdb(struct store_txn *t);

@@ -144,6 +144,39 @@ tls_new(const struct cfg *c, struct tls **out, struct jalin_err *err)
 	return 0;
 }
 
+int
+tls_check_cert(struct tls *t, X509 *x, char *cn, size_t n, struct jalin_err *err)
+{
+	X509_STORE_CTX *sc = X509_STORE_CTX_new();
+	int ok = 0, len;
+
+	if (sc != NULL &&
+	    X509_STORE_CTX_init(sc, SSL_CTX_get_cert_store(t->ctx), x, NULL))
+		ok = X509_verify_cert(sc) == 1;
+	if (!ok)
+		jalin_err_set(err, JALIN_ETLS, "certificate refused: %s",
+		    sc != NULL ? X509_verify_cert_error_string(
+		                     X509_STORE_CTX_get_error(sc))
+		               : "out of memory");
+	X509_STORE_CTX_free(sc);
+	ERR_clear_error();
+	if (!ok)
+		return JALIN_ETLS;
+	len = X509_NAME_get_text_by_NID(
+	    X509_get_subject_name(x), NID_commonName, cn, (int)n);
+	if (len <= 0 || (size_t)len >= n || memchr(cn, '\0', (size_t)len) ||
+	    strncmp(cn, "admin:", 6) == 0)
+		return jalin_err_set(err, JALIN_ETLS,
+		    "certificate is not a node's (no usable CN, or admin:)");
+	return 0;
+}
+
+X509 *
+tls_own_cert(struct tls *t)
+{
+	return SSL_CTX_get0_certificate(t->ctx);
+}
+
 EVP_PKEY *
 tls_key(struct tls *t)
 {

@@ -30,6 +30,17 @@ struct tls;
  */
 int tls_new(const struct cfg *c, struct tls **out, struct jalin_err *err);
 
+/*
+ * Check certificate x as a node's (PROTOCOL.md §13: the CERT of an origin):
+ * chained to the federation CA, not revoked, a node name as CN (not
+ * admin:NAME), copied to cn (n bytes). 0 or JALIN_ETLS with err.
+ */
+int tls_check_cert(
+    struct tls *t, X509 *x, char *cn, size_t n, struct jalin_err *err);
+
+/* The node's own certificate (owned by t). */
+X509 *tls_own_cert(struct tls *t);
+
 /* The node's private key (owned by t). */
 EVP_PKEY *tls_key(struct tls *t);
 

@@ -54,6 +54,15 @@
 #define JALIN_UNSHARED_MAX       32          /* nodes in unshared_from */
 /* Write events an origin signs at once (PROTOCOL.md §13.2). */
 #define JALIN_SIG_BATCH_MAX 256
+/* Protocol 4 on one connection (node/trust.c): batches one CHANGES frame
+ * may refer to, batches a sender remembers having sent, certificates it
+ * remembers sending or a receiver keeps, batches a receiver holds before
+ * the records that use them are stored, and a certificate's size. */
+#define JALIN_TRUST_REFS_MAX    64
+#define JALIN_TRUST_SENT_MAX    1024
+#define JALIN_TRUST_KEYS_MAX    128
+#define JALIN_TRUST_PENDING_MAX 128
+#define JALIN_CERT_MAX          8192
 /* A key of a map field that has no enum of keys (schema.h ST_MAP). */
 #define JALIN_MAP_KEY_MAX 64
 /* A client's value is quoted in a validation error only up to this many

@@ -23,7 +23,7 @@ struct stdb {
 };
 
 static const char *const db_names[STDB_NDB] = {"records", "feed", "conflicts",
-    "digest", "ckpt", "meta", "gone", "audit", "batch"};
+    "digest", "ckpt", "meta", "gone", "audit", "batch", "certs"};
 
 int
 stdb_errcode(int rc)
@@ -71,7 +71,8 @@ open_dbis(struct stdb *db, unsigned flags, struct jalin_err *err)
 		    (flags & STDB_RDONLY) ? 0 : MDB_CREATE, &db->dbi[i]);
 		db->has[i] = rc == 0;
 		if (rc == MDB_NOTFOUND &&
-		    (i == STDB_GONE || i == STDB_AUDIT || i == STDB_BATCH))
+		    (i == STDB_GONE || i == STDB_AUDIT || i == STDB_BATCH ||
+		        i == STDB_CERTS))
 			continue; /* an older store, opened read-only */
 		if (rc == MDB_NOTFOUND) {
 			mdb_txn_abort(txn);

@@ -34,6 +34,9 @@
  *              [leaves, 16 bytes each]: signed batches of write events
  *              (sig.h), this node's own and those it received (made by
  *              jalind when it opens a store; read-only opens do without)
+ *   certs      [kid 8]          -> a node certificate (DER) that signed a
+ *              batch received from a peer, to pass on with it (optional
+ *              like batch)
  *   meta       name             -> value:
  *      "format" u32 BE (STDB_FORMAT), "node" the node's name,
  *      "epoch" 16 random bytes drawn when the store is created,
@@ -92,6 +95,7 @@ enum stdb_db {
 	STDB_GONE,
 	STDB_AUDIT,
 	STDB_BATCH,
+	STDB_CERTS,
 	STDB_NDB
 };
 

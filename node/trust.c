@@ -1,0 +1,582 @@
+/*
+ * trust.c - origin signatures on the wire (see trust.h, PROTOCOL.md §13).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/x509.h>
+
+#include "conn.h"
+#include "log.h"
+#include "peer_impl.h"
+#include "sig.h"
+#include "storedb.h"
+#include "tls.h"
+#include "trust.h"
+
+/* A batch: [len][origin][bno u64 BE] in the batch database. */
+struct ref {
+	uint8_t olen;
+	char origin[JALIN_NAME_MAX];
+	uint64_t bno;
+};
+
+static size_t
+batch_key(uint8_t *k, const char *origin, size_t olen, uint64_t bno)
+{
+	k[0] = (uint8_t)olen;
+	memcpy(k + 1, origin, olen);
+	stdb_put_u64(k + 1 + olen, bno);
+	return 1 + olen + 8;
+}
+
+/* A stored batch value: [kid 8][siglen][sig][leaves]. */
+struct bval {
+	const uint8_t *kid, *sig, *leaves;
+	size_t slen, n;
+};
+
+static int
+bval_split(const uint8_t *v, size_t len, struct bval *b)
+{
+	if (len < SIG_KID_LEN + 1 ||
+	    len < SIG_KID_LEN + 1 + (size_t)v[SIG_KID_LEN])
+		return JALIN_ECORRUPT;
+	b->kid = v;
+	b->slen = v[SIG_KID_LEN];
+	b->sig = v + SIG_KID_LEN + 1;
+	b->leaves = b->sig + b->slen;
+	size_t lb = len - SIG_KID_LEN - 1 - b->slen;
+	if (lb % SIG_LEAF_LEN != 0 || lb == 0)
+		return JALIN_ECORRUPT;
+	b->n = lb / SIG_LEAF_LEN;
+	return 0;
+}
+
+static uint64_t
+ref_hash(const char *origin, size_t olen, uint64_t bno)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < olen; i++)
+		h = (h ^ (uint8_t)origin[i]) * 1099511628211ull;
+	for (int i = 0; i < 8; i++)
+		h = (h ^ (uint8_t)(bno >> (8 * i))) * 1099511628211ull;
+	return h != 0 ? h : 1;
+}
+
+/* ---- sender ------------------------------------------------------------ */
+
+struct trust_out {
+	struct ref refs[JALIN_TRUST_REFS_MAX];
+	unsigned nrefs;
+	uint64_t sent[JALIN_TRUST_SENT_MAX]; /* ref_hash, open addressing */
+	unsigned nsent;
+	uint8_t kids[JALIN_TRUST_KEYS_MAX][SIG_KID_LEN]; /* certs sent */
+	unsigned nkids;
+	struct proof pw;
+	struct buf side;
+};
+
+struct trust_out *
+trust_out_new(void)
+{
+	struct trust_out *o = calloc(1, sizeof(*o));
+
+	if (o != NULL)
+		buf_init(&o->side, JALIN_FRAME_MAX);
+	return o;
+}
+
+void
+trust_out_free(struct trust_out *o)
+{
+	if (o == NULL)
+		return;
+	buf_free(&o->side);
+	free(o);
+}
+
+/* True if h is in the set; else adds it when add (clearing a full set:
+ * forgetting only means sending a batch again). */
+static bool
+sent_has(struct trust_out *o, uint64_t h, bool add)
+{
+	unsigned i = (unsigned)(h % JALIN_TRUST_SENT_MAX);
+
+	while (o->sent[i] != 0) {
+		if (o->sent[i] == h)
+			return true;
+		i = (i + 1) % JALIN_TRUST_SENT_MAX;
+	}
+	if (!add)
+		return false;
+	if (o->nsent >= JALIN_TRUST_SENT_MAX / 2) {
+		memset(o->sent, 0, sizeof(o->sent));
+		o->nsent = 0;
+		i = (unsigned)(h % JALIN_TRUST_SENT_MAX);
+	}
+	o->sent[i] = h;
+	o->nsent++;
+	return false;
+}
+
+/* Note one batch; false if the frame's notes are full. */
+static bool
+note(struct trust_out *o, const struct rec_origin *org, uint64_t bno)
+{
+	if (sent_has(o, ref_hash(org->name, org->len, bno), false))
+		return true;
+	for (unsigned i = 0; i < o->nrefs; i++)
+		if (o->refs[i].bno == bno && o->refs[i].olen == org->len &&
+		    memcmp(o->refs[i].origin, org->name, org->len) == 0)
+			return true;
+	if (o->nrefs == JALIN_TRUST_REFS_MAX)
+		return false;
+	struct ref *r = &o->refs[o->nrefs++];
+	r->olen = org->len;
+	memcpy(r->origin, org->name, org->len);
+	r->bno = bno;
+	return true;
+}
+
+bool
+trust_out_note(struct trust_out *o, const struct record *r,
+    const uint8_t *proof, size_t plen)
+{
+	unsigned before = o->nrefs;
+
+	if (plen == 0 || proof_decode(&o->pw, r, proof, plen, NULL) != 0)
+		return true; /* sent without its proof: unsigned */
+	for (uint16_t d = 0; d < o->pw.ndots; d++)
+		if (o->pw.dot[d].is_signed &&
+		    !note(o, &r->origin[r->dot[d].origin], o->pw.dot[d].bno))
+			goto full;
+	for (uint16_t w = 0; w < o->pw.nwit; w++)
+		if (!note(o, &r->origin[o->pw.wit[w].oidx], o->pw.wit[w].bno))
+			goto full;
+	return true;
+full:
+	o->nrefs = before; /* r goes in the next frame, with all its notes */
+	return false;
+}
+
+static bool
+kid_sent(struct trust_out *o, const uint8_t *kid)
+{
+	for (unsigned i = 0; i < o->nkids; i++)
+		if (memcmp(o->kids[i], kid, SIG_KID_LEN) == 0)
+			return true;
+	if (o->nkids == JALIN_TRUST_KEYS_MAX)
+		o->nkids = 0; /* forget: they are sent again */
+	memcpy(o->kids[o->nkids++], kid, SIG_KID_LEN);
+	return false;
+}
+
+/* Send the certificate of kid: ours, or one a peer gave us. */
+static void
+send_cert(struct trust_out *o, struct conn *c, MDB_txn *txn,
+    const uint8_t *kid)
+{
+	const struct stdb *db = store_db(c->ps->n->store);
+	X509 *own = tls_own_cert(c->ps->tls);
+	uint8_t okid[SIG_KID_LEN];
+	const uint8_t *der;
+	unsigned char *mine = NULL;
+	size_t len;
+	int n;
+
+	if (own != NULL && sig_kid(X509_get0_pubkey(own), okid) == 0 &&
+	    memcmp(okid, kid, SIG_KID_LEN) == 0 &&
+	    (n = i2d_X509(own, &mine)) > 0) {
+		msg_enc_cert(&o->side, mine, (size_t)n);
+		OPENSSL_free(mine);
+	} else if (stdb_get(txn, db, STDB_CERTS, kid, SIG_KID_LEN, &der,
+	               &len) == 0) {
+		msg_enc_cert(&o->side, der, len);
+	} else {
+		return; /* the peer will refuse what this key signed */
+	}
+	conn_send(c, &o->side);
+}
+
+void
+trust_out_flush(struct trust_out *o, struct conn *c, MDB_txn *txn)
+{
+	const struct stdb *db = store_db(c->ps->n->store);
+	uint8_t k[1 + JALIN_NAME_MAX + 8];
+	const uint8_t *v;
+	struct bval b;
+	size_t vlen;
+
+	for (unsigned i = 0; i < o->nrefs; i++) {
+		const struct ref *r = &o->refs[i];
+		size_t kl = batch_key(k, r->origin, r->olen, r->bno);
+		if (stdb_get(txn, db, STDB_BATCH, k, kl, &v, &vlen) != 0 ||
+		    bval_split(v, vlen, &b) != 0)
+			continue; /* not held: its events go unsigned */
+		if (!kid_sent(o, b.kid))
+			send_cert(o, c, txn, b.kid);
+		msg_enc_batch(&o->side, r->origin, r->olen, r->bno, b.kid,
+		    SIG_KID_LEN, b.sig, b.slen, b.leaves, b.n * SIG_LEAF_LEN);
+		conn_send(c, &o->side);
+		sent_has(o, ref_hash(r->origin, r->olen, r->bno), true);
+	}
+	o->nrefs = 0;
+}
+
+/* ---- receiver ---------------------------------------------------------- */
+
+struct tkey {
+	uint8_t kid[SIG_KID_LEN];
+	char name[JALIN_NAME_MAX + 1];
+	EVP_PKEY *key;
+	uint8_t *der;
+	size_t derlen;
+	bool stored;
+};
+
+struct tbatch {
+	uint8_t olen;
+	char origin[JALIN_NAME_MAX];
+	uint64_t bno;
+	size_t vlen;
+	uint8_t val[SIG_KID_LEN + 1 + SIG_MAX_LEN +
+	    JALIN_SIG_BATCH_MAX * SIG_LEAF_LEN];
+};
+
+struct trust_in {
+	struct tkey keys[JALIN_TRUST_KEYS_MAX];
+	unsigned nkeys;
+	struct tbatch *pend[JALIN_TRUST_PENDING_MAX];
+	unsigned npend;
+	struct sig_ctx *x;
+	struct proof pw;
+};
+
+struct trust_in *
+trust_in_new(void)
+{
+	struct trust_in *in = calloc(1, sizeof(*in));
+
+	if (in != NULL && (in->x = sig_ctx_new()) == NULL) {
+		free(in);
+		return NULL;
+	}
+	return in;
+}
+
+void
+trust_in_free(struct trust_in *in)
+{
+	if (in == NULL)
+		return;
+	for (unsigned i = 0; i < in->nkeys; i++) {
+		EVP_PKEY_free(in->keys[i].key);
+		free(in->keys[i].der);
+	}
+	for (unsigned i = 0; i < in->npend; i++)
+		free(in->pend[i]);
+	sig_ctx_free(in->x);
+	free(in);
+}
+
+static struct tkey *
+key_by_kid(struct trust_in *in, const uint8_t *kid)
+{
+	for (unsigned i = 0; i < in->nkeys; i++)
+		if (memcmp(in->keys[i].kid, kid, SIG_KID_LEN) == 0)
+			return &in->keys[i];
+	return NULL;
+}
+
+int
+trust_in_cert(struct tls *tls, struct trust_in *in,
+    const struct msg_peer *m, struct jalin_err *err)
+{
+	const unsigned char *p = m->cert;
+	struct tkey k = {0};
+	X509 *x;
+	int rc;
+
+	if (m->cert_len > JALIN_CERT_MAX)
+		return jalin_err_set(err, JALIN_ETOOBIG,
+		    "CERT: %u bytes (the limit is %d)", m->cert_len,
+		    JALIN_CERT_MAX);
+	if ((x = d2i_X509(NULL, &p, m->cert_len)) == NULL ||
+	    p != m->cert + m->cert_len) {
+		X509_free(x);
+		return jalin_err_set(
+		    err, JALIN_EPROTO, "CERT: not one DER certificate");
+	}
+	if ((rc = tls_check_cert(tls, x, k.name, sizeof(k.name), err)) != 0 ||
+	    (k.key = X509_get_pubkey(x)) == NULL ||
+	    sig_kid(k.key, k.kid) != 0) {
+		X509_free(x);
+		EVP_PKEY_free(k.key);
+		return rc != 0 ? rc
+		               : jalin_err_set(err, JALIN_ETLS,
+		                     "CERT: no usable public key");
+	}
+	X509_free(x);
+	if (key_by_kid(in, k.kid) != NULL || in->nkeys == JALIN_TRUST_KEYS_MAX ||
+	    (k.der = malloc(m->cert_len)) == NULL) {
+		EVP_PKEY_free(k.key);
+		return in->nkeys == JALIN_TRUST_KEYS_MAX
+		    ? jalin_err_set(err, JALIN_ETOOBIG,
+		          "CERT: more than %d on one connection",
+		          JALIN_TRUST_KEYS_MAX)
+		    : 0;
+	}
+	memcpy(k.der, m->cert, m->cert_len);
+	k.derlen = m->cert_len;
+	in->keys[in->nkeys++] = k;
+	return 0;
+}
+
+int
+trust_in_batch(
+    struct trust_in *in, const struct msg_peer *m, struct jalin_err *err)
+{
+	uint8_t d[SIG_DIGEST_LEN];
+	struct tkey *k;
+	struct tbatch *b;
+	int rc;
+
+	if (m->origin_len == 0 || m->origin_len > JALIN_NAME_MAX ||
+	    m->kid_len != SIG_KID_LEN || m->sig_len == 0 ||
+	    m->sig_len > SIG_MAX_LEN || m->leaves_len == 0 ||
+	    m->leaves_len % SIG_LEAF_LEN != 0 ||
+	    m->leaves_len > JALIN_SIG_BATCH_MAX * SIG_LEAF_LEN || m->bno == 0)
+		return jalin_err_set(err, JALIN_EPROTO,
+		    "BATCH: a key has the wrong size (origin, kid 8, sig up "
+		    "to %d, leaves 16 x 1..%d)",
+		    SIG_MAX_LEN, JALIN_SIG_BATCH_MAX);
+	if ((k = key_by_kid(in, m->kid)) == NULL)
+		return jalin_err_set(err, JALIN_EPERM,
+		    "BATCH of %.*s: no CERT for its key was sent",
+		    (int)m->origin_len, m->origin);
+	if (strlen(k->name) != m->origin_len ||
+	    memcmp(k->name, m->origin, m->origin_len) != 0)
+		return jalin_err_set(err, JALIN_EPERM,
+		    "BATCH of %.*s is signed by %s's key", (int)m->origin_len,
+		    m->origin, k->name);
+	if (sig_batch_digest(in->x, m->origin, m->origin_len, m->bno, m->kid,
+	        m->leaves, m->leaves_len / SIG_LEAF_LEN, d) != 0 ||
+	    (rc = sig_verify(k->key, d, m->sig, m->sig_len, err)) != 0)
+		return jalin_err_set(err, JALIN_EPERM,
+		    "BATCH of %.*s: the signature does not verify",
+		    (int)m->origin_len, m->origin);
+	if (in->npend == JALIN_TRUST_PENDING_MAX)
+		return jalin_err_set(err, JALIN_ETOOBIG,
+		    "BATCH: more than %d before their records",
+		    JALIN_TRUST_PENDING_MAX);
+	if ((b = malloc(sizeof(*b))) == NULL)
+		return jalin_err_set(err, JALIN_ENOMEM, "out of memory");
+	b->olen = (uint8_t)m->origin_len;
+	memcpy(b->origin, m->origin, m->origin_len);
+	b->bno = m->bno;
+	memcpy(b->val, m->kid, SIG_KID_LEN);
+	b->val[SIG_KID_LEN] = (uint8_t)m->sig_len;
+	memcpy(b->val + SIG_KID_LEN + 1, m->sig, m->sig_len);
+	memcpy(b->val + SIG_KID_LEN + 1 + m->sig_len, m->leaves,
+	    m->leaves_len);
+	b->vlen = SIG_KID_LEN + 1 + m->sig_len + m->leaves_len;
+	in->pend[in->npend++] = b;
+	return 0;
+}
+
+int
+trust_in_store(struct trust_in *in, struct store_txn *st)
+{
+	uint8_t k[1 + JALIN_NAME_MAX + 8];
+	int rc = 0;
+
+	for (unsigned i = 0; i < in->npend && rc == 0; i++) {
+		const struct tbatch *b = in->pend[i];
+		size_t kl = batch_key(k, b->origin, b->olen, b->bno);
+		rc = store_txn_put(st, STDB_BATCH, k, kl, b->val, b->vlen);
+	}
+	for (unsigned i = 0; i < in->nkeys && rc == 0; i++) {
+		struct tkey *t = &in->keys[i];
+		if (!t->stored)
+			rc = store_txn_put(
+			    st, STDB_CERTS, t->kid, SIG_KID_LEN, t->der, t->derlen);
+		t->stored = rc == 0;
+	}
+	if (rc != 0)
+		return rc;
+	for (unsigned i = 0; i < in->npend; i++)
+		free(in->pend[i]);
+	in->npend = 0;
+	return 0;
+}
+
+/* ---- checks ------------------------------------------------------------ */
+
+static bool
+name_is(const struct rec_origin *o, const char *name)
+{
+	return name != NULL && strlen(name) == o->len &&
+	    memcmp(o->name, name, o->len) == 0;
+}
+
+/* ctx of origin o in r (0: r never saw it). */
+static uint64_t
+ctx_of(const struct record *r, const struct rec_origin *o)
+{
+	for (uint16_t i = 0; i < r->norigins; i++)
+		if (r->origin[i].len == o->len &&
+		    memcmp(r->origin[i].name, o->name, o->len) == 0)
+			return r->ctx[i];
+	return 0;
+}
+
+/* True if some batch of origin o is stored: o signs its writes. */
+static bool
+origin_signs(struct store_txn *st, const struct rec_origin *o)
+{
+	uint8_t k[1 + JALIN_NAME_MAX];
+	struct stdb_iter it;
+	bool found;
+
+	k[0] = o->len;
+	memcpy(k + 1, o->name, o->len);
+	stdb_iter_open(&it, store_txn_mdb(st), store_db(store_txn_store(st)),
+	    STDB_BATCH);
+	found = stdb_iter_find(&it, k, 1 + o->len, STDB_FIND_GEQ) &&
+	    stdb_iter_has_prefix(&it, k, 1 + o->len);
+	stdb_iter_close(&it);
+	return found;
+}
+
+/* The leaf idx of batch bno of origin o, from the store. */
+static bool
+stored_leaf(struct store_txn *st, const struct rec_origin *o, uint64_t bno,
+    uint16_t idx, const uint8_t **leaf)
+{
+	uint8_t k[1 + JALIN_NAME_MAX + 8];
+	const uint8_t *v;
+	struct bval b;
+	size_t vlen;
+
+	size_t kl = batch_key(k, o->name, o->len, bno);
+	if (stdb_get(store_txn_mdb(st), store_db(store_txn_store(st)),
+	        STDB_BATCH, k, kl, &v, &vlen) != 0 ||
+	    bval_split(v, vlen, &b) != 0 || idx >= b.n)
+		return false;
+	*leaf = b.leaves + (size_t)idx * SIG_LEAF_LEN;
+	return true;
+}
+
+/* An event without a proof: acceptable from its maker, or while its
+ * origin has never been seen signing and signatures are not required. */
+static const char *
+unsigned_ok(struct store_txn *st, const struct trust_state *s,
+    const struct rec_origin *o)
+{
+	if (name_is(o, s->sender))
+		return NULL;
+	if (s->require)
+		return "an unsigned event of another node (require_signatures)";
+	if (origin_signs(st, o))
+		return "an unsigned event of a node that signs its writes";
+	return NULL;
+}
+
+static const char *
+check_leaf(struct store_txn *st, const struct rec_origin *o, uint64_t bno,
+    uint16_t idx, const uint8_t leaf[SIG_LEAF_LEN])
+{
+	const uint8_t *want;
+
+	if (!stored_leaf(st, o, bno, idx, &want))
+		return "an event whose signed batch was not sent";
+	if (memcmp(want, leaf, SIG_LEAF_LEN) != 0)
+		return "an event that is not what its origin signed";
+	return NULL;
+}
+
+static const char *
+check_dots(
+    struct trust_in *in, struct store_txn *st, const struct trust_state *s)
+{
+	const struct record *r = s->rem;
+	uint8_t leaf[SIG_LEAF_LEN];
+	const char *why;
+
+	for (uint16_t d = 0; d < r->ndots; d++) {
+		const struct rec_origin *o = &r->origin[r->dot[d].origin];
+		const struct proof_dot *p = &in->pw.dot[d];
+		if (r->dot[d].hlc <= ctx_of(s->old, o))
+			continue; /* held, or seen and superseded: no change */
+		if (!p->is_signed) {
+			if ((why = unsigned_ok(st, s, o)) != NULL)
+				return why;
+			continue;
+		}
+		if (sig_leaf(in->x, s->coll, s->id, r, d, p->missing, p->mlen,
+		        leaf, NULL) != 0)
+			return "a proof that does not fit its event";
+		if ((why = check_leaf(st, o, p->bno, p->idx, leaf)) != NULL)
+			return why;
+	}
+	return NULL;
+}
+
+/* A context raised above the origin's last event in the state needs the
+ * witness of the event that raised it. */
+static const char *
+check_ctx(
+    struct trust_in *in, struct store_txn *st, const struct trust_state *s)
+{
+	const struct record *r = s->rem;
+	uint8_t leaf[SIG_LEAF_LEN];
+	const char *why;
+
+	for (uint16_t oi = 0; oi < r->norigins; oi++) {
+		const struct rec_origin *o = &r->origin[oi];
+		bool has_dot = false;
+		if (r->ctx[oi] <= ctx_of(s->old, o))
+			continue;
+		for (uint16_t d = 0; d < r->ndots && !has_dot; d++)
+			has_dot = r->dot[d].origin == oi &&
+			    r->dot[d].hlc == r->ctx[oi];
+		if (has_dot)
+			continue; /* checked as an event */
+		const struct proof_wit *w = NULL;
+		for (uint16_t i = 0; i < in->pw.nwit; i++)
+			if (in->pw.wit[i].oidx == oi)
+				w = &in->pw.wit[i];
+		if (w == NULL) {
+			if ((why = unsigned_ok(st, s, o)) != NULL)
+				return why;
+			continue;
+		}
+		if (proof_wit_leaf(in->x, s->coll, s->id, r, w, leaf, NULL) != 0)
+			return "a witness that does not fit its event";
+		if ((why = check_leaf(st, o, w->bno, w->idx, leaf)) != NULL)
+			return why;
+	}
+	return NULL;
+}
+
+const char *
+trust_check(
+    struct trust_in *in, struct store_txn *st, const struct trust_state *s)
+{
+	const char *why;
+
+	if (proof_decode(&in->pw, s->rem, s->proof, s->plen, NULL) != 0)
+		return "a proof that does not decode";
+	if ((why = check_dots(in, st, s)) != NULL ||
+	    (why = check_ctx(in, st, s)) != NULL)
+		return why;
+	return NULL;
+}
+
+const struct proof *
+trust_proof(const struct trust_in *in)
+{
+	return &in->pw;
+}

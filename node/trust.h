@@ -1,0 +1,99 @@
+/*
+ * trust.h - origin signatures on the wire (PROTOCOL.md §13, protocol 4).
+ *
+ * Sender: before a CHANGES (or REPAIR) frame whose records carry proofs,
+ * the batches they refer to, each preceded once per connection by the
+ * certificate that signed it (trust_out). Receiver: certificates checked
+ * like a TLS peer's, batches verified once and stored with the records,
+ * and the events a state would add checked against them (trust_in,
+ * trust_check).
+ */
+#ifndef JALIN_TRUST_H
+#define JALIN_TRUST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lmdb.h>
+
+#include "msg.h"
+#include "proof.h"
+#include "record.h"
+#include "store.h"
+
+struct conn;
+struct tls;
+
+/* ---- sender ------------------------------------------------------------ */
+
+struct trust_out;
+
+struct trust_out *trust_out_new(void);
+void trust_out_free(struct trust_out *o);
+
+/*
+ * Note the batches record r's proof[0..plen) refers to. False when this
+ * frame cannot refer to more batches: end it before r.
+ */
+bool trust_out_note(struct trust_out *o, const struct record *r,
+    const uint8_t *proof, size_t plen);
+
+/*
+ * Send c the noted batches it may not have yet (each after its
+ * certificate, once per connection), read in txn; the notes are cleared.
+ */
+void trust_out_flush(struct trust_out *o, struct conn *c, MDB_txn *txn);
+
+/* ---- receiver ---------------------------------------------------------- */
+
+struct trust_in;
+
+struct trust_in *trust_in_new(void);
+void trust_in_free(struct trust_in *in);
+
+/*
+ * A CERT from the peer: checked (tls_check_cert) and kept for the batches
+ * that follow. 0, or JALIN_ETLS / JALIN_ETOOBIG / JALIN_EPROTO with err:
+ * the peer is closed.
+ */
+int trust_in_cert(struct tls *tls, struct trust_in *in,
+    const struct msg_peer *m, struct jalin_err *err);
+
+/*
+ * A BATCH from the peer: its signature checked with the certificate of its
+ * kid, which must be the origin's; kept until trust_in_store. 0, or
+ * JALIN_EPERM / JALIN_EPROTO / JALIN_ETOOBIG with err.
+ */
+int trust_in_batch(
+    struct trust_in *in, const struct msg_peer *m, struct jalin_err *err);
+
+/* Write the kept certificates and batches in the apply transaction. 0 or
+ * the transaction's error. */
+int trust_in_store(struct trust_in *in, struct store_txn *st);
+
+/* What a check knows of the state it judges. */
+struct trust_state {
+	uint8_t coll;
+	const uint8_t *id;
+	const struct record *old; /* what we hold (empty if nothing) */
+	const struct record *rem; /* the peer's state */
+	const uint8_t *proof;     /* its proof, plen bytes (0: none) */
+	size_t plen;
+	const char *sender; /* the peer's name (its TLS identity) */
+	bool require;       /* [node] require_signatures */
+};
+
+/*
+ * The events rem would add to old, and the contexts it would raise, are
+ * signed by their origins (or made by the sender, or acceptably unsigned:
+ * PROTOCOL.md §13.4, §13.5). NULL, or the rule the state breaks. Reads
+ * batches in st (trust_in_store first).
+ */
+const char *trust_check(
+    struct trust_in *in, struct store_txn *st, const struct trust_state *s);
+
+/* The proof decoded by the last trust_check (for the store's join). */
+const struct proof *trust_proof(const struct trust_in *in);
+
+#endif
