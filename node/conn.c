@@ -136,17 +136,21 @@ useful(const struct conn *c)
 	return c->open || c->useful;
 }
 
-/* At the end of a window, one line for what log_flood left out of it. */
+/* At the end of a window (or at stop: force), one line for what
+ * log_flood left out of it. */
 static void
-flood_flush(struct peers *ps, uint64_t now)
+flood_flush(struct peers *ps, uint64_t now, bool force)
 {
-	if (now - ps->flood_start_ms < JALIN_CONN_LOG_WINDOW * 1000ull)
+	uint64_t secs = (now - ps->flood_start_ms) / 1000;
+
+	if (!force && secs < JALIN_CONN_LOG_WINDOW)
 		return;
 	if (ps->flood_dropped > 0)
 		log_warnx("connections: %u more refused or closed before they "
-		          "were useful in %u s, not logged one by one (the "
+		          "were useful in %llu s, not logged one by one (the "
 		          "last: %s)",
-		    ps->flood_dropped, JALIN_CONN_LOG_WINDOW, ps->flood_last);
+		    ps->flood_dropped, (unsigned long long)secs,
+		    ps->flood_last);
 	ps->flood_start_ms = now;
 	ps->flood_logged = ps->flood_dropped = 0;
 }
@@ -159,7 +163,7 @@ flood_flush(struct peers *ps, uint64_t now)
 static void
 log_flood(struct peers *ps, const char *line)
 {
-	flood_flush(ps, now_ms());
+	flood_flush(ps, now_ms(), false);
 	if (ps->flood_logged < JALIN_CONN_LOG_BURST) {
 		ps->flood_logged++;
 		log_warnx("%s", line);
@@ -1089,7 +1093,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	flood_flush(ps, now);
+	flood_flush(ps, now, false);
 	TAILQ_FOREACH (c, &ps->conns, link) {
 		if (!c->dead)
 			check_deadline(c, now, ps->n->cfg);
@@ -1230,6 +1234,7 @@ conn_stop(struct peers *ps)
 
 	if (ps == NULL)
 		return;
+	flood_flush(ps, now_ms(), true); /* what the last window left out */
 	TAILQ_FOREACH (c, &ps->conns, link) {
 		if (!c->dead && c->tls_done && !c->admin)
 			conn_error(c, JALIN_EUNREACH, "node stopping");
