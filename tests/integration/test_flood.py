@@ -21,6 +21,7 @@ issue's 10 s, the admin reads status, the attacker holds no more than the
 shares, the log stays short. Waits are bounds.
 """
 
+import json
 import os
 import select
 import socket
@@ -281,3 +282,14 @@ def test_admin_idle_timeout(fed, ca):
         silent.close()
     j.wait_log("admin budi: closing: idle for")
     j.wait_log("admin budi: closing: no request within")
+
+
+def test_remote_watch_slower_than_the_idle_timeout(make_node, ca):
+    """jalinctl watch --remote refreshes less often than the node's
+    admin_idle_timeout: every refresh still answers (it connects anew)."""
+    j = make_node("jabar", 32, admin_idle_timeout=1)
+    j.start()
+    p = remote(j, ca, "--json", "watch", "--interval", "3", "--count", "2")
+    assert p.returncode == 0, p.stderr
+    shown = [json.loads(line) for line in p.stdout.splitlines() if line]
+    assert len(shown) == 2 and all("jabar" in json.dumps(s) for s in shown)
