@@ -771,6 +771,25 @@ tls_failed(struct conn *c, short what)
 	conn_free(c);
 }
 
+/*
+ * The other side closed with a TLS close_notify (conn_stop there): it
+ * stopped in order. Said at notice level, not counted as an error nor as
+ * a failed attempt (apply.c), not shown as the peer's last error.
+ */
+static bool
+closed_in_order(struct conn *c, short what)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+
+	if (!(what & BEV_EVENT_EOF) || ssl == NULL ||
+	    !(SSL_get_shutdown(ssl) & SSL_RECEIVED_SHUTDOWN))
+		return false;
+	c->orderly = true;
+	if (c->peer != NULL && c->peer->conn == c)
+		log_notice("peer %s: closed by peer", c->peer->cfg.name);
+	return true;
+}
+
 static void
 event_cb(struct bufferevent *bev, short what, void *arg)
 {
@@ -783,6 +802,10 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	if (!c->tls_done) {
 		tls_failed(c, what);
+		return;
+	}
+	if (closed_in_order(c, what)) {
+		conn_free(c);
 		return;
 	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
@@ -1226,6 +1249,24 @@ conn_start(struct node *n, const struct conn_hooks *hooks, struct peers **out,
 	return 0;
 }
 
+/*
+ * At stop: a TLS close_notify instead of an ERROR, so the other side
+ * knows we stopped in order (closed_in_order there). Best effort on a
+ * non-blocking socket; what was still queued is lost with the process.
+ */
+static void
+conn_shutdown(struct conn *c)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+
+	if (ssl == NULL)
+		return;
+	if (c->peer != NULL && c->peer->conn == c)
+		log_notice(
+		    "peer %s: closing: node stopping", c->peer->cfg.name);
+	SSL_shutdown(ssl);
+}
+
 void
 conn_stop(struct peers *ps)
 {
@@ -1236,8 +1277,8 @@ conn_stop(struct peers *ps)
 		return;
 	flood_flush(ps, now_ms(), true); /* what the last window left out */
 	TAILQ_FOREACH (c, &ps->conns, link) {
-		if (!c->dead && c->tls_done && !c->admin)
-			conn_error(c, JALIN_EUNREACH, "node stopping");
+		if (!c->dead && c->tls_done)
+			conn_shutdown(c);
 		conn_free(c);
 	}
 	reap_cb(-1, 0, ps);

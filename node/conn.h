@@ -72,8 +72,9 @@ int conn_start(struct node *n, const struct conn_hooks *hooks,
 /* Where remote admin requests go; until set they are refused. */
 void conn_set_admin(struct peers *ps, conn_admin_fn *fn, void *ctx);
 
-/* Close every connection (ERROR "node stopping" first) and free ps and
- * its peers. NULL is a no-op. */
+/* Close every connection (with a TLS close_notify: an orderly close, not
+ * an error for the other side) and free ps and its peers. NULL is a
+ * no-op. */
 void conn_stop(struct peers *ps);
 
 /*

@@ -83,7 +83,9 @@ struct conn {
 	bool closing;  /* ERROR sent, closing when written */
 	bool dead;     /* closed; freed by the reaper */
 	bool stalled;
-	bool useful; /* a remote admin's first request arrived (conn.c) */
+	bool useful;  /* a remote admin's first request arrived (conn.c) */
+	bool orderly; /* the other side closed with close_notify: it stopped,
+	                 no error (PROTOCOL.md §4) */
 	char addr[80];
 	char cn[JALIN_ADMIN_NAME_MAX + 1];
 	uint64_t started_ms;
