@@ -773,8 +773,8 @@ tls_failed(struct conn *c, short what)
 
 /*
  * The other side closed with a TLS close_notify (conn_stop there): it
- * stopped in order. Said at notice level, not counted as an error nor as
- * a failed attempt (apply.c), not shown as the peer's last error.
+ * stopped in order. Said at notice level and in status (why it is down),
+ * not counted as an error nor as a failed attempt (apply.c).
  */
 static bool
 closed_in_order(struct conn *c, short what)
@@ -785,8 +785,10 @@ closed_in_order(struct conn *c, short what)
 	    !(SSL_get_shutdown(ssl) & SSL_RECEIVED_SHUTDOWN))
 		return false;
 	c->orderly = true;
-	if (c->peer != NULL && c->peer->conn == c)
+	if (c->peer != NULL && c->peer->conn == c) {
 		log_notice("peer %s: closed by peer", c->peer->cfg.name);
+		peer_set_error(c->peer, "closed by peer (it stopped)");
+	}
 	return true;
 }
 

@@ -19,7 +19,8 @@ def test_a_stopping_peer_is_not_an_error(make_node):
     assert after["state"] == "down"
     assert after["errors"] == before["errors"]
     assert after["failed_attempts"] == before["failed_attempts"]
-    assert not after["last_error"], after["last_error"]
+    # status says why it is down, in words, but not as a fault
+    assert after["last_error"] == "closed by peer (it stopped)", after
     assert "connection lost" not in j.log()
     # and it comes back as before
     b.start()
