@@ -8,7 +8,9 @@
  * frames are read. Anything a peer sends that breaks the rules gets an
  * ERROR message and the connection is closed; the node goes on serving
  * everyone else. PING and PONG, the liveness of a connection, are handled
- * here too.
+ * here too. So are the limits a flood meets (README "Limits"): a deadline
+ * from accept until a connection is useful, the admin idle timeout
+ * (check_deadline), and the shares of the slots (make_room).
  */
 #include <errno.h>
 #include <netinet/in.h>

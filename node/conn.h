@@ -2,8 +2,10 @@
  * conn.h - TLS connections between nodes, and from remote admins
  * (DESIGN.md §4): the listener, one dialler per configured peer with an
  * address (exponential backoff with jitter), the TLS handshake and the
- * identity check, HELLO, the liveness timers (PING/PONG, stall), and the
- * framing of everything sent and received.
+ * identity check, HELLO, the liveness timers (PING/PONG, stall), the
+ * connection limits (a deadline until a connection is useful, the admin
+ * idle timeout, the shares of the slots per CN and per source address:
+ * README "Limits"), and the framing of everything sent and received.
  *
  * What the open connection carries is the business of the layers above,
  * which conn.c calls through struct conn_hooks (repl.c fills them in): it
