@@ -178,11 +178,13 @@ test-integration: all
 	    $(PYTHON) -m pytest -q -ra tests/integration $(PYTEST_ARGS)
 
 # The weak-link tests at the issue's size (500 case records over 64 kbit/s
-# with 600 ms each way), with the time asserted against the bandwidth bound.
+# with 600 ms each way), with the time asserted against the bandwidth bound;
+# the connection flood at full size (512 slots, default deadlines).
 .PHONY: test-long
 test-long: all
 	JALIN_BUILD=$(CURDIR)/$(BUILD) JALIN_SANITIZE=$(SANITIZE) JALIN_LONG=1 \
 	    $(PYTHON) -m pytest -q -ra -s tests/integration/test_weaklink.py \
+	    tests/integration/test_flood.py \
 	    $(PYTEST_ARGS)
 
 # Line and branch coverage of the unit tests alone (gcov + lcov), per file:

@@ -641,7 +641,7 @@ apply_note_failure(struct conn *c)
 	struct apply_peer *a;
 
 	if (p == NULL || p->conn != c || c->apply == NULL ||
-	    (a = p->apply)->in_live || p->ps->n->stopping)
+	    (a = p->apply)->in_live || p->ps->n->stopping || c->orderly)
 		return;
 	a->failed++;
 	a->failure_ms = now_ms();

@@ -8,7 +8,9 @@
  * frames are read. Anything a peer sends that breaks the rules gets an
  * ERROR message and the connection is closed; the node goes on serving
  * everyone else. PING and PONG, the liveness of a connection, are handled
- * here too.
+ * here too. So are the limits a flood meets (README "Limits"): a deadline
+ * from accept until a connection is useful, the admin idle timeout
+ * (check_deadline), and the shares of the slots (make_room).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -42,6 +44,8 @@
 static void conn_free(struct conn *c);
 static void process_input(struct conn *c);
 static void dial_later(struct peer *p);
+static void conn_close(struct conn *c, int code, bool flood, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
 
 static uint64_t
 now_ms(void)
@@ -125,12 +129,83 @@ kind_of(int code)
 	return EK_OTHER;
 }
 
-/* Send ERROR and close once it is written. */
+/* Useful: it did what it came for (a peer's HELLO, an admin's first
+ * request). Until then handshake_timeout runs from accept, and it is the
+ * first to give its slot up to a newcomer. */
+static bool
+useful(const struct conn *c)
+{
+	return c->open || c->useful;
+}
+
+/* At the end of a window (or at stop: force), one line for what
+ * log_flood left out of it. */
+static void
+flood_flush(struct peers *ps, uint64_t now, bool force)
+{
+	uint64_t secs = (now - ps->flood_start_ms) / 1000;
+
+	if (!force && secs < JALIN_CONN_LOG_WINDOW)
+		return;
+	if (ps->flood_dropped > 0)
+		log_warnx("connections: %u more refused or closed before they "
+		          "were useful in %llu s, not logged one by one (the "
+		          "last: %s)",
+		    ps->flood_dropped, (unsigned long long)secs,
+		    ps->flood_last);
+	ps->flood_start_ms = now;
+	ps->flood_logged = ps->flood_dropped = 0;
+}
+
+/*
+ * A line about a connection refused or closed before it was useful: what
+ * a flood is made of. The first JALIN_CONN_LOG_BURST of a window are
+ * logged, the rest counted into one summary line (flood_flush).
+ */
+static void
+log_flood(struct peers *ps, const char *line)
+{
+	flood_flush(ps, now_ms(), false);
+	if (ps->flood_logged < JALIN_CONN_LOG_BURST) {
+		ps->flood_logged++;
+		log_warnx("%s", line);
+		return;
+	}
+	ps->flood_dropped++;
+	snprintf(ps->flood_last, sizeof(ps->flood_last), "%s", line);
+}
+
+/* The subject of c's log lines: "peer banten", "admin alice", or the
+ * address of a connection not yet identified. */
+static void
+conn_subject(const struct conn *c, char *out, size_t n)
+{
+	if (c->admin)
+		snprintf(out, n, "admin %s", c->cn + 6);
+	else
+		snprintf(out, n, "peer %s", conn_who(c));
+}
+
 void
 conn_error(struct conn *c, int code, const char *fmt, ...)
 {
-	struct buf *b = &c->ps->out;
 	char msg[JALIN_ERRMSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	conn_close(c, code, !useful(c), "%s", msg);
+}
+
+/* Send ERROR and close once it is written; flood: log through log_flood
+ * (a close a flood can cause over and over). */
+static void
+conn_close(struct conn *c, int code, bool flood, const char *fmt, ...)
+{
+	struct buf *b = &c->ps->out;
+	char msg[JALIN_ERRMSG_MAX], who[JALIN_ADMIN_NAME_MAX + 16];
+	char line[JALIN_ERRMSG_MAX + sizeof(who) + 16];
 	va_list ap;
 
 	if (c->closing)
@@ -138,7 +213,12 @@ conn_error(struct conn *c, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	log_warnx("peer %s: closing: %s", conn_who(c), msg);
+	conn_subject(c, who, sizeof(who));
+	snprintf(line, sizeof(line), "%s: closing: %s", who, msg);
+	if (flood)
+		log_flood(c->ps, line);
+	else
+		log_warnx("%s", line);
 	/* the reason shows in status unless another connection to the
 	 * peer is up (a refused duplicate says nothing about that one) */
 	if (c->peer && (c->peer->conn == c || c->peer->conn == NULL))
@@ -149,6 +229,7 @@ conn_error(struct conn *c, int code, const char *fmt, ...)
 	if (c->tls_done)
 		conn_send(c, b);
 	c->closing = true;
+	c->closing_ms = now_ms();
 	bufferevent_disable(c->bev, EV_READ);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		conn_free(c);
@@ -305,6 +386,8 @@ handle_frame(struct conn *c, const uint8_t *body, uint32_t len)
 		return;
 	}
 	if (c->admin) {
+		c->useful = true;
+		c->last_req_ms = now_ms();
 		if (c->ps->admin_fn == NULL)
 			conn_error(
 			    c, JALIN_EUNREACH, "node starting or stopping");
@@ -498,6 +581,94 @@ reap_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* ---- slots (README "Limits", limits.h JALIN_CONN_*) -------------------
+ * A group of connections shares a cap: all of them (max_connections), one
+ * source address (1/JALIN_CONN_ADDR_SHARE of it, inbound only), one
+ * certificate CN (1/JALIN_CONN_ID_SHARE). A newcomer to a full group
+ * closes the group's oldest connection that is not yet useful, else its
+ * remote admin idle longest: never a peer session nor our own dial, so a
+ * configured peer always gets in, and a flood only churns itself.
+ */
+struct group {
+	const char *addr; /* the host of this "host:port", or NULL: any */
+	const char *cn;   /* this CN (identified connections), or NULL */
+};
+
+static size_t
+host_len(const char *addr)
+{
+	const char *colon = strrchr(addr, ':');
+
+	return colon ? (size_t)(colon - addr) : strlen(addr);
+}
+
+static bool
+in_group(const struct conn *c, const struct group *g)
+{
+	size_t n;
+
+	if (c->dead || c->closing)
+		return false;
+	if (g->addr != NULL) {
+		n = host_len(g->addr);
+		if (c->outbound || host_len(c->addr) != n ||
+		    memcmp(c->addr, g->addr, n) != 0)
+			return false;
+	}
+	return g->cn == NULL || (c->tls_done && strcmp(c->cn, g->cn) == 0);
+}
+
+/* When a remote admin was last busy: its last request, or its answer
+ * still draining. */
+static uint64_t
+admin_active_ms(const struct conn *c)
+{
+	bool out = evbuffer_get_length(bufferevent_get_output(c->bev)) > 0;
+
+	return out && c->last_drain_ms > c->last_req_ms ? c->last_drain_ms
+	                                                : c->last_req_ms;
+}
+
+/* The member of g to close for a newcomer (not self), or NULL. */
+static struct conn *
+group_victim(struct peers *ps, const struct group *g, const struct conn *self,
+    unsigned *count)
+{
+	struct conn *c, *fresh = NULL, *idle = NULL;
+
+	*count = 0;
+	TAILQ_FOREACH (c, &ps->conns, link) {
+		if (c == self || !in_group(c, g))
+			continue;
+		++*count;
+		if (c->outbound)
+			continue;
+		if (!useful(c) && (!fresh || c->started_ms < fresh->started_ms))
+			fresh = c;
+		else if (useful(c) && c->admin &&
+		    (!idle || admin_active_ms(c) < admin_active_ms(idle)))
+			idle = c;
+	}
+	return fresh ? fresh : idle;
+}
+
+/* Room in g for one more (self, if given, is the newcomer): close members
+ * while g holds cap or more. false: all are peer sessions or dials. */
+static bool
+make_room(struct peers *ps, const struct group *g, unsigned cap,
+    const struct conn *self, const char *what)
+{
+	unsigned count;
+	struct conn *v;
+
+	while ((v = group_victim(ps, g, self, &count)) != NULL && count >= cap)
+		conn_close(v, JALIN_ETOOBIG, true,
+		    "closed for a newer connection: %s holds %u connections "
+		    "(limit %u)",
+		    what, count, cap);
+	return count < cap;
+}
+
 /* Who is on the other side, from the certificate; false: refused. */
 static bool
 identify(struct conn *c)
@@ -509,6 +680,14 @@ identify(struct conn *c)
 	jalin_err_clear(&err);
 	if ((rc = tls_identity(ssl, c->cn, sizeof(c->cn), &err)) != 0) {
 		conn_error(c, rc, "%s", jalin_err_msg(&err, rc));
+		return false;
+	}
+	unsigned cap = c->ps->n->cfg->max_connections / JALIN_CONN_ID_SHARE;
+	if (!c->outbound &&
+	    !make_room(c->ps, &(struct group){.cn = c->cn}, cap, c, c->cn)) {
+		conn_error(c, JALIN_ETOOBIG,
+		    "%s already holds %u connections (limit %u)", c->cn, cap,
+		    cap);
 		return false;
 	}
 	if (strncmp(c->cn, "admin:", 6) == 0 && !c->outbound) {
@@ -572,9 +751,15 @@ tls_failed(struct conn *c, short what)
 	    X509_NAME_get_text_by_NID(
 	        X509_get_subject_name(x), NID_commonName, cn, sizeof(cn)) > 0)
 		p = peer_find(c->ps, cn);
-	/* a retry that fails the same way is not news */
-	if (p == NULL || strcmp(p->last_error, why) != 0)
-		log_warnx("peer %s: %s", p ? p->cfg.name : c->addr, why);
+	/* a retry that fails the same way is not news; nor is one more
+	 * stranger of a flood */
+	char line[sizeof(why) + sizeof(c->addr) + 8];
+	snprintf(
+	    line, sizeof(line), "peer %s: %s", p ? p->cfg.name : c->addr, why);
+	if (p == NULL)
+		log_flood(c->ps, line);
+	else if (strcmp(p->last_error, why) != 0)
+		log_warnx("%s", line);
 	if (p != NULL)
 		peer_count_error(p,
 		    strncmp(why, "certificate", 11) == 0 ||
@@ -586,6 +771,27 @@ tls_failed(struct conn *c, short what)
 		p->refused = strncmp(why, "certificate", 11) == 0;
 	}
 	conn_free(c);
+}
+
+/*
+ * The other side closed with a TLS close_notify (conn_stop there): it
+ * stopped in order. Said at notice level and in status (why it is down),
+ * not counted as an error nor as a failed attempt (apply.c).
+ */
+static bool
+closed_in_order(struct conn *c, short what)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+
+	if (!(what & BEV_EVENT_EOF) || ssl == NULL ||
+	    !(SSL_get_shutdown(ssl) & SSL_RECEIVED_SHUTDOWN))
+		return false;
+	c->orderly = true;
+	if (c->peer != NULL && c->peer->conn == c) {
+		log_notice("peer %s: closed by peer", c->peer->cfg.name);
+		peer_set_error(c->peer, "closed by peer (it stopped)");
+	}
+	return true;
 }
 
 static void
@@ -600,6 +806,10 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	if (!c->tls_done) {
 		tls_failed(c, what);
+		return;
+	}
+	if (closed_in_order(c, what)) {
+		conn_free(c);
 		return;
 	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
@@ -624,7 +834,7 @@ static struct conn *
 conn_new(struct peers *ps, evutil_socket_t fd, bool outbound, struct peer *p,
     const char *addr)
 {
-	struct timeval hs = {JALIN_HANDSHAKE_TIMEOUT, 0};
+	struct timeval hs = {(time_t)ps->n->cfg->handshake_timeout, 0};
 	struct conn *c = calloc(1, sizeof(*c));
 	SSL *ssl;
 
@@ -685,6 +895,34 @@ set_nodelay(evutil_socket_t fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
+/* Room for a connection from addr, closing others if need be (make_room);
+ * false: refused, and logged. */
+static bool
+room_for(struct peers *ps, const char *addr)
+{
+	unsigned cap = ps->n->cfg->max_connections;
+	char host[JALIN_HOSTPORT_MAX + 16], line[JALIN_ERRMSG_MAX];
+
+	snprintf(host, sizeof(host), "address %.*s", (int)host_len(addr), addr);
+	/* the connections closed to make room are still being freed */
+	if (ps->nconns >= 2 * cap)
+		snprintf(line, sizeof(line),
+		    "peer %s: refused: %u connections still open or closing "
+		    "(max_connections %u)",
+		    addr, ps->nconns, cap);
+	else if (!make_room(ps, &(struct group){.addr = addr},
+	             cap / JALIN_CONN_ADDR_SHARE, NULL, host + 8) ||
+	    !make_room(ps, &(struct group){0}, cap, NULL, "this node"))
+		snprintf(line, sizeof(line),
+		    "peer %s: refused: every slot holds a peer session "
+		    "(max_connections %u)",
+		    addr, cap);
+	else
+		return true;
+	log_flood(ps, line);
+	return false;
+}
+
 static void
 accept_cb(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa,
     int salen, void *arg)
@@ -695,9 +933,7 @@ accept_cb(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa,
 	(void)lis;
 	(void)salen;
 	addr_text(sa, addr, sizeof(addr));
-	if (ps->nconns >= JALIN_CONN_MAX || ps->n->stopping) {
-		log_warnx("peer %s: refused: %u connections open (limit %d)",
-		    addr, ps->nconns, JALIN_CONN_MAX);
+	if (ps->n->stopping || !room_for(ps, addr)) {
 		evutil_closesocket(fd);
 		return;
 	}
@@ -802,6 +1038,42 @@ send_ping(struct conn *c)
 }
 
 /*
+ * The deadlines of a connection other than a peer session (check_conn):
+ * until it is useful, handshake_timeout from accept, however slowly bytes
+ * trickle in (slowloris); a remote admin, admin_idle_timeout between
+ * requests; a closing one whose ERROR is not read, handshake_timeout (a
+ * session: stall_timeout) without its output draining.
+ */
+static void
+check_deadline(struct conn *c, uint64_t now, const struct cfg *cfg)
+{
+	uint64_t hs = cfg->handshake_timeout * 1000ull;
+	uint64_t idle = cfg->admin_idle_timeout * 1000ull;
+
+	if (c->closing) {
+		uint64_t t = c->last_drain_ms > c->closing_ms ? c->last_drain_ms
+		                                              : c->closing_ms;
+		if (now - t >= (c->open ? cfg->stall_timeout * 1000ull : hs))
+			conn_free(c);
+		return;
+	}
+	if (!useful(c)) {
+		if (now - c->started_ms >= hs)
+			conn_error(c, JALIN_ETIMEOUT,
+			    "%s within %u s of connecting (handshake_timeout)",
+			    !c->tls_done   ? "TLS handshake not done"
+			        : c->admin ? "no request"
+			                   : "no HELLO",
+			    cfg->handshake_timeout);
+		return;
+	}
+	if (c->admin && now - admin_active_ms(c) >= idle)
+		conn_error(c, JALIN_ETIMEOUT,
+		    "idle for %u s since its last request (admin_idle_timeout)",
+		    cfg->admin_idle_timeout);
+}
+
+/*
  * Liveness of one open connection. Stalled: no byte received, or our
  * output not draining, for stall_timeout (a peer that accepts but stops
  * reading, e.g. SIGSTOP). Closed after JALIN_IDLE_STALLS times that.
@@ -848,7 +1120,10 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	flood_flush(ps, now, false);
 	TAILQ_FOREACH (c, &ps->conns, link) {
+		if (!c->dead)
+			check_deadline(c, now, ps->n->cfg);
 		if (!c->dead && !c->closing && c->open && c->peer)
 			check_conn(c, now, stall);
 		if (!c->dead && c->open && c->peer)
@@ -990,6 +1265,24 @@ conn_start(struct node *n, const struct conn_hooks *hooks, struct peers **out,
 	return 0;
 }
 
+/*
+ * At stop: a TLS close_notify instead of an ERROR, so the other side
+ * knows we stopped in order (closed_in_order there). Best effort on a
+ * non-blocking socket; what was still queued is lost with the process.
+ */
+static void
+conn_shutdown(struct conn *c)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+
+	if (ssl == NULL)
+		return;
+	if (c->peer != NULL && c->peer->conn == c)
+		log_notice(
+		    "peer %s: closing: node stopping", c->peer->cfg.name);
+	SSL_shutdown(ssl);
+}
+
 void
 conn_stop(struct peers *ps)
 {
@@ -998,9 +1291,10 @@ conn_stop(struct peers *ps)
 
 	if (ps == NULL)
 		return;
+	flood_flush(ps, now_ms(), true); /* what the last window left out */
 	TAILQ_FOREACH (c, &ps->conns, link) {
-		if (!c->dead && c->tls_done && !c->admin)
-			conn_error(c, JALIN_EUNREACH, "node stopping");
+		if (!c->dead && c->tls_done)
+			conn_shutdown(c);
 		conn_free(c);
 	}
 	reap_cb(-1, 0, ps);

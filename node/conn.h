@@ -2,8 +2,10 @@
  * conn.h - TLS connections between nodes, and from remote admins
  * (DESIGN.md §4): the listener, one dialler per configured peer with an
  * address (exponential backoff with jitter), the TLS handshake and the
- * identity check, HELLO, the liveness timers (PING/PONG, stall), and the
- * framing of everything sent and received.
+ * identity check, HELLO, the liveness timers (PING/PONG, stall), the
+ * connection limits (a deadline until a connection is useful, the admin
+ * idle timeout, the shares of the slots per CN and per source address:
+ * README "Limits"), and the framing of everything sent and received.
  *
  * What the open connection carries is the business of the layers above,
  * which conn.c calls through struct conn_hooks (repl.c fills them in): it
@@ -72,8 +74,9 @@ int conn_start(struct node *n, const struct conn_hooks *hooks,
 /* Where remote admin requests go; until set they are refused. */
 void conn_set_admin(struct peers *ps, conn_admin_fn *fn, void *ctx);
 
-/* Close every connection (ERROR "node stopping" first) and free ps and
- * its peers. NULL is a no-op. */
+/* Close every connection (with a TLS close_notify: an orderly close, not
+ * an error for the other side) and free ps and its peers. NULL is a
+ * no-op. */
 void conn_stop(struct peers *ps);
 
 /*

@@ -83,11 +83,16 @@ struct conn {
 	bool closing;  /* ERROR sent, closing when written */
 	bool dead;     /* closed; freed by the reaper */
 	bool stalled;
+	bool useful;  /* a remote admin's first request arrived (conn.c) */
+	bool orderly; /* the other side closed with close_notify: it stopped,
+	                 no error (PROTOCOL.md §4) */
 	char addr[80];
 	char cn[JALIN_ADMIN_NAME_MAX + 1];
 	uint64_t started_ms;
 	uint64_t last_rx_ms, last_tx_ms, last_drain_ms; /* rx: any byte */
 	uint64_t rx_bytes;        /* bytes received, partial frames included */
+	uint64_t last_req_ms;     /* a remote admin's last complete request */
+	uint64_t closing_ms;      /* when closing was set */
 	struct feed_conn *feed;   /* feed.c's: our feed to them, from SUB */
 	bool held;                /* input waits (conn_hold) */
 	struct apply_conn *apply; /* apply.c's: their feed to us, from HELLO */
@@ -106,6 +111,11 @@ struct peers {
 	struct event *tick;
 	struct event *reap; /* frees dead connections outside callbacks */
 	unsigned ticks;
+	/* closes of never-useful connections logged in this window, and
+	 * those left out of the log (conn.c log_flood) */
+	uint64_t flood_start_ms;
+	unsigned flood_logged, flood_dropped;
+	char flood_last[JALIN_ERRMSG_MAX];
 	struct buf out;     /* frame being built */
 	struct buf in;      /* frame being handled (CHANGES take it over) */
 	struct buf pool[2]; /* frame buffers given back by finished tasks */

@@ -53,19 +53,25 @@ struct cfg {
 	char admin_socket[108];        /* default DATA_DIR/jalind.sock */
 	unsigned max_clock_skew;       /* seconds (JALIN_CLOCK_SKEW_*) */
 	bool all_cases; /* this node receives every case (national node) */
-	unsigned stall_timeout;   /* seconds without progress: stalled
-	                             (JALIN_STALL_TIMEOUT*) */
-	unsigned verify_interval; /* seconds between digest checks, 0: off
-	                             (JALIN_VERIFY_INTERVAL*) */
-	unsigned offline_hold;    /* seconds offline after which records are
-	                             not served until a peer is caught up
-	                             with, 0: off (JALIN_OFFLINE_HOLD*) */
-	unsigned retention_check; /* seconds between purges of records past
-	                             retention_until, 0: off
-	                             (JALIN_RETENTION_CHECK*) */
-	uint64_t map_size_max;    /* bytes, "512M", "64G"
-	                             (JALIN_MAP_DEFAULT_MAX, JALIN_MAP_MIN) */
-	int log_level;            /* enum log_level_cfg, default notice */
+	unsigned stall_timeout;      /* seconds without progress: stalled
+	                                (JALIN_STALL_TIMEOUT*) */
+	unsigned max_connections;    /* TLS connections at once
+	                                (JALIN_CONN_MIN..JALIN_CONN_MAX) */
+	unsigned handshake_timeout;  /* seconds from accept until useful
+	                                (JALIN_HANDSHAKE_TIMEOUT*) */
+	unsigned admin_idle_timeout; /* seconds a remote admin may idle
+	                                (JALIN_ADMIN_IDLE_TIMEOUT*) */
+	unsigned verify_interval;    /* seconds between digest checks, 0: off
+	                                (JALIN_VERIFY_INTERVAL*) */
+	unsigned offline_hold;       /* seconds offline after which records are
+	                                not served until a peer is caught up
+	                                with, 0: off (JALIN_OFFLINE_HOLD*) */
+	unsigned retention_check;    /* seconds between purges of records past
+	                                retention_until, 0: off
+	                                (JALIN_RETENTION_CHECK*) */
+	uint64_t map_size_max;       /* bytes, "512M", "64G"
+	                                (JALIN_MAP_DEFAULT_MAX, JALIN_MAP_MIN) */
+	int log_level;               /* enum log_level_cfg, default notice */
 	struct cfg_addr metrics_listen; /* optional, loopback only */
 
 	/* [tls]: all four paths required by jalind, optional for -n checks

@@ -123,10 +123,34 @@
 #define JALIN_CONFIG_LINE_MAX 199
 
 /* Peers and connections. */
-#define JALIN_PEERS_MAX         256
-#define JALIN_CONN_MAX          512 /* concurrent connections (peer+admin) */
-#define JALIN_ADMIN_CONN_MAX    64
-#define JALIN_HANDSHAKE_TIMEOUT 10 /* seconds */
+#define JALIN_PEERS_MAX      256
+#define JALIN_ADMIN_CONN_MAX 64 /* on the local admin socket */
+/*
+ * TLS connections (node/conn.c, README "Limits"). [node] max_connections:
+ * connections at once, peers and remote admins (default and largest; the
+ * smallest is CONN_MIN). One certificate CN holds at most 1/ID_SHARE of
+ * them, one source address at most 1/ADDR_SHARE: a newcomer over a share
+ * (or over the whole) closes the oldest connection of that group that is
+ * not yet useful, else the remote admin idle longest; never a peer
+ * session, so a configured peer always gets in.
+ * [node] handshake_timeout: seconds from accept (or connect) until a
+ * connection is useful (TLS done, then HELLO or a first admin request),
+ * not reset by bytes trickling in; default and largest value.
+ * [node] admin_idle_timeout: seconds a remote admin connection may sit
+ * between requests; default and largest value.
+ * Closes of connections that were never useful are logged CONN_LOG_BURST
+ * at most per CONN_LOG_WINDOW seconds, then counted in one summary line.
+ */
+#define JALIN_CONN_MAX               512
+#define JALIN_CONN_MIN               16
+#define JALIN_CONN_ID_SHARE          8
+#define JALIN_CONN_ADDR_SHARE        4
+#define JALIN_HANDSHAKE_TIMEOUT      10
+#define JALIN_HANDSHAKE_TIMEOUT_MAX  300
+#define JALIN_ADMIN_IDLE_TIMEOUT     60
+#define JALIN_ADMIN_IDLE_TIMEOUT_MAX 3600
+#define JALIN_CONN_LOG_BURST         10
+#define JALIN_CONN_LOG_WINDOW        10
 /* Redial backoff of an outbound peer, milliseconds: starts at MIN after a
  * connection came up, doubles per failure up to MAX (each wait jittered
  * to 0.5-1.5 times), so a node that is down is not hammered. */

@@ -71,7 +71,9 @@ refresh(struct ctx *x, bool tty, uint64_t n)
 	}
 	if (x->cl == NULL && (rc = ctl_open(x->t, true, &x->cl)) != EXIT_OK)
 		goto failed;
-	if ((rc = ctl_status(x)) == EXIT_UNREACH) {
+	/* a node closes a remote admin idle for its admin_idle_timeout
+	 * (60 s by default): over TLS, connect for each refresh */
+	if ((rc = ctl_status(x)) == EXIT_UNREACH || x->t->remote != NULL) {
 		client_close(x->cl);
 		x->cl = NULL;
 	}

@@ -108,6 +108,9 @@ fx_node_add(struct fx *f, const char *name)
 	c->region = 31;
 	c->max_clock_skew = JALIN_CLOCK_SKEW_DEFAULT;
 	c->stall_timeout = JALIN_STALL_TIMEOUT;
+	c->max_connections = JALIN_CONN_MAX;
+	c->handshake_timeout = JALIN_HANDSHAKE_TIMEOUT;
+	c->admin_idle_timeout = JALIN_ADMIN_IDLE_TIMEOUT;
 	c->map_size_max = 256ull << 20;
 	c->log_level = CFG_LOG_NOTICE;
 	nd->n.cfg = c;

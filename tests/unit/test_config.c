@@ -41,7 +41,8 @@
 	"or '-')"
 #define KEYS_NODE                                                        \
 	"name, region, data_dir, listen, admin_socket, max_clock_skew, " \
-	"all_cases, stall_timeout, verify_interval, offline_hold, "      \
+	"all_cases, stall_timeout, max_connections, handshake_timeout, " \
+	"admin_idle_timeout, verify_interval, offline_hold, "            \
 	"retention_check, map_size_max, log_level, metrics_listen"
 #define COLLS   "case, partnership, lks, resource, referral"
 #define A8      "aaaaaaaa"
@@ -319,6 +320,12 @@ static const struct num_key num_keys[] = {
         JALIN_CLOCK_SKEW_DEFAULT, 1, JALIN_CLOCK_SKEW_MAX},
     {"stall_timeout", offsetof(struct cfg, stall_timeout), JALIN_STALL_TIMEOUT,
         1, JALIN_STALL_TIMEOUT_MAX},
+    {"max_connections", offsetof(struct cfg, max_connections), JALIN_CONN_MAX,
+        JALIN_CONN_MIN, JALIN_CONN_MAX},
+    {"handshake_timeout", offsetof(struct cfg, handshake_timeout),
+        JALIN_HANDSHAKE_TIMEOUT, 1, JALIN_HANDSHAKE_TIMEOUT_MAX},
+    {"admin_idle_timeout", offsetof(struct cfg, admin_idle_timeout),
+        JALIN_ADMIN_IDLE_TIMEOUT, 1, JALIN_ADMIN_IDLE_TIMEOUT_MAX},
     {"verify_interval", offsetof(struct cfg, verify_interval),
         JALIN_VERIFY_INTERVAL, 0, JALIN_VERIFY_INTERVAL_MAX},
     {"offline_hold", offsetof(struct cfg, offline_hold), JALIN_OFFLINE_HOLD, 0,
