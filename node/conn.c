@@ -332,11 +332,13 @@ handle_hello(struct conn *c, const struct msg_peer *m)
 	p->conn = c;
 	p->connected_ms = now_ms();
 	c->open = true;
+	c->pv = m->pv_max < JALIN_PROTO_VERSION_MAX ? m->pv_max
+	                                            : JALIN_PROTO_VERSION_MAX;
 	p->refused = false;
 	p->last_error[0] = '\0';
 	p->backoff_ms = JALIN_DIAL_BACKOFF_MIN_MS;
-	log_notice("peer %s: up (%s, %s)", p->cfg.name,
-	    c->outbound ? "dialled" : "accepted", c->addr);
+	log_notice("peer %s: up (%s, %s, protocol %u)", p->cfg.name,
+	    c->outbound ? "dialled" : "accepted", c->addr, c->pv);
 	bufferevent_setwatermark(
 	    c->bev, EV_READ, 0, 2 * (JALIN_FRAME_MAX + JALIN_FRAME_HDR));
 	c->ps->hooks->opened(c, m);

@@ -28,6 +28,7 @@
 #include "schema.h"
 #include "scope.h"
 #include "store.h"
+#include "trust.h"
 #include "view.h"
 
 /* Our feed as the peer acknowledges it, per peer (struct peer's feed). */
@@ -68,6 +69,7 @@ struct feed_conn {
 	unsigned s_first, s_n;
 	uint64_t unacked;     /* bytes of the frames in sent[] */
 	uint64_t acked_bytes; /* acknowledged on this connection */
+	struct trust_out *tout; /* protocol 4: proofs' batches to send */
 };
 
 static uint64_t
@@ -298,6 +300,19 @@ is_echo(const struct conn *c, const uint8_t *v, size_t vlen)
 	return n == strlen(name) && memcmp(v + STDB_KEY_LEN, name, n) == 0;
 }
 
+/* Protocol 4: the batches of a record's proof go before its frame. False
+ * when the frame can refer to no more batches. */
+static bool
+note_proof(struct conn *c, const uint8_t *state, size_t len,
+    const uint8_t *proof, size_t plen)
+{
+	if (plen == 0)
+		return true;
+	if (rec_decode(c->ps->sws, state, len, REC_TRUSTED, NULL) != 0)
+		return true; /* damaged: verification repairs it */
+	return trust_out_note(c->feed->tout, c->ps->sws, proof, plen);
+}
+
 /* Fill one CHANGES frame from the feed after c->feed->spos. */
 static int
 changes_body(struct conn *c, MDB_txn *txn, struct frame *f)
@@ -311,18 +326,25 @@ changes_body(struct conn *c, MDB_txn *txn, struct frame *f)
 	stdb_iter_find_seq(&it, c->feed->spos + 1);
 	while (stdb_iter_valid(&it) && f->bt.n < JALIN_BATCH_RECORDS_MAX &&
 	    b->len < c->feed->batch) {
-		const uint8_t *state;
-		size_t vlen, len;
+		const uint8_t *state, *proof = NULL;
+		size_t vlen, len, plen = 0;
 		const uint8_t *key = stdb_iter_val(&it, &vlen);
 		uint64_t seq = stdb_iter_seq(&it), rseq;
 		enum feed_what w = FEED_NOTHING;
 		if (vlen >= STDB_KEY_LEN &&
 		    !(seq > c->peer->feed->trust_from &&
 		        is_echo(c, key, vlen)) &&
-		    stdb_get_record(
-		        txn, db, key[0], key + 1, &state, &len, &rseq) == 0)
+		    stdb_get_record_parts(txn, db, key[0], key + 1, &rseq,
+		        &proof, &plen, &state, &len) == 0)
 			w = send_what(c->ps, c->peer, key[0], state, len);
-		if (w != FEED_NOTHING)
+		if (w == FEED_RECORD && c->feed->tout != NULL &&
+		    !note_proof(c, state, len, proof, plen))
+			break; /* its batches go before the next frame */
+		if (w != FEED_NOTHING && c->feed->tout != NULL)
+			msg_batch_rec4(&f->bt, seq, key[0], key + 1,
+			    w == FEED_RECORD ? state : NULL, len, proof,
+			    w == FEED_RECORD ? plen : 0);
+		else if (w != FEED_NOTHING)
 			msg_batch_rec(&f->bt, seq, key[0], key + 1,
 			    w == FEED_RECORD ? state : NULL, len);
 		f->upto = seq;
@@ -345,6 +367,8 @@ send_changes(struct conn *c, uint64_t head)
 		return false;
 	changes_head(c, &f);
 	rc = changes_body(c, txn, &f);
+	if (rc == 0 && c->feed->tout != NULL)
+		trust_out_flush(c->feed->tout, c, txn); /* before CHANGES */
 	stdb_end_read(txn);
 	if (rc != 0) {
 		log_errx("peer %s: cannot read the feed after seq %llu",
@@ -480,7 +504,8 @@ feed_subscribe(struct conn *c, const struct msg_peer *m)
 	const char *why = sub_start(c, m, &start);
 
 	if (c->feed == NULL &&
-	    (c->feed = calloc(1, sizeof(*c->feed))) == NULL) {
+	    ((c->feed = calloc(1, sizeof(*c->feed))) == NULL ||
+	        (c->pv >= 4 && (c->feed->tout = trust_out_new()) == NULL))) {
 		conn_error(c, JALIN_ENOMEM, "out of memory");
 		return -1;
 	}
@@ -587,6 +612,8 @@ feed_closed(struct conn *c)
 {
 	if (c->feed != NULL && c->peer != NULL)
 		feed_dropped(c);
+	if (c->feed != NULL)
+		trust_out_free(c->feed->tout);
 	free(c->feed);
 	c->feed = NULL;
 }

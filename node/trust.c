@@ -157,6 +157,8 @@ trust_out_note(struct trust_out *o, const struct record *r,
 			goto full;
 	return true;
 full:
+	if (before == 0)
+		return true; /* alone in its frame: what did not fit is not sent */
 	o->nrefs = before; /* r goes in the next frame, with all its notes */
 	return false;
 }
