@@ -53,6 +53,10 @@ struct cfg {
 	char admin_socket[108];        /* default DATA_DIR/jalind.sock */
 	unsigned max_clock_skew;       /* seconds (JALIN_CLOCK_SKEW_*) */
 	bool all_cases; /* this node receives every case (national node) */
+	/* the federation's all_cases nodes, "a, b" (may write every case;
+	 * write authority, node/authz.h); the peers with all_cases = yes
+	 * count as listed too */
+	char all_cases_nodes[JALIN_CONFIG_LINE_MAX + 1];
 	unsigned stall_timeout;   /* seconds without progress: stalled
 	                             (JALIN_STALL_TIMEOUT*) */
 	unsigned verify_interval; /* seconds between digest checks, 0: off
@@ -106,6 +110,11 @@ int cfg_check_files(const struct cfg *c, struct jalin_err *err);
  * collections in id order. Golden tests diff this output.
  */
 void cfg_print(const struct cfg *c, FILE *fp);
+
+/*
+ * True if name[0..len) is listed in c's all_cases_nodes.
+ */
+bool cfg_all_cases_listed(const struct cfg *c, const char *name, size_t len);
 
 /* Peer by name, NULL if not configured. */
 const struct cfg_peer *cfg_peer_find(const struct cfg *c, const char *name);

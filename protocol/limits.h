@@ -239,4 +239,10 @@
  * after --timeout, before they are reported as not answering. */
 #define JALIN_FED_GRACE_MS 2000
 
+/* Write authority (node/authz.h): states from a peer refused per batch
+ * that get a log line each (the batch's summary counts the rest), and the
+ * bytes kept of the last refusal's text for status. */
+#define JALIN_REFUSAL_LOG_MAX  16
+#define JALIN_REFUSAL_TEXT_MAX 256
+
 #endif

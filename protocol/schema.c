@@ -2164,3 +2164,35 @@ schema_cls_name(unsigned cls)
 
 	return cls < ARRAY_LEN(names) ? names[cls] : "?";
 }
+
+/* ---- values from peers --------------------------------------------------- */
+
+int
+schema_check_value(const struct schema_coll *c, const struct schema_field *f,
+    const void *val, size_t len, struct jalin_err *err)
+{
+	uint8_t mem[1024];
+	msgpack_packer pk;
+	struct buf b;
+	int rc;
+
+	if (c == NULL || f == NULL || val == NULL || len == 0)
+		return jalin_err_set(
+		    err, JALIN_EINVAL, "schema_check_value: missing argument");
+	buf_init_mem(&b, mem, sizeof(mem), JALIN_VALUE_MAX);
+	msgpack_packer_init(&pk, &b, buf_pk_write);
+	rc = schema_coerce(c, f, val, len, &pk, err);
+	/* a peer sends the stored form: coercing it must change nothing
+	 * (a UUID as text, say, is the client form, not a stored value) */
+	if (rc == 0 && (b.len != len || memcmp(b.p, val, len) != 0))
+		rc = jalin_err_set(err, JALIN_ESCHEMA,
+		    "%s.%s: value is not in its stored form (expected %s)",
+		    c->name, f->name,
+		    f->type < ARRAY_LEN(type_names) && type_names[f->type]
+		        ? type_names[f->type]
+		        : "?");
+	buf_free(&b);
+	if (rc == JALIN_EPROTO || rc == JALIN_ETOOBIG)
+		rc = JALIN_ESCHEMA; /* a value that breaks its field's rules */
+	return rc;
+}

@@ -41,8 +41,8 @@
 	"or '-')"
 #define KEYS_NODE                                                        \
 	"name, region, data_dir, listen, admin_socket, max_clock_skew, " \
-	"all_cases, stall_timeout, verify_interval, offline_hold, "      \
-	"retention_check, map_size_max, log_level, metrics_listen"
+	"all_cases, all_cases_nodes, stall_timeout, verify_interval, "   \
+	"offline_hold, retention_check, map_size_max, log_level, metrics_listen"
 #define COLLS   "case, partnership, lks, resource, referral"
 #define A8      "aaaaaaaa"
 #define A64     A8 A8 A8 A8 A8 A8 A8 A8

@@ -322,7 +322,8 @@ put_local(struct t *t, struct fx_node *nd, unsigned idn, const char *origin)
 {
 	struct put p = {COLL_LKS, {0}, &t->st};
 
-	fx_state(&t->st, origin, fx_hlc(-1000 + (int)idn), NULL, 0);
+	fx_state_coll(
+	    &t->st, COLL_LKS, origin, fx_hlc(-1000 + (int)idn), NULL, 0);
 	fx_id(p.id, idn);
 	assert_int_equal(store_write(nd->n.store, put_fn, &p, NULL), 0);
 	feed_notify(nd->n.peers);
@@ -399,7 +400,7 @@ fake_changes(struct t *t, uint64_t from, uint64_t upto)
 {
 	uint8_t id[16];
 
-	fx_state(&t->st, THEM, fx_hlc(-1000), NULL, 0);
+	fx_state_coll(&t->st, COLL_LKS, THEM, fx_hlc(-1000), NULL, 0);
 	msg_changes_begin(
 	    &t->bt, fx_fake_buf(t->fk), EPOCH_A, from, 0, hlc_wall_ms());
 	for (uint64_t s = from + 1; s <= upto; s++) {
