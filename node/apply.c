@@ -203,30 +203,13 @@ refuse_authz(struct rtask *t, const struct jalin_err *why,
 		    why->msg);
 }
 
-/* The federation's nodes that keep every case: this node if it is one,
- * and the peers configured all_cases = yes. */
-static bool
-all_cases_node(void *arg, const char *name, size_t len)
-{
-	const struct cfg *cfg = arg;
-
-	if (strlen(cfg->name) == len && memcmp(cfg->name, name, len) == 0)
-		return cfg->all_cases;
-	for (unsigned i = 0; i < cfg->npeers; i++) {
-		const struct cfg_peer *p = &cfg->peers[i];
-		if (strlen(p->name) == len && memcmp(p->name, name, len) == 0)
-			return p->all_cases;
-	}
-	return cfg_all_cases_listed(cfg, name, len);
-}
-
 /* store_check_fn: write authority and schema on a peer's state. */
 static int
 check_state(void *arg, uint8_t coll, const struct record *old,
     const struct record *out, const struct record *rem, struct jalin_err *err)
 {
 	struct rtask *t = arg;
-	struct authz_nodes nodes = {all_cases_node, t->ps->n->cfg};
+	struct authz_nodes nodes = {authz_node_all_cases, t->ps->n};
 
 	return authz_check(
 	    schema_coll_by_id(coll), old, out, rem, &nodes, &t->rule, err);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "node.h"
 #include "authz.h"
 #include "scope.h"
 
@@ -133,8 +134,11 @@ may_write(const struct az *a, uint16_t tag, const struct rec_origin *who)
 		return false; /* lks, partnership, resource: the origin's */
 	if (is_all_cases(a, who))
 		return true;
+	/* held by it before this state, or by what this state says (a
+	 * node the origin just shared the record with) */
 	return !origin_field(a->c, tag) &&
-	    scope_ever_held(a->c, a->out, who->name, who->len);
+	    (scope_ever_held(a->c, a->old, who->name, who->len) ||
+	        scope_ever_held(a->c, a->out, who->name, who->len));
 }
 
 /* Why may_write said no, for the message. */
@@ -454,8 +458,24 @@ authz_check(const struct schema_coll *c, const struct record *old,
 	if (rule != NULL)
 		*rule = 0;
 	find_owner(&a);
-	if ((rc = check_new(&a)) != 0 || (rc = check_lost(&a)) != 0 ||
-	    (rc = check_ctx(&a)) != 0 || (rc = check_first(&a)) != 0)
+	/* what was lost first: an erasure is the graver charge */
+	if ((rc = check_lost(&a)) != 0 || (rc = check_ctx(&a)) != 0 ||
+	    (rc = check_new(&a)) != 0 || (rc = check_first(&a)) != 0)
 		return rc;
 	return 0;
+}
+
+bool
+authz_node_all_cases(void *node, const char *name, size_t len)
+{
+	const struct cfg *cfg = ((const struct node *)node)->cfg;
+
+	if (strlen(cfg->name) == len && memcmp(cfg->name, name, len) == 0)
+		return cfg->all_cases;
+	for (unsigned i = 0; i < cfg->npeers; i++) {
+		const struct cfg_peer *p = &cfg->peers[i];
+		if (strlen(p->name) == len && memcmp(p->name, name, len) == 0)
+			return p->all_cases;
+	}
+	return cfg_all_cases_listed(cfg, name, len);
 }

@@ -69,6 +69,14 @@ int authz_check(const struct schema_coll *c, const struct record *old,
     const struct authz_nodes *nodes, enum authz_rule *rule,
     struct jalin_err *err);
 
+/*
+ * struct authz_nodes's all_cases for a running node (arg: its struct node
+ * *, whose config may be reloaded): the node itself if [node] all_cases is
+ * set, its peers configured all_cases = yes, and the names in [node]
+ * all_cases_nodes.
+ */
+bool authz_node_all_cases(void *node, const char *name, size_t len);
+
 /* "authority", "origin", "erasure", "schema" ("?" for anything else). */
 const char *authz_rule_name(enum authz_rule r);
 
