@@ -209,7 +209,8 @@ check_state(void *arg, uint8_t coll, const struct record *old,
     const struct record *out, const struct record *rem, struct jalin_err *err)
 {
 	struct rtask *t = arg;
-	struct authz_nodes nodes = {authz_node_all_cases, t->ps->n};
+	struct authz_nodes nodes = {
+	    authz_node_all_cases, authz_node_authority_from, t->ps->n};
 
 	return authz_check(
 	    schema_coll_by_id(coll), old, out, rem, &nodes, &t->rule, err);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hlc.h"
 #include "node.h"
 #include "authz.h"
 #include "scope.h"
@@ -22,6 +23,7 @@ struct az {
 	size_t ownlen;
 	bool owner_from_old; /* old held origin_node: it cannot change */
 	bool isnew[JALIN_RECORD_DOTS_MAX]; /* out's dots old did not hold */
+	uint64_t from_ms; /* write authority applies from then (ms) */
 	enum authz_rule *rule;
 	struct jalin_err *err;
 };
@@ -238,11 +240,18 @@ check_value(struct az *a, const struct rec_entry *e,
 static int
 check_entry(struct az *a, const struct rec_entry *e)
 {
-	const struct rec_origin *who =
-	    &a->out->origin[a->out->dot[e->dot].origin];
+	const struct rec_dot *d = &a->out->dot[e->dot];
+	const struct rec_origin *who = &a->out->origin[d->origin];
 	const struct schema_field *f = schema_field_by_tag(a->c, e->tag);
 	char nb[16];
 	int rc;
+
+	/* written before the federation turned write authority on: the
+	 * schema alone (the rules then let any node write anything) */
+	if (HLC_MS(d->hlc) < a->from_ms)
+		return f != NULL && e->tag != TAG_DELETED
+		    ? check_value(a, e, f, who)
+		    : 0;
 
 	if (e->tag == TAG_DELETED) {
 		if (may_delete(a, who))
@@ -457,6 +466,8 @@ authz_check(const struct schema_coll *c, const struct record *old,
 
 	if (rule != NULL)
 		*rule = 0;
+	if (nodes != NULL && nodes->authority_from != NULL)
+		a.from_ms = nodes->authority_from(nodes->arg);
 	find_owner(&a);
 	/* what was lost first: an erasure is the graver charge */
 	if ((rc = check_lost(&a)) != 0 || (rc = check_ctx(&a)) != 0 ||
@@ -478,4 +489,10 @@ authz_node_all_cases(void *node, const char *name, size_t len)
 			return p->all_cases;
 	}
 	return cfg_all_cases_listed(cfg, name, len);
+}
+
+uint64_t
+authz_node_authority_from(void *node)
+{
+	return ((const struct node *)node)->cfg->write_authority_from * 1000ull;
 }

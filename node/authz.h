@@ -30,6 +30,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "err.h"
 #include "record.h"
@@ -49,6 +50,9 @@ enum authz_rule {
 struct authz_nodes {
 	/* true if name[0..len) is an all_cases node; NULL: none is */
 	bool (*all_cases)(void *arg, const char *name, size_t len);
+	/* ms from which write events are judged by authority (those before
+	 * were written under older rules: legacy); NULL: 0, all are */
+	uint64_t (*authority_from)(void *arg);
 	void *arg;
 };
 
@@ -76,6 +80,10 @@ int authz_check(const struct schema_coll *c, const struct record *old,
  * all_cases_nodes.
  */
 bool authz_node_all_cases(void *node, const char *name, size_t len);
+
+/* struct authz_nodes's authority_from for a running node: [node]
+ * write_authority_from, in ms. */
+uint64_t authz_node_authority_from(void *node);
 
 /* "authority", "origin", "erasure", "schema" ("?" for anything else). */
 const char *authz_rule_name(enum authz_rule r);

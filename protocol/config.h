@@ -57,10 +57,13 @@ struct cfg {
 	 * write authority, node/authz.h); the peers with all_cases = yes
 	 * count as listed too */
 	char all_cases_nodes[JALIN_CONFIG_LINE_MAX + 1];
-	unsigned stall_timeout;   /* seconds without progress: stalled
-	                             (JALIN_STALL_TIMEOUT*) */
-	unsigned verify_interval; /* seconds between digest checks, 0: off
-	                             (JALIN_VERIFY_INTERVAL*) */
+	unsigned write_authority_from; /* Unix seconds: write events before
+	                                  it are not judged by write
+	                                  authority (written under 0.3) */
+	unsigned stall_timeout;        /* seconds without progress: stalled
+	                                  (JALIN_STALL_TIMEOUT*) */
+	unsigned verify_interval;      /* seconds between digest checks, 0: off
+	                                  (JALIN_VERIFY_INTERVAL*) */
 	unsigned offline_hold;    /* seconds offline after which records are
 	                             not served until a peer is caught up
 	                             with, 0: off (JALIN_OFFLINE_HOLD*) */

@@ -221,7 +221,7 @@ is_nation(void *arg, const char *name, size_t len)
 static int
 judge(struct fx *f, uint8_t coll)
 {
-	struct authz_nodes nodes = {is_nation, NULL};
+	struct authz_nodes nodes = {is_nation, NULL, NULL};
 	bool changed;
 
 	assert_int_equal(merge_join(f->old, f->rem, f->out, &changed), 0);
@@ -519,6 +519,43 @@ test_context_raised_ahead(void **state)
 	    "state holds");
 }
 
+static uint64_t
+from_h5(void *arg)
+{
+	(void)arg;
+	return HLC_MS(H(5));
+}
+
+/* Write events from before write_authority_from (written under 0.3's
+ * rules) are judged by the schema alone. */
+static void
+test_legacy_events_before_the_cut_over(void **state)
+{
+	struct fx *f = *state;
+	struct authz_nodes nodes = {is_nation, from_h5, NULL};
+	struct merge_update u = upd_str(f, LKS_NAME, "Yayasan Lama");
+	struct merge_update bad = upd_str(f, LKS_STATUS, "closed");
+	bool changed;
+
+	new_lks(f, f->old, ORIGIN, ORIGIN, H(1));
+	put(f, f->rem, f->old, OTHER, H(2), &u, 1);
+	assert_int_equal(merge_join(f->old, f->rem, f->out, &changed), 0);
+	assert_int_equal(authz_check(schema_coll_by_id(COLL_LKS), f->old,
+	                     f->out, f->rem, &nodes, &f->rule, &f->err),
+	    0);
+	put(f, f->rem, f->old, OTHER, H(2), &bad, 1);
+	assert_int_equal(merge_join(f->old, f->rem, f->out, &changed), 0);
+	assert_int_equal(authz_check(schema_coll_by_id(COLL_LKS), f->old,
+	                     f->out, f->rem, &nodes, &f->rule, &f->err),
+	    JALIN_ESCHEMA);
+	put(f, f->rem, f->old, OTHER, H(6), &u, 1);
+	assert_int_equal(merge_join(f->old, f->rem, f->out, &changed), 0);
+	assert_int_equal(authz_check(schema_coll_by_id(COLL_LKS), f->old,
+	                     f->out, f->rem, &nodes, &f->rule, &f->err),
+	    JALIN_EPERM);
+	assert_int_equal(f->rule, AUTHZ_AUTHOR);
+}
+
 /* ---- schema ------------------------------------------------------------ */
 
 static void
@@ -606,6 +643,8 @@ main(void)
 	        test_context_raised_to_erase, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_context_raised_ahead, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_legacy_events_before_the_cut_over, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_schema_type_enum_size, setup, teardown),
 	    cmocka_unit_test_setup_teardown(

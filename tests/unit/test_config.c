@@ -39,10 +39,11 @@
 #define NAME_RULE                                                            \
 	"(1 to 64 characters: a-z, 0-9, '_' and '-', not starting with '_' " \
 	"or '-')"
-#define KEYS_NODE                                                        \
-	"name, region, data_dir, listen, admin_socket, max_clock_skew, " \
-	"all_cases, all_cases_nodes, stall_timeout, verify_interval, "   \
-	"offline_hold, retention_check, map_size_max, log_level, metrics_listen"
+#define KEYS_NODE                                                         \
+	"name, region, data_dir, listen, admin_socket, max_clock_skew, "  \
+	"all_cases, all_cases_nodes, write_authority_from, "              \
+	"stall_timeout, verify_interval, offline_hold, retention_check, " \
+	"map_size_max, log_level, metrics_listen"
 #define COLLS   "case, partnership, lks, resource, referral"
 #define A8      "aaaaaaaa"
 #define A64     A8 A8 A8 A8 A8 A8 A8 A8
