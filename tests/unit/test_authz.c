@@ -403,6 +403,29 @@ test_delete_with_concurrent_edit(void **state)
 	free(base);
 }
 
+/* The same met by a node that never held the case: the delete took
+ * origin_node, the edit survives beside it. */
+static void
+test_delete_with_concurrent_edit_first_seen(void **state)
+{
+	struct fx *f = *state;
+	struct merge_update u = upd_str(f, CASE_STATUS, "assessment");
+	struct record *base = malloc(sizeof(*base));
+	struct record *d = malloc(sizeof(*d));
+	struct record *e = malloc(sizeof(*e));
+	bool changed;
+
+	new_case(f, base, H(1));
+	put(f, e, base, OTHER, H(3), &u, 1);
+	del(f, d, base, ORIGIN, H(2));
+	assert_int_equal(merge_join(d, e, f->rem, &changed), 0);
+	assert_true(rec_has_delete(f->rem) && rec_is_live(f->rem));
+	accepted(f, COLL_CASE);
+	free(base);
+	free(d);
+	free(e);
+}
+
 /* Deleted and written again by the origin: the fields the new write
  * left out are gone with the delete it cleared. */
 static void
@@ -633,6 +656,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_case_delete, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_delete_with_concurrent_edit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_delete_with_concurrent_edit_first_seen, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_delete_then_write_again, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
