@@ -532,7 +532,8 @@ fx_state_coll(struct buf *out, uint8_t coll, const char *origin, uint64_t hlc,
 
 	assert_non_null(c);
 	buf_init(&val, 4096);
-	memcpy(all, u, n * sizeof(*u));
+	if (n > 0)
+		memcpy(all, u, n * sizeof(*u));
 	for (uint16_t i = 0; i < c->nfields; i++) {
 		const struct schema_field *f = &c->fields[i];
 		bool given = false;
