@@ -23,6 +23,7 @@
 #include "conn.h"
 #include "feed.h"
 #include "apply.h"
+#include "authz.h"
 #include "schema.h"
 #include "scope.h"
 #include "store.h"
@@ -45,6 +46,11 @@ struct apply_peer {
 	uint32_t failed, stuck;
 	char last_failure[JALIN_ERRMSG_MAX];
 	uint64_t failure_ms, stuck_rx;
+	/* states refused by write authority or schema (authz.h), per rule,
+	 * and the last refusal: collection, id and rule */
+	uint64_t refused_by[AUTHZ_RULES];
+	char last_refusal[JALIN_REFUSAL_TEXT_MAX];
+	uint64_t refusal_ms;
 };
 
 /* Their feed to us on one connection, from HELLO until it closes. */
@@ -71,6 +77,10 @@ struct rtask {
 	uint32_t applied, changed, refused, bad, withdrawn;
 	uint64_t newest_ms;
 	char first_refusal[160];
+	uint32_t refused_by[AUTHZ_RULES]; /* authz refusals in this task */
+	uint32_t logged;                  /* refusals logged one by one */
+	enum authz_rule rule;             /* of the last authz refusal */
+	char last_refusal[JALIN_REFUSAL_TEXT_MAX];
 	/* REPAIR: records the peer sent that it was withdrawn from, to be
 	 * answered with withdrawals (a verification it started) */
 	uint8_t (*owed)[STDB_KEY_LEN];
@@ -169,6 +179,41 @@ refuse(struct rtask *t, const char *why, const struct schema_coll *c,
 	uuid_format(id, ids);
 	snprintf(t->first_refusal, sizeof(t->first_refusal), "%s %s: %.100s",
 	    c ? c->name : "?", ids, why);
+}
+
+/*
+ * A state refused by write authority or the schema: counted per rule and
+ * logged with peer, collection, id and rule, one line per record up to
+ * JALIN_REFUSAL_LOG_MAX a batch (the batch's summary line counts the
+ * rest), so a hostile peer cannot flood the log.
+ */
+static void
+refuse_authz(struct rtask *t, const struct jalin_err *why,
+    const struct schema_coll *c, const uint8_t *id)
+{
+	char ids[UUID_STR_LEN + 1];
+
+	refuse(t, why->msg, c, id);
+	uuid_format(id, ids);
+	t->refused_by[t->rule < AUTHZ_RULES ? t->rule : 0]++;
+	snprintf(t->last_refusal, sizeof(t->last_refusal), "%s %s: %.200s",
+	    c->name, ids, why->msg);
+	if (t->logged++ < JALIN_REFUSAL_LOG_MAX)
+		log_warnx("peer %s: %s %s refused: %s", t->peer, c->name, ids,
+		    why->msg);
+}
+
+/* store_check_fn: write authority and schema on a peer's state. */
+static int
+check_state(void *arg, uint8_t coll, const struct record *old,
+    const struct record *out, const struct record *rem, struct jalin_err *err)
+{
+	struct rtask *t = arg;
+	struct authz_nodes nodes = {
+	    authz_node_all_cases, authz_node_authority_from, t->ps->n};
+
+	return authz_check(
+	    schema_coll_by_id(coll), old, out, rem, &nodes, &t->rule, err);
 }
 
 /*
@@ -319,10 +364,16 @@ apply_one(struct store_txn *st, struct rtask *t, struct mpr *m, uint64_t *prev)
 		refuse(t, "not shared with this node", c, id);
 		goto next;
 	}
+	struct store_check chk = {check_state, t};
+	jalin_err_clear(&derr);
 	rc = store_txn_apply_decoded(st, (uint8_t)coll, id, state, len, ps->rws,
-	    t->peer, &changed, NULL);
+	    t->peer, &chk, &changed, &derr);
 	if (rc == JALIN_ESPACE || rc == JALIN_EIO || rc == JALIN_ENOMEM)
 		return rc;
+	if (rc == JALIN_EPERM || rc == JALIN_ESCHEMA) {
+		refuse_authz(t, &derr, c, id);
+		goto next;
+	}
 	if (rc != 0) {
 		refuse(t, "cannot be merged", c, id);
 		goto next;
@@ -348,6 +399,9 @@ task_reset(struct rtask *t)
 	t->nowed = 0;
 	t->newest_ms = 0;
 	t->first_refusal[0] = '\0';
+	memset(t->refused_by, 0, sizeof(t->refused_by));
+	t->logged = 0;
+	t->last_refusal[0] = '\0';
 }
 
 static int
@@ -391,9 +445,23 @@ send_ack(struct conn *c, const uint8_t epoch[16], uint64_t seq)
 	conn_send(c, b);
 }
 
+/* The task's authz refusals into p's counts (CHANGES and REPAIR). */
+static void
+account_refusals(struct peer *p, const struct rtask *t)
+{
+	for (int i = 0; i < AUTHZ_RULES; i++)
+		p->apply->refused_by[i] += t->refused_by[i];
+	if (t->last_refusal[0] == '\0')
+		return;
+	memcpy(p->apply->last_refusal, t->last_refusal,
+	    sizeof(p->apply->last_refusal));
+	p->apply->refusal_ms = now_ms();
+}
+
 static void
 task_account(struct peer *p, const struct rtask *t)
 {
+	account_refusals(p, t);
 	memcpy(p->apply->ck_epoch, t->epoch, 16);
 	p->apply->ck_valid = true;
 	p->apply->ck_seq = t->ckseq;
@@ -427,6 +495,7 @@ task_done(void *arg, int rc, const struct jalin_err *err)
 	} else if (t->repair) {
 		c->peer->count.recs_in += t->applied;
 		c->peer->count.refused_recs += t->refused;
+		account_refusals(c->peer, t);
 		if (t->nowed > 0)
 			send_owed(c, t);
 		log_info("peer %s: repair: %u record(s) merged, %u changed",
@@ -760,4 +829,23 @@ apply_load(struct peers *ps)
 		    peer_ckpt_get(txn, db, key, a->ck_epoch, &a->ck_seq);
 	}
 	stdb_end_read(txn);
+}
+
+uint64_t
+apply_refused_by(const struct peer *p, enum authz_rule rule)
+{
+	if (p->apply == NULL || (unsigned)rule >= AUTHZ_RULES)
+		return 0;
+	return p->apply->refused_by[rule];
+}
+
+const char *
+apply_last_refusal(const struct peer *p, uint64_t *at_ms)
+{
+	if (p->apply == NULL || p->apply->last_refusal[0] == '\0') {
+		*at_ms = 0;
+		return NULL;
+	}
+	*at_ms = p->apply->refusal_ms;
+	return p->apply->last_refusal;
 }

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "authz.h"
 #include "msg.h"
 
 struct peers;
@@ -109,6 +110,18 @@ uint32_t apply_failures(
  * them received.
  */
 uint32_t apply_stuck(const struct peer *p, uint64_t *rx_bytes);
+
+/*
+ * States from p refused by write authority or the schema (authz.h), of
+ * one rule, since the node started.
+ */
+uint64_t apply_refused_by(const struct peer *p, enum authz_rule rule);
+
+/*
+ * The last such refusal, "COLLECTION ID: RULE: why" (owned by p; NULL if
+ * none), and when (*at_ms, 0 if none).
+ */
+const char *apply_last_refusal(const struct peer *p, uint64_t *at_ms);
 
 /* Make (0) or free p's applier state (struct apply_peer, private to
  * apply.c); new returns JALIN_ENOMEM when out of memory. free of a peer

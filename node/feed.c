@@ -67,8 +67,8 @@ struct feed_conn {
 	uint64_t batch;     /* bytes the next frame aims at (feed_batch) */
 	struct feed_sent sent[JALIN_BATCH_TRACK_MAX]; /* ring, oldest first */
 	unsigned s_first, s_n;
-	uint64_t unacked;     /* bytes of the frames in sent[] */
-	uint64_t acked_bytes; /* acknowledged on this connection */
+	uint64_t unacked;       /* bytes of the frames in sent[] */
+	uint64_t acked_bytes;   /* acknowledged on this connection */
 	struct trust_out *tout; /* protocol 4: proofs' batches to send */
 };
 

@@ -184,6 +184,9 @@ start(struct node *n, struct jalin_err *err)
 	if ((rc = repl_start(n, &n->peers, err)) != 0)
 		return rc;
 	ops_set_hook(n->ops, (void (*)(void *))feed_notify, n->peers);
+	ops_set_authz(n->ops,
+	    &(struct authz_nodes){
+	        authz_node_all_cases, authz_node_authority_from, n});
 	if ((rc = admin_open(n, &n->admin, err)) != 0)
 		return rc;
 	/* remote admins' requests take the local socket's path (admin.c) */

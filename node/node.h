@@ -17,21 +17,22 @@
  *   3. tls       TLS contexts, identities, CRLs
  *   4. merge     merging two versions of a record
  *   5. scope     which node a record is shared with
- *   6. store     the LMDB store
- *   7. ops       local writes, the group commit
- *   8. retention retention purges
- *   9. peer      the configured-peer table (peer_impl.h: shared records)
- *  10. conn      connections, TLS identity, HELLO, timers
- *  11. trust     origin signatures on the wire: certificates, batches
- *  12. feed      our feed to a peer, the scope rule of what it gets
- *  13. apply     the peer's feed applied, checkpoints, REPAIR
- *  14. verify    verification and repair
- *  15. gc        tombstone collection
- *  16. repl      routes peer messages, fills conn's hooks
- *  17. peerview  status and metrics views of the peers (read-only)
- *  18. admin     the admin requests, local socket and remote
- *  19. metrics   the /metrics endpoint
- *  20. main      options, config, wiring, the event loop
+ *   6. authz     who may write what: checks on a peer's state
+ *   7. store     the LMDB store
+ *   8. ops       local writes, the group commit
+ *   9. retention retention purges
+ *  10. peer      the configured-peer table (peer_impl.h: shared records)
+ *  11. conn      connections, TLS identity, HELLO, timers
+ *  12. trust     origin signatures on the wire: certificates, batches
+ *  13. feed      our feed to a peer, the scope rule of what it gets
+ *  14. apply     the peer's feed applied, checkpoints, REPAIR
+ *  15. verify    verification and repair
+ *  16. gc        tombstone collection
+ *  17. repl      routes peer messages, fills conn's hooks
+ *  18. peerview  status and metrics views of the peers (read-only)
+ *  19. admin     the admin requests, local socket and remote
+ *  20. metrics   the /metrics endpoint
+ *  21. main      options, config, wiring, the event loop
  */
 #ifndef JALIN_NODE_H
 #define JALIN_NODE_H

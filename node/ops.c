@@ -78,6 +78,7 @@ struct ops {
 	struct schema_kv *kv;
 	void (*committed)(void *arg);
 	void *hook_arg;
+	struct authz_nodes authz; /* all_cases nodes, for write authority */
 };
 
 static void flush_cb(evutil_socket_t fd, short what, void *arg);
@@ -684,6 +685,9 @@ apply_put(struct ops *o, struct store_txn *t, struct job *j, struct op_rec *r,
 	n = live_kv(out, o->kv);
 	if ((rc = schema_check_record(r->c, o->kv, n, creating, err)) != 0)
 		return rc;
+	/* what every peer would refuse is refused here, with the reason */
+	if ((rc = authz_check(r->c, old, out, out, &o->authz, NULL, err)) != 0)
+		return rc;
 	r->changed = true;
 	if ((rc = store_txn_set(t, cur, old, out)) == JALIN_ETOOBIG)
 		return jalin_err_set(err, rc,
@@ -746,6 +750,9 @@ apply_tomb(struct ops *o, struct store_txn *t, struct job *j, struct op_rec *r,
 		    nb);
 	if (rc != 0)
 		return jalin_err_set(err, rc, "%s: %s", nb, jalin_strerror(rc));
+	if (changed &&
+	    (rc = authz_check(r->c, old, out, out, &o->authz, NULL, err)) != 0)
+		return rc;
 	r->changed = changed;
 	return changed ? store_txn_set(t, cur, old, out) : 0;
 }
@@ -968,4 +975,10 @@ flush_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	ops_flush(arg);
+}
+
+void
+ops_set_authz(struct ops *o, const struct authz_nodes *nodes)
+{
+	o->authz = *nodes;
 }

@@ -22,6 +22,7 @@
 #include <event2/event.h>
 
 #include "msg.h"
+#include "authz.h"
 #include "store.h"
 
 struct ops;
@@ -59,6 +60,15 @@ struct ops_task {
 
 /* Queue a task. 0 or JALIN_ENOMEM (done is then not called). */
 int ops_submit_task(struct ops *o, const struct ops_task *task);
+
+/*
+ * Who the all_cases nodes are, for write authority (authz.h): a local
+ * write that peers would refuse (a field of another office's lks, a case's
+ * share_with by a node that is not its origin, ...) is refused at once
+ * with JALIN_EPERM and the rule. Until this is called no node is
+ * all_cases. nodes is copied.
+ */
+void ops_set_authz(struct ops *o, const struct authz_nodes *nodes);
 
 /* Called after every successful commit (e.g. to wake live senders). */
 void ops_set_hook(struct ops *o, void (*committed)(void *arg), void *arg);

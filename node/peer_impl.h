@@ -83,7 +83,7 @@ struct conn {
 	bool closing;  /* ERROR sent, closing when written */
 	bool dead;     /* closed; freed by the reaper */
 	bool stalled;
-	unsigned pv; /* protocol version agreed in HELLO */
+	unsigned pv;  /* protocol version agreed in HELLO */
 	bool useful;  /* a remote admin's first request arrived (conn.c) */
 	bool orderly; /* the other side closed with close_notify: it stopped,
 	                 no error (PROTOCOL.md §4) */

@@ -192,6 +192,30 @@ key(msgpack_packer *pk, uint32_t *n, const char *k)
 	(*n)++;
 }
 
+/* Refusals by write authority and the schema (authz.h), per rule, and
+ * the last one in words. */
+static void
+pack_refusals(msgpack_packer *pk, uint32_t *n, const struct peer *p)
+{
+	static const char *const keys[AUTHZ_RULES] = {
+	    [AUTHZ_AUTHOR] = "refused_authority",
+	    [AUTHZ_ORIGIN] = "refused_origin",
+	    [AUTHZ_ERASE] = "refused_erasure",
+	    [AUTHZ_SCHEMA] = "refused_schema",
+	};
+	uint64_t at;
+	const char *last = apply_last_refusal(p, &at);
+
+	for (int r = 1; r < AUTHZ_RULES; r++) {
+		key(pk, n, keys[r]);
+		msgpack_pack_uint64(pk, apply_refused_by(p, r));
+	}
+	key(pk, n, "last_refusal");
+	str_or_nil(pk, last);
+	key(pk, n, "last_refusal_at");
+	pack_time_or_nil(pk, at);
+}
+
 static void
 pack_counters(msgpack_packer *pk, uint32_t *n, const struct peer *p)
 {
@@ -203,6 +227,7 @@ pack_counters(msgpack_packer *pk, uint32_t *n, const struct peer *p)
 	msgpack_pack_uint64(pk, k->recs_out);
 	key(pk, n, "refused_records");
 	msgpack_pack_uint64(pk, k->refused_recs);
+	pack_refusals(pk, n, p);
 	key(pk, n, "bytes_in");
 	msgpack_pack_uint64(pk, k->bytes_in);
 	key(pk, n, "bytes_out");
@@ -365,6 +390,10 @@ m_in_lag(struct peers *ps, const struct peer *p)
 		return (double)(expr);                           \
 	}
 M_FIELD(m_refused, peer_counters(p)->refused_recs)
+M_FIELD(m_ref_author, apply_refused_by(p, AUTHZ_AUTHOR))
+M_FIELD(m_ref_origin, apply_refused_by(p, AUTHZ_ORIGIN))
+M_FIELD(m_ref_erase, apply_refused_by(p, AUTHZ_ERASE))
+M_FIELD(m_ref_schema, apply_refused_by(p, AUTHZ_SCHEMA))
 M_FIELD(m_skew, peer_skew_ms(p) / 1000.0)
 M_FIELD(m_cert, peer_cert_expiry_ms(p) / 1000.0)
 M_FIELD(m_verified, verify_last(p) ? verify_last(p)->verified_ms / 1000.0 : 0)
@@ -384,6 +413,18 @@ static const struct pmetric pmetrics[] = {
     {"jalin_peer_refused_records_total", "counter",
         "Records from the peer refused (scope, collection, decoding).",
         m_refused},
+    {"jalin_peer_refused_authority_total", "counter",
+        "States from the peer refused: a write its author may not make.",
+        m_ref_author},
+    {"jalin_peer_refused_origin_total", "counter",
+        "States from the peer refused: origin_node claimed or changed.",
+        m_ref_origin},
+    {"jalin_peer_refused_erasure_total", "counter",
+        "States from the peer refused: values lost without a write.",
+        m_ref_erase},
+    {"jalin_peer_refused_schema_total", "counter",
+        "States from the peer refused: values that break the schema.",
+        m_ref_schema},
     {"jalin_peer_clock_skew_seconds", "gauge",
         "The peer's clock minus ours, as last seen.", m_skew},
     {"jalin_peer_cert_expiry_timestamp_seconds", "gauge",

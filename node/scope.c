@@ -219,3 +219,27 @@ scope_pack(
 	for (size_t i = 0; i < nm.n; i++)
 		msgpack_pack_str_with_body(pk, nm.s[i], nm.len[i]);
 }
+
+bool
+scope_ever_held(const struct schema_coll *c, const struct record *r,
+    const char *name, size_t len)
+{
+	struct names nm;
+
+	if (c->scope != SCOPE_SCOPED)
+		return true;
+	return collect(r, &nm, true) && names_has(&nm, name, len);
+}
+
+int
+scope_origin(const struct record *r, char *out, size_t size)
+{
+	struct names nm = {.n = 0};
+
+	field_names(&nm, r, TAG_ORIGIN_NODE);
+	if (nm.n == 0 || nm.len[0] >= size)
+		return 0;
+	memcpy(out, nm.s[0], nm.len[0]);
+	out[nm.len[0]] = '\0';
+	return (int)nm.len[0];
+}

@@ -44,6 +44,22 @@ bool scope_allows(const struct schema_coll *c, const struct record *r,
 bool scope_withdrawn(const struct schema_coll *c, const struct record *r,
     const char *name, size_t len);
 
+/*
+ * True if node name may hold r, now or before (write authority, authz.h):
+ * always for ALL collections; for SCOPED ones if name is the origin_node,
+ * in share_with or unshared_from, or in a tombstone's scope. Unlike
+ * scope_allows it keeps a node taken out of share_with, so a write it made
+ * while it held the record is judged the same whichever arrives first.
+ */
+bool scope_ever_held(const struct schema_coll *c, const struct record *r,
+    const char *name, size_t len);
+
+/*
+ * r's origin_node (its winning value, decoded) copied into out[0..size)
+ * with a NUL. Its length, or 0 if r has none or it does not fit.
+ */
+int scope_origin(const struct record *r, char *out, size_t size);
+
 /* True if name is r's origin_node. */
 bool scope_is_origin(const struct record *r, const char *name, size_t len);
 

@@ -1164,14 +1164,14 @@ store_txn_apply(struct store_txn *t, uint8_t coll, const uint8_t id[UUID_LEN],
 	if ((rc = rec_decode(rem, state, len, 0, err)) != 0)
 		return rc;
 	return store_txn_apply_decoded(
-	    t, coll, id, state, len, rem, NULL, changed, err);
+	    t, coll, id, state, len, rem, NULL, NULL, changed, err);
 }
 
 int
 store_txn_apply_decoded(struct store_txn *t, uint8_t coll,
     const uint8_t id[UUID_LEN], const void *raw, size_t rawlen,
-    const struct record *rem, const char *from, bool *changed,
-    struct jalin_err *err)
+    const struct record *rem, const char *from, const struct store_check *check,
+    bool *changed, struct jalin_err *err)
 {
 	struct store *s = t->s;
 	struct record *old = s->ws[1], *out = s->ws[2];
@@ -1196,11 +1196,14 @@ store_txn_apply_decoded(struct store_txn *t, uint8_t coll,
 		return jalin_err_set(err, JALIN_ECORRUPT,
 		    "store: stored record does not decode");
 	}
-	store_txn_observe(t, rec_max_hlc(rem));
 	if (t->err != 0)
 		return t->err;
 	/* rem decoded untrusted: raw is its canonical encoding as it is */
 	if (rec_is_empty(old)) {
+		if (check != NULL &&
+		    (rc = check->fn(check->arg, coll, old, rem, rem, err)) != 0)
+			return rc;
+		store_txn_observe(t, rec_max_hlc(rem));
 		*changed = true;
 		txn_source(t, from);
 		t->rem = rem; /* a source of the stored proof (txn_proof) */
@@ -1215,6 +1218,13 @@ store_txn_apply_decoded(struct store_txn *t, uint8_t coll,
 	if (!*changed)
 		return 0; /* e.g. an old copy of a collected tombstone's record
 		           */
+	/* judged before anything is written: a refusal changes nothing */
+	if (check != NULL &&
+	    (rc = check->fn(check->arg, coll, old, out, rem, err)) != 0) {
+		*changed = false;
+		return rc;
+	}
+	store_txn_observe(t, rec_max_hlc(rem));
 	/* the sender holds exactly this state: no need to send it back */
 	t->rem = rem;
 	t->remp = rp;

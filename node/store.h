@@ -135,16 +135,34 @@ int store_txn_apply(struct store_txn *t, uint8_t coll,
     struct jalin_err *err);
 
 /*
+ * A check of a peer's state before it is stored (apply.c fills it with
+ * write authority and schema rules, authz.h): old is what the store holds
+ * (empty, or a collected tombstone dug up), out the merge of old and rem
+ * (rem itself when old is empty). 0 to store out; an error code (with err
+ * set) refuses the state: nothing is written.
+ */
+typedef int store_check_fn(void *arg, uint8_t coll, const struct record *old,
+    const struct record *out, const struct record *rem, struct jalin_err *err);
+
+struct store_check {
+	store_check_fn *fn;
+	void *arg;
+};
+
+/*
  * The same for a state the caller has decoded already (rem, from raw,
  * without REC_TRUSTED: raw is then canonical and may be stored as is).
  * from: the peer it came from (NULL: none); if the stored result is
- * exactly rem, the feed entry remembers it (storedb.h). The caller's
+ * exactly rem, the feed entry remembers it (storedb.h). check (may be
+ * NULL) runs after the merge, before anything is written, whenever the
+ * state would change what is stored; its error is returned as it is (not
+ * sticky: the transaction goes on) and *changed stays false. The caller's
  * workspace must not be one of store_ws(s, 0..2).
  */
 int store_txn_apply_decoded(struct store_txn *t, uint8_t coll,
     const uint8_t id[UUID_LEN], const void *raw, size_t rawlen,
-    const struct record *rem, const char *from, bool *changed,
-    struct jalin_err *err);
+    const struct record *rem, const char *from, const struct store_check *check,
+    bool *changed, struct jalin_err *err);
 
 /*
  * Collect a tombstone: move its entry to the gone database (storedb.h) and

@@ -145,7 +145,8 @@ tls_new(const struct cfg *c, struct tls **out, struct jalin_err *err)
 }
 
 int
-tls_check_cert(struct tls *t, X509 *x, char *cn, size_t n, struct jalin_err *err)
+tls_check_cert(
+    struct tls *t, X509 *x, char *cn, size_t n, struct jalin_err *err)
 {
 	X509_STORE_CTX *sc = X509_STORE_CTX_new();
 	int ok = 0, len;

@@ -158,8 +158,9 @@ trust_out_note(struct trust_out *o, const struct record *r,
 	return true;
 full:
 	if (before == 0)
-		return true; /* alone in its frame: what did not fit is not sent */
-	o->nrefs = before; /* r goes in the next frame, with all its notes */
+		return true; /* alone in its frame: what did not fit is not sent
+		              */
+	o->nrefs = before;   /* r goes in the next frame, with all its notes */
 	return false;
 }
 
@@ -177,8 +178,7 @@ kid_sent(struct trust_out *o, const uint8_t *kid)
 
 /* Send the certificate of kid: ours, or one a peer gave us. */
 static void
-send_cert(struct trust_out *o, struct conn *c, MDB_txn *txn,
-    const uint8_t *kid)
+send_cert(struct trust_out *o, struct conn *c, MDB_txn *txn, const uint8_t *kid)
 {
 	const struct stdb *db = store_db(c->ps->n->store);
 	X509 *own = tls_own_cert(c->ps->tls);
@@ -293,8 +293,8 @@ key_by_kid(struct trust_in *in, const uint8_t *kid)
 }
 
 int
-trust_in_cert(struct tls *tls, struct trust_in *in,
-    const struct msg_peer *m, struct jalin_err *err)
+trust_in_cert(struct tls *tls, struct trust_in *in, const struct msg_peer *m,
+    struct jalin_err *err)
 {
 	const unsigned char *p = m->cert;
 	struct tkey k = {0};
@@ -321,7 +321,8 @@ trust_in_cert(struct tls *tls, struct trust_in *in,
 		                     "CERT: no usable public key");
 	}
 	X509_free(x);
-	if (key_by_kid(in, k.kid) != NULL || in->nkeys == JALIN_TRUST_KEYS_MAX ||
+	if (key_by_kid(in, k.kid) != NULL ||
+	    in->nkeys == JALIN_TRUST_KEYS_MAX ||
 	    (k.der = malloc(m->cert_len)) == NULL) {
 		EVP_PKEY_free(k.key);
 		return in->nkeys == JALIN_TRUST_KEYS_MAX
@@ -381,8 +382,7 @@ trust_in_batch(
 	memcpy(b->val, m->kid, SIG_KID_LEN);
 	b->val[SIG_KID_LEN] = (uint8_t)m->sig_len;
 	memcpy(b->val + SIG_KID_LEN + 1, m->sig, m->sig_len);
-	memcpy(b->val + SIG_KID_LEN + 1 + m->sig_len, m->leaves,
-	    m->leaves_len);
+	memcpy(b->val + SIG_KID_LEN + 1 + m->sig_len, m->leaves, m->leaves_len);
 	b->vlen = SIG_KID_LEN + 1 + m->sig_len + m->leaves_len;
 	in->pend[in->npend++] = b;
 	return 0;
@@ -402,8 +402,8 @@ trust_in_store(struct trust_in *in, struct store_txn *st)
 	for (unsigned i = 0; i < in->nkeys && rc == 0; i++) {
 		struct tkey *t = &in->keys[i];
 		if (!t->stored)
-			rc = store_txn_put(
-			    st, STDB_CERTS, t->kid, SIG_KID_LEN, t->der, t->derlen);
+			rc = store_txn_put(st, STDB_CERTS, t->kid, SIG_KID_LEN,
+			    t->der, t->derlen);
 		t->stored = rc == 0;
 	}
 	if (rc != 0)
@@ -444,8 +444,8 @@ origin_signs(struct store_txn *st, const struct rec_origin *o)
 
 	k[0] = o->len;
 	memcpy(k + 1, o->name, o->len);
-	stdb_iter_open(&it, store_txn_mdb(st), store_db(store_txn_store(st)),
-	    STDB_BATCH);
+	stdb_iter_open(
+	    &it, store_txn_mdb(st), store_db(store_txn_store(st)), STDB_BATCH);
 	found = stdb_iter_find(&it, k, 1 + o->len, STDB_FIND_GEQ) &&
 	    stdb_iter_has_prefix(&it, k, 1 + o->len);
 	stdb_iter_close(&it);
@@ -555,7 +555,8 @@ check_ctx(
 				return why;
 			continue;
 		}
-		if (proof_wit_leaf(in->x, s->coll, s->id, r, w, leaf, NULL) != 0)
+		if (proof_wit_leaf(in->x, s->coll, s->id, r, w, leaf, NULL) !=
+		    0)
 			return "a witness that does not fit its event";
 		if ((why = check_leaf(st, o, w->bno, w->idx, leaf)) != NULL)
 			return why;

@@ -49,6 +49,7 @@ enum cfg_type {
 	T_ADDR,  /* host:port or [v6]:port */
 	T_LADDR, /* T_ADDR on a loopback address */
 	T_COLLS, /* list of collection names */
+	T_NAMES, /* list of T_NAME, stored "a, b" */
 	T_LEVEL, /* log level name */
 };
 
@@ -92,6 +93,11 @@ static const struct cfg_key cfg_keys[] = {
     {S_NODE, "max_clock_skew", T_UINT, .def = STR(JALIN_CLOCK_SKEW_DEFAULT),
         .min = 1, .max = JALIN_CLOCK_SKEW_MAX, NODE(max_clock_skew)},
     {S_NODE, "all_cases", T_BOOL, .def = "no", NODE(all_cases)},
+    {S_NODE, "all_cases_nodes", T_NAMES, .optional = true,
+        NODE(all_cases_nodes),
+        .what = "the federation's all_cases nodes, for write authority"},
+    {S_NODE, "write_authority_from", T_UINT, .def = "0", .min = 0,
+        .max = JALIN_AUTHZ_FROM_MAX, NODE(write_authority_from)},
     {S_NODE, "stall_timeout", T_UINT, .def = STR(JALIN_STALL_TIMEOUT), .min = 1,
         .max = JALIN_STALL_TIMEOUT_MAX, NODE(stall_timeout)},
     {S_NODE, "max_connections", T_UINT, .def = STR(JALIN_CONN_MAX),
@@ -666,6 +672,56 @@ parse_colls(struct load *ld, const struct cfg_key *k, const char *v, void *f)
 	return 0;
 }
 
+/* Node names separated by commas or spaces, kept as "a, b". */
+static int
+parse_names(struct load *ld, const struct cfg_key *k, const char *v, void *f)
+{
+	char *out = f;
+	const char *p = v;
+	size_t n, used = 0;
+
+	out[0] = '\0';
+	for (;;) {
+		p += strspn(p, " \t");
+		n = strcspn(p, ", \t");
+		if (n == 0)
+			return key_err(ld, k,
+			    "'%s' has an empty name (separate names with "
+			    "commas or spaces)",
+			    v);
+		if (!name_ok(p, n))
+			return key_err(ld, k,
+			    "'%.*s' is not a valid name (" NAME_RULE ")",
+			    (int)n, p);
+		int w = snprintf(out + used, k->size - used, "%s%.*s",
+		    used > 0 ? ", " : "", (int)n, p);
+		if (w < 0 || (size_t)w >= k->size - used)
+			return key_err(ld, k, "too many names");
+		used += (size_t)w;
+		p += n;
+		p += strspn(p, " \t");
+		if (*p == '\0')
+			return 0;
+		if (*p == ',')
+			p++;
+	}
+}
+
+bool
+cfg_all_cases_listed(const struct cfg *c, const char *name, size_t len)
+{
+	const char *p = c->all_cases_nodes;
+
+	while (*p != '\0') {
+		size_t n = strcspn(p, ",");
+		if (n == len && memcmp(p, name, len) == 0)
+			return true;
+		p += n;
+		p += strspn(p, ", ");
+	}
+	return false;
+}
+
 static void
 print_colls(const void *f, char *buf, size_t size)
 {
@@ -716,6 +772,7 @@ static const struct cfg_type_ops type_ops[] = {
     [T_ADDR] = {parse_addr, print_addr},
     [T_LADDR] = {parse_laddr, print_addr},
     [T_COLLS] = {parse_colls, print_colls},
+    [T_NAMES] = {parse_names, print_str},
     [T_LEVEL] = {parse_level, print_level},
 };
 
@@ -800,7 +857,7 @@ static int
 on_key(void *user, const char *section, const char *name, const char *value)
 {
 	char label[JALIN_NAME_MAX + 8], subject[JALIN_NAME_MAX + 128];
-	char keys[256];
+	char keys[384]; /* every key of a section, listed */
 	struct load *ld = user;
 	const struct cfg_key *k;
 	struct sect *s;

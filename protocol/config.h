@@ -53,25 +53,32 @@ struct cfg {
 	char admin_socket[108];        /* default DATA_DIR/jalind.sock */
 	unsigned max_clock_skew;       /* seconds (JALIN_CLOCK_SKEW_*) */
 	bool all_cases; /* this node receives every case (national node) */
-	unsigned stall_timeout;      /* seconds without progress: stalled
-	                                (JALIN_STALL_TIMEOUT*) */
-	unsigned max_connections;    /* TLS connections at once
-	                                (JALIN_CONN_MIN..JALIN_CONN_MAX) */
-	unsigned handshake_timeout;  /* seconds from accept until useful
-	                                (JALIN_HANDSHAKE_TIMEOUT*) */
-	unsigned admin_idle_timeout; /* seconds a remote admin may idle
-	                                (JALIN_ADMIN_IDLE_TIMEOUT*) */
-	unsigned verify_interval;    /* seconds between digest checks, 0: off
-	                                (JALIN_VERIFY_INTERVAL*) */
-	unsigned offline_hold;       /* seconds offline after which records are
-	                                not served until a peer is caught up
-	                                with, 0: off (JALIN_OFFLINE_HOLD*) */
-	unsigned retention_check;    /* seconds between purges of records past
-	                                retention_until, 0: off
-	                                (JALIN_RETENTION_CHECK*) */
-	uint64_t map_size_max;       /* bytes, "512M", "64G"
-	                                (JALIN_MAP_DEFAULT_MAX, JALIN_MAP_MIN) */
-	int log_level;               /* enum log_level_cfg, default notice */
+	/* the federation's all_cases nodes, "a, b" (may write every case;
+	 * write authority, node/authz.h); the peers with all_cases = yes
+	 * count as listed too */
+	char all_cases_nodes[JALIN_CONFIG_LINE_MAX + 1];
+	unsigned write_authority_from; /* Unix seconds: write events before
+	                                  it are not judged by write
+	                                  authority (written under 0.3) */
+	unsigned stall_timeout;        /* seconds without progress: stalled
+	                                  (JALIN_STALL_TIMEOUT*) */
+	unsigned max_connections;      /* TLS connections at once
+	                                  (JALIN_CONN_MIN..JALIN_CONN_MAX) */
+	unsigned handshake_timeout;    /* seconds from accept until useful
+	                                  (JALIN_HANDSHAKE_TIMEOUT*) */
+	unsigned admin_idle_timeout;   /* seconds a remote admin may idle
+	                                  (JALIN_ADMIN_IDLE_TIMEOUT*) */
+	unsigned verify_interval;      /* seconds between digest checks, 0: off
+	                                  (JALIN_VERIFY_INTERVAL*) */
+	unsigned offline_hold;    /* seconds offline after which records are
+	                             not served until a peer is caught up
+	                             with, 0: off (JALIN_OFFLINE_HOLD*) */
+	unsigned retention_check; /* seconds between purges of records past
+	                             retention_until, 0: off
+	                             (JALIN_RETENTION_CHECK*) */
+	uint64_t map_size_max;    /* bytes, "512M", "64G"
+	                             (JALIN_MAP_DEFAULT_MAX, JALIN_MAP_MIN) */
+	int log_level;            /* enum log_level_cfg, default notice */
 	struct cfg_addr metrics_listen; /* optional, loopback only */
 
 	/* [tls]: all four paths required by jalind, optional for -n checks
@@ -112,6 +119,11 @@ int cfg_check_files(const struct cfg *c, struct jalin_err *err);
  * collections in id order. Golden tests diff this output.
  */
 void cfg_print(const struct cfg *c, FILE *fp);
+
+/*
+ * True if name[0..len) is listed in c's all_cases_nodes.
+ */
+bool cfg_all_cases_listed(const struct cfg *c, const char *name, size_t len);
 
 /* Peer by name, NULL if not configured. */
 const struct cfg_peer *cfg_peer_find(const struct cfg *c, const char *name);

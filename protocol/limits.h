@@ -274,4 +274,14 @@
  * after --timeout, before they are reported as not answering. */
 #define JALIN_FED_GRACE_MS 2000
 
+/* Write authority (node/authz.h): states from a peer refused per batch
+ * that get a log line each (the batch's summary counts the rest), and the
+ * bytes kept of the last refusal's text for status. */
+#define JALIN_REFUSAL_LOG_MAX 16
+/* [node] write_authority_from: Unix seconds from which write authority
+ * applies to write events (earlier ones were written under 0.3's rules);
+ * 0 (always) up to 2100-01-01. */
+#define JALIN_AUTHZ_FROM_MAX   4102444800u
+#define JALIN_REFUSAL_TEXT_MAX 256
+
 #endif

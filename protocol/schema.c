@@ -2164,3 +2164,86 @@ schema_cls_name(unsigned cls)
 
 	return cls < ARRAY_LEN(names) ? names[cls] : "?";
 }
+
+/* ---- values from peers --------------------------------------------------- */
+
+/* The integer of v within f's range (ST_INT, ST_TS, ST_MONEY). */
+static bool
+int_ok(const struct schema_field *f, const struct mv *v)
+{
+	int64_t lo = f->type == ST_INT ? f->min_i : 0;
+	int64_t hi = f->type == ST_INT ? f->max_i : INT64_MAX;
+
+	if (v->t == V_UINT)
+		return hi >= 0 && v->u <= (uint64_t)hi &&
+		    (lo <= 0 || v->u >= (uint64_t)lo);
+	return v->t == V_INT && v->i >= lo && v->i <= hi;
+}
+
+/*
+ * The common scalar fields checked where they lie, without a copy: a
+ * canonical value (record.h) that co_value would accept unchanged. false
+ * means "not sure": schema_coerce decides and words the error.
+ */
+static bool
+quick_ok(const struct schema_field *f, const uint8_t *p, size_t len)
+{
+	struct rd r = {p, p + len};
+	struct mv v;
+
+	if (rd_head(&r, &v) != 0 || r.p != r.end)
+		return false;
+	switch (f->type) {
+	case ST_STR:
+		return v.t == V_STR && v.n <= f->max && !is_node_name(f) &&
+		    utf8_bad(v.p, v.n) == v.n && memchr(v.p, 0, v.n) == NULL;
+	case ST_ENUM:
+		return v.t == V_STR && enum_find(f->enums, v.p, v.n) >= 0;
+	case ST_DATE:
+		return v.t == V_STR && date_ok(v.p, v.n);
+	case ST_BOOL:
+		return v.t == V_BOOL;
+	case ST_INT:
+	case ST_TS:
+	case ST_MONEY:
+		return int_ok(f, &v);
+	case ST_UUID:
+		return v.t == V_BIN && v.n == 16;
+	case ST_HASH:
+		return v.t == V_BIN && v.n == 32;
+	default:
+		return false;
+	}
+}
+
+int
+schema_check_value(const struct schema_coll *c, const struct schema_field *f,
+    const void *val, size_t len, struct jalin_err *err)
+{
+	uint8_t mem[1024];
+	msgpack_packer pk;
+	struct buf b;
+	int rc;
+
+	if (c == NULL || f == NULL || val == NULL || len == 0)
+		return jalin_err_set(
+		    err, JALIN_EINVAL, "schema_check_value: missing argument");
+	if (quick_ok(f, val, len))
+		return 0;
+	buf_init_mem(&b, mem, sizeof(mem), JALIN_VALUE_MAX);
+	msgpack_packer_init(&pk, &b, buf_pk_write);
+	rc = schema_coerce(c, f, val, len, &pk, err);
+	/* a peer sends the stored form: coercing it must change nothing
+	 * (a UUID as text, say, is the client form, not a stored value) */
+	if (rc == 0 && (b.len != len || memcmp(b.p, val, len) != 0))
+		rc = jalin_err_set(err, JALIN_ESCHEMA,
+		    "%s.%s: value is not in its stored form (expected %s)",
+		    c->name, f->name,
+		    f->type < ARRAY_LEN(type_names) && type_names[f->type]
+		        ? type_names[f->type]
+		        : "?");
+	buf_free(&b);
+	if (rc == JALIN_EPROTO || rc == JALIN_ETOOBIG)
+		rc = JALIN_ESCHEMA; /* a value that breaks its field's rules */
+	return rc;
+}

@@ -162,6 +162,20 @@ int schema_coerce(const struct schema_coll *c, const struct schema_field *f,
 int schema_display(const struct schema_field *f, const void *val, size_t len,
     msgpack_packer *pk);
 
+/*
+ * Check one value a peer sent for field f of collection c (replication:
+ * DESIGN.md §2): val[0..len) is the plain, canonical msgpack of an entry
+ * (a coded string decoded first, record.h rec_val_plain; never nil). It
+ * must pass schema_coerce unchanged: the right type, an enumerated value,
+ * within its limits, and in the stored form (a UUID as bin 16, not text).
+ * 0, or JALIN_ESCHEMA with err as schema_coerce words it ("lks.status:
+ * 'closed' is not one of ..."); JALIN_ENOMEM; JALIN_EINVAL for a NULL
+ * argument.
+ */
+int schema_check_value(const struct schema_coll *c,
+    const struct schema_field *f, const void *val, size_t len,
+    struct jalin_err *err);
+
 /* One live field value of a record, for record-level rules. */
 struct schema_kv {
 	uint16_t tag;

@@ -241,6 +241,31 @@ class Peer:
             pass
 
 
+def make_state(writes, ctx=None, purged=False):
+    """A record state (PROTOCOL.md 8) as a node would hold it after these
+    write events: writes is a list of (origin, hlc, {tag: value}), one per
+    dot; ctx ({origin: hlc}, optional) raises an origin's context above its
+    writes. str values are put in their state form (8.1); None is nil."""
+    ctx = dict(ctx or {})
+    for origin, hlc, _ in writes:
+        ctx[origin] = max(ctx.get(origin, 0), hlc)
+    # origins in memcmp order, the shorter first: Python's bytes order
+    origins = sorted(ctx, key=lambda o: o.encode())
+    oidx = {o: i for i, o in enumerate(origins)}
+    dots = sorted({(oidx[o], h) for o, h, _ in writes})
+    didx = {d: i for i, d in enumerate(dots)}
+    entries = []
+    for origin, hlc, fields in writes:
+        d = didx[(oidx[origin], hlc)]
+        for tag, value in fields.items():
+            entries.append((tag * len(dots) + d, encode_value(value)))
+    entries.sort(key=lambda e: e[0])
+    flat_dots = [x for o, h in dots for x in (o, ctx[origins[o]] - h)]
+    flat_entries = [x for e in entries for x in e]
+    return [3, 1 if purged else 0, origins, [ctx[o] for o in origins],
+            flat_dots, flat_entries]
+
+
 def record_fields(state):
     """The current value of each field of a decoded record state
     (PROTOCOL.md, "Record state"): {tag: value}, winners only."""

@@ -97,11 +97,15 @@ def chain(make_node):
     nodes = federation(make_node, CHAIN,
                        [("jabar", "banten"), ("banten", "sulsel")])
     j, b, s = nodes["jabar"], nodes["banten"], nodes["sulsel"]
-    rid = put(j, "lks", lks_record(1, random.Random(1)))
-    wait_until("the record at sulsel", lambda: get(s, "lks", rid, False))
+    put(j, "lks", lks_record(1, random.Random(1)))
+    # a case the three share: any of them may edit it (an lks only its
+    # origin: PROTOCOL.md 8.2)
+    rid = put(j, "case", case_record(1, random.Random(1),
+                                     share_with=["banten", "sulsel"]))
+    wait_until("the record at sulsel", lambda: get(s, "case", rid, False))
     b.stop()  # jabar and sulsel edit the same field, unseen by each other
-    put(j, "lks", {"address": "Jl. Asia Afrika No. 8, Kota Bandung"}, rid)
-    put(s, "lks", {"address": "Jl. Urip Sumoharjo No. 3, Makassar"}, rid)
+    put(j, "case", {"address": "Jl. Asia Afrika No. 8, Kota Bandung"}, rid)
+    put(s, "case", {"address": "Jl. Urip Sumoharjo No. 3, Makassar"}, rid)
     b.start()
     wait_converged(nodes.values())
     wait_live(b, "jabar", "sulsel")

@@ -31,20 +31,22 @@ def test_chain_of_three_converges(make_node):
 
 
 def test_concurrent_edits_different_fields_both_survive(make_node):
+    """Two offices edit a case they share (an lks is its origin's alone:
+    PROTOCOL.md 8.2)."""
     nodes = federation(make_node, REGIONS3,
                        [("jabar", "banten"), ("banten", "sulsel")])
     j, b, s = nodes["jabar"], nodes["banten"], nodes["sulsel"]
-    rid = put(j, "lks", lks_record(1))
-    wait_until("the record at sulsel", lambda: get(s, "lks", rid, False))
+    rid = put(j, "case", case_record(1, share_with=["banten", "sulsel"]))
+    wait_until("the record at sulsel", lambda: get(s, "case", rid, False))
     b.stop()  # jabar and sulsel cannot see each other now
-    put(j, "lks", {"status": "inactive"}, rid)
-    put(s, "lks", {"head.name": "Andi Baso Tenri"}, rid)
+    put(j, "case", {"status": "assessment"}, rid)
+    put(s, "case", {"address": "Jl. Urip Sumoharjo No. 3, Makassar"}, rid)
     b.start()
     wait_converged(nodes.values())
     for n in nodes.values():
-        r = get(n, "lks", rid)
-        assert r["status"] == "inactive"
-        assert r["head.name"] == "Andi Baso Tenri"
+        r = get(n, "case", rid)
+        assert r["status"] == "assessment"
+        assert r["address"] == "Jl. Urip Sumoharjo No. 3, Makassar"
         assert n.ctl_json("conflicts") == []
 
 
@@ -52,15 +54,15 @@ def test_concurrent_edits_same_field_make_one_conflict(make_node):
     nodes = federation(make_node, REGIONS3,
                        [("jabar", "banten"), ("banten", "sulsel")])
     j, b, s = nodes["jabar"], nodes["banten"], nodes["sulsel"]
-    rid = put(j, "lks", lks_record(2))
-    wait_until("the record at sulsel", lambda: get(s, "lks", rid, False))
+    rid = put(j, "case", case_record(2, share_with=["banten", "sulsel"]))
+    wait_until("the record at sulsel", lambda: get(s, "case", rid, False))
     b.stop()
-    put(j, "lks", {"address": "Jl. Asia Afrika No. 8, Kota Bandung"}, rid)
-    put(s, "lks", {"address": "Jl. Urip Sumoharjo No. 3, Kota Makassar"},
+    put(j, "case", {"address": "Jl. Asia Afrika No. 8, Kota Bandung"}, rid)
+    put(s, "case", {"address": "Jl. Urip Sumoharjo No. 3, Kota Makassar"},
         rid)
     b.start()
     wait_converged(nodes.values())
-    winner = get(j, "lks", rid)["address"]
+    winner = get(j, "case", rid)["address"]
     for n in nodes.values():
         cs = n.ctl_json("conflicts")
         assert len(cs) == 1, cs
@@ -70,9 +72,9 @@ def test_concurrent_edits_same_field_make_one_conflict(make_node):
         # nothing anyone typed is lost: both values are listed
         assert values == {"Jl. Asia Afrika No. 8, Kota Bandung",
                           "Jl. Urip Sumoharjo No. 3, Kota Makassar"}
-        assert get(n, "lks", rid)["address"] == winner
+        assert get(n, "case", rid)["address"] == winner
     # writing the field again resolves it everywhere
-    put(b, "lks", {"address": winner}, rid)
+    put(b, "case", {"address": winner}, rid)
     wait_converged(nodes.values())
     for n in nodes.values():
         assert n.ctl_json("conflicts") == []
@@ -85,8 +87,9 @@ def test_deletes_and_purges_reach_every_node(make_node):
     gone = put(j, "lks", lks_record(3))
     erased = put(s, "lks", lks_record(4, name="Yayasan Rahasia Bersama"))
     wait_converged(nodes.values())
-    s.ctl("delete", "lks", gone, "--reason", "duplicate")
-    j.ctl("purge", "lks", erased)
+    # each by its origin (PROTOCOL.md 8.2)
+    j.ctl("delete", "lks", gone, "--reason", "duplicate")
+    s.ctl("purge", "lks", erased)
     wait_converged(nodes.values())
     for n in nodes.values():
         assert n.ctl("get", "lks", gone, check=False).returncode == 1

@@ -8,6 +8,7 @@ Data is DOMAIN.md-shaped (conftest.py). No timing assertions.
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import struct
@@ -463,13 +464,24 @@ def test_export_import_round_trip(make_node, tmp_path):
     assert export_a.count("\n") == 1600
     dump = tmp_path / "a.jsonl"
     dump.write_text(export_a)
-    b.ctl("import", dump)
-    export_b = b.ctl("export").stdout
+    # another office cannot take jabar's records as its own writes
+    # (write authority, PROTOCOL.md 8.2): its peers would refuse them
+    p = b.ctl("import", dump, check=False)
+    assert p.returncode == 1
+    assert "a new record's origin_node must name the node that wrote it" \
+        in p.stderr
+    # jabar itself, restored from its export onto an empty store
+    by_coll = {c: a.ctl("export", c).stdout for c in ("lks", "case")}
+    a.stop()
+    shutil.rmtree(a.data_dir)
+    a.start()
+    a.ctl("import", dump)
+    export_b = a.ctl("export").stdout
     assert export_b == export_a
-    # Not the digests: they cover each field's version (hlc, origin), and
-    # banten wrote these values itself. Equal digests mean replicated.
+    # Not the digests: they cover each field's version (hlc), and the
+    # import wrote these values anew. Equal digests mean replicated.
     for coll in ("lks", "case"):
-        assert b.ctl("export", coll).stdout == a.ctl("export", coll).stdout
+        assert a.ctl("export", coll).stdout == by_coll[coll]
 
 
 # -- 4. crash safety ------------------------------------------------------

@@ -270,9 +270,10 @@ def test_memory_stays_flat_under_hostile_frames(pair, ca):
 
 def lks_state(origin, hlc, name):
     """A one-write lks record state (PROTOCOL.md 8): origin_node (tag 1),
-    name (16) as given, status (47) "active"."""
+    name (16) as given, legal_form (18) "yayasan", status (47) "active"
+    (a new record carries its required fields: PROTOCOL.md 8.2)."""
     return [3, 0, [origin], [hlc], [0, 0],
-            [1, origin, 16, name, 47, "active"]]
+            [1, origin, 16, name, 18, "yayasan", 47, "active"]]
 
 
 def uuid7(ms):

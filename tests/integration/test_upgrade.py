@@ -6,6 +6,7 @@ nothing changed but the encoding, and then replicate like any other
 store."""
 
 import json
+import time
 import pathlib
 import shutil
 
@@ -30,8 +31,12 @@ def install_fixture(fmt, node):
 
 @pytest.mark.parametrize("fmt", [1, 2])
 def test_an_older_store_is_upgraded_and_nothing_else_changes(make_node, fmt):
+    # the fixture's writes were made under the older rules, when any
+    # office could write any lks (PROTOCOL.md 8.2: write_authority_from)
+    cut = {"write_authority_from": str(int(time.time()))}
     nodes = federation(make_node, {"jabar": 32, "banten": 36},
-                       [("banten", "jabar")], start=False)
+                       [("banten", "jabar")], start=False,
+                       node_keys={"jabar": cut, "banten": cut})
     j, b = nodes["jabar"], nodes["banten"]
     install_fixture(fmt, j)
     # read-only opens say what to do rather than misread it

@@ -489,6 +489,85 @@ fx_state_purged(
 	free(old);
 }
 
+/* A valid value of a required field f (uuid, enum, str, int). */
+static void
+pack_required(msgpack_packer *pk, const struct schema_field *f)
+{
+	static const uint8_t zero[16] = {1};
+
+	switch (f->type) {
+	case ST_UUID:
+		msgpack_pack_bin_with_body(pk, zero, 16);
+		break;
+	case ST_ENUM:
+		/* legal_basis: one that needs no consent_ref (referral) */
+		if (f->tag == TAG_LEGAL_BASIS)
+			msgpack_pack_str_with_body(pk, "vital_interest", 14);
+		else
+			msgpack_pack_str_with_body(
+			    pk, f->enums[0], strlen(f->enums[0]));
+		break;
+	case ST_INT:
+		msgpack_pack_int64(pk, f->min_i > 0 ? f->min_i : 0);
+		break;
+	default:
+		msgpack_pack_str_with_body(pk, "x", 1);
+		break;
+	}
+}
+
+static int
+cmp_upd(const void *a, const void *b)
+{
+	const struct merge_update *x = a, *y = b;
+
+	return (int)x->tag - (int)y->tag;
+}
+
+void
+fx_state_coll(struct buf *out, uint8_t coll, const char *origin, uint64_t hlc,
+    const struct merge_update *u, size_t n)
+{
+	const struct schema_coll *c = schema_coll_by_id(coll);
+	struct merge_update all[64];
+	size_t k = n, at[64];
+	struct buf val;
+
+	assert_non_null(c);
+	buf_init(&val, 4096);
+	if (n > 0)
+		memcpy(all, u, n * sizeof(*u));
+	for (uint16_t i = 0; i < c->nfields; i++) {
+		const struct schema_field *f = &c->fields[i];
+		bool given = false;
+		for (size_t j = 0; j < n; j++)
+			given |= u[j].tag == f->tag;
+		if (!(f->flags & SF_REQUIRED) || given)
+			continue;
+		assert_true(k < 64);
+		/* in its state form: a long enough string is coded */
+		uint8_t raw[64];
+		struct buf rb;
+		msgpack_packer rp;
+		buf_init_mem(&rb, raw, sizeof(raw), sizeof(raw));
+		msgpack_packer_init(&rp, &rb, buf_pk_write);
+		pack_required(&rp, f);
+		at[k] = val.len;
+		assert_int_equal(
+		    rec_val_canon(rb.p, (uint32_t)rb.len, &val), 0);
+		all[k++] = (struct merge_update){f->tag, 0, NULL};
+	}
+	/* val no longer moves: point the values into it */
+	for (size_t j = n; j < k; j++) {
+		size_t end = j + 1 < k ? at[j + 1] : val.len;
+		all[j].val = val.p + at[j];
+		all[j].vlen = (uint32_t)(end - at[j]);
+	}
+	qsort(all, k, sizeof(*all), cmp_upd);
+	fx_state(out, origin, hlc, all, k);
+	buf_free(&val);
+}
+
 void
 fx_state_shared(
     struct buf *out, const char *origin, const char *with, uint64_t hlc)
@@ -498,7 +577,7 @@ fx_state_shared(
 	msgpack_packer pk;
 
 	if (with == NULL) {
-		fx_state(out, origin, hlc, NULL, 0);
+		fx_state_coll(out, COLL_CASE, origin, hlc, NULL, 0);
 		return;
 	}
 	buf_init(&val, 256);
@@ -506,7 +585,7 @@ fx_state_shared(
 	msgpack_pack_array(&pk, 1);
 	msgpack_pack_str_with_body(&pk, with, strlen(with));
 	u = (struct merge_update){TAG_SHARE_WITH, (uint32_t)val.len, val.p};
-	fx_state(out, origin, hlc, &u, 1);
+	fx_state_coll(out, COLL_CASE, origin, hlc, &u, 1);
 	buf_free(&val);
 }
 

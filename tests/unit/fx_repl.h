@@ -186,6 +186,14 @@ void fx_state(struct buf *out, const char *origin, uint64_t hlc,
     const struct merge_update *u, size_t n);
 
 /*
+ * The same for a new record of collection coll as a peer must send it:
+ * besides u[0..n) (sorted by tag), every required field the schema names
+ * gets a valid value (authz.h checks required fields on creation).
+ */
+void fx_state_coll(struct buf *out, uint8_t coll, const char *origin,
+    uint64_t hlc, const struct merge_update *u, size_t n);
+
+/*
  * The same as a later write by self on prev (a state fx_state* made):
  * merge_put on prev's decoded state at hlc (above prev's) with u[0..n)
  * (sorted by tag, tags >= 1). Encoded into out (reset first; out must not
@@ -199,7 +207,7 @@ void fx_state_on(struct buf *out, const struct buf *prev, const char *self,
 void fx_state_purged(
     struct buf *out, const struct buf *prev, const char *self, uint64_t hlc);
 
-/* A case (or any SCOPED record) made at origin and shared with `with`
+/* A case (with its required fields) made at origin and shared with `with`
  * (NULL: share_with left out), written at hlc. */
 void fx_state_shared(
     struct buf *out, const char *origin, const char *with, uint64_t hlc);

@@ -328,7 +328,7 @@ test_new_record(void **state)
 
 	connect_at(t, EPOCH_A, 0, &sub);
 	assert_false(sub.has_epoch); /* no checkpoint: from the start */
-	fx_state(&t->st, THEM, fx_hlc(-1000), NULL, 0);
+	fx_state_coll(&t->st, COLL_LKS, THEM, fx_hlc(-1000), NULL, 0);
 	ch_begin(t, 0);
 	ch_rec(t, 1, COLL_LKS, 1, &t->st);
 	ch_send(t, 1);
@@ -355,7 +355,7 @@ test_merge(void **state)
 	buf_init(&v, 256);
 	buf_init(&want, JALIN_RECORD_MAX);
 	link_fake(t);
-	fx_state(&t->st, THEM, fx_hlc(-3000), NULL, 0);
+	fx_state_coll(&t->st, COLL_LKS, THEM, fx_hlc(-3000), NULL, 0);
 	upd_str(&u, &v, TAG_CREATED_BY, "ani");
 	fx_state_on(&t->st2, &t->st, THEM, fx_hlc(-2000), &u, 1);
 	ch_begin(t, 0);
@@ -404,7 +404,7 @@ test_echo(void **state)
 	uint64_t s1, s2, head;
 
 	fx_node_start(t->nd);
-	fx_state(&t->st, ME, fx_hlc(-1000), NULL, 0);
+	fx_state_coll(&t->st, COLL_LKS, ME, fx_hlc(-1000), NULL, 0);
 	put_local(t->nd, COLL_LKS, 1, &t->st);
 	assert_int_equal(get(t, COLL_LKS, 1, &s1), 0);
 	head = store_seq(t->nd->n.store);
@@ -432,15 +432,16 @@ test_refused_collection(void **state)
 
 	t->cp->collections = 1u << COLL_CASE | 1u << COLL_PARTNERSHIP;
 	link_fake(t);
-	fx_state(&t->st, THEM, fx_hlc(-1000), NULL, 0);
+	fx_state_coll(&t->st, COLL_LKS, THEM, fx_hlc(-1000), NULL, 0);
+	fx_state_coll(&t->st2, COLL_PARTNERSHIP, THEM, fx_hlc(-1000), NULL, 0);
 	ch_begin(t, 0);
 	ch_rec(t, 1, COLL_LKS, 1, &t->st);
-	ch_rec(t, 2, COLL_PARTNERSHIP, 2, &t->st);
+	ch_rec(t, 2, COLL_PARTNERSHIP, 2, &t->st2);
 	ch_rec(t, 3, 9, 3, &t->st); /* no such collection */
 	ch_send(t, 3);
 	assert_int_equal(ack(t), 3);
 	assert_absent(t, COLL_LKS, 1);
-	assert_stored(t, COLL_PARTNERSHIP, 2, &t->st);
+	assert_stored(t, COLL_PARTNERSHIP, 2, &t->st2);
 	assert_refused(
 	    t, 2, "lks", 1, "collection not accepted from this peer");
 	assert_int_equal(peer_counters(them(t))->refused_recs, 2);
@@ -498,7 +499,7 @@ test_state_does_not_decode(void **state)
 	buf_init_mem(&bad, (void *)(uintptr_t)junk, sizeof(junk), sizeof(junk));
 	bad.len = sizeof(junk);
 	link_fake(t);
-	fx_state(&t->st, THEM, fx_hlc(-1000), NULL, 0);
+	fx_state_coll(&t->st, COLL_LKS, THEM, fx_hlc(-1000), NULL, 0);
 	ch_begin(t, 0);
 	ch_rec(t, 1, COLL_LKS, 1, &bad);
 	ch_rec(t, 2, COLL_LKS, 2, &t->st);
@@ -525,7 +526,7 @@ test_state_not_msgpack(void **state)
 	buf_init_mem(&bad, (void *)(uintptr_t)junk, sizeof(junk), sizeof(junk));
 	bad.len = sizeof(junk);
 	link_fake(t);
-	fx_state(&t->st, THEM, fx_hlc(-1000), NULL, 0);
+	fx_state_coll(&t->st, COLL_LKS, THEM, fx_hlc(-1000), NULL, 0);
 	ch_begin(t, 0);
 	ch_rec(t, 1, COLL_LKS, 1, &t->st);
 	ch_rec(t, 2, COLL_LKS, 2, &bad);
@@ -553,7 +554,7 @@ send_bad_item(struct t *t, enum bad_item what)
 	uint8_t id[16];
 
 	fx_id(id, 1);
-	fx_state(&t->st, THEM, fx_hlc(-1000), NULL, 0);
+	fx_state_coll(&t->st, COLL_LKS, THEM, fx_hlc(-1000), NULL, 0);
 	raw_changes(t, &pk, EPOCH_A, 0, 2, 2);
 	msgpack_pack_array(&pk, 4);
 	msgpack_pack_uint64(&pk, 1);
@@ -601,8 +602,9 @@ test_clock_skew(void **state)
 
 	t->nd->n.cfg->max_clock_skew = 5;
 	link_fake(t);
-	fx_state(&t->st, THEM, fx_hlc(-1000), NULL, 0);
-	fx_state(&t->st2, THEM, fx_hlc(3600 * 1000 + 500), NULL, 0);
+	fx_state_coll(&t->st, COLL_LKS, THEM, fx_hlc(-1000), NULL, 0);
+	fx_state_coll(
+	    &t->st2, COLL_LKS, THEM, fx_hlc(3600 * 1000 + 500), NULL, 0);
 	ch_begin(t, 0);
 	ch_rec(t, 1, COLL_LKS, 1, &t->st);
 	ch_rec(t, 2, COLL_LKS, 2, &t->st2);
@@ -638,7 +640,7 @@ test_purged(void **state)
 
 	buf_init(&v, 256);
 	fx_node_start(t->nd);
-	fx_state(&t->st, ME, fx_hlc(-5000), NULL, 0);
+	fx_state_coll(&t->st, COLL_LKS, ME, fx_hlc(-5000), NULL, 0);
 	fx_state_purged(&t->st2, &t->st, ME, fx_hlc(-4000));
 	put_local(t->nd, COLL_LKS, 1, &t->st2);
 	link_fake(t);
@@ -650,9 +652,10 @@ test_purged(void **state)
 	ch_send(t, 1);
 	assert_int_equal(ack(t), 1);
 	assert_stored(t, COLL_LKS, 1, &t->st2);
-	/* their purge of a record we hold live */
-	put_local(t->nd, COLL_LKS, 2, &t->st);
-	fx_state_purged(&t->st3, &t->st, THEM, fx_hlc(-500));
+	/* their purge of a record of theirs we hold live */
+	fx_state_coll(&t->st2, COLL_LKS, THEM, fx_hlc(-600), NULL, 0);
+	put_local(t->nd, COLL_LKS, 2, &t->st2);
+	fx_state_purged(&t->st3, &t->st2, THEM, fx_hlc(-500));
 	ch_begin(t, 1);
 	ch_rec(t, 2, COLL_LKS, 2, &t->st3);
 	ch_send(t, 2);
@@ -681,7 +684,7 @@ test_cannot_be_merged(void **state)
 	buf_init(&v, 256);
 	buf_init(&tmp, JALIN_RECORD_MAX);
 	fx_node_start(t->nd);
-	fx_state(&t->st, THEM, fx_hlc(-100000), NULL, 0);
+	fx_state_coll(&t->st, COLL_LKS, THEM, fx_hlc(-100000), NULL, 0);
 	/* two lines of 40 writers each on the same first version */
 	for (int side = 0; side < 2; side++) {
 		struct buf *cur = side ? b : a;
@@ -756,7 +759,7 @@ test_withdrawal_refused(void **state)
 	fx_node_start(t->nd);
 	fx_state_shared(&t->st, ME, THEM, fx_hlc(-1000));
 	put_local(t->nd, COLL_CASE, 3, &t->st);
-	fx_state(&t->st2, THEM, fx_hlc(-1000), NULL, 0);
+	fx_state_coll(&t->st2, COLL_LKS, THEM, fx_hlc(-1000), NULL, 0);
 	put_local(t->nd, COLL_LKS, 2, &t->st2);
 	link_fake(t);
 	ch_begin(t, 0);
@@ -816,7 +819,7 @@ test_checkpoint_restart(void **state)
 	struct msg_peer sub;
 
 	link_fake(t);
-	fx_state(&t->st, THEM, fx_hlc(-1000), NULL, 0);
+	fx_state_coll(&t->st, COLL_LKS, THEM, fx_hlc(-1000), NULL, 0);
 	ch_begin(t, 0);
 	ch_rec(t, 1, COLL_LKS, 1, &t->st);
 	ch_rec(t, 2, COLL_LKS, 2, &t->st);
@@ -847,7 +850,7 @@ test_changes_out_of_order(void **state)
 	msgpack_packer pk;
 
 	link_fake(t);
-	fx_state(&t->st, THEM, fx_hlc(-1000), NULL, 0);
+	fx_state_coll(&t->st, COLL_LKS, THEM, fx_hlc(-1000), NULL, 0);
 	ch_begin(t, 5);
 	ch_rec(t, 6, COLL_LKS, 1, &t->st);
 	ch_send(t, 6);
@@ -892,7 +895,7 @@ test_changes_pipelined(void **state)
 	struct t *t = *state;
 
 	connect_at(t, EPOCH_A, 3, NULL);
-	fx_state(&t->st, THEM, fx_hlc(-1000), NULL, 0);
+	fx_state_coll(&t->st, COLL_LKS, THEM, fx_hlc(-1000), NULL, 0);
 	for (unsigned i = 0; i < 3; i++) {
 		ch_begin(t, i);
 		ch_rec(t, i + 1, COLL_LKS, i + 1, &t->st);
@@ -921,7 +924,7 @@ test_live(void **state)
 	assert_int_equal(pr.total, 4);
 	assert_int_equal(pr.done, 0);
 	assert_true(pr.elapsed_ms >= 1);
-	fx_state(&t->st, THEM, fx_hlc(-1000), NULL, 0);
+	fx_state_coll(&t->st, COLL_LKS, THEM, fx_hlc(-1000), NULL, 0);
 	ch_begin(t, 0);
 	ch_rec(t, 1, COLL_LKS, 1, &t->st);
 	ch_rec(t, 3, COLL_LKS, 2, &t->st); /* gaps in seqs are fine */
@@ -1017,7 +1020,7 @@ test_resync_same_epoch(void **state)
 	struct t *t = *state;
 
 	link_fake(t);
-	fx_state(&t->st, THEM, fx_hlc(-1000), NULL, 0);
+	fx_state_coll(&t->st, COLL_LKS, THEM, fx_hlc(-1000), NULL, 0);
 	ch_begin(t, 0);
 	ch_rec(t, 1, COLL_LKS, 1, &t->st);
 	ch_send(t, 1);
@@ -1065,7 +1068,7 @@ test_resync_new_epoch(void **state)
 	    m.error, "the peer's store was restored; sending all", m.error_len);
 	assert_true(apply_resyncing(them(t)));
 	/* its feed in the new epoch from 0 */
-	fx_state(&t->st, THEM, fx_hlc(-1000), NULL, 0);
+	fx_state_coll(&t->st, COLL_LKS, THEM, fx_hlc(-1000), NULL, 0);
 	ch_begin_in(t, EPOCH_B, 0);
 	ch_rec(t, 1, COLL_LKS, 1, &t->st);
 	msg_changes_end(&t->bt, 1);
@@ -1129,7 +1132,7 @@ test_repair(void **state)
 	uint64_t seq;
 
 	link_fake(t);
-	fx_state(&t->st, THEM, fx_hlc(-1000), NULL, 0);
+	fx_state_coll(&t->st, COLL_LKS, THEM, fx_hlc(-1000), NULL, 0);
 	fx_state_shared(&t->st2, "sulsel", "kaltim", fx_hlc(-1000));
 	rep_begin(t, 3);
 	ch_rec(t, 0, COLL_LKS, 1, &t->st);
@@ -1256,7 +1259,7 @@ test_closed_while_committing(void **state)
 	uint64_t seq;
 
 	link_fake(t);
-	fx_state(&t->st, THEM, fx_hlc(-1000), NULL, 0);
+	fx_state_coll(&t->st, COLL_LKS, THEM, fx_hlc(-1000), NULL, 0);
 	ch_begin(t, 0);
 	ch_rec(t, 1, COLL_LKS, 1, &t->st);
 	ch_send(t, 1);
@@ -1280,7 +1283,7 @@ test_stopping_while_committing(void **state)
 	struct msg_peer m;
 
 	link_fake(t);
-	fx_state(&t->st, THEM, fx_hlc(-1000), NULL, 0);
+	fx_state_coll(&t->st, COLL_LKS, THEM, fx_hlc(-1000), NULL, 0);
 	ch_begin(t, 0);
 	ch_rec(t, 1, COLL_LKS, 1, &t->st);
 	ch_send(t, 1);
@@ -1323,7 +1326,8 @@ test_store_full(void **state)
 	for (i = 0; i < 200; i++) {
 		ch_begin(t, seq);
 		for (unsigned k = 0; k < 100; k++) {
-			fx_state(&t->st, THEM, fx_hlc(-1000), &u, 1);
+			fx_state_coll(
+			    &t->st, COLL_LKS, THEM, fx_hlc(-1000), &u, 1);
 			ch_rec(t, seq + 1 + k, COLL_LKS, i * 100 + k, &t->st);
 		}
 		ch_send(t, seq + 100);
@@ -1423,7 +1427,7 @@ test_two_nodes(void **state)
 	fx_node_start(b);
 	fx_link(t->nd, b);
 	assert_true(fx_run(t->f, both_live, nds));
-	fx_state(&t->st, ME, fx_hlc(0), NULL, 0);
+	fx_state_coll(&t->st, COLL_LKS, ME, fx_hlc(0), NULL, 0);
 	put_local(t->nd, COLL_LKS, 7, &t->st);
 	fx_id(h.id, 7);
 	assert_true(fx_run(t->f, has_lks, &h));

@@ -126,7 +126,8 @@ bulk_fn(struct store_txn *tx, void *arg)
 		const struct buf *w = b->st;
 		fx_id(id, i);
 		if (w == NULL) {
-			fx_state(&s, ME, fx_hlc(-10000), NULL, 0);
+			fx_state_coll(
+			    &s, COLL_LKS, ME, fx_hlc(-10000), NULL, 0);
 			w = &s;
 			if (b->deleted) {
 				state_deleted(&d, &s, ME, fx_hlc(-9000));
@@ -164,7 +165,7 @@ put_local(struct t *t, unsigned idn, const struct buf *st)
 static void
 put_then_delete(struct t *t, unsigned idn)
 {
-	fx_state(&t->st, ME, fx_hlc(-5000), NULL, 0);
+	fx_state_coll(&t->st, COLL_LKS, ME, fx_hlc(-5000), NULL, 0);
 	put_local(t, idn, &t->st);
 	state_deleted(&t->st2, &t->st, ME, fx_hlc(-4000));
 	put_local(t, idn, &t->st2);
@@ -487,7 +488,7 @@ test_purge_marker_kept(void **state)
 	struct t *t = *state;
 
 	fx_node_start(t->a);
-	fx_state(&t->st, ME, fx_hlc(-5000), NULL, 0);
+	fx_state_coll(&t->st, COLL_LKS, ME, fx_hlc(-5000), NULL, 0);
 	put_local(t, 1, &t->st);
 	fx_state_purged(&t->st2, &t->st, ME, fx_hlc(-4000));
 	put_local(t, 1, &t->st2);
@@ -521,7 +522,7 @@ test_restored_backup_cannot_undelete(void **state)
 
 	fx_node_start(t->a);
 	put_then_delete(t, 1); /* t->st: the live copy, st2 the tombstone */
-	fx_state(&t->got, ME, fx_hlc(-3000), NULL, 0);
+	fx_state_coll(&t->got, COLL_LKS, ME, fx_hlc(-3000), NULL, 0);
 	put_local(t, 2, &t->got);
 	uint64_t head = store_seq(t->a->n.store);
 	t->p1 = connect_fake(t, P1);

@@ -898,29 +898,38 @@ test_system_fields_on_create(void **state)
 	struct resp r = {0};
 	char id[UUID_STR_LEN + 3];
 
-	/* given on create (an import from elsewhere): kept as given */
+	/* another office's record: this node cannot speak for it (write
+	 * authority, authz.h), so an import from elsewhere is refused */
 	put(f, "lks", NULL,
 	    "{\"name\": \"a\", \"legal_form\": \"yayasan\", \"status\": "
-	    "\"active\", \"origin_node\": \"banten\", \"created_at\": 12345}",
+	    "\"active\", \"origin_node\": \"banten\"}",
+	    &r);
+	assert_err(&r, JALIN_EPERM,
+	    "origin: lks.origin_node written by jabar: a new record's "
+	    "origin_node must name the node that wrote it");
+	/* given on create (an import of our own export): kept as given */
+	put(f, "lks", NULL,
+	    "{\"name\": \"a\", \"legal_form\": \"yayasan\", \"status\": "
+	    "\"active\", \"origin_node\": \"jabar\", \"created_at\": 12345}",
 	    &r);
 	id_of(&r, id);
 	json_t *v = get_live(f, "lks", id);
-	assert_string_equal(str_at(v, "origin_node"), "banten");
+	assert_string_equal(str_at(v, "origin_node"), "jabar");
 	assert_int_equal(
 	    json_integer_value(json_object_get(v, "created_at")), 12345);
 	json_decref(v);
 
 	/* the same values again: allowed, nothing changes */
-	put(f, "lks", id,
-	    "{\"origin_node\": \"banten\", \"created_at\": 12345}", &r);
+	put(f, "lks", id, "{\"origin_node\": \"jabar\", \"created_at\": 12345}",
+	    &r);
 	assert_false(changed(&r));
 
 	/* any other value, or removing them: refused */
-	put(f, "lks", id, "{\"origin_node\": \"jabar\"}", &r);
+	put(f, "lks", id, "{\"origin_node\": \"banten\"}", &r);
 	assert_err(&r, JALIN_ESCHEMA,
 	    "lks.origin_node: set by the node that created the record; it "
 	    "cannot be changed");
-	put(f, "lks", id, "{\"origin_node\": \"bantenx\"}", &r);
+	put(f, "lks", id, "{\"origin_node\": \"jabarx\"}", &r);
 	assert_err(&r, JALIN_ESCHEMA,
 	    "lks.origin_node: set by the node that created the record; it "
 	    "cannot be changed");
@@ -937,7 +946,7 @@ test_system_fields_on_create(void **state)
 	    "lks.created_at: set by the node that created the record; it "
 	    "cannot be changed");
 	v = get_live(f, "lks", id);
-	assert_string_equal(str_at(v, "origin_node"), "banten");
+	assert_string_equal(str_at(v, "origin_node"), "jabar");
 	assert_null(json_object_get(v, "mode")); /* the refusal wrote nothing */
 	json_decref(v);
 	resp_clear(&r);

@@ -219,10 +219,12 @@ assert_keys(const msgpack_object *m)
 	    "connected_since", "catch_up", "cert_expires",
 	    "cert_expires_in_days", "cert_warning", "verified_at",
 	    "verify_result", "records_in", "records_out", "refused_records",
-	    "bytes_in", "bytes_out", "errors", "bytes_delivered",
-	    "records_delivered", "link_in_bytes_per_second",
-	    "link_out_bytes_per_second", "batch_bytes", "failed_attempts",
-	    "last_failure", "last_failure_at", "link_problem"};
+	    "refused_authority", "refused_origin", "refused_erasure",
+	    "refused_schema", "last_refusal", "last_refusal_at", "bytes_in",
+	    "bytes_out", "errors", "bytes_delivered", "records_delivered",
+	    "link_in_bytes_per_second", "link_out_bytes_per_second",
+	    "batch_bytes", "failed_attempts", "last_failure", "last_failure_at",
+	    "link_problem"};
 	size_t n = sizeof(keys) / sizeof(keys[0]);
 
 	assert_int_equal(m->type, MSGPACK_OBJECT_MAP);
@@ -322,7 +324,8 @@ put_local(struct t *t, struct fx_node *nd, unsigned idn, const char *origin)
 {
 	struct put p = {COLL_LKS, {0}, &t->st};
 
-	fx_state(&t->st, origin, fx_hlc(-1000 + (int)idn), NULL, 0);
+	fx_state_coll(
+	    &t->st, COLL_LKS, origin, fx_hlc(-1000 + (int)idn), NULL, 0);
 	fx_id(p.id, idn);
 	assert_int_equal(store_write(nd->n.store, put_fn, &p, NULL), 0);
 	feed_notify(nd->n.peers);
@@ -399,7 +402,7 @@ fake_changes(struct t *t, uint64_t from, uint64_t upto)
 {
 	uint8_t id[16];
 
-	fx_state(&t->st, THEM, fx_hlc(-1000), NULL, 0);
+	fx_state_coll(&t->st, COLL_LKS, THEM, fx_hlc(-1000), NULL, 0);
 	msg_changes_begin(
 	    &t->bt, fx_fake_buf(t->fk), EPOCH_A, from, 0, hlc_wall_ms());
 	for (uint64_t s = from + 1; s <= upto; s++) {

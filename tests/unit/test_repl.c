@@ -141,8 +141,8 @@ test_hello_opens(void **state)
 	assert_string_equal(conn_addr(them(t)->conn), "test:" THEM);
 	assert_ptr_equal(conn_peer(them(t)->conn), them(t));
 	assert_ptr_equal(conn_peers(them(t)->conn), t->nd->n.peers);
-	assert_true(
-	    fx_log_has(t->f, "peer " THEM ": up (accepted, test:" THEM ", protocol 3)"));
+	assert_true(fx_log_has(
+	    t->f, "peer " THEM ": up (accepted, test:" THEM ", protocol 3)"));
 }
 
 static void
@@ -505,7 +505,7 @@ test_feed_stream(void **state)
 	struct msg_peer m;
 	uint64_t head;
 
-	fx_state(&t->st, ME, fx_hlc(-1000), NULL, 0);
+	fx_state_coll(&t->st, COLL_LKS, ME, fx_hlc(-1000), NULL, 0);
 	put_local(t, COLL_LKS, 1, &t->st);
 	put_local(t, COLL_LKS, 2, &t->st);
 	fx_state_shared(&t->st, ME, "sulsel", fx_hlc(-1000));
@@ -531,7 +531,7 @@ test_feed_stream(void **state)
 	assert_int_equal(repl_state(t->nd->n.peers, them(t)), PEER_LIVE);
 	assert_true(feed_idle(t->nd->n.peers, them(t)));
 	/* a new write goes out at once */
-	fx_state(&t->st, ME, fx_hlc(-500), NULL, 0);
+	fx_state_coll(&t->st, COLL_LKS, ME, fx_hlc(-500), NULL, 0);
 	put_local(t, COLL_LKS, 4, &t->st);
 	fx_fake_expect(t->fk, MSG_CHANGES, &m);
 	assert_int_equal(m.from, head);
@@ -553,7 +553,7 @@ test_feed_resync(void **state)
 	struct t *t = *state;
 	struct msg_peer m;
 
-	fx_state(&t->st, ME, fx_hlc(-1000), NULL, 0);
+	fx_state_coll(&t->st, COLL_LKS, ME, fx_hlc(-1000), NULL, 0);
 	put_local(t, COLL_LKS, 1, &t->st);
 	t->fk = open_fake(t, THEM, false);
 	sub(t->fk, EPOCH_A, 1);
@@ -593,7 +593,7 @@ test_feed_sub_from_checkpoint(void **state)
 	struct msg_peer m;
 	uint64_t seq;
 
-	fx_state(&t->st, ME, fx_hlc(-1000), NULL, 0);
+	fx_state_coll(&t->st, COLL_LKS, ME, fx_hlc(-1000), NULL, 0);
 	put_local(t, COLL_LKS, 1, &t->st);
 	put_local(t, COLL_LKS, 2, &t->st);
 	t->fk = open_fake(t, THEM, false);

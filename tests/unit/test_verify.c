@@ -332,7 +332,7 @@ static void
 lks(struct t *t, struct buf *out, const char *origin, int64_t ms)
 {
 	(void)t;
-	fx_state(out, origin, fx_hlc(ms), NULL, 0);
+	fx_state_coll(out, COLL_LKS, origin, fx_hlc(ms), NULL, 0);
 }
 
 /* "lks 01900000-..." for record idn of coll. */
@@ -421,7 +421,7 @@ test_repair_both_ways(void **state)
 	put_local(t->b, COLL_LKS, 0x302, &t->st);
 	msgpack_packer pk;
 	msgpack_packer_init(&pk, &v, buf_pk_write);
-	msgpack_pack_str_with_body(&pk, "x", 1);
+	msgpack_pack_str_with_body(&pk, "v2", 2);
 	u = (struct merge_update){TAG_FIRST_OWN, (uint32_t)v.len, v.p};
 	fx_state_on(&t->st2, &t->st, ME, fx_hlc(-1000), &u, 1);
 	put_local(t->a, COLL_LKS, 0x302, &t->st2); /* v2 at jabar */
