@@ -24,6 +24,7 @@
 #include "feed.h"
 #include "apply.h"
 #include "authz.h"
+#include "trust.h"
 #include "schema.h"
 #include "scope.h"
 #include "store.h"
@@ -60,6 +61,7 @@ struct apply_conn {
 	uint64_t rpos;           /* last seq applied (or queued) */
 	struct rtask *task;      /* CHANGES being applied */
 	uint32_t batches;        /* CHANGES applied on this connection */
+	struct trust_in *tin;    /* certificates and batches it sent */
 };
 
 /* One CHANGES frame being applied. */
@@ -85,6 +87,13 @@ struct rtask {
 	 * answered with withdrawals (a verification it started) */
 	uint8_t (*owed)[STDB_KEY_LEN];
 	uint32_t nowed;
+	struct trust_in *tin; /* the connection's, while the task runs */
+	struct store_txn *st; /* the record being applied: its txn, */
+	uint8_t cur_coll;     /* collection, id and proof (trust.h) */
+	const uint8_t *cur_id;
+	const uint8_t *proof;
+	size_t plen;
+	uint16_t nitem;      /* elements of a record: 4, or 5 (protocol 4) */
 	struct buf frame;    /* the whole frame, taken over from ps->in */
 	const uint8_t *recs; /* the MK_RECS array inside it */
 	size_t len;
@@ -140,7 +149,8 @@ apply_open(struct conn *c, const struct msg_peer *hello)
 
 	p->apply->their_head = hello->seq;
 	if (c->apply == NULL &&
-	    (c->apply = calloc(1, sizeof(*c->apply))) == NULL) {
+	    ((c->apply = calloc(1, sizeof(*c->apply))) == NULL ||
+	        (c->apply->tin = trust_in_new()) == NULL)) {
 		conn_error(c, JALIN_ENOMEM, "out of memory");
 		return;
 	}
@@ -211,9 +221,20 @@ check_state(void *arg, uint8_t coll, const struct record *old,
 	struct rtask *t = arg;
 	struct authz_nodes nodes = {
 	    authz_node_all_cases, authz_node_authority_from, t->ps->n};
+	struct trust_state ts = {coll, t->cur_id, old, rem, t->plen > 0,
+	    t->peer, t->ps->n->cfg->require_signatures};
+	const char *why;
+	int rc;
 
-	return authz_check(
-	    schema_coll_by_id(coll), old, out, rem, &nodes, &t->rule, err);
+	/* what the events say first, then whether their origins said it */
+	if ((rc = authz_check(schema_coll_by_id(coll), old, out, rem, &nodes,
+	         &t->rule, err)) != 0)
+		return rc;
+	if (t->tin != NULL && (why = trust_check(t->tin, t->st, &ts)) != NULL) {
+		t->rule = AUTHZ_SIGNATURE;
+		return jalin_err_set(err, JALIN_EPERM, "signature: %s", why);
+	}
+	return 0;
 }
 
 /*
@@ -304,6 +325,32 @@ send_owed(struct conn *c, const struct rtask *t)
 	conn_send(c, b);
 }
 
+/* The proof after a state (protocol 4): raw msgpack, or nil (none). */
+static int
+read_proof(struct mpr *m, uint32_t n, const uint8_t **p, size_t *plen)
+{
+	*p = NULL;
+	*plen = 0;
+	if (n != 5)
+		return 0;
+	if (mpr_peek(m) == MP_NIL)
+		return mpr_nil(m);
+	return mpr_raw(m, p, plen);
+}
+
+/* A state whose events fail their signatures, counted as AUTHZ_SIGNATURE. */
+static void
+refuse_sig(struct rtask *t, const char *why, const struct schema_coll *c,
+    const uint8_t *id)
+{
+	struct jalin_err e;
+
+	jalin_err_clear(&e);
+	jalin_err_set(&e, JALIN_EPERM, "signature: %s", why);
+	t->rule = AUTHZ_SIGNATURE;
+	refuse_authz(t, &e, c, id);
+}
+
 /* One [seq, coll, id, state] of a CHANGES frame. 1: stop here (held). */
 static int
 apply_one(struct store_txn *st, struct rtask *t, struct mpr *m, uint64_t *prev)
@@ -318,9 +365,11 @@ apply_one(struct store_txn *st, struct rtask *t, struct mpr *m, uint64_t *prev)
 	bool changed;
 	int rc;
 
-	if (mpr_array(m, &n) != 0 || n != 4 || mpr_u64(m, &seq) != 0 ||
-	    mpr_u64(m, &coll) != 0 || mpr_bin(m, &id, &idlen) != 0 ||
-	    idlen != UUID_LEN ||
+	/* protocol 4 sends [seq, coll, id, state, proof]; its REPAIR, and
+	 * protocol 3, the first four */
+	if (mpr_array(m, &n) != 0 || (n != 4 && n != t->nitem) ||
+	    mpr_u64(m, &seq) != 0 || mpr_u64(m, &coll) != 0 ||
+	    mpr_bin(m, &id, &idlen) != 0 || idlen != UUID_LEN ||
 	    (!t->repair && (seq <= *prev || seq > t->upto))) {
 		t->bad++;
 		return -1;
@@ -329,6 +378,10 @@ apply_one(struct store_txn *st, struct rtask *t, struct mpr *m, uint64_t *prev)
 	const struct schema_coll *c = schema_coll_by_id((unsigned)coll);
 	if (mpr_peek(m) == MP_NIL) {
 		(void)mpr_nil(m);
+		if (n == 5 && mpr_skip(m) != 0) {
+			t->bad++;
+			return -1;
+		}
 		if ((rc = withdraw_one(st, t, c, id)) != 0)
 			return rc;
 		goto next;
@@ -339,7 +392,7 @@ apply_one(struct store_txn *st, struct rtask *t, struct mpr *m, uint64_t *prev)
 	    0) {
 		/* well-formed msgpack that breaks a record rule: refuse it
 		 * alone; bytes that are not even msgpack end the frame */
-		if (mpr_skip(m) != 0) {
+		if (mpr_skip(m) != 0 || (n == 5 && mpr_skip(m) != 0)) {
 			t->bad++;
 			return -1;
 		}
@@ -349,6 +402,10 @@ apply_one(struct store_txn *st, struct rtask *t, struct mpr *m, uint64_t *prev)
 		goto next;
 	}
 	mpr_init(m, state + len, mpr_left(m) - len);
+	if (read_proof(m, n, &t->proof, &t->plen) != 0) {
+		t->bad++;
+		return -1;
+	}
 	if (c == NULL || !(t->colls & (1u << coll))) {
 		refuse(t, "collection not accepted from this peer", c, id);
 		goto next;
@@ -365,6 +422,14 @@ apply_one(struct store_txn *st, struct rtask *t, struct mpr *m, uint64_t *prev)
 		goto next;
 	}
 	struct store_check chk = {check_state, t};
+	if (t->plen > 0 &&
+	    trust_decode(t->tin, ps->rws, t->proof, t->plen) != 0) {
+		refuse_sig(t, "a proof that does not decode", c, id);
+		goto next;
+	}
+	store_txn_rem_proof(st, t->plen > 0 ? trust_proof(t->tin) : NULL);
+	t->cur_coll = (uint8_t)coll;
+	t->cur_id = id;
 	jalin_err_clear(&derr);
 	rc = store_txn_apply_decoded(st, (uint8_t)coll, id, state, len, ps->rws,
 	    t->peer, &chk, &changed, &derr);
@@ -416,6 +481,9 @@ task_apply(struct store_txn *st, void *arg)
 	int rc = 0;
 
 	task_reset(t); /* may run again after the map grew */
+	t->st = st;
+	if (t->tin != NULL && (rc = trust_in_store(t->tin, st)) != 0)
+		return rc;
 	mpr_init(&m, t->recs, t->len);
 	if (mpr_array(&m, &n) != 0)
 		t->bad++;
@@ -486,6 +554,8 @@ task_done(void *arg, int rc, const struct jalin_err *err)
 		return;
 	}
 	c->apply->task = NULL;
+	c->apply->tin = t->tin; /* back to the connection */
+	t->tin = NULL;
 	conn_hold(c, false);
 	if (rc != 0) {
 		conn_error(
@@ -528,6 +598,7 @@ task_done(void *arg, int rc, const struct jalin_err *err)
 static void
 task_free(struct rtask *t)
 {
+	trust_in_free(t->tin);
 	peers_give_back(t->ps, &t->frame);
 	free(t->owed);
 	free(t);
@@ -548,6 +619,9 @@ task_new(struct conn *c, const struct msg_peer *m)
 	t->conn = c;
 	snprintf(t->peer, sizeof(t->peer), "%s", c->peer->cfg.name);
 	t->colls = c->peer->cfg.collections;
+	t->nitem = c->pv >= 4 ? 5 : 4;
+	t->tin = c->apply->tin; /* input waits while the task runs */
+	c->apply->tin = NULL;
 	t->recs = m->recs; /* points into t->frame now */
 	t->len = m->recs_len;
 	return t;
@@ -603,6 +677,26 @@ apply_repair(struct conn *c, const struct msg_peer *m)
 	t->repair = true;
 	t->upto = UINT64_MAX;
 	return task_submit(c, t);
+}
+
+int
+apply_signed(struct conn *c, const struct msg_peer *m)
+{
+	struct jalin_err err;
+	int rc;
+
+	jalin_err_clear(&err);
+	if (c->pv < 4 || c->apply == NULL || c->apply->tin == NULL)
+		rc = jalin_err_set(&err, JALIN_ESTATE,
+		    "%s before protocol 4 was agreed", msg_type_name(m->type));
+	else if (m->type == MSG_CERT)
+		rc = trust_in_cert(c->ps->tls, c->apply->tin, m, &err);
+	else
+		rc = trust_in_batch(c->apply->tin, m, &err);
+	if (rc == 0)
+		return 0;
+	conn_error(c, rc, "%s", jalin_err_msg(&err, rc));
+	return -1;
 }
 
 int
@@ -692,6 +786,8 @@ apply_closed(struct conn *c)
 	apply_note_failure(c);
 	if (c->apply != NULL && c->apply->task != NULL)
 		c->apply->task->conn = NULL; /* it still commits, unanswered */
+	if (c->apply != NULL)
+		trust_in_free(c->apply->tin);
 	free(c->apply);
 	c->apply = NULL;
 	if (c->peer != NULL && c->peer->conn == c)

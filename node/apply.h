@@ -48,6 +48,13 @@ int apply_changes(struct conn *c, const struct msg_peer *m);
 int apply_repair(struct conn *c, const struct msg_peer *m);
 
 /*
+ * A CERT or BATCH (protocol 4, trust.h): kept for the records that follow.
+ * One the node cannot accept closes the connection with the reason. 0 or
+ * -1 (closed).
+ */
+int apply_signed(struct conn *c, const struct msg_peer *m);
+
+/*
  * LIVE on c: every frame before it is applied. Ends an outage hold.
  * 1 if the peer just became live (the caller runs tombstone collection,
  * which saves the contact time), 0 if it already was, -1 when c was

@@ -35,6 +35,7 @@ static const char *const rule_names[AUTHZ_RULES] = {
     [AUTHZ_ORIGIN] = "origin",
     [AUTHZ_ERASE] = "erasure",
     [AUTHZ_SCHEMA] = "schema",
+    [AUTHZ_SIGNATURE] = "signature",
 };
 
 const char *

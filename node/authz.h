@@ -43,8 +43,9 @@ enum authz_rule {
 	AUTHZ_ERASE,      /* a value or a write lost without a write that saw
 	                     it */
 	AUTHZ_SCHEMA,     /* a value or a new record that breaks the schema */
+	AUTHZ_SIGNATURE,  /* an event its origin did not sign (trust.h) */
 };
-#define AUTHZ_RULES 5 /* size of a table indexed by enum authz_rule */
+#define AUTHZ_RULES 6 /* size of a table indexed by enum authz_rule */
 
 /* The nodes that keep every case and referral (national nodes). */
 struct authz_nodes {

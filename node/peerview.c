@@ -202,6 +202,7 @@ pack_refusals(msgpack_packer *pk, uint32_t *n, const struct peer *p)
 	    [AUTHZ_ORIGIN] = "refused_origin",
 	    [AUTHZ_ERASE] = "refused_erasure",
 	    [AUTHZ_SCHEMA] = "refused_schema",
+	    [AUTHZ_SIGNATURE] = "refused_signature",
 	};
 	uint64_t at;
 	const char *last = apply_last_refusal(p, &at);
@@ -394,6 +395,7 @@ M_FIELD(m_ref_author, apply_refused_by(p, AUTHZ_AUTHOR))
 M_FIELD(m_ref_origin, apply_refused_by(p, AUTHZ_ORIGIN))
 M_FIELD(m_ref_erase, apply_refused_by(p, AUTHZ_ERASE))
 M_FIELD(m_ref_schema, apply_refused_by(p, AUTHZ_SCHEMA))
+M_FIELD(m_ref_sig, apply_refused_by(p, AUTHZ_SIGNATURE))
 M_FIELD(m_skew, peer_skew_ms(p) / 1000.0)
 M_FIELD(m_cert, peer_cert_expiry_ms(p) / 1000.0)
 M_FIELD(m_verified, verify_last(p) ? verify_last(p)->verified_ms / 1000.0 : 0)
@@ -425,6 +427,9 @@ static const struct pmetric pmetrics[] = {
     {"jalin_peer_refused_schema_total", "counter",
         "States from the peer refused: values that break the schema.",
         m_ref_schema},
+    {"jalin_peer_refused_signature_total", "counter",
+        "States from the peer refused: an event its origin did not sign.",
+        m_ref_sig},
     {"jalin_peer_clock_skew_seconds", "gauge",
         "The peer's clock minus ours, as last seen.", m_skew},
     {"jalin_peer_cert_expiry_timestamp_seconds", "gauge",

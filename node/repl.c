@@ -68,6 +68,9 @@ message(struct conn *c, const struct msg_peer *m)
 		return apply_resync(c, m);
 	case MSG_REPAIR:
 		return apply_repair(c, m);
+	case MSG_CERT:
+	case MSG_SIGBATCH:
+		return apply_signed(c, m);
 	}
 	rc = verify_handle(c, m);
 	if (rc <= 0)

@@ -72,16 +72,22 @@ int trust_in_batch(
  * the transaction's error. */
 int trust_in_store(struct trust_in *in, struct store_txn *st);
 
+/*
+ * Decode the proof[0..plen) of the peer's state rem for the next
+ * trust_check (and the store's join: trust_proof). 0 or JALIN_EPROTO.
+ */
+int trust_decode(struct trust_in *in, const struct record *rem,
+    const uint8_t *proof, size_t plen);
+
 /* What a check knows of the state it judges. */
 struct trust_state {
 	uint8_t coll;
 	const uint8_t *id;
 	const struct record *old; /* what we hold (empty if nothing) */
 	const struct record *rem; /* the peer's state */
-	const uint8_t *proof;     /* its proof, plen bytes (0: none) */
-	size_t plen;
-	const char *sender; /* the peer's name (its TLS identity) */
-	bool require;       /* [node] require_signatures */
+	bool has_proof;           /* trust_decode was given its proof */
+	const char *sender;       /* the peer's name (its TLS identity) */
+	bool require;             /* [node] require_signatures */
 };
 
 /*

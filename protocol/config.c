@@ -96,6 +96,8 @@ static const struct cfg_key cfg_keys[] = {
     {S_NODE, "all_cases_nodes", T_NAMES, .optional = true,
         NODE(all_cases_nodes),
         .what = "the federation's all_cases nodes, for write authority"},
+    {S_NODE, "require_signatures", T_BOOL, .def = "no",
+        NODE(require_signatures)},
     {S_NODE, "write_authority_from", T_UINT, .def = "0", .min = 0,
         .max = JALIN_AUTHZ_FROM_MAX, NODE(write_authority_from)},
     {S_NODE, "stall_timeout", T_UINT, .def = STR(JALIN_STALL_TIMEOUT), .min = 1,

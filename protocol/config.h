@@ -57,6 +57,8 @@ struct cfg {
 	 * write authority, node/authz.h); the peers with all_cases = yes
 	 * count as listed too */
 	char all_cases_nodes[JALIN_CONFIG_LINE_MAX + 1];
+	bool require_signatures;       /* refuse unsigned events of other nodes
+	                                  (PROTOCOL.md §13.5) */
 	unsigned write_authority_from; /* Unix seconds: write events before
 	                                  it are not judged by write
 	                                  authority (written under 0.3) */

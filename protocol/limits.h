@@ -14,7 +14,7 @@
 
 /* Protocol versions this build speaks (HELLO picks the highest common). */
 #define JALIN_PROTO_VERSION_MIN 3
-#define JALIN_PROTO_VERSION_MAX 3
+#define JALIN_PROTO_VERSION_MAX 4
 #define JALIN_ALPN              "jalin/1"
 
 /* Framing: 4-byte big-endian length, then one msgpack message. */

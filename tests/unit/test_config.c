@@ -41,7 +41,8 @@
 	"or '-')"
 #define KEYS_NODE                                                        \
 	"name, region, data_dir, listen, admin_socket, max_clock_skew, " \
-	"all_cases, all_cases_nodes, write_authority_from, "             \
+	"all_cases, all_cases_nodes, require_signatures, "               \
+	"write_authority_from, "                                         \
 	"stall_timeout, max_connections, handshake_timeout, "            \
 	"admin_idle_timeout, verify_interval, offline_hold, "            \
 	"retention_check, map_size_max, log_level, metrics_listen"

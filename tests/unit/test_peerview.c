@@ -220,11 +220,11 @@ assert_keys(const msgpack_object *m)
 	    "cert_expires_in_days", "cert_warning", "verified_at",
 	    "verify_result", "records_in", "records_out", "refused_records",
 	    "refused_authority", "refused_origin", "refused_erasure",
-	    "refused_schema", "last_refusal", "last_refusal_at", "bytes_in",
-	    "bytes_out", "errors", "bytes_delivered", "records_delivered",
-	    "link_in_bytes_per_second", "link_out_bytes_per_second",
-	    "batch_bytes", "failed_attempts", "last_failure", "last_failure_at",
-	    "link_problem"};
+	    "refused_schema", "refused_signature", "last_refusal",
+	    "last_refusal_at", "bytes_in", "bytes_out", "errors",
+	    "bytes_delivered", "records_delivered", "link_in_bytes_per_second",
+	    "link_out_bytes_per_second", "batch_bytes", "failed_attempts",
+	    "last_failure", "last_failure_at", "link_problem"};
 	size_t n = sizeof(keys) / sizeof(keys[0]);
 
 	assert_int_equal(m->type, MSGPACK_OBJECT_MAP);

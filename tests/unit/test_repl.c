@@ -142,7 +142,7 @@ test_hello_opens(void **state)
 	assert_ptr_equal(conn_peer(them(t)->conn), them(t));
 	assert_ptr_equal(conn_peers(them(t)->conn), t->nd->n.peers);
 	assert_true(fx_log_has(
-	    t->f, "peer " THEM ": up (accepted, test:" THEM ", protocol 3)"));
+	    t->f, "peer " THEM ": up (accepted, test:" THEM ", protocol 4)"));
 }
 
 static void
