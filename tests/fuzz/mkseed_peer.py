@@ -1,0 +1,106 @@
+#!/usr/bin/python3
+"""Write the seed corpus of fuzz_peer (tests/fuzz/corpus/peer/): sessions
+of a hostile configured peer in the input format tests/fuzz/fuzz_peer.c
+reads (tests/fuzz/README). Run again after changing that format:
+
+    /usr/bin/python3 tests/fuzz/mkseed_peer.py tests/fuzz/corpus/peer
+"""
+import os
+import sys
+
+# pick_name: known[k % 4] for k % 8 < 6
+HOSTILE, JABAR, HONEST, BANTEN = 0, 1, 2, 3
+CASE, PARTNERSHIP, LKS, RESOURCE, REFERRAL = 1, 2, 3, 4, 5
+SHARE_WITH = 3  # index of share_with in every collection's fields
+
+
+def put(fields):
+    """A put: [kind 0][n] then per field [k=1][index][value bytes]."""
+    b = bytes([0, len(fields)])
+    for idx, val in fields:
+        b += bytes([1, idx]) + val
+    return b
+
+
+def share_with(*names):
+    """A list value (k >> 6 names, at most 3) of known node names."""
+    return bytes([0x41 + (len(names) - 1) * 0x40]) + bytes(names)
+
+
+def text(s):
+    """A value of any type: pack_any with a str (k % 9 == 4)."""
+    s = s.encode()
+    return bytes([2, 4, len(s)]) + s
+
+
+def write(who, body):
+    return bytes([who]) + body
+
+
+def state(writes, coll_kind=2, behind_ms16=0x0100):
+    """A record built by 1..4 writes, 16 * behind_ms16 ms in the past."""
+    k = coll_kind | ((len(writes) - 1) << 2)
+    return bytes([k, 1, behind_ms16 >> 8, behind_ms16 & 0xff]) + b"".join(writes)
+
+
+def rec(coll, idn, st, kind=2):
+    return bytes([kind, coll, idn - 1]) + st
+
+
+def changes(recs):
+    """CHANGES in the subscribed epoch from the node's position."""
+    return bytes([1, 0x08, 0x00, len(recs)]) + b"".join(recs)
+
+
+def repair(recs):
+    return bytes([5, len(recs)]) + b"".join(recs)
+
+
+LIVE = bytes([7, 3])         # LIVE in the subscribed epoch at our position
+ACK = bytes([6, 3])          # ACK of what the node sent us
+TICK = bytes([15 | 0x80])    # one tick of the node's connections
+SPLIT = bytes([15])          # the next frame arrives in two parts
+SUB = bytes([8 | 0x80])      # SUB from the start
+
+case_shared = state([write(HOSTILE, put([(SHARE_WITH, share_with(JABAR)),
+                                          (9, text("K-1"))]))])
+lks_new = state([write(HOSTILE, put([(8, text("LKS Bina"))]))])
+lks_two = state([write(HOSTILE, put([(8, text("A"))])),
+                 write(BANTEN, put([(8, text("B"))]))])
+purge_by_jabar = state([write(JABAR, bytes([7, 0x00]))])
+delete_by_jabar = state([write(HOSTILE, put([(8, text("X"))])),
+                         write(JABAR, bytes([6, 0x01]))])
+# field 9 of partnership (agreement_no), 10 of resource (subtype): strings
+partnership = state([write(HOSTILE, put([(9, text("P-1"))]))])
+resource = state([write(JABAR, put([(10, text("bed"))]))])
+
+SEEDS = {
+    "hello": bytes([0]),
+    "hello-outbound": bytes([1]),
+    "changes-lks": bytes([0]) + changes([rec(LKS, 12, lks_new),
+                                         rec(LKS, 13, lks_two)]) + LIVE,
+    "changes-case": bytes([0]) + changes([rec(CASE, 14, case_shared)]) +
+    LIVE + ACK,
+    "changes-twice": bytes([0]) + changes([rec(LKS, 12, lks_new)]) +
+    SPLIT + changes([rec(REFERRAL, 15, case_shared)]) + LIVE,
+    "changes-guarded": bytes([0]) + changes([rec(PARTNERSHIP, 1, partnership),
+                                             rec(RESOURCE, 3, resource)]),
+    "changes-purge-lks": bytes([0]) + changes([rec(LKS, 5, purge_by_jabar)]),
+    "changes-delete-lks": bytes([0]) + changes([rec(LKS, 11,
+                                                    delete_by_jabar)]),
+    "changes-withdraw": bytes([0]) + changes([rec(CASE, 6, b"", kind=0)]),
+    "repair": bytes([0]) + repair([rec(LKS, 12, lks_new)]) + TICK,
+    "sub-ack": bytes([0]) + SUB + ACK + TICK,
+}
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else "tests/fuzz/corpus/peer"
+    os.makedirs(out, exist_ok=True)
+    for name, data in SEEDS.items():
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(data)
+
+
+if __name__ == "__main__":
+    main()
