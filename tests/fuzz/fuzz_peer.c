@@ -89,6 +89,9 @@ struct sess {
 	uint64_t rpos;         /* ... and the seq it continues from */
 	uint64_t a_upto;       /* the last CHANGES jabar sent us ended here */
 	bool split;            /* the next frame arrives in two parts */
+	bool nowait; /* the next frame: no waiting for the node after it */
+	bool again;  /* hostile reconnects */
+	uint8_t again_flags; /* ... how (op 15) */
 };
 
 /* The harness: file scope, since libFuzzer calls in without context. */
@@ -860,11 +863,21 @@ one_op(struct in *in, struct sess *s)
 	case 14:
 		msg_enc_error(out, -(int)(in_u8(in) % 24), "fuzz");
 		break;
-	default:
-		if (op & 0x80)
-			fx_tick(z.a);
-		else
+	default: /* 15: not a frame */
+		switch (op >> 4 & 3) {
+		case 0:
 			s->split = true;
+			break;
+		case 1:
+			fx_tick(z.a);
+			break;
+		case 2:
+			s->nowait = true;
+			break;
+		default:
+			s->again = true;
+			s->again_flags = op;
+		}
 		return;
 	}
 	if (out->err == 0)
@@ -1179,18 +1192,58 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* Hostile hangs up: the node must let the connection go. */
+/* Hostile hangs up fk: the node must let that connection go (keep: how
+ * many others may stay). */
 static void
-hang_up(struct sess *s)
+hang_up(struct sess *s, struct fx_fake *fk, unsigned keep)
 {
 	struct peers *ps = z.a->n.peers;
 
-	fx_fake_hangup(s->fk);
-	for (int i = 0; i < ROUNDS_MAX && !TAILQ_EMPTY(&ps->conns); i++)
+	fx_fake_hangup(fk);
+	for (int i = 0; i < ROUNDS_MAX && ps->nconns > keep; i++)
 		run_round(s);
-	if (!TAILQ_EMPTY(&ps->conns))
+	if (ps->nconns > keep)
 		die("%s kept %s's connection after it hung up", SELF, HOSTILE);
-	fx_fake_free(s->fk);
+	fx_fake_free(fk);
+}
+
+/* A connection of hostile's (flags bit 0: jabar dialled, bit 1: no
+ * HELLO from us), its HELLO, and the node's SUB read. */
+static void
+session_start(struct sess *s, uint8_t flags)
+{
+	memcpy(s->epoch, EPOCH_H, 16);
+	memcpy(s->sub_epoch, EPOCH_H, 16);
+	s->rpos = s->a_upto = 0;
+	s->fk = fx_fake_new(z.a, HOSTILE, flags & 1);
+	run_idle(s); /* the node's HELLO */
+	if (flags & 2)
+		return;
+	msg_enc_hello(&z.body,
+	    &(struct msg_hello){JALIN_PROTO_VERSION_MIN,
+	        JALIN_PROTO_VERSION_MAX, HOSTILE, EPOCH_H, 0, 0, NULL, 0});
+	send_frame(s, z.body.p, z.body.len);
+	run_idle(s);
+}
+
+/* Hostile connects again, at once (a commit may be under way): hanging
+ * up first, or (bit 6) opening the new session before it hangs up the
+ * old, a duplicate the node must resolve. */
+static void
+session_again(struct sess *s)
+{
+	struct fx_fake *old = s->fk;
+	uint8_t flags = s->again_flags >> 7;
+
+	s->again = false;
+	if (s->again_flags & 0x40) {
+		session_start(s, flags);
+		hang_up(s, old, 1);
+		run_idle(s);
+	} else {
+		hang_up(s, old, 0);
+		session_start(s, flags);
+	}
 }
 
 int
@@ -1198,28 +1251,23 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
 	struct in in = {d, n};
 	struct sess s;
-	uint8_t flags = in_u8(&in);
 
 	if (z.runs++ > 0)
 		reset_node();
 	memset(&s, 0, sizeof(s));
-	memcpy(s.epoch, EPOCH_H, 16);
-	memcpy(s.sub_epoch, EPOCH_H, 16);
-	s.fk = fx_fake_new(z.a, HOSTILE, flags & 1);
-	run_idle(&s); /* the node's HELLO */
-	if (!(flags & 2)) {
-		msg_enc_hello(&z.body,
-		    &(struct msg_hello){JALIN_PROTO_VERSION_MIN,
-		        JALIN_PROTO_VERSION_MAX, HOSTILE, EPOCH_H, 0, 0, NULL,
-		        0});
-		send_frame(&s, z.body.p, z.body.len);
-		run_idle(&s);
-	}
-	for (int i = 0; i < FRAMES_MAX && in.n > 0 && session_open(); i++) {
+	session_start(&s, in_u8(&in));
+	for (int i = 0; i < FRAMES_MAX && in.n > 0; i++) {
+		if (s.again)
+			session_again(&s);
+		if (!session_open())
+			break;
+		bool wait = !s.nowait;
+		s.nowait = false;
 		one_op(&in, &s);
-		run_idle(&s);
+		if (wait && !s.again)
+			run_idle(&s);
 	}
-	hang_up(&s);
+	hang_up(&s, s.fk, 0);
 	check_records(z.a);
 	check_guarded();
 	return 0;

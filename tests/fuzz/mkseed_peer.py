@@ -58,8 +58,11 @@ def repair(recs):
 
 LIVE = bytes([7, 3])         # LIVE in the subscribed epoch at our position
 ACK = bytes([6, 3])          # ACK of what the node sent us
-TICK = bytes([15 | 0x80])    # one tick of the node's connections
-SPLIT = bytes([15])          # the next frame arrives in two parts
+SPLIT = bytes([0x0f])        # the next frame arrives in two parts
+TICK = bytes([0x1f])         # one tick of the node's connections
+NOWAIT = bytes([0x2f])       # the next frame: no waiting for the node
+AGAIN = bytes([0x3f])        # hang up at once, connect again
+AGAIN_DUP = bytes([0x7f])    # connect again, then hang up the old one
 SUB = bytes([8 | 0x80])      # SUB from the start
 
 case_shared = state([write(HOSTILE, put([(SHARE_WITH, share_with(JABAR)),
@@ -91,6 +94,13 @@ SEEDS = {
     "changes-withdraw": bytes([0]) + changes([rec(CASE, 6, b"", kind=0)]),
     "repair": bytes([0]) + repair([rec(LKS, 12, lks_new)]) + TICK,
     "sub-ack": bytes([0]) + SUB + ACK + TICK,
+    "reconnect": bytes([0]) + changes([rec(LKS, 12, lks_new)]) + AGAIN +
+    changes([rec(LKS, 13, lks_two)]) + LIVE,
+    "reconnect-duplicate": bytes([0]) + changes([rec(LKS, 12, lks_new)]) +
+    AGAIN_DUP + changes([rec(LKS, 13, lks_two)]) + LIVE,
+    "hangup-while-applying": bytes([0]) + NOWAIT +
+    changes([rec(LKS, 12, lks_new), rec(CASE, 14, case_shared)]) + AGAIN +
+    changes([rec(LKS, 13, lks_two)]),
 }
 
 
