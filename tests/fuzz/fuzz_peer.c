@@ -568,10 +568,14 @@ add_recs(struct in *in, struct msg_batch *bt, uint64_t from, bool repair)
 			msg_batch_rec(bt, seq, coll, id, p, len);
 			break;
 		default: /* a state; 7: with bytes flipped */
+			/* the item with a nil state, the nil then replaced
+			 * by a state built in place (or put back) */
 			msg_batch_rec(bt, seq, coll, id, NULL, 0);
-			bt->out->len -= 1; /* the nil */
-			if (build_state(in, coll, bt->out) != 0)
+			len = --bt->out->len;
+			if (build_state(in, coll, bt->out) != 0) {
+				bt->out->len = len;
 				msgpack_pack_nil(&bt->pk);
+			}
 			len = bt->out->len - at;
 			for (int j = 0; k % 8 == 7 && j < 3; j++)
 				bt->out->p[at + in_u8(in) % len] ^= in_u8(in);
