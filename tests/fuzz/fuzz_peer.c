@@ -53,6 +53,7 @@
 #include "schema.h"
 #include "store.h"
 #include "storedb.h"
+#include "verify.h"
 #include "fx_repl.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -88,6 +89,7 @@ struct sess {
 	uint8_t sub_epoch[16]; /* the feed jabar subscribed to ... */
 	uint64_t rpos;         /* ... and the seq it continues from */
 	uint64_t a_upto;       /* the last CHANGES jabar sent us ended here */
+	uint8_t bucket;        /* the last bucket jabar asked the ids of */
 	bool split;            /* the next frame arrives in two parts */
 	bool nowait; /* the next frame: no waiting for the node after it */
 	bool again;  /* hostile reconnects */
@@ -541,9 +543,9 @@ enc_hello(struct in *in, struct sess *s, struct buf *out)
 /* The [seq, coll, id, state] items of CHANGES (seqs after from) or
  * REPAIR (seq 0). Returns the last seq. */
 static uint64_t
-add_recs(struct in *in, struct msg_batch *bt, uint64_t from, bool repair)
+add_recs(
+    struct in *in, struct msg_batch *bt, uint64_t from, bool repair, unsigned n)
 {
-	unsigned n = in_u8(in) % (RECS_MAX + 1);
 	uint64_t seq = from;
 
 	for (unsigned i = 0; i < n && bt->out->err == 0; i++) {
@@ -558,7 +560,7 @@ add_recs(struct in *in, struct msg_batch *bt, uint64_t from, bool repair)
 		else if ((k >> 3) == 31) /* one in 32: any seq */
 			seq = in_num(in);
 		else
-			seq += 1 + (k >> 3 & 1);
+			seq += 1 + ((k >> 3) == 30); /* a gap: 1 in 32 */
 		switch (k % 8) {
 		case 0: /* withdrawal */
 			msg_batch_rec(bt, seq, coll, id, NULL, 0);
@@ -592,13 +594,16 @@ enc_changes(struct in *in, struct sess *s, struct buf *out)
 	uint8_t k = in_u8(in), k2 = in_u8(in);
 	const uint8_t *ep = (k & 7) == 1 ? pick_epoch(in, s) : s->sub_epoch;
 	uint64_t from = (k & 7) == 2 ? in_num(in) : s->rpos;
-	uint64_t head = (k2 & 1) ? in_num(in) : from + RECS_MAX;
+	unsigned n = in_u8(in) % (RECS_MAX + 1);
+	/* HEAD is written first: the UPTO the records will end at, unless
+	 * one of them has another seq (then the node is not caught up) */
+	uint64_t head = (k2 & 7) == 1 ? in_num(in) : from + n;
 	uint64_t now = hlc_wall_ms(), upto;
 	struct msg_batch bt;
 
 	msg_changes_begin(&bt, out, ep, from, head,
 	    (k2 & 6) == 6 ? now + in_uint(in, 4) * 1000 : now);
-	upto = add_recs(in, &bt, from, false);
+	upto = add_recs(in, &bt, from, false, n);
 	if ((k >> 3 & 7) == 0)
 		upto = (k & 0x40) ? in_num(in) : upto + in_u8(in);
 	msg_changes_end(&bt, upto);
@@ -614,7 +619,7 @@ enc_repair(struct in *in, struct buf *out)
 	struct msg_batch bt;
 
 	msg_repair_begin(&bt, out, MSG_COUNT_LATER);
-	add_recs(in, &bt, 0, true);
+	add_recs(in, &bt, 0, true, in_u8(in) % (RECS_MAX + 1));
 	msg_batch_end(&bt);
 }
 
@@ -622,13 +627,14 @@ enc_repair(struct in *in, struct buf *out)
 static void
 enc_verify(struct in *in, struct sess *s, struct buf *out)
 {
-	uint8_t k = in_u8(in), id[16], items[1024];
-	unsigned n = (k >> 3) % 8;
+	uint8_t k = in_u8(in), id[16], items[1024], bucket;
+	struct msg_vdigest vd;
+	unsigned n = k >> 5;
 	struct msg_batch bt;
 	struct buf ib;
 	msgpack_packer pk;
 
-	switch (k % 5) {
+	switch (k & 7) {
 	case 0:
 		msg_enc_vdigest_req(out);
 		break;
@@ -636,10 +642,16 @@ enc_verify(struct in *in, struct sess *s, struct buf *out)
 		msg_enc_vids_req(out, in_u8(in));
 		break;
 	case 2:
+		/* bit 3: any seqs; else those of a peer holding still */
 		memset(z.sums, in_u8(in), sizeof(z.sums));
-		msg_enc_vdigest(out,
-		    &(struct msg_vdigest){in_num(in), in_num(in), s->a_upto,
-		        z.sums, in_num(in), in_num(in)});
+		vd = (struct msg_vdigest){s->rpos, s->rpos, s->a_upto, z.sums,
+		    in_num(in), in_num(in)};
+		if (k & 8) {
+			vd.seq = in_num(in);
+			vd.head = in_num(in);
+			vd.upto = in_num(in);
+		}
+		msg_enc_vdigest(out, &vd);
 		break;
 	case 3:
 		buf_init_mem(&ib, items, sizeof(items), sizeof(items));
@@ -649,7 +661,9 @@ enc_verify(struct in *in, struct sess *s, struct buf *out)
 			msg_ids_item(&pk, in_u8(in) % 7, id,
 			    (in_u8(in) & 1) ? NULL : zeros);
 		}
-		msg_enc_vids(out, in_u8(in), n, ib.p, ib.len);
+		bucket = in_u8(in);
+		msg_enc_vids(
+		    out, (bucket & 1) ? bucket : s->bucket, n, ib.p, ib.len);
 		buf_free(&ib);
 		break;
 	default:
@@ -760,6 +774,8 @@ node_says(struct sess *s)
 			s->rpos = m.has_epoch ? m.seq : 0;
 		} else if (m.type == MSG_CHANGES) {
 			s->a_upto = m.upto;
+		} else if (m.type == MSG_VIDS_REQ) {
+			s->bucket = (uint8_t)m.bucket;
 		}
 	}
 }
@@ -865,6 +881,11 @@ one_op(struct in *in, struct sess *s)
 		send_raw(in, s);
 		return;
 	case 14:
+		if (op & 0x80) { /* as `jalinctl verify hostile` */
+			(void)verify_request(z.a->n.peers, HOSTILE,
+			    strlen(HOSTILE), NULL, NULL, NULL);
+			return;
+		}
 		msg_enc_error(out, -(int)(in_u8(in) % 24), "fuzz");
 		break;
 	default: /* 15: not a frame */

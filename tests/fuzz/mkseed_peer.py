@@ -57,12 +57,23 @@ def repair(recs):
 
 
 LIVE = bytes([7, 3])         # LIVE in the subscribed epoch at our position
-ACK = bytes([6, 3])          # ACK of what the node sent us
+ACK = bytes([6, 1])          # ACK in jabar's epoch of what it sent us
 SPLIT = bytes([0x0f])        # the next frame arrives in two parts
 TICK = bytes([0x1f])         # one tick of the node's connections
 NOWAIT = bytes([0x2f])       # the next frame: no waiting for the node
 AGAIN = bytes([0x3f])        # hang up at once, connect again
 AGAIN_DUP = bytes([0x7f])    # connect again, then hang up the old one
+VERIFY = bytes([0x8e])       # jabar starts a verification of hostile
+# VDIGEST of a peer holding still, with zero sums, count and bad 0
+VDIGEST_ZERO = bytes([0x0b, 0x02, 0x00]) + bytes([3, 0]) * 2
+
+
+def vids(items):
+    """VIDS of the bucket jabar asked for: (id, coll, with hash)."""
+    b = bytes([0x0b, 0x03 | (len(items) << 5)])
+    for idn, coll, hashed in items:
+        b += bytes([idn - 1, coll, 0 if hashed else 1])
+    return b + bytes([0])
 SUB = bytes([8 | 0x80])      # SUB from the start
 
 case_shared = state([write(HOSTILE, put([(SHARE_WITH, share_with(JABAR)),
@@ -98,6 +109,9 @@ SEEDS = {
     changes([rec(LKS, 13, lks_two)]) + LIVE,
     "reconnect-duplicate": bytes([0]) + changes([rec(LKS, 12, lks_new)]) +
     AGAIN_DUP + changes([rec(LKS, 13, lks_two)]) + LIVE,
+    "verify": bytes([0]) + changes([rec(LKS, 12, lks_new)]) + LIVE + SUB + ACK +
+    VERIFY + VDIGEST_ZERO + vids([(5, LKS, True), (12, LKS, False)]) +
+    vids([(6, CASE, True)]),
     "hangup-while-applying": bytes([0]) + NOWAIT +
     changes([rec(LKS, 12, lks_new), rec(CASE, 14, case_shared)]) + AGAIN +
     changes([rec(LKS, 13, lks_two)]),
