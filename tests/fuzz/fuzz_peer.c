@@ -102,6 +102,7 @@ static struct {
 	struct fx_node *a, *b; /* jabar; the honest twin */
 	char snap[96];         /* jabar's data.mdb after setup */
 	unsigned long runs, reset_every;
+	bool authority;       /* FUZZ_PEER_AUTHORITY=1 */
 	struct buf body, tmp; /* a frame to send; the node's, or a value */
 	struct buf vals; /* record values: never moves (entries point in) */
 	struct record *r[2];
@@ -993,8 +994,56 @@ check_coll(MDB_txn *ta, MDB_txn *tb, uint8_t coll)
 	stdb_iter_close(&ib);
 }
 
+/* r names jabar or the twin among its writers. */
+static bool
+written_by_us(const struct record *r)
+{
+	for (uint16_t i = 0; i < r->norigins; i++)
+		if ((r->origin[i].len == strlen(SELF) &&
+		        memcmp(r->origin[i].name, SELF, strlen(SELF)) == 0) ||
+		    (r->origin[i].len == strlen(TWIN) &&
+		        memcmp(r->origin[i].name, TWIN, strlen(TWIN)) == 0))
+			return true;
+	return false;
+}
+
+/* Every record of coll in tx that from (jabar or the twin) holds, and
+ * that jabar or the twin wrote, is in ty byte for byte: hostile changed
+ * none of them and made none up in their names. Case 6 is shared with
+ * hostile, which may write its fields: it is not compared. */
+static void
+check_ours(MDB_txn *tx, struct fx_node *from, MDB_txn *ty,
+    struct fx_node *other, uint8_t coll)
+{
+	struct stdb_iter it;
+	const uint8_t *key, *sx, *sy;
+	size_t lx, ly;
+	uint64_t seq;
+	uint8_t case6[16];
+	bool first = true;
+
+	fx_id(case6, 6);
+	stdb_iter_open(&it, tx, store_db(from->n.store), STDB_RECORDS);
+	for (; guarded_next(&it, coll, first, &key, &sx, &lx); first = false) {
+		if ((coll == COLL_CASE && memcmp(key + 1, case6, 16) == 0) ||
+		    rec_decode(z.r[0], sx, lx, REC_TRUSTED, NULL) != 0 ||
+		    !written_by_us(z.r[0]))
+			continue;
+		if (stdb_get_record(ty, store_db(other->n.store), coll, key + 1,
+		        &sy, &ly, &seq) != 0 ||
+		    ly != lx || memcmp(sx, sy, lx) != 0)
+			die("%s ..%02x, written by %s or %s: %s's copy differs "
+			    "from %s's (write authority)",
+			    schema_coll_by_id(coll)->name, key[16], SELF, TWIN,
+			    SELF, TWIN);
+	}
+	stdb_iter_close(&it);
+}
+
 /* What hostile may not write is as the twin has it; `verify`'s digests
- * of those collections agree. */
+ * of those collections agree. With FUZZ_PEER_AUTHORITY=1, also the
+ * records of the collections hostile shares that only jabar and the twin
+ * may write (issue 13's write authority). */
 static void
 check_guarded(void)
 {
@@ -1014,6 +1063,12 @@ check_guarded(void)
 		if (memcmp(da[c], db[c], 32) != 0)
 			die("%s: digest differs from %s's",
 			    schema_coll_by_id(c)->name, TWIN);
+	}
+	for (uint8_t c = COLL_MIN; z.authority && c <= COLL_MAX; c++) {
+		if (!(HOSTILE_COLLS & (1u << c)))
+			continue;
+		check_ours(ta, z.a, tb, z.b, c);
+		check_ours(tb, z.b, ta, z.a, c);
 	}
 	stdb_end_read(ta);
 	stdb_end_read(tb);
@@ -1140,11 +1195,13 @@ setup(void)
 {
 	const char *lv = getenv("FUZZ_PEER_LOG");
 	const char *re = getenv("FUZZ_PEER_RESET");
+	const char *au = getenv("FUZZ_PEER_AUTHORITY");
 	char db[128];
 
 	setenv("CMOCKA_TEST_ABORT", "1", 0); /* a failed fx assert aborts */
 	if (getenv("FX_TMPDIR") == NULL && access("/dev/shm", W_OK) == 0)
 		setenv("FX_TMPDIR", "/dev/shm", 0);
+	z.authority = au != NULL && strcmp(au, "1") == 0;
 	z.reset_every =
 	    re != NULL && atoi(re) > 0 ? (unsigned)atoi(re) : RESET_EVERY;
 	buf_init(&z.body, JALIN_FRAME_MAX);
