@@ -247,21 +247,35 @@ HAVE_FUZZER := $(shell printf 'int LLVMFuzzerTestOneInput(const char *d, \
 
 build/fuzz/%: tests/fuzz/%.c $(PROTO_SRC) $(NODE_SRC)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_FLAGS) -iquote tools -o $@ $^ $(LDLIBS)
+	$(CLANG) $(FUZZ_FLAGS) -iquote tools -o $@ $(filter %.c,$^) $(LDLIBS)
 
 # Harnesses of tools/ code take the modules they test (jalinctl.c has a main).
 build/fuzz/fuzz_jsonline: tools/json.c
 
+# The stateful harness runs real nodes through the unit tests' in-process
+# harness (tests/unit/fx_repl.c, which reports through cmocka).
+build/fuzz/fuzz_peer: tests/unit/fx_repl.c tests/unit/fx_repl.h
+build/fuzz/fuzz_peer: FUZZ_FLAGS += -iquote tests/unit -fno-sanitize-recover=all
+build/fuzz/fuzz_peer: LDLIBS += $(shell $(PKG_CONFIG) --libs cmocka)
+
 fuzz: $(FUZZ_BIN)
 
-# Each harness for FUZZ_TIME seconds from its committed seed corpus (new
-# inputs go to a scratch copy, never into the repository).
+# Each harness (FUZZ_ONLY=peer: that one) for FUZZ_TIME seconds from its
+# committed seed corpus (new inputs go to a scratch copy, never into the
+# repository). fuzz-long: the same for FUZZ_LONG_TIME seconds each.
+FUZZ_RUN = $(if $(FUZZ_ONLY),$(FUZZ_ONLY:%=build/fuzz/fuzz_%),$(FUZZ_BIN))
+FUZZ_LONG_TIME ?= 600
+
+.PHONY: fuzz-long
+fuzz-long:
+	@$(MAKE) --no-print-directory test-fuzz FUZZ_TIME=$(FUZZ_LONG_TIME)
+
 test-fuzz:
 ifeq ($(HAVE_FUZZER),yes)
-	@$(MAKE) --no-print-directory fuzz
+	@$(MAKE) --no-print-directory $(FUZZ_RUN)
 	@rm -f build/fuzz/crash-* build/fuzz/leak-* build/fuzz/timeout-* \
 	    build/fuzz/oom-*
-	@set -e; for f in $(FUZZ_BIN); do n=$${f#build/fuzz/fuzz_}; \
+	@set -e; for f in $(FUZZ_RUN); do n=$${f#build/fuzz/fuzz_}; \
 	    rm -rf build/fuzz/run-$$n; mkdir -p build/fuzz/run-$$n; \
 	    cp tests/fuzz/corpus/$$n/* build/fuzz/run-$$n/; \
 	    echo "== $$f ($(FUZZ_TIME) s)"; \

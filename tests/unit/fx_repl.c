@@ -91,6 +91,16 @@ fx_free(struct fx *f)
 
 /* ---- nodes ------------------------------------------------------------ */
 
+/* Where stores go: FX_TMPDIR (e.g. /dev/shm, where a commit's sync costs
+ * nothing: the fuzz harness commits thousands a second), else /tmp. */
+static const char *
+tmp_root(void)
+{
+	const char *d = getenv("FX_TMPDIR");
+
+	return d != NULL && *d == '/' && strlen(d) < 40 ? d : "/tmp";
+}
+
 struct fx_node *
 fx_node_add(struct fx *f, const char *name)
 {
@@ -100,7 +110,7 @@ fx_node_add(struct fx *f, const char *name)
 	assert_non_null(nd);
 	assert_non_null(c);
 	assert_true(f->nnodes < FX_NODES_MAX);
-	snprintf(nd->dir, sizeof(nd->dir), "/tmp/jalin-fx-XXXXXX");
+	snprintf(nd->dir, sizeof(nd->dir), "%s/jalin-fx-XXXXXX", tmp_root());
 	assert_non_null(mkdtemp(nd->dir));
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	snprintf(c->data_dir, sizeof(c->data_dir), "%s", nd->dir);
@@ -253,6 +263,22 @@ fx_fake_new(struct fx_node *nd, const char *name, bool outbound)
 	assert_int_equal(
 	    conn_attach_test(nd->n.peers, pair[0], name, outbound), 0);
 	return fk;
+}
+
+void
+fx_fake_free(struct fx_fake *fk)
+{
+	struct fx *f = fk->f;
+	unsigned i;
+
+	for (i = 0; i < f->nfakes && f->fakes[i] != fk; i++)
+		;
+	assert_true(i < f->nfakes);
+	f->fakes[i] = f->fakes[--f->nfakes];
+	bufferevent_free(fk->bev);
+	buf_free(&fk->frame);
+	buf_free(&fk->out);
+	free(fk);
 }
 
 struct buf *

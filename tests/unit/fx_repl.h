@@ -95,7 +95,8 @@ void fx_free(struct fx *f);
 struct event_base *fx_base(struct fx *f);
 
 /*
- * A node called name (region 31, a store in a new temporary directory,
+ * A node called name (region 31, a store in a new temporary directory
+ * under $FX_TMPDIR if set, else /tmp,
  * max_clock_skew JALIN_CLOCK_SKEW_DEFAULT, verify and offline hold off),
  * without peers and not started.
  */
@@ -133,6 +134,14 @@ void fx_link(struct fx_node *a, struct fx_node *b);
  */
 struct fx_fake *fx_fake_new(
     struct fx_node *nd, const char *name, bool outbound);
+
+/*
+ * Free fk before fx_free (its bufferevent, buffers, its slot among the
+ * FX_FAKES_MAX): for a harness that opens a connection per input. Hang up
+ * first (fx_fake_hangup) and run the loop until the node has closed its
+ * end, or stop the node: the node's end is not told of the free.
+ */
+void fx_fake_free(struct fx_fake *fk);
 
 /* The fake's scratch buffer, for msg_enc_* / msg_changes_begin. */
 struct buf *fx_fake_buf(struct fx_fake *fk);
