@@ -23,6 +23,9 @@ K_TYPE, K_STATUS, K_ERROR = 0, 2, 3
 K_PV_MIN, K_PV_MAX, K_NAME, K_EPOCH, K_SEQ = 40, 41, 42, 43, 44
 K_FEATURES, K_SCHEMA, K_TIME, K_FROM, K_UPTO, K_HEAD, K_RECS = (
     45, 46, 47, 48, 49, 50, 51)
+# protocol 4 (PROTOCOL.md section 13): certificates and signed batches
+CERT, BATCH = 16, 17
+K_ORIGIN, K_BNO, K_KID, K_SIG, K_LEAVES, K_CERT = 57, 58, 59, 60, 61, 62
 
 COLLECTIONS = {1: "case", 2: "partnership", 3: "lks", 4: "resource",
                5: "referral"}
@@ -154,6 +157,8 @@ class Peer:
             raise ProtocolError("ALPN jalin/1 not agreed")
         self.epoch = os.urandom(16)
         self.seen = []  # raw frames received, for the examples
+        # protocol 4: what the node sent with its records
+        self.certs, self.batches, self.proofs = [], {}, {}
 
     # -- framing ----------------------------------------------------------
     def send_raw(self, data):
@@ -225,8 +230,15 @@ class Peer:
             t = m[K_TYPE]
             if t == ERROR:
                 raise ProtocolError(m.get(K_ERROR))
-            if t == CHANGES:
-                for seq, coll, rid, state in m[K_RECS]:
+            if t == CERT:
+                self.certs.append(m[K_CERT])
+            elif t == BATCH:
+                self.batches[(m[K_ORIGIN], m[K_BNO])] = m
+            elif t == CHANGES:
+                for item in m[K_RECS]:
+                    seq, coll, rid, state = item[:4]
+                    if len(item) > 4:  # protocol 4: [..., proof]
+                        self.proofs[rid] = item[4]
                     records.append((seq, COLLECTIONS[coll], rid, state))
                 self.send({K_TYPE: ACK, K_EPOCH: m[K_EPOCH],
                            K_UPTO: m[K_UPTO]})

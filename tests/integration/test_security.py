@@ -95,7 +95,7 @@ def test_peer_without_a_common_protocol_version_is_refused(pair, ca):
     j, b = pair
     c = peer(j, ca, "sulsel")
     with pytest.raises(ProtocolError,
-                       match=r"no common protocol version \(we speak 3-3, "
+                       match=r"no common protocol version \(we speak 3-4, "
                              r"you 2-2\)"):
         # a node of jalin 0.2; the node's own HELLO may come first
         c.hello(versions=(2, 2))
