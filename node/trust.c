@@ -170,14 +170,20 @@ kid_sent(struct trust_out *o, const uint8_t *kid)
 	for (unsigned i = 0; i < o->nkids; i++)
 		if (memcmp(o->kids[i], kid, SIG_KID_LEN) == 0)
 			return true;
-	if (o->nkids == JALIN_TRUST_KEYS_MAX)
-		o->nkids = 0; /* forget: they are sent again */
-	memcpy(o->kids[o->nkids++], kid, SIG_KID_LEN);
 	return false;
 }
 
-/* Send the certificate of kid: ours, or one a peer gave us. */
 static void
+kid_note(struct trust_out *o, const uint8_t *kid)
+{
+	if (o->nkids == JALIN_TRUST_KEYS_MAX)
+		o->nkids = 0; /* forget: they are sent again */
+	memcpy(o->kids[o->nkids++], kid, SIG_KID_LEN);
+}
+
+/* Send the certificate of kid: ours, or one a peer gave us. False if we
+ * hold none (then its batches cannot be checked: not sent either). */
+static bool
 send_cert(struct trust_out *o, struct conn *c, MDB_txn *txn, const uint8_t *kid)
 {
 	const struct stdb *db = store_db(c->ps->n->store);
@@ -197,9 +203,11 @@ send_cert(struct trust_out *o, struct conn *c, MDB_txn *txn, const uint8_t *kid)
 	               &len) == 0) {
 		msg_enc_cert(&o->side, der, len);
 	} else {
-		return; /* the peer will refuse what this key signed */
+		return false;
 	}
 	conn_send(c, &o->side);
+	kid_note(o, kid);
+	return true;
 }
 
 void
@@ -217,8 +225,8 @@ trust_out_flush(struct trust_out *o, struct conn *c, MDB_txn *txn)
 		if (stdb_get(txn, db, STDB_BATCH, k, kl, &v, &vlen) != 0 ||
 		    bval_split(v, vlen, &b) != 0)
 			continue; /* not held: its events go unsigned */
-		if (!kid_sent(o, b.kid))
-			send_cert(o, c, txn, b.kid);
+		if (!kid_sent(o, b.kid) && !send_cert(o, c, txn, b.kid))
+			continue; /* its events arrive unprovable */
 		msg_enc_batch(&o->side, r->origin, r->olen, r->bno, b.kid,
 		    SIG_KID_LEN, b.sig, b.slen, b.leaves, b.n * SIG_LEAF_LEN);
 		conn_send(c, &o->side);
