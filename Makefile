@@ -279,11 +279,14 @@ ifeq ($(HAVE_FUZZER),yes)
 	    rm -rf build/fuzz/run-$$n; mkdir -p build/fuzz/run-$$n; \
 	    cp tests/fuzz/corpus/$$n/* build/fuzz/run-$$n/; \
 	    echo "== $$f ($(FUZZ_TIME) s)"; \
-	    $$f -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=1024 \
-	        -artifact_prefix=build/fuzz/ \
-	        -print_final_stats=1 build/fuzz/run-$$n 2>&1 | \
-	        grep -E "^(stat::number_of_executed_units|==[0-9]+==|SUMMARY)|Done" \
-	        || true; \
+	    rc=0; $$f -max_total_time=$(FUZZ_TIME) -timeout=10 \
+	        -rss_limit_mb=1024 -artifact_prefix=build/fuzz/ \
+	        -print_final_stats=1 build/fuzz/run-$$n \
+	        >build/fuzz/run-$$n.log 2>&1 || rc=$$?; \
+	    grep -E "^(stat::number_of_executed_units|==[0-9]+==|SUMMARY)|Done" \
+	        build/fuzz/run-$$n.log || true; \
+	    if [ $$rc -ne 0 ]; then tail -n 20 build/fuzz/run-$$n.log; \
+	        echo "fuzz: $$f exited with status $$rc"; exit 1; fi; \
 	    for a in build/fuzz/crash-* build/fuzz/leak-* \
 	        build/fuzz/timeout-* build/fuzz/oom-*; do \
 	        if [ -e "$$a" ]; then echo "fuzz: $$f failed: $$a"; exit 1; fi; \

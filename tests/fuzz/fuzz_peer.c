@@ -1103,18 +1103,13 @@ put_local_state(struct fx_node *nd, uint8_t coll, unsigned n)
 	feed_notify(nd->n.peers);
 }
 
-/* A record nd writes: coll/id n, field 16 = "ref n" (short: a string of
- * REC_CODED_MIN bytes or more would have to be coded). */
+/* A record nd writes: coll/id n with its collection's required fields
+ * (valid under the schema and write authority, as peers check). */
 static void
 put_local(struct fx_node *nd, uint8_t coll, unsigned n)
 {
-	uint8_t v[32];
-	struct merge_update u = {16, 0, v};
-	int len = snprintf((char *)v + 1, sizeof(v) - 1, "ref %u", n);
-
-	v[0] = (uint8_t)(0xa0 | len);
-	u.vlen = (uint32_t)len + 1;
-	fx_state(&z.body, nd->n.cfg->name, fx_hlc(-60000), &u, 1);
+	fx_state_coll(
+	    &z.body, coll, nd->n.cfg->name, fx_hlc(-60000) + n, NULL, 0);
 	put_local_state(nd, coll, n);
 }
 
@@ -1174,7 +1169,6 @@ write_references(void)
 	put_local_state(z.a, COLL_CASE, 6);
 	fx_state_shared(&z.body, SELF, TWIN, fx_hlc(-60000));
 	put_local_state(z.a, COLL_REFERRAL, 7);
-	put_local(z.b, COLL_PARTNERSHIP, 1); /* a second origin */
 	put_local(z.b, COLL_PARTNERSHIP, 8);
 	put_local(z.b, COLL_RESOURCE, 9);
 	put_local(z.b, COLL_RESOURCE, 10);
