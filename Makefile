@@ -69,7 +69,7 @@ UNIT_FX_LIB = $(BUILD)/libjalinfx.a
 .PHONY: all test test-unit test-integration test-fuzz check-deps bench doc \
 	coverage \
 	check-docs \
-	bench-compare bench-sig bench-weak demo demo-stop deps fuzz format format-check install \
+	bench-compare bench-relay bench-sig bench-weak demo demo-stop deps fuzz format format-check install \
 	clean valgrind man
 
 all: $(BUILD)/jalind $(BUILD)/jalinctl $(PROTO_LIB)
@@ -220,12 +220,18 @@ BENCH_DEPS = $(BUILD)/jalind $(BENCH_BIN) $(if $(TOOLS_SRC),$(BUILD)/jalinctl)
 bench: $(BENCH_DEPS)
 	JALIN_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) tests/bench/bench.py $(BENCH_ARGS)
 	$(BUILD)/tests/sig_bench $(SIG_BENCH_ARGS)
+	JALIN_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) tests/bench/relay.py \
+	    $(RELAY_BENCH_ARGS)
 	JALIN_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) tests/bench/status_bench.py \
 	    $(STATUS_BENCH_ARGS)
 	JALIN_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) tests/bench/weaklink.py \
 	    $(WEAK_BENCH_ARGS)
 
 # Replication over 512, 64 and 16 kbit/s with 600 ms each way (~3 min).
+bench-relay: $(BENCH_DEPS)
+	JALIN_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) tests/bench/relay.py \
+	    $(RELAY_BENCH_ARGS)
+
 bench-sig: $(BUILD)/tests/sig_bench
 	$(BUILD)/tests/sig_bench $(SIG_BENCH_ARGS)
 
