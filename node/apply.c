@@ -427,7 +427,8 @@ apply_one(struct store_txn *st, struct rtask *t, struct mpr *m, uint64_t *prev)
 		refuse_sig(t, "a proof that does not decode", c, id);
 		goto next;
 	}
-	store_txn_rem_proof(st, t->plen > 0 ? trust_proof(t->tin) : NULL);
+	store_txn_rem_proof(
+	    st, t->plen > 0 ? trust_proof(t->tin) : NULL, t->proof, t->plen);
 	t->cur_coll = (uint8_t)coll;
 	t->cur_id = id;
 	jalin_err_clear(&derr);

@@ -42,6 +42,8 @@ struct store_txn {
 	uint8_t leaves[JALIN_SIG_BATCH_MAX][SIG_LEAF_LEN];
 	const struct record *rem; /* the peer's state being applied */
 	const struct proof *remp; /* its proof (NULL: none) */
+	const uint8_t *remraw;    /* ... as the peer sent it */
+	size_t remrawlen;
 };
 
 struct store {
@@ -1033,6 +1035,13 @@ txn_proof(struct store_txn *t, const struct store_cur *cur,
 	int rc;
 
 	buf_reset(&s->penc);
+	/* The peer's state stored as it is (nothing held before): its proof
+	 * as it came, checked by trust_decode; no join, no new events. */
+	if (!(cur->exists && !cur->corrupt) && next == t->rem)
+		return t->remp == NULL ? 0
+		    : buf_append(&s->penc, t->remraw, t->remrawlen) == 0
+		    ? 0
+		    : txn_fail_code(t, JALIN_ENOMEM);
 	if (cur->exists && !cur->corrupt) {
 		if (proof_decode(
 		        s->pold, old, cur->proof, cur->prooflen, NULL) != 0)
@@ -1372,9 +1381,12 @@ store_txn_store(struct store_txn *t)
 }
 
 void
-store_txn_rem_proof(struct store_txn *t, const struct proof *p)
+store_txn_rem_proof(
+    struct store_txn *t, const struct proof *p, const uint8_t *raw, size_t len)
 {
 	t->remp = p;
+	t->remraw = raw;
+	t->remrawlen = len;
 }
 
 MDB_txn *

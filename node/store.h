@@ -199,9 +199,11 @@ struct store *store_txn_store(struct store_txn *t);
 
 /*
  * The proof of the peer's state the next store_txn_apply_decoded applies
- * (NULL: none, every event unsigned); cleared by it.
+ * (NULL: none, every event unsigned), decoded and as raw[0..len) it came;
+ * cleared by it.
  */
-void store_txn_rem_proof(struct store_txn *t, const struct proof *p);
+void store_txn_rem_proof(
+    struct store_txn *t, const struct proof *p, const uint8_t *raw, size_t len);
 
 /* The LMDB transaction, for reads inside fn (e.g. stdb_get_record). */
 MDB_txn *store_txn_mdb(struct store_txn *t);

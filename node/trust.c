@@ -520,6 +520,8 @@ check_dots(
 		const struct proof_dot *p = &in->pw.dot[d];
 		if (r->dot[d].hlc <= ctx_of(s->old, o))
 			continue; /* held, or seen and superseded: no change */
+		if (name_is(o, s->sender))
+			continue; /* its maker: the TLS identity says so */
 		if (!p->is_signed) {
 			if ((why = unsigned_ok(st, s, o)) != NULL)
 				return why;
@@ -552,8 +554,8 @@ check_ctx(
 		for (uint16_t d = 0; d < r->ndots && !has_dot; d++)
 			has_dot = r->dot[d].origin == oi &&
 			    r->dot[d].hlc == r->ctx[oi];
-		if (has_dot)
-			continue; /* checked as an event */
+		if (has_dot || name_is(o, s->sender))
+			continue; /* checked as an event, or its maker's */
 		const struct proof_wit *w = NULL;
 		for (uint16_t i = 0; i < in->pw.nwit; i++)
 			if (in->pw.wit[i].oidx == oi)

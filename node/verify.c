@@ -38,6 +38,7 @@
 #include "apply.h"
 #include "verify.h"
 #include "store.h"
+#include "trust.h"
 #include "view.h"
 
 /* A record's bucket is the last byte of its id (key[UUID_LEN]). */
@@ -481,7 +482,26 @@ struct repairs {
 	struct buf rep, fetch;
 	struct msg_batch rbt, fbt; /* into rep, fetch; .n: items added */
 	MDB_txn *txn;
+	struct trust_out *tout; /* protocol 4: the proofs' batches */
 };
+
+/* Buffers, and for a protocol-4 peer the proofs' bookkeeping. */
+static void
+rep_init(struct repairs *r)
+{
+	buf_init(&r->rep, JALIN_FRAME_MAX);
+	buf_init(&r->fetch, JALIN_FRAME_MAX);
+	r->tout =
+	    r->p->conn != NULL && r->p->conn->pv >= 4 ? trust_out_new() : NULL;
+}
+
+static void
+rep_free(struct repairs *r)
+{
+	buf_free(&r->rep);
+	buf_free(&r->fetch);
+	trust_out_free(r->tout);
+}
 
 static void
 rep_open(struct repairs *r)
@@ -500,6 +520,8 @@ rep_flush(struct repairs *r, bool reopen)
 {
 	if (r->rbt.n > 0) {
 		msg_batch_end(&r->rbt);
+		if (r->tout != NULL) /* the batches first */
+			trust_out_flush(r->tout, r->p->conn, r->txn);
 		conn_send(r->p->conn, &r->rep);
 	}
 	if (r->fbt.n > 0) {
@@ -512,12 +534,47 @@ rep_flush(struct repairs *r, bool reopen)
 	}
 }
 
-/* One REPAIR item [0, coll, id, state]; a nil state is a withdrawal. */
+/* The stored proof of key's record if state is its state (not a
+ * collected tombstone's), noted for the frame; *plen 0: none. */
+static void
+rep_proof(struct repairs *r, const uint8_t *key, const uint8_t *state,
+    size_t len, const uint8_t **proof, size_t *plen)
+{
+	struct peers *ps = r->p->ps;
+	const uint8_t *st;
+	size_t sl;
+	uint64_t seq;
+
+	*plen = 0;
+	if (state == NULL ||
+	    stdb_get_record_parts(r->txn, store_db(ps->n->store), key[0],
+	        key + 1, &seq, proof, plen, &st, &sl) != 0 ||
+	    sl != len || memcmp(st, state, len) != 0 ||
+	    rec_decode(ps->sws, state, len, REC_TRUSTED, NULL) != 0) {
+		*plen = 0;
+		return;
+	}
+	if (!trust_out_note(r->tout, ps->sws, *proof, *plen)) {
+		rep_flush(r, true); /* its batches go before the next frame */
+		(void)trust_out_note(r->tout, ps->sws, *proof, *plen);
+	}
+}
+
+/* One REPAIR item [0, coll, id, state(, proof)]; a nil state is a
+ * withdrawal. */
 static void
 rep_item(
     struct repairs *r, const uint8_t *key, const uint8_t *state, size_t len)
 {
-	msg_batch_rec(&r->rbt, 0, key[0], key + 1, state, len);
+	const uint8_t *proof = NULL;
+	size_t plen = 0;
+
+	if (r->tout == NULL) {
+		msg_batch_rec(&r->rbt, 0, key[0], key + 1, state, len);
+		return;
+	}
+	rep_proof(r, key, state, len, &proof, &plen);
+	msg_batch_rec4(&r->rbt, 0, key[0], key + 1, state, len, proof, plen);
 }
 
 static void
@@ -639,8 +696,7 @@ compare_ids(struct peer *p)
 		    "not verified: the connection was lost");
 		return;
 	}
-	buf_init(&r.rep, JALIN_FRAME_MAX);
-	buf_init(&r.fetch, JALIN_FRAME_MAX);
+	rep_init(&r);
 	rep_open(&r);
 	fetch_open(&r);
 	mpr_init(&a, v->my_ids.p, v->my_ids.len);
@@ -656,8 +712,7 @@ compare_ids(struct peer *p)
 		    (unsigned long long)(v->cur.differing - before), v->bucket,
 		    v->cur.where, (unsigned long long)v->cur.corrupt);
 	stdb_end_read(r.txn);
-	buf_free(&r.rep);
-	buf_free(&r.fetch);
+	rep_free(&r);
 	next_bucket(p);
 }
 
@@ -749,8 +804,7 @@ answer_fetch(struct conn *c, const struct msg_peer *m)
 
 	if (stdb_begin_read(store_db(c->ps->n->store), &r.txn, NULL) != 0)
 		return;
-	buf_init(&r.rep, JALIN_FRAME_MAX);
-	buf_init(&r.fetch, JALIN_FRAME_MAX);
+	rep_init(&r);
 	rep_open(&r);
 	fetch_open(&r);
 	mpr_init(&a, m->ids, m->ids_len);
@@ -767,8 +821,7 @@ answer_fetch(struct conn *c, const struct msg_peer *m)
 	}
 	rep_flush(&r, false);
 	stdb_end_read(r.txn);
-	buf_free(&r.rep);
-	buf_free(&r.fetch);
+	rep_free(&r);
 }
 
 static void

@@ -228,3 +228,28 @@ def test_the_honest_link_replicates_signed_records(make_node, ca):
         return json.loads(p.stdout) if p.returncode in (0, 1) else None
     v = wait_until("jatim to verify sulsel", verified, interval=1)
     assert v["in_sync"] is True, v
+
+
+def test_verify_repairs_a_relayed_record_with_its_proof(make_node, ca):
+    """A record of jabar's reaches jatim through sulsel; jatim's copy is
+    damaged on disk; sulsel's verification repairs it with REPAIR, which
+    over protocol 4 carries the record's proof and batch: jatim takes it,
+    though sulsel did not write it."""
+    from jalin_client import encode_value, verify
+    from test_status import corrupt_on_disk
+    nodes = federation(make_node, {"jabar": 32, "sulsel": 73, "jatim": 35},
+                       [("sulsel", "jabar"), ("jatim", "sulsel")])
+    j, s, t = nodes["jabar"], nodes["sulsel"], nodes["jatim"]
+    name = "Yayasan Rusak Di Disk Jatim 77"
+    rid = put(j, "lks", lks_record(77, name=name))
+    wait_until("jatim to hold jabar's record",
+               lambda: get(t, "lks", rid, check=False))
+    t.stop()
+    assert corrupt_on_disk(t, encode_value(name).data) >= 1
+    t.start()
+    assert t.ctl("get", "lks", rid, check=False).returncode == 1
+    wait_live(s, "jatim")
+    r = verify(s.socket, "jatim")
+    assert r["differing"] >= 1 and r["in_sync"] is True, r
+    assert get(t, "lks", rid)["name"] == name
+    assert peer_status(t, "sulsel")["refused_signature"] == 0
