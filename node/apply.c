@@ -693,7 +693,7 @@ apply_signed(struct conn *c, const struct msg_peer *m)
 	else if (m->type == MSG_CERT)
 		rc = trust_in_cert(c->ps->tls, c->apply->tin, m, &err);
 	else
-		rc = trust_in_batch(c->apply->tin, m, &err);
+		rc = trust_in_batch(c->apply->tin, m, c->peer->cfg.name, &err);
 	if (rc == 0)
 		return 0;
 	conn_error(c, rc, "%s", jalin_err_msg(&err, rc));

@@ -346,8 +346,8 @@ trust_in_cert(struct tls *tls, struct trust_in *in, const struct msg_peer *m,
 }
 
 int
-trust_in_batch(
-    struct trust_in *in, const struct msg_peer *m, struct jalin_err *err)
+trust_in_batch(struct trust_in *in, const struct msg_peer *m,
+    const char *sender, struct jalin_err *err)
 {
 	uint8_t d[SIG_DIGEST_LEN];
 	struct tkey *k;
@@ -363,6 +363,10 @@ trust_in_batch(
 		    "BATCH: a key has the wrong size (origin, kid 8, sig up "
 		    "to %d, leaves 16 x 1..%d)",
 		    SIG_MAX_LEN, JALIN_SIG_BATCH_MAX);
+	bool own = strlen(sender) == m->origin_len &&
+	    memcmp(sender, m->origin, m->origin_len) == 0;
+	if (own)
+		goto keep; /* a live write's batch: no ECDSA on its path */
 	if ((k = key_by_kid(in, m->kid)) == NULL)
 		return jalin_err_set(err, JALIN_EPERM,
 		    "BATCH of %.*s: no CERT for its key was sent",
@@ -378,6 +382,7 @@ trust_in_batch(
 		return jalin_err_set(err, JALIN_EPERM,
 		    "BATCH of %.*s: the signature does not verify",
 		    (int)m->origin_len, m->origin);
+keep:
 	if (in->npend == JALIN_TRUST_PENDING_MAX)
 		return jalin_err_set(err, JALIN_ETOOBIG,
 		    "BATCH: more than %d before their records",

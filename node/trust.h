@@ -62,11 +62,13 @@ int trust_in_cert(struct tls *tls, struct trust_in *in,
 
 /*
  * A BATCH from the peer: its signature checked with the certificate of its
- * kid, which must be the origin's; kept until trust_in_store. 0, or
- * JALIN_EPERM / JALIN_EPROTO / JALIN_ETOOBIG with err.
+ * kid, which must be the origin's, unless the origin is the sender itself
+ * (its TLS identity vouches, and the next hop checks the signature); kept
+ * until trust_in_store. 0, or JALIN_EPERM / JALIN_EPROTO / JALIN_ETOOBIG
+ * with err.
  */
-int trust_in_batch(
-    struct trust_in *in, const struct msg_peer *m, struct jalin_err *err);
+int trust_in_batch(struct trust_in *in, const struct msg_peer *m,
+    const char *sender, struct jalin_err *err);
 
 /* Write the kept certificates and batches in the apply transaction. 0 or
  * the transaction's error. */
