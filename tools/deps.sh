@@ -23,6 +23,7 @@ lmdb-utils
 python3
 python3-pytest
 python3-msgpack
+python3-cryptography
 openssl
 clang-format
 valgrind
