@@ -947,9 +947,9 @@ static int
 batch_flush(struct store_txn *t)
 {
 	struct store *s = t->s;
-	uint8_t k[1 + JALIN_NAME_MAX + 8], d[SIG_DIGEST_LEN], sig[SIG_MAX_LEN];
+	uint8_t k[STDB_BATCH_KEY_MAX], d[SIG_DIGEST_LEN], sig[SIG_MAX_LEN];
 	size_t olen = strlen(s->node), slen, vlen;
-	MDB_val key = {1 + olen + 8, k}, val;
+	MDB_val key = {0, k}, val;
 	int rc;
 
 	if (t->nleaves == 0 || t->err != 0)
@@ -958,9 +958,7 @@ batch_flush(struct store_txn *t)
 	        &t->leaves[0][0], t->nleaves, d) != 0 ||
 	    sig_sign(s->key, d, sig, &slen, NULL) != 0)
 		return txn_fail_code(t, JALIN_ENOMEM);
-	k[0] = (uint8_t)olen;
-	memcpy(k + 1, s->node, olen);
-	stdb_put_u64(k + 1 + olen, t->bno);
+	key.mv_size = stdb_batch_key(k, s->node, olen, t->bno);
 	vlen = SIG_KID_LEN + 1 + slen + (size_t)t->nleaves * SIG_LEAF_LEN;
 	val = (MDB_val){vlen, NULL};
 	/* our batches come in order; another origin's may sort after them */
@@ -984,13 +982,7 @@ batch_flush(struct store_txn *t)
 static bool
 has_event(const struct record *r, const struct rec_origin *o, uint64_t hlc)
 {
-	for (uint16_t i = 0; r != NULL && i < r->ndots; i++) {
-		const struct rec_origin *ro = &r->origin[r->dot[i].origin];
-		if (r->dot[i].hlc == hlc && ro->len == o->len &&
-		    memcmp(ro->name, o->name, o->len) == 0)
-			return true;
-	}
-	return false;
+	return r != NULL && rec_dot_find(r, o->name, o->len, hlc) >= 0;
 }
 
 /* A write event of this node in next, new to the store: its leaf joins the

@@ -21,15 +21,6 @@ struct ref {
 	uint64_t bno;
 };
 
-static size_t
-batch_key(uint8_t *k, const char *origin, size_t olen, uint64_t bno)
-{
-	k[0] = (uint8_t)olen;
-	memcpy(k + 1, origin, olen);
-	stdb_put_u64(k + 1 + olen, bno);
-	return 1 + olen + 8;
-}
-
 /* A stored batch value: [kid 8][siglen][sig][leaves]. */
 struct bval {
 	const uint8_t *kid, *sig, *leaves;
@@ -214,14 +205,14 @@ void
 trust_out_flush(struct trust_out *o, struct conn *c, MDB_txn *txn)
 {
 	const struct stdb *db = store_db(c->ps->n->store);
-	uint8_t k[1 + JALIN_NAME_MAX + 8];
+	uint8_t k[STDB_BATCH_KEY_MAX];
 	const uint8_t *v;
 	struct bval b;
 	size_t vlen;
 
 	for (unsigned i = 0; i < o->nrefs; i++) {
 		const struct ref *r = &o->refs[i];
-		size_t kl = batch_key(k, r->origin, r->olen, r->bno);
+		size_t kl = stdb_batch_key(k, r->origin, r->olen, r->bno);
 		if (stdb_get(txn, db, STDB_BATCH, k, kl, &v, &vlen) != 0 ||
 		    bval_split(v, vlen, &b) != 0)
 			continue; /* not held: its events go unsigned */
@@ -404,12 +395,12 @@ keep:
 int
 trust_in_store(struct trust_in *in, struct store_txn *st)
 {
-	uint8_t k[1 + JALIN_NAME_MAX + 8];
+	uint8_t k[STDB_BATCH_KEY_MAX];
 	int rc = 0;
 
 	for (unsigned i = 0; i < in->npend && rc == 0; i++) {
 		const struct tbatch *b = in->pend[i];
-		size_t kl = batch_key(k, b->origin, b->olen, b->bno);
+		size_t kl = stdb_batch_key(k, b->origin, b->olen, b->bno);
 		rc = store_txn_put(st, STDB_BATCH, k, kl, b->val, b->vlen);
 	}
 	for (unsigned i = 0; i < in->nkeys && rc == 0; i++) {
@@ -440,11 +431,9 @@ name_is(const struct rec_origin *o, const char *name)
 static uint64_t
 ctx_of(const struct record *r, const struct rec_origin *o)
 {
-	for (uint16_t i = 0; i < r->norigins; i++)
-		if (r->origin[i].len == o->len &&
-		    memcmp(r->origin[i].name, o->name, o->len) == 0)
-			return r->ctx[i];
-	return 0;
+	int i = rec_origin_find(r, o->name, o->len);
+
+	return i >= 0 ? r->ctx[i] : 0;
 }
 
 /* True if some batch of origin o is stored: o signs its writes. */
@@ -470,12 +459,12 @@ static bool
 stored_leaf(struct store_txn *st, const struct rec_origin *o, uint64_t bno,
     uint16_t idx, const uint8_t **leaf)
 {
-	uint8_t k[1 + JALIN_NAME_MAX + 8];
+	uint8_t k[STDB_BATCH_KEY_MAX];
 	const uint8_t *v;
 	struct bval b;
 	size_t vlen;
 
-	size_t kl = batch_key(k, o->name, o->len, bno);
+	size_t kl = stdb_batch_key(k, o->name, o->len, bno);
 	if (stdb_get(store_txn_mdb(st), store_db(store_txn_store(st)),
 	        STDB_BATCH, k, kl, &v, &vlen) != 0 ||
 	    bval_split(v, vlen, &b) != 0 || idx >= b.n)

@@ -534,60 +534,49 @@ rep_flush(struct repairs *r, bool reopen)
 	}
 }
 
-/* The stored proof of key's record if state is its state (not a
- * collected tombstone's), noted for the frame; *plen 0: none. */
-static void
-rep_proof(struct repairs *r, const uint8_t *key, const uint8_t *state,
-    size_t len, const uint8_t **proof, size_t *plen)
+/* Note the batches of a record's proof for the frame (flushing the frame
+ * first when it can refer to no more); false: send it without its proof. */
+static bool
+rep_note(struct repairs *r, const uint8_t *state, size_t len,
+    const uint8_t *proof, size_t plen)
 {
-	struct peers *ps = r->p->ps;
-	const uint8_t *st;
-	size_t sl;
-	uint64_t seq;
+	struct record *ws = r->p->ps->sws;
 
-	*plen = 0;
-	if (state == NULL ||
-	    stdb_get_record_parts(r->txn, store_db(ps->n->store), key[0],
-	        key + 1, &seq, proof, plen, &st, &sl) != 0 ||
-	    sl != len || memcmp(st, state, len) != 0 ||
-	    rec_decode(ps->sws, state, len, REC_TRUSTED, NULL) != 0) {
-		*plen = 0;
-		return;
-	}
-	if (!trust_out_note(r->tout, ps->sws, *proof, *plen)) {
+	if (plen == 0 || rec_decode(ws, state, len, REC_TRUSTED, NULL) != 0)
+		return false;
+	if (!trust_out_note(r->tout, ws, proof, plen)) {
 		rep_flush(r, true); /* its batches go before the next frame */
-		(void)trust_out_note(r->tout, ps->sws, *proof, *plen);
+		(void)trust_out_note(r->tout, ws, proof, plen);
 	}
+	return true;
 }
 
 /* One REPAIR item [0, coll, id, state(, proof)]; a nil state is a
- * withdrawal. */
+ * withdrawal; proof[0..plen) the record's as stored (plen 0: none). */
 static void
-rep_item(
-    struct repairs *r, const uint8_t *key, const uint8_t *state, size_t len)
+rep_item(struct repairs *r, const uint8_t *key, const uint8_t *state,
+    size_t len, const uint8_t *proof, size_t plen)
 {
-	const uint8_t *proof = NULL;
-	size_t plen = 0;
-
 	if (r->tout == NULL) {
 		msg_batch_rec(&r->rbt, 0, key[0], key + 1, state, len);
 		return;
 	}
-	rep_proof(r, key, state, len, &proof, &plen);
+	if (state == NULL || !rep_note(r, state, len, proof, plen))
+		plen = 0;
 	msg_batch_rec4(&r->rbt, 0, key[0], key + 1, state, len, proof, plen);
 }
 
 static void
 add_repair(struct repairs *r, const uint8_t *key)
 {
-	const uint8_t *state;
-	size_t len;
+	const uint8_t *state, *proof;
+	size_t len, plen;
 	uint64_t seq;
 
-	if (stdb_get_record(r->txn, store_db(r->p->ps->n->store), key[0],
-	        key + 1, &state, &len, &seq) != 0)
+	if (stdb_get_record_parts(r->txn, store_db(r->p->ps->n->store), key[0],
+	        key + 1, &seq, &proof, &plen, &state, &len) != 0)
 		return;
-	rep_item(r, key, state, len);
+	rep_item(r, key, state, len, proof, plen);
 	r->p->v->cur.repaired++;
 }
 
@@ -604,10 +593,10 @@ add_answer(struct repairs *r, const uint8_t *key)
 	size_t len;
 
 	if (feed_owes_withdrawal(r->p->ps, r->txn, r->p, key))
-		rep_item(r, key, NULL, 0);
+		rep_item(r, key, NULL, 0, NULL, 0);
 	else if (stdb_get_gone(r->txn, store_db(r->p->ps->n->store), key[0],
 	             key + 1, &state, &len) == 0)
-		rep_item(r, key, state, len);
+		rep_item(r, key, state, len, NULL, 0); /* its proof is gone */
 	else
 		return false;
 	r->p->v->cur.repaired++;
@@ -776,16 +765,16 @@ static void
 fetch_one(struct repairs *r, const uint8_t *key)
 {
 	struct peers *ps = r->p->ps;
-	const uint8_t *state;
-	size_t len;
+	const uint8_t *state, *proof;
+	size_t len, plen;
 	uint64_t seq;
 
-	if (stdb_get_record(r->txn, store_db(ps->n->store), key[0], key + 1,
-	        &state, &len, &seq) != 0 ||
+	if (stdb_get_record_parts(r->txn, store_db(ps->n->store), key[0],
+	        key + 1, &seq, &proof, &plen, &state, &len) != 0 ||
 	    rec_decode(ps->sws, state, len, REC_TRUSTED, NULL) != 0 ||
 	    feed_what(r->p, key[0], ps->sws) != FEED_RECORD)
 		return;
-	rep_item(r, key, state, len);
+	rep_item(r, key, state, len, proof, plen);
 	if (r->rbt.n >= JALIN_BATCH_RECORDS_MAX ||
 	    r->rep.len > JALIN_BATCH_BYTES)
 		rep_flush(r, true);

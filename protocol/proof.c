@@ -194,17 +194,6 @@ name_eq(const struct rec_origin *a, const char *name, uint8_t len)
 	return a->len == len && memcmp(a->name, name, len) == 0;
 }
 
-/* Index of r's dot of origin o at hlc, or -1. */
-static int
-find_dot(const struct record *r, const struct rec_origin *o, uint64_t hlc)
-{
-	for (uint16_t i = 0; i < r->ndots; i++)
-		if (r->dot[i].hlc == hlc &&
-		    name_eq(&r->origin[r->dot[i].origin], o->name, o->len))
-			return i;
-	return -1;
-}
-
 /* True if out holds an entry of tag for dot d. */
 static bool
 holds(const struct record *out, int d, uint16_t tag)
@@ -295,7 +284,7 @@ join_dot(struct sig_ctx *x, const struct record *out, uint16_t d,
 			return 0;
 		}
 	for (size_t k = 0; k < nsrc; k++) {
-		int j = find_dot(src[k].r, o, hlc);
+		int j = rec_dot_find(src[k].r, o->name, o->len, hlc);
 		if (j < 0 || src[k].p == NULL || !src[k].p->dot[j].is_signed)
 			continue;
 		const struct proof_dot *sd = &src[k].p->dot[j];
@@ -325,7 +314,7 @@ join_wit(struct sig_ctx *x, const struct record *out, uint16_t oi,
 	for (size_t k = 0; k < nsrc; k++) {
 		const struct record *s = src[k].r;
 		const struct proof *p = src[k].p;
-		int j = find_dot(s, o, hlc);
+		int j = rec_dot_find(s, o->name, o->len, hlc);
 		if (p == NULL)
 			continue;
 		if (j >= 0 && p->dot[j].is_signed) {

@@ -782,3 +782,14 @@ rec_origin_find(const struct record *r, const char *name, size_t len)
 	}
 	return -1;
 }
+
+int
+rec_dot_find(const struct record *r, const char *name, size_t len, uint64_t hlc)
+{
+	int oi = rec_origin_find(r, name, len);
+
+	for (uint16_t i = 0; oi >= 0 && i < r->ndots; i++)
+		if (r->dot[i].origin == oi && r->dot[i].hlc == hlc)
+			return i;
+	return -1;
+}

@@ -231,4 +231,8 @@ int rec_tomb_parse(const struct rec_entry *e, bool purged, struct rec_tomb *t);
 /* Index of origin name in r, or -1. */
 int rec_origin_find(const struct record *r, const char *name, size_t len);
 
+/* Index of r's dot (write event) of origin name at hlc, or -1. */
+int rec_dot_find(
+    const struct record *r, const char *name, size_t len, uint64_t hlc);
+
 #endif

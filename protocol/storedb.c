@@ -925,3 +925,12 @@ stdb_digests(MDB_txn *txn, const struct stdb *db,
 		return jalin_err_set(err, JALIN_ENOMEM, "sha256 failed");
 	return 0;
 }
+
+size_t
+stdb_batch_key(uint8_t *k, const char *origin, size_t olen, uint64_t bno)
+{
+	k[0] = (uint8_t)olen;
+	memcpy(k + 1, origin, olen);
+	stdb_put_u64(k + 1 + olen, bno);
+	return 1 + olen + 8;
+}

@@ -306,6 +306,12 @@ bool stdb_has(const struct stdb *db, enum stdb_db which);
  * jalind must upgrade it before use). */
 unsigned stdb_format(const struct stdb *db);
 
+/* The key of a batch (PROTOCOL.md §13): [len][origin][bno u64 BE] into k
+ * (STDB_BATCH_KEY_MAX bytes); returns its length. */
+#define STDB_BATCH_KEY_MAX (1 + JALIN_NAME_MAX + 8)
+size_t stdb_batch_key(
+    uint8_t *k, const char *origin, size_t olen, uint64_t bno);
+
 /* Key helpers. */
 void stdb_key(uint8_t key[STDB_KEY_LEN], uint8_t coll, const uint8_t *id);
 void stdb_put_u64(uint8_t *p, uint64_t v); /* big-endian */
