@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -33,6 +34,7 @@
 #define KEYS_MIN    (KEYS_HEAD + 1 + 1 + SEAL_WRAP_LEN + 1) /* 1 wrap */
 #define SECRET_LEN  32                                      /* X25519, KEK */
 #define EXT_HDR_MAX 6
+#define NONCE_POOL  (340 * SEAL_NONCE_LEN) /* struct nonces: one page */
 
 /* Nonce of a wrap: its key (the KEK) is derived from a fresh ephemeral key
  * and seals one data key only, so one fixed nonce is safe. */
@@ -42,8 +44,36 @@ struct seal_ctx {
 	EVP_CIPHER *gcm;
 	EVP_CIPHER_CTX *enc; /* AES-256-GCM set up once; re-keyed per call */
 	EVP_CIPHER_CTX *dec;
-	EVP_KDF_CTX *kdf; /* HKDF; reset after each use (drops the secret) */
+	EVP_KDF_CTX *kdf;    /* HKDF; reset after each use (drops the secret) */
+	struct nonces *pool; /* NULL: RAND_bytes for each nonce */
+	/* seal_ctx_eph_reuse: the ephemeral key shared by the next eph_left
+	 * keys values, and the X25519 secrets with it of up to
+	 * SEAL_WRAPS_MAX recipient keys */
+	unsigned eph_uses;
+	unsigned eph_left;
+	EVP_PKEY *eph;
+	unsigned nsec;
+	struct {
+		uint8_t pub[SEAL_PUB_LEN];
+		uint8_t s[SECRET_LEN];
+	} sec[SEAL_WRAPS_MAX];
 };
+
+/*
+ * Nonces: RAND_bytes costs ~2 us a call whatever its size, five times a
+ * value's AES-GCM, so nonces are drawn 340 at once. They are public, so
+ * the pool is no secret; but no nonce may be used twice under a key, and
+ * a forked child would share its parent's pool: the pool lives in a page
+ * the kernel zeroes in the child (MADV_WIPEONFORK, Linux 4.14), where
+ * filled then reads 0. Checking getpid() instead costs a system call per
+ * value, as much as the RAND_bytes it saves.
+ */
+struct nonces {
+	uint8_t bytes[NONCE_POOL];
+	uint32_t used;
+	uint32_t filled;
+};
+_Static_assert(sizeof(struct nonces) <= 4096, "the pool fits a page");
 
 /* A keys body, parsed and checked (keys_parse); pointers into it. */
 struct keys_view {
@@ -56,6 +86,50 @@ struct keys_view {
 	const uint8_t *chain; /* nonce, entries, tag; NULL when m == 0 */
 };
 
+/* HKDF-SHA256, set once: wrap_key passes the rest at each call. */
+static int
+kdf_init(EVP_KDF_CTX *kdf)
+{
+	char md[] = "SHA256";
+	OSSL_PARAM pa[2];
+
+	pa[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, md, 0);
+	pa[1] = OSSL_PARAM_construct_end();
+	return EVP_KDF_CTX_set_params(kdf, pa) == 1 ? 0 : -1;
+}
+
+/* Forget the shared ephemeral key and the secrets made with it. */
+static void
+eph_drop(struct seal_ctx *x)
+{
+	EVP_PKEY_free(x->eph); /* the provider clears the private key */
+	x->eph = NULL;
+	x->eph_left = 0;
+	OPENSSL_cleanse(x->sec, sizeof(x->sec));
+	x->nsec = 0;
+}
+
+/* A pool in a page of its own, wiped in a forked child; NULL where the
+ * kernel cannot do that. */
+static struct nonces *
+pool_new(void)
+{
+#ifdef MADV_WIPEONFORK
+	void *p = mmap(NULL, sizeof(struct nonces), PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if (madvise(p, sizeof(struct nonces), MADV_WIPEONFORK) != 0) {
+		munmap(p, sizeof(struct nonces));
+		return NULL;
+	}
+	return p;
+#else
+	return NULL;
+#endif
+}
+
 struct seal_ctx *
 seal_ctx_new(void)
 {
@@ -64,6 +138,7 @@ seal_ctx_new(void)
 
 	if (x == NULL)
 		return NULL;
+	x->pool = pool_new();
 	x->gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
 	x->enc = EVP_CIPHER_CTX_new();
 	x->dec = EVP_CIPHER_CTX_new();
@@ -73,7 +148,8 @@ seal_ctx_new(void)
 	if (x->gcm == NULL || x->enc == NULL || x->dec == NULL ||
 	    x->kdf == NULL ||
 	    EVP_EncryptInit_ex2(x->enc, x->gcm, NULL, NULL, NULL) != 1 ||
-	    EVP_DecryptInit_ex2(x->dec, x->gcm, NULL, NULL, NULL) != 1) {
+	    EVP_DecryptInit_ex2(x->dec, x->gcm, NULL, NULL, NULL) != 1 ||
+	    kdf_init(x->kdf) != 0) {
 		seal_ctx_free(x);
 		return NULL;
 	}
@@ -91,6 +167,9 @@ seal_ctx_free(struct seal_ctx *x)
 	EVP_CIPHER_CTX_free(x->dec);
 	EVP_KDF_CTX_free(x->kdf);
 	EVP_CIPHER_free(x->gcm);
+	eph_drop(x);
+	if (x->pool != NULL)
+		munmap(x->pool, sizeof(*x->pool));
 	free(x);
 }
 
@@ -109,6 +188,25 @@ void
 seal_key_wipe(struct seal_key *k)
 {
 	OPENSSL_cleanse(k, sizeof(*k));
+}
+
+/* A fresh random nonce; -1 when there is no randomness. */
+static int
+nonce_new(struct seal_ctx *x, uint8_t out[SEAL_NONCE_LEN])
+{
+	struct nonces *p = x->pool;
+
+	if (p == NULL)
+		return RAND_bytes(out, SEAL_NONCE_LEN) == 1 ? 0 : -1;
+	if (!p->filled || p->used + SEAL_NONCE_LEN > NONCE_POOL) {
+		if (RAND_bytes(p->bytes, NONCE_POOL) != 1)
+			return -1;
+		p->used = 0;
+		p->filled = 1;
+	}
+	memcpy(out, p->bytes + p->used, SEAL_NONCE_LEN);
+	p->used += SEAL_NONCE_LEN;
+	return 0;
 }
 
 /* Smallest msgpack ext header for dlen body bytes. Bodies here are never
@@ -226,7 +324,7 @@ seal_value(struct seal_ctx *x, const struct seal_key *k,
 	b = out->p + out->len + hlen;
 	b[0] = SEAL_VERSION;
 	memcpy(b + 1, k->kid, SEAL_KID_LEN);
-	if (RAND_bytes(b + 1 + SEAL_KID_LEN, SEAL_NONCE_LEN) != 1)
+	if (nonce_new(x, b + 1 + SEAL_KID_LEN) != 0)
 		return jalin_err_set(err, JALIN_ENOMEM, "seal: no randomness");
 	value_ad(ad, w, b);
 	if (gcm_seal(x->enc, k->dk, b + 1 + SEAL_KID_LEN, ad, sizeof(ad), plain,
@@ -483,8 +581,7 @@ wrap_key(struct seal_ctx *x, const uint8_t secret[SECRET_LEN],
     const uint8_t *name, size_t nlen, uint8_t kek[SECRET_LEN])
 {
 	uint8_t salt[2 * SEAL_PUB_LEN], info[WRAP_INFO_MAX], *p = info;
-	char md[] = "SHA256";
-	OSSL_PARAM pa[5];
+	OSSL_PARAM pa[4];
 	int ok;
 
 	memcpy(salt, eph, SEAL_PUB_LEN);
@@ -498,16 +595,22 @@ wrap_key(struct seal_ctx *x, const uint8_t secret[SECRET_LEN],
 	p += SEAL_KID_LEN;
 	memcpy(p, name, nlen);
 	p += nlen;
-	pa[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, md, 0);
-	pa[1] = OSSL_PARAM_construct_octet_string(
+	pa[0] = OSSL_PARAM_construct_octet_string(
 	    OSSL_KDF_PARAM_KEY, (void *)(uintptr_t)secret, SECRET_LEN);
-	pa[2] = OSSL_PARAM_construct_octet_string(
+	pa[1] = OSSL_PARAM_construct_octet_string(
 	    OSSL_KDF_PARAM_SALT, salt, sizeof(salt));
-	pa[3] = OSSL_PARAM_construct_octet_string(
+	pa[2] = OSSL_PARAM_construct_octet_string(
 	    OSSL_KDF_PARAM_INFO, info, (size_t)(p - info));
-	pa[4] = OSSL_PARAM_construct_end();
+	pa[3] = OSSL_PARAM_construct_end();
 	ok = EVP_KDF_derive(x->kdf, kek, SECRET_LEN, pa) == 1;
-	EVP_KDF_CTX_reset(x->kdf); /* it kept a copy of the secret */
+	/* the context kept a copy of the secret: overwrite it with zeros
+	 * (the salt's bytes, done with); a reset would also drop the
+	 * digest, whose fetch by name costs more than the derivation */
+	memset(salt, 0, SECRET_LEN);
+	pa[0] = OSSL_PARAM_construct_octet_string(
+	    OSSL_KDF_PARAM_KEY, salt, SECRET_LEN);
+	pa[1] = OSSL_PARAM_construct_end();
+	ok &= EVP_KDF_CTX_set_params(x->kdf, pa) == 1;
 	return ok ? 0 : -1;
 }
 
@@ -579,6 +682,58 @@ check_older(const struct seal_key *cur, const struct seal_key *older,
 	return 0;
 }
 
+void
+seal_ctx_eph_reuse(struct seal_ctx *x, unsigned uses)
+{
+	eph_drop(x);
+	x->eph_uses = uses;
+}
+
+/* The ephemeral key of the next keys value into *eph (*own: the caller
+ * frees it), its public key into epub. */
+static int
+eph_get(
+    struct seal_ctx *x, EVP_PKEY **eph, bool *own, uint8_t epub[SEAL_PUB_LEN])
+{
+	if (x->eph != NULL && x->eph_left > 0) {
+		x->eph_left--;
+		*eph = x->eph;
+		*own = false;
+		return raw_pub(*eph, epub);
+	}
+	eph_drop(x);
+	if ((*eph = EVP_PKEY_Q_keygen(NULL, NULL, "X25519")) == NULL)
+		return -1;
+	*own = x->eph_uses <= 1;
+	if (!*own) {
+		x->eph = *eph;
+		x->eph_left = x->eph_uses - 1;
+	}
+	return raw_pub(*eph, epub);
+}
+
+/* X25519(eph, the recipient key pub, whose raw form is raw) into s: from
+ * the secrets kept with a shared ephemeral key if it is there. */
+static int
+secret_of(struct seal_ctx *x, EVP_PKEY *eph, EVP_PKEY *pub,
+    const uint8_t raw[SEAL_PUB_LEN], uint8_t s[SECRET_LEN])
+{
+	bool keep = eph == x->eph;
+
+	for (unsigned i = 0; keep && i < x->nsec; i++)
+		if (memcmp(x->sec[i].pub, raw, SEAL_PUB_LEN) == 0) {
+			memcpy(s, x->sec[i].s, SECRET_LEN);
+			return 0;
+		}
+	if (x25519(eph, pub, s) != 0)
+		return -1;
+	if (keep && x->nsec < SEAL_WRAPS_MAX) {
+		memcpy(x->sec[x->nsec].pub, raw, SEAL_PUB_LEN);
+		memcpy(x->sec[x->nsec++].s, s, SECRET_LEN);
+	}
+	return 0;
+}
+
 /* One wrap of cur for r at p ([1 len][name][48 wrap]); eph: the
  * ephemeral key, epub its public key. Returns the bytes written, 0 on
  * failure. */
@@ -593,7 +748,8 @@ put_wrap(struct seal_ctx *x, const struct seal_where *w,
 
 	p[0] = r->len;
 	memcpy(p + 1, r->name, r->len);
-	rc = raw_pub(r->pub, pub) != 0 || x25519(eph, r->pub, s) != 0 ||
+	rc = raw_pub(r->pub, pub) != 0 ||
+	    secret_of(x, eph, r->pub, pub, s) != 0 ||
 	    wrap_key(x, s, epub, pub, w, cur->kid, p + 1, r->len, kek) != 0 ||
 	    gcm_seal(x->enc, kek, zero_nonce, NULL, 0, cur->dk, SEAL_DK_LEN, wr,
 	        wr + SEAL_DK_LEN) != 0;
@@ -622,7 +778,7 @@ put_chain(struct seal_ctx *x, const struct seal_where *w,
 		    SEAL_DK_LEN);
 	}
 	chain_ad(ad, w, cur->kid, (unsigned)m);
-	rc = RAND_bytes(nonce, SEAL_NONCE_LEN) != 1 ||
+	rc = nonce_new(x, nonce) != 0 ||
 	    gcm_seal(x->enc, cur->dk, nonce, ad, sizeof(ad), plain,
 	        m * ENTRY_LEN, ct, ct + m * ENTRY_LEN) != 0;
 	OPENSSL_cleanse(plain, sizeof(plain));
@@ -635,11 +791,12 @@ put_keys(struct seal_ctx *x, const struct seal_where *w,
     const struct seal_key *cur, const struct seal_key *older, size_t nolder,
     const struct seal_recipient *r, size_t nr, uint8_t *b)
 {
-	EVP_PKEY *eph = EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
+	EVP_PKEY *eph = NULL;
 	size_t off = KEYS_HEAD, k;
 	int rc = JALIN_ENOMEM;
+	bool own = true;
 
-	if (eph == NULL || raw_pub(eph, b + 1 + SEAL_KID_LEN) != 0)
+	if (eph_get(x, &eph, &own, b + 1 + SEAL_KID_LEN) != 0)
 		goto out;
 	b[0] = SEAL_VERSION;
 	memcpy(b + 1, cur->kid, SEAL_KID_LEN);
@@ -652,7 +809,8 @@ put_keys(struct seal_ctx *x, const struct seal_where *w,
 		goto out;
 	rc = 0;
 out:
-	EVP_PKEY_free(eph); /* the provider clears the private key */
+	if (own)
+		EVP_PKEY_free(eph); /* the provider clears the private key */
 	return rc;
 }
 

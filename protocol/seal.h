@@ -95,6 +95,21 @@ struct seal_ctx;
 struct seal_ctx *seal_ctx_new(void);
 void seal_ctx_free(struct seal_ctx *x);
 
+/*
+ * Let up to uses keys values built with x share one ephemeral key, and so
+ * the X25519 secret with each recipient key (kept in x for up to
+ * SEAL_WRAPS_MAX recipient keys, wiped when the ephemeral key changes, at
+ * the next call and by seal_ctx_free): a bulk write of many records pays
+ * the key agreements (~35-50 us each) once per recipient, not once per
+ * record and recipient. 0 or 1 (the default): a fresh ephemeral key per
+ * keys value. The layout is the same either way, and every wrap key stays
+ * unique (its HKDF info binds the record, the kid and the name); records
+ * keyed with one ephemeral key show that they were keyed together, and a
+ * memory read of x in that time gives their data keys (as a read of the
+ * writer's memory would anyway).
+ */
+void seal_ctx_eph_reuse(struct seal_ctx *x, unsigned uses);
+
 /* A fresh random data key and its id. 0 or JALIN_ENOMEM (no randomness). */
 int seal_key_new(struct seal_key *k);
 void seal_key_wipe(struct seal_key *k);

@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <openssl/core_names.h>
@@ -218,6 +220,38 @@ test_value_fresh_nonce(void **state)
 	assert_memory_not_equal(
 	    a + 1 + SEAL_KID_LEN, b + 1 + SEAL_KID_LEN, SEAL_NONCE_LEN);
 	assert_memory_not_equal(a + 21, b + 21, sizeof(V_SHORT));
+}
+
+/* A forked child seals with nonces of its own, not the ones its parent
+ * draws next from the same context (the pool is wiped in the child). */
+static void
+test_value_nonce_after_fork(void **state)
+{
+	struct t *t = *state;
+	uint8_t mine[SEAL_NONCE_LEN], child[SEAL_NONCE_LEN];
+	const uint8_t *b;
+	size_t blen;
+	int fd[2], st;
+	pid_t pid;
+
+	(void)seal(t, &t->k, V_SHORT, sizeof(V_SHORT), &blen); /* a pool */
+	assert_int_equal(pipe(fd), 0);
+	if ((pid = fork()) == 0) {
+		b = seal(t, &t->k, V_SHORT, sizeof(V_SHORT), &blen);
+		_exit(write(fd[1], b + 1 + SEAL_KID_LEN, SEAL_NONCE_LEN) ==
+		            SEAL_NONCE_LEN
+		        ? 0
+		        : 1);
+	}
+	assert_true(pid > 0);
+	b = seal(t, &t->k, V_SHORT, sizeof(V_SHORT), &blen);
+	memcpy(mine, b + 1 + SEAL_KID_LEN, SEAL_NONCE_LEN);
+	assert_int_equal(read(fd[0], child, sizeof(child)), sizeof(child));
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(fd[0]);
+	close(fd[1]);
+	assert_memory_not_equal(mine, child, SEAL_NONCE_LEN);
 }
 
 /* A key with another kid is not found; one with the kid but other bytes
@@ -630,6 +664,51 @@ test_keys_rotation(void **state)
 	assert_memory_equal(t->plain.p, V_LIST, sizeof(V_LIST));
 }
 
+/* seal_ctx_eph_reuse(3): three keys values share an ephemeral key, the
+ * fourth has a new one; each still opens for each recipient only, and a
+ * recipient's wraps differ from record to record. By default each keys
+ * value has its own. */
+static void
+test_keys_eph_reuse(void **state)
+{
+	struct t *t = *state;
+	uint8_t kv[4][512], id[4][16];
+	size_t len[4], n;
+	struct seal_key out[2];
+
+	seal_ctx_eph_reuse(t->x, 3);
+	for (int i = 0; i < 4; i++) {
+		memcpy(id[i], ID, 16);
+		id[i][0] = (uint8_t)i;
+		t->w.id = id[i];
+		copy(kv[i], build(t, &t->k, &t->k2, 1, THREE, 3, &len[i]),
+		    &len[i]);
+	}
+	assert_memory_equal(kv[0] + 9, kv[1] + 9, SEAL_PUB_LEN);
+	assert_memory_equal(kv[0] + 9, kv[2] + 9, SEAL_PUB_LEN);
+	assert_memory_not_equal(kv[2] + 9, kv[3] + 9, SEAL_PUB_LEN);
+	assert_memory_not_equal(
+	    kv[0] + entry_at(1) + 6, kv[1] + entry_at(1) + 6, SEAL_WRAP_LEN);
+	for (int i = 0; i < 4; i++) {
+		t->w.id = id[i];
+		for (int who = 0; who < 3; who++) {
+			assert_int_equal(open_k(t, kv[i], len[i], who,
+			                     t->priv[who], out, 2, &n),
+			    0);
+			assert_memory_equal(&out[0], &t->k, sizeof(t->k));
+			assert_memory_equal(&out[1], &t->k2, sizeof(t->k));
+		}
+		assert_int_equal(
+		    open_k(t, kv[i], len[i], 1, t->priv[3], out, 2, &n),
+		    JALIN_EPERM);
+	}
+	seal_ctx_eph_reuse(t->x, 0);
+	copy(kv[0], build(t, &t->k, NULL, 0, THREE, 3, &len[0]), &len[0]);
+	copy(kv[1], build(t, &t->k, NULL, 0, THREE, 3, &len[1]), &len[1]);
+	assert_memory_not_equal(kv[0] + 9, kv[1] + 9, SEAL_PUB_LEN);
+	t->w.id = ID;
+}
+
 /* seal_keys_build refuses what would not check on receipt. */
 static void
 test_keys_build_refused(void **state)
@@ -877,6 +956,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    T(test_value_round_trip),
 	    T(test_value_fresh_nonce),
+	    T(test_value_nonce_after_fork),
 	    T(test_value_wrong_key),
 	    T(test_value_tampered),
 	    T(test_value_moved),
@@ -889,6 +969,7 @@ main(void)
 	    T(test_keys_tampered),
 	    T(test_keys_truncated),
 	    T(test_keys_rotation),
+	    T(test_keys_eph_reuse),
 	    T(test_keys_build_refused),
 	    T(test_keys_check_garbage),
 	    T(test_layout_value),
