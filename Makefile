@@ -59,7 +59,8 @@ NODE_OBJ  = $(NODE_SRC:%.c=$(BUILD)/%.o)
 TOOLS_OBJ = $(TOOLS_SRC:%.c=$(BUILD)/%.o)
 TLIB_OBJ  = $(filter-out $(BUILD)/tools/jalinctl.o,$(TOOLS_OBJ))
 UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-BENCH_BIN = $(BUILD)/tests/lmdb_ceiling $(BUILD)/tests/sig_bench
+BENCH_BIN = $(BUILD)/tests/lmdb_ceiling $(BUILD)/tests/sig_bench \
+	    $(BUILD)/tests/seal_bench
 
 PROTO_LIB = $(BUILD)/libjalinproto.a
 NODE_LIB  = $(BUILD)/libjalinnode.a
@@ -127,6 +128,10 @@ $(BUILD)/tests/lmdb_ceiling: tests/bench/lmdb_ceiling.c
 	$(CC) $(CPPFLAGS) $(WARN) -O2 $(PKG_CFLAGS) -o $@ $< $(LDLIBS)
 
 $(BUILD)/tests/sig_bench: tests/bench/sig_bench.c $(PROTO_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) -O2 $(PKG_CFLAGS) -o $@ $< $(PROTO_LIB) $(LDLIBS)
+
+$(BUILD)/tests/seal_bench: tests/bench/seal_bench.c $(PROTO_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) -O2 $(PKG_CFLAGS) -o $@ $< $(PROTO_LIB) $(LDLIBS)
 
@@ -220,6 +225,7 @@ BENCH_DEPS = $(BUILD)/jalind $(BENCH_BIN) $(if $(TOOLS_SRC),$(BUILD)/jalinctl)
 bench: $(BENCH_DEPS)
 	JALIN_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) tests/bench/bench.py $(BENCH_ARGS)
 	$(BUILD)/tests/sig_bench $(SIG_BENCH_ARGS)
+	$(BUILD)/tests/seal_bench $(SEAL_BENCH_ARGS)
 	JALIN_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) tests/bench/relay.py \
 	    $(RELAY_BENCH_ARGS)
 	JALIN_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) tests/bench/status_bench.py \
@@ -234,6 +240,10 @@ bench-relay: $(BENCH_DEPS)
 
 bench-sig: $(BUILD)/tests/sig_bench
 	$(BUILD)/tests/sig_bench $(SIG_BENCH_ARGS)
+
+.PHONY: bench-seal
+bench-seal: $(BUILD)/tests/seal_bench
+	$(BUILD)/tests/seal_bench $(SEAL_BENCH_ARGS)
 
 bench-weak: $(BUILD)/jalind $(BUILD)/jalinctl
 	JALIN_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) tests/bench/weaklink.py \
