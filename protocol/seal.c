@@ -6,9 +6,10 @@
  * length is checked against the bytes left before it is read, and a body
  * is parsed whole (keys_parse) before anything in it is used. Keys and
  * derived secrets live on the stack only as long as they are needed and
- * are wiped with OPENSSL_cleanse on every path out.
+ * are wiped with OPENSSL_cleanse on every path out; only the secrets of a
+ * shared ephemeral key (seal_ctx_eph_reuse) stay in struct seal_ctx, and
+ * the cipher contexts keep the last key schedule until the next call.
  */
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -36,15 +37,16 @@
 #define EXT_HDR_MAX 6
 #define NONCE_POOL  (340 * SEAL_NONCE_LEN) /* struct nonces: one page */
 
-/* Nonce of a wrap: its key (the KEK) is derived from a fresh ephemeral key
- * and seals one data key only, so one fixed nonce is safe. */
+/* Nonce of a wrap: its key (the KEK) seals one data key only (its HKDF
+ * info binds the record, the kid and the recipient's name, and the
+ * ephemeral key is fresh), so one fixed nonce is safe. */
 static const uint8_t zero_nonce[SEAL_NONCE_LEN];
 
 struct seal_ctx {
 	EVP_CIPHER *gcm;
 	EVP_CIPHER_CTX *enc; /* AES-256-GCM set up once; re-keyed per call */
 	EVP_CIPHER_CTX *dec;
-	EVP_KDF_CTX *kdf;    /* HKDF; reset after each use (drops the secret) */
+	EVP_KDF_CTX *kdf;    /* HKDF-SHA256; its key zeroed after each use */
 	struct nonces *pool; /* NULL: RAND_bytes for each nonce */
 	/* seal_ctx_eph_reuse: the ephemeral key shared by the next eph_left
 	 * keys values, and the X25519 secrets with it of up to
