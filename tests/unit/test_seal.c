@@ -752,7 +752,7 @@ test_keys_build_refused(void **state)
 	assert_int_equal(BUILD(older, SEAL_CHAIN_MAX + 1, r, 1), JALIN_EINVAL);
 	assert_int_equal(t->out.len, 0);
 	/* at the limits: 64 recipients, 32 older keys */
-	static char names[SEAL_WRAPS_MAX][3];
+	static char names[SEAL_WRAPS_MAX][12];
 	for (int i = 0; i < SEAL_WRAPS_MAX; i++) {
 		snprintf(names[i], sizeof(names[i]), "%02d", i);
 		r[i] = (struct seal_recipient){names[i], 2, t->pub[i % 3]};
