@@ -30,6 +30,7 @@
 
 #include "admin.h"
 #include "audit.h"
+#include "crypt.h"
 #include "frame.h"
 #include "hlc.h"
 #include "log.h"
@@ -379,8 +380,11 @@ answer_read(struct admin *a, const struct client *cl, const struct msg_req *q)
 	if (rc == 0)
 		rc = stdb_begin_read(store_db(a->n->store), &txn, &err);
 	if (rc == 0) {
+		struct view_open vo = {NULL, NULL};
+		if (a->n->crypt != NULL && !(flags & QUERY_PUBLIC))
+			srec_view(crypt_reader(a->n->crypt), &vo);
 		rc = query_dispatch(txn, store_db(a->n->store), q, flags,
-		    status_extra, a, a->ws, &pk, &a->resp, &err);
+		    status_extra, a, a->ws, &vo, &pk, &a->resp, &err);
 		stdb_end_read(txn);
 	}
 	if (rc == 0 && a->resp.err != 0)

@@ -258,7 +258,7 @@ withdraw_one(struct store_txn *st, struct rtask *t, const struct schema_coll *c,
 		refuse(t, "collection not accepted from this peer", c, id);
 		return 0;
 	}
-	if (c->scope != SCOPE_SCOPED || cfg->all_cases) {
+	if (c->scope != SCOPE_SCOPED || cfg->all_cases || cfg->relay) {
 		refuse(t,
 		    c->scope != SCOPE_SCOPED
 		        ? "withdrawal of a record shared with every node"
@@ -416,7 +416,7 @@ apply_one(struct store_txn *st, struct rtask *t, struct mpr *m, uint64_t *prev)
 		t->held_ms = ms - now;
 		return 1;
 	}
-	if (c->scope == SCOPE_SCOPED && !cfg->all_cases &&
+	if (c->scope == SCOPE_SCOPED && !cfg->all_cases && !cfg->relay &&
 	    !scope_allows(c, ps->rws, cfg->name, strlen(cfg->name))) {
 		refuse(t, "not shared with this node", c, id);
 		goto next;

@@ -11,6 +11,7 @@
 #include "mp.h"
 #include "node.h"
 #include "authz.h"
+#include "sealrec.h"
 #include "scope.h"
 
 /* referral.status: the first field both ends of a referral write */
@@ -120,6 +121,7 @@ origin_field(const struct schema_coll *c, uint16_t tag)
 	case TAG_RETENTION_UNTIL:
 	case TAG_CREATED_AT:
 	case TAG_UNSHARED_FROM:
+	case TAG_KEYS: /* who reads is who it is shared with */
 		return true;
 	default:
 		/* a referral's request is its sender's; from status on
@@ -216,6 +218,35 @@ check_origin_node(
 	    a->c->name, (int)who->len, who->name);
 }
 
+/*
+ * A data keys value, or an S! value that is sealed: 0 if its shape is
+ * right, the refusal if not; 1 for a plain S! value (a 0.3 peer's, or
+ * written before sealing): checked as any value.
+ */
+static int
+check_sealed(struct az *a, const struct rec_entry *e,
+    const struct schema_field *f, const struct rec_origin *who)
+{
+	struct jalin_err verr;
+	const uint8_t *body;
+	uint32_t blen;
+	int rc;
+
+	jalin_err_clear(&verr);
+	if (f->type == ST_KEYS)
+		rc = srec_keys_body(e->val, e->vlen, &body, &blen)
+		    ? seal_keys_check(body, blen, &verr)
+		    : jalin_err_set(&verr, JALIN_EPROTO, "not a keys value");
+	else if (srec_sealed_body(e->val, e->vlen, &body, &blen))
+		rc = seal_value_check(body, blen, &verr);
+	else
+		return 1;
+	if (rc == 0)
+		return 0;
+	return refuse(a, AUTHZ_SCHEMA, "%s.%s written by %.*s: %s", a->c->name,
+	    f->name, (int)who->len, who->name, verr.msg);
+}
+
 static int
 check_value(struct az *a, const struct rec_entry *e,
     const struct schema_field *f, const struct rec_origin *who)
@@ -232,6 +263,13 @@ check_value(struct az *a, const struct rec_entry *e,
 		    "%s.%s removed by %.*s: a required field cannot be "
 		    "removed",
 		    a->c->name, f->name, (int)who->len, who->name);
+	}
+	/* sealed S! values and data keys: their shape (seal.h); what is
+	 * inside only their readers can see */
+	if (f->type == ST_KEYS || srec_field_sealed(a->c, f)) {
+		int sealed = check_sealed(a, e, f, who);
+		if (sealed <= 0)
+			return sealed;
 	}
 	/* free text, coded, that cannot be too long: decoding every string
 	 * on the replication path would cost more than the rest of the

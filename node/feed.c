@@ -238,7 +238,7 @@ feed_what(const struct peer *p, uint8_t coll, const struct record *r)
 
 	if (c == NULL || !(p->cfg.collections & (1u << coll)))
 		return FEED_NOTHING;
-	if (c->scope != SCOPE_SCOPED || p->cfg.all_cases)
+	if (c->scope != SCOPE_SCOPED || p->cfg.all_cases || p->cfg.relay)
 		return FEED_RECORD;
 	if (r == NULL)
 		return FEED_NEEDS_RECORD;

@@ -25,7 +25,9 @@
 #include "repl.h"
 #include "gc.h"
 #include "record.h"
+#include "reseal.h"
 #include "retention.h"
+#include "crypt.h"
 #include "store.h"
 #include "storedb.h"
 
@@ -164,6 +166,47 @@ free_signals(struct sigs *s)
 		event_free(s->hup);
 }
 
+/* crypt.h's all_cases: this node if it is one, its all_cases peers, and
+ * [node] all_cases_nodes (the same nodes authz.h counts). */
+static size_t
+all_cases_names(void *arg, struct crypt_name *out, size_t max)
+{
+	const struct cfg *cfg = ((const struct node *)arg)->cfg;
+	const char *p = cfg->all_cases_nodes;
+	size_t k = 0;
+
+	if (cfg->all_cases && k < max)
+		out[k++] = (struct crypt_name){cfg->name,
+		    (uint8_t)strlen(cfg->name)};
+	for (unsigned i = 0; i < cfg->npeers && k < max; i++)
+		if (cfg->peers[i].all_cases)
+			out[k++] = (struct crypt_name){cfg->peers[i].name,
+			    (uint8_t)strlen(cfg->peers[i].name)};
+	while (*p != '\0' && k < max) {
+		size_t len = strcspn(p, ",");
+		if (len > 0 && len <= JALIN_NAME_MAX)
+			out[k++] = (struct crypt_name){p, (uint8_t)len};
+		p += len;
+		p += strspn(p, ", ");
+	}
+	return k;
+}
+
+/* Seal personal fields of cases and referrals when this node has an
+ * encryption key (crypt.h). */
+static int
+start_crypt(struct node *n, EVP_PKEY *priv, struct jalin_err *err)
+{
+	const struct crypt_keys k = {NULL, all_cases_names, n};
+
+	if (priv == NULL)
+		return 0;
+	if ((n->crypt = crypt_new(n->cfg->name, priv, &k)) == NULL)
+		return jalin_err_set(err, JALIN_ENOMEM, "out of memory");
+	ops_set_crypt(n->ops, n->crypt);
+	return reseal_start(n, &n->reseal, err);
+}
+
 static int
 start(struct node *n, struct jalin_err *err)
 {
@@ -187,6 +230,8 @@ start(struct node *n, struct jalin_err *err)
 	ops_set_authz(n->ops,
 	    &(struct authz_nodes){
 	        authz_node_all_cases, authz_node_authority_from, n});
+	if ((rc = start_crypt(n, NULL, err)) != 0)
+		return rc;
 	if ((rc = admin_open(n, &n->admin, err)) != 0)
 		return rc;
 	/* remote admins' requests take the local socket's path (admin.c) */
@@ -211,6 +256,8 @@ stop(struct node *n)
 	conn_stop(n->peers);
 	ops_free(n->ops);
 	gc_free(n->gc);               /* after ops: its last run ends there */
+	reseal_stop(n->reseal);       /* after ops: it answers its writes */
+	crypt_free(n->crypt);
 	retention_stop(n->retention); /* after ops: it answers its purges */
 	store_close(n->store);
 	if (n->base)

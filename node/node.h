@@ -18,21 +18,23 @@
  *   4. merge     merging two versions of a record
  *   5. scope     which node a record is shared with
  *   6. authz     who may write what: checks on a peer's state
- *   7. store     the LMDB store
- *   8. ops       local writes, the group commit
- *   9. retention retention purges
- *  10. peer      the configured-peer table (peer_impl.h: shared records)
- *  11. conn      connections, TLS identity, HELLO, timers
- *  12. trust     origin signatures on the wire: certificates, batches
- *  13. feed      our feed to a peer, the scope rule of what it gets
- *  14. apply     the peer's feed applied, checkpoints, REPAIR
- *  15. verify    verification and repair
- *  16. gc        tombstone collection
- *  17. repl      routes peer messages, fills conn's hooks
- *  18. peerview  status and metrics views of the peers (read-only)
- *  19. admin     the admin requests, local socket and remote
- *  20. metrics   the /metrics endpoint
- *  21. main      options, config, wiring, the event loop
+ *   7. crypt     S! values sealed where they are written
+ *   8. store     the LMDB store
+ *   9. ops       local writes, the group commit
+ *  10. retention retention purges
+ *  11. reseal    fields written in clear before, sealed
+ *  12. peer      the configured-peer table (peer_impl.h: shared records)
+ *  13. conn      connections, TLS identity, HELLO, timers
+ *  14. trust     origin signatures on the wire: certificates, batches
+ *  15. feed      our feed to a peer, the scope rule of what it gets
+ *  16. apply     the peer's feed applied, checkpoints, REPAIR
+ *  17. verify    verification and repair
+ *  18. gc        tombstone collection
+ *  19. repl      routes peer messages, fills conn's hooks
+ *  20. peerview  status and metrics views of the peers (read-only)
+ *  21. admin     the admin requests, local socket and remote
+ *  22. metrics   the /metrics endpoint
+ *  23. main      options, config, wiring, the event loop
  */
 #ifndef JALIN_NODE_H
 #define JALIN_NODE_H
@@ -51,6 +53,8 @@ struct peers;
 struct metrics;
 struct retention;
 struct gc;
+struct crypt;
+struct reseal;
 
 struct node {
 	struct event_base *base;
@@ -62,6 +66,8 @@ struct node {
 	struct metrics *metrics;     /* NULL unless metrics_listen is set */
 	struct retention *retention; /* NULL when retention_check is 0 */
 	struct gc *gc;               /* tombstone collection (gc.h) */
+	struct crypt *crypt;         /* S! sealing (crypt.h); NULL: none */
+	struct reseal *reseal;       /* sealing what was in clear (reseal.h) */
 	uint64_t started_ms;
 	uint64_t held_since_ms; /* last contact before an outage longer than
 	                           offline_hold: records are not served until

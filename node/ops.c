@@ -75,6 +75,10 @@ struct ops {
 	struct buf resp;
 	struct buf sys;           /* system field values for one put */
 	struct merge_update *tmp; /* updates + system fields for one put */
+	struct crypt *crypt;      /* seals S! values; NULL: none */
+	struct buf plain;         /* sealed values opened for the rules */
+	unsigned unwrapped;       /* readers of the last put left without a
+	                             wrap (their key is unknown) */
 	struct schema_kv *kv;
 	void (*committed)(void *arg);
 	void *hook_arg;
@@ -97,7 +101,8 @@ ops_new(struct event_base *base, struct store *store)
 	uuidgen_init(&o->ug);
 	buf_init(&o->resp, JALIN_FRAME_MAX);
 	buf_init(&o->sys, 64u << 10);
-	o->tmp = calloc(JALIN_RECORD_ENTRIES_MAX + 2, sizeof(*o->tmp));
+	buf_init(&o->plain, JALIN_RECORD_MAX + 64);
+	o->tmp = calloc(CRYPT_UPDATES_MAX, sizeof(*o->tmp));
 	o->kv = calloc(JALIN_RECORD_ENTRIES_MAX, sizeof(*o->kv));
 	o->flush_ev = event_new(base, -1, 0, flush_cb, o);
 	if (o->tmp == NULL || o->kv == NULL || o->flush_ev == NULL) {
@@ -147,6 +152,7 @@ ops_free(struct ops *o)
 		event_free(o->flush_ev);
 	buf_free(&o->resp);
 	buf_free(&o->sys);
+	buf_free(&o->plain);
 	free(o->tmp);
 	free(o->kv);
 	free(o);
@@ -646,6 +652,38 @@ with_system(struct ops *o, const struct op_rec *r, const struct job *j,
 	return 0;
 }
 
+/*
+ * Record-level rules read plaintext: the sealed values of kv[0..n) opened
+ * (this node wrote or reads them) into o->plain, which is reserved whole
+ * first so the pointers stay put.
+ */
+static int
+open_kv(struct ops *o, const struct op_rec *r, const struct record *out,
+    size_t n, struct jalin_err *err)
+{
+	const uint8_t *body;
+	uint32_t blen;
+	int rc;
+
+	if (o->crypt == NULL || !srec_coll_sealed(r->c))
+		return 0;
+	buf_reset(&o->plain);
+	if (buf_reserve(&o->plain, JALIN_RECORD_MAX) != 0)
+		return jalin_err_set(err, JALIN_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		if (!srec_sealed_body(o->kv[i].val, o->kv[i].len, &body, &blen))
+			continue;
+		size_t at = o->plain.len;
+		rc = srec_open(crypt_reader(o->crypt), r->c, r->id, out,
+		    o->kv[i].tag, o->kv[i].val, o->kv[i].len, &o->plain, err);
+		if (rc != 0)
+			return rc == JALIN_ENOTFOUND ? 0 : rc; /* not ours */
+		o->kv[i].val = o->plain.p + at;
+		o->kv[i].len = (uint32_t)(o->plain.len - at);
+	}
+	return 0;
+}
+
 /* "case 0190a1b2-…" for messages about one record. */
 static const char *
 rec_name(const struct op_rec *r, char *buf, size_t n)
@@ -675,6 +713,12 @@ apply_put(struct ops *o, struct store_txn *t, struct job *j, struct op_rec *r,
 		    rec_name(r, nb, sizeof(nb)));
 	if ((rc = with_system(o, r, j, old, creating, hlc, &n, err)) != 0)
 		return rc;
+	/* S! values sealed before they are merged: the sealed bytes are the
+	 * record's (crypt.h) */
+	if (o->crypt != NULL &&
+	    (rc = crypt_put(o->crypt, r->c, r->id, old, o->tmp, &n,
+	         CRYPT_UPDATES_MAX, &o->unwrapped, err)) != 0)
+		return rc;
 	rc = merge_put(old, o->tmp, n, store_node(o->store),
 	    strlen(store_node(o->store)), hlc, out, &changed);
 	if (rc != 0)
@@ -683,7 +727,8 @@ apply_put(struct ops *o, struct store_txn *t, struct job *j, struct op_rec *r,
 	if (!changed)
 		return 0;
 	n = live_kv(out, o->kv);
-	if ((rc = schema_check_record(r->c, o->kv, n, creating, err)) != 0)
+	if ((rc = open_kv(o, r, out, n, err)) != 0 ||
+	    (rc = schema_check_record(r->c, o->kv, n, creating, err)) != 0)
 		return rc;
 	/* what every peer would refuse is refused here, with the reason */
 	if ((rc = authz_check(r->c, old, out, out, &o->authz, NULL, err)) != 0)
@@ -975,6 +1020,12 @@ flush_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	ops_flush(arg);
+}
+
+void
+ops_set_crypt(struct ops *o, struct crypt *crypt)
+{
+	o->crypt = crypt;
 }
 
 void

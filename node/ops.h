@@ -23,6 +23,7 @@
 
 #include "msg.h"
 #include "authz.h"
+#include "crypt.h"
 #include "store.h"
 
 struct ops;
@@ -69,6 +70,10 @@ int ops_submit_task(struct ops *o, const struct ops_task *task);
  * all_cases. nodes is copied.
  */
 void ops_set_authz(struct ops *o, const struct authz_nodes *nodes);
+
+/* Seal the S! values of local puts with crypt (crypt.h; held, not owned).
+ * Until this is called they are stored as given. */
+void ops_set_crypt(struct ops *o, struct crypt *crypt);
 
 /* Called after every successful commit (e.g. to wake live senders). */
 void ops_set_hook(struct ops *o, void (*committed)(void *arg), void *arg);

@@ -93,6 +93,8 @@ static const struct cfg_key cfg_keys[] = {
     {S_NODE, "max_clock_skew", T_UINT, .def = STR(JALIN_CLOCK_SKEW_DEFAULT),
         .min = 1, .max = JALIN_CLOCK_SKEW_MAX, NODE(max_clock_skew)},
     {S_NODE, "all_cases", T_BOOL, .def = "no", NODE(all_cases)},
+    {S_NODE, "relay", T_BOOL, .def = "no", NODE(relay),
+        .what = "keep every case and referral to pass on, sealed"},
     {S_NODE, "all_cases_nodes", T_NAMES, .optional = true,
         NODE(all_cases_nodes),
         .what = "the federation's all_cases nodes, for write authority"},
@@ -127,6 +129,7 @@ static const struct cfg_key cfg_keys[] = {
     {S_PEER, "collections", T_COLLS, .def = COLL_NAMES, PEER(collections),
         .what = "the collections shared with this peer: " COLL_NAMES},
     {S_PEER, "all_cases", T_BOOL, .def = "no", PEER(all_cases)},
+    {S_PEER, "relay", T_BOOL, .def = "no", PEER(relay)},
 };
 
 #define NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))

@@ -38,6 +38,7 @@ struct cfg_peer {
 	struct cfg_addr address;       /* optional: without it we only accept */
 	uint32_t collections;          /* bit (1 << coll_id) per collection */
 	bool all_cases;                /* receives every case/referral */
+	bool relay;                    /* passes cases on; reads none */
 	int line;                      /* line of the [peer NAME] header */
 };
 
@@ -53,6 +54,7 @@ struct cfg {
 	char admin_socket[108];        /* default DATA_DIR/jalind.sock */
 	unsigned max_clock_skew;       /* seconds (JALIN_CLOCK_SKEW_*) */
 	bool all_cases; /* this node receives every case (national node) */
+	bool relay;     /* this node keeps every case to pass on, sealed */
 	/* the federation's all_cases nodes, "a, b" (may write every case;
 	 * write authority, node/authz.h); the peers with all_cases = yes
 	 * count as listed too */

@@ -230,6 +230,12 @@
 #define JALIN_RETENTION_FIRST_PASS 600
 #define JALIN_RETENTION_SLICE      5000
 #define JALIN_RETENTION_QUEUE_MAX  1000
+#define JALIN_RESEAL_SLICE         5000 /* records looked at per step */
+#define JALIN_RESEAL_QUEUE_MAX     1000 /* writes queued per step */
+
+/* Sealed fields (PROTOCOL.md §14): keys values built one after another
+ * share one ephemeral X25519 key for at most this many records. */
+#define JALIN_SEAL_EPH_USES 256
 
 /* Store. [node] map_size_max: the LMDB map may grow to this many bytes,
  * 64 GiB by default (the config default is written "64G"), 1 MiB at least. */

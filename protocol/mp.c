@@ -276,7 +276,8 @@ check_limits(struct walk *w, const struct hdr *h, size_t off, unsigned depth)
 	const struct mp_limits *lim = w->lim;
 
 	if (h->type == MP_EXT && w->ext_type >= 0 && depth == w->ext_depth &&
-	    (int)(int8_t)w->p[h->hlen] == w->ext_type)
+	    (int)(int8_t)w->p[h->hlen] >= 1 &&
+	    (int)(int8_t)w->p[h->hlen] <= w->ext_type)
 		return check_canon(w, h, off);
 
 	if (h->type == MP_STR && h->v > lim->str_max)
@@ -433,7 +434,8 @@ walk_obj(struct walk *w, unsigned depth)
 	return 0;
 }
 
-/* ext_type -1: no ext allowed beyond what lim says (mp_canonical_ext). */
+/* ext_type -1: no ext allowed beyond what lim says; else types 1..ext_type
+ * at ext_depth (mp_canonical_ext). */
 static int
 walk_run(const void *buf, size_t len, const struct mp_limits *lim, bool canon,
     unsigned ext_depth, int ext_type, size_t *used, struct jalin_err *err)

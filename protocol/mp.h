@@ -79,10 +79,11 @@ int mp_check(const void *buf, size_t len, const struct mp_limits *lim,
 int mp_canonical(const void *buf, size_t len, struct jalin_err *err);
 
 /*
- * The same, except that ext objects of this type are allowed at exactly
- * this depth (0: buf itself; 2: the elements of an array inside buf's
- * array), in their smallest header: the coded strings of a record state's
- * entry values (record.h). What is inside them is the caller's to check.
+ * The same, except that ext objects of types 1 to type are allowed at
+ * exactly this depth (0: buf itself; 2: the elements of an array inside
+ * buf's array), in their smallest header: the coded strings, sealed values
+ * and data keys of a record state's entry values (record.h). What is
+ * inside them is the caller's to check.
  */
 int mp_canonical_ext(const void *buf, size_t len, unsigned depth, int8_t type,
     struct jalin_err *err);

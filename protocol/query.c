@@ -62,7 +62,8 @@ id_text(const uint8_t id[UUID_LEN], char out[UUID_STR_LEN + 1])
 int
 query_get(MDB_txn *txn, const struct stdb *db, const struct schema_coll *c,
     const uint8_t id[UUID_LEN], unsigned flags, struct record *ws,
-    msgpack_packer *pk, struct buf *b, struct jalin_err *err)
+    const struct view_open *op, msgpack_packer *pk, struct buf *b,
+    struct jalin_err *err)
 {
 	char ids[UUID_STR_LEN + 1];
 	const uint8_t *state;
@@ -86,7 +87,7 @@ query_get(MDB_txn *txn, const struct stdb *db, const struct schema_coll *c,
 	if (!(flags & VIEW_VERSIONS) && !rec_is_live(ws))
 		return jalin_err_set(err, JALIN_ENOTFOUND,
 		    "%s %s: the record was deleted", c->name, ids);
-	if ((rc = view_record(pk, b, c, id, ws, flags)) != 0)
+	if ((rc = view_record(pk, b, c, id, ws, flags, op)) != 0)
 		return jalin_err_set(
 		    err, rc, "%s %s: record too large to show", c->name, ids);
 	return 0;
@@ -176,6 +177,7 @@ struct scan {
 	struct record *ws;
 	uint8_t last[STDB_KEY_LEN];
 	uint32_t n;
+	const struct view_open *op;
 };
 
 /* One record of a page: skip tombstones; returns JALIN_ECORRUPT if the
@@ -198,16 +200,17 @@ scan_one(struct scan *sc, const struct stdb_iter *it, msgpack_packer *pk,
 	if (!rec_is_live(sc->ws) && !(sc->flags & VIEW_VERSIONS))
 		return 0;
 	sc->n++;
-	return view_record(
-	    pk, b, c, k + 1, sc->ws, sc->flags & (VIEW_COLL | VIEW_VERSIONS));
+	return view_record(pk, b, c, k + 1, sc->ws,
+	    sc->flags & (VIEW_COLL | VIEW_VERSIONS), sc->op);
 }
 
 int
 query_records(MDB_txn *txn, const struct stdb *db, uint8_t coll,
     const char *after, size_t after_len, uint64_t limit, unsigned flags,
-    struct record *ws, msgpack_packer *pk, struct buf *b, struct jalin_err *err)
+    struct record *ws, const struct view_open *op, msgpack_packer *pk,
+    struct buf *b, struct jalin_err *err)
 {
-	struct scan sc = {coll, page_limit(limit), flags, ws, {0}, 0};
+	struct scan sc = {coll, page_limit(limit), flags, ws, {0}, 0, op};
 	struct stdb_iter it;
 	size_t mark;
 	int rc;
@@ -337,7 +340,8 @@ query_feed(MDB_txn *txn, const struct stdb *db, uint64_t since, uint64_t limit,
 int
 query_conflicts(MDB_txn *txn, const struct stdb *db, uint8_t coll,
     const char *after, size_t after_len, uint64_t limit, unsigned flags,
-    struct record *ws, msgpack_packer *pk, struct buf *b, struct jalin_err *err)
+    struct record *ws, const struct view_open *op, msgpack_packer *pk,
+    struct buf *b, struct jalin_err *err)
 {
 	struct stdb_iter it;
 	uint8_t last[STDB_KEY_LEN] = {0};
@@ -366,7 +370,7 @@ query_conflicts(MDB_txn *txn, const struct stdb *db, uint8_t coll,
 		    stdb_get_record(txn, db, k[0], k + 1, &state, &len, &seq) ==
 		        0 &&
 		    rec_decode(ws, state, len, REC_TRUSTED, NULL) == 0)
-			n += view_conflicts(pk, c, k + 1, ws);
+			n += view_conflicts(pk, c, k + 1, ws, op);
 		recs++;
 		stdb_iter_next(&it);
 		skip_scoped(&it, flags);
@@ -498,8 +502,8 @@ dispatch_status(MDB_txn *txn, const struct stdb *db, query_extra_fn extra,
 
 static int
 dispatch_get(MDB_txn *txn, const struct stdb *db, const struct msg_req *q,
-    const struct schema_coll *c, struct record *ws, msgpack_packer *pk,
-    struct buf *b, struct jalin_err *err)
+    const struct schema_coll *c, struct record *ws, const struct view_open *op,
+    msgpack_packer *pk, struct buf *b, struct jalin_err *err)
 {
 	uint8_t id[UUID_LEN];
 	int rc;
@@ -509,14 +513,15 @@ dispatch_get(MDB_txn *txn, const struct stdb *db, const struct msg_req *q,
 		    err, JALIN_EINVAL, "get needs a collection and an id");
 	if ((rc = query_id(q->id, q->id_len, id, err)) != 0)
 		return rc;
-	return query_get(
-	    txn, db, c, id, q->versions ? VIEW_VERSIONS : 0, ws, pk, b, err);
+	return query_get(txn, db, c, id, q->versions ? VIEW_VERSIONS : 0, ws,
+	    op, pk, b, err);
 }
 
 int
 query_dispatch(MDB_txn *txn, const struct stdb *db, const struct msg_req *q,
     unsigned flags, query_extra_fn extra, void *ctx, struct record *ws,
-    msgpack_packer *pk, struct buf *b, struct jalin_err *err)
+    const struct view_open *op, msgpack_packer *pk, struct buf *b,
+    struct jalin_err *err)
 {
 	const struct schema_coll *c = NULL;
 
@@ -533,7 +538,7 @@ query_dispatch(MDB_txn *txn, const struct stdb *db, const struct msg_req *q,
 	case MSG_STATUS:
 		return dispatch_status(txn, db, extra, ctx, pk, b, err);
 	case MSG_GET:
-		return dispatch_get(txn, db, q, c, ws, pk, b, err);
+		return dispatch_get(txn, db, q, c, ws, op, pk, b, err);
 	case MSG_LIST:
 		if (c == NULL)
 			return jalin_err_set(
@@ -542,14 +547,14 @@ query_dispatch(MDB_txn *txn, const struct stdb *db, const struct msg_req *q,
 	case MSG_EXPORT:
 		return query_records(txn, db, c ? c->id : 0, q->after,
 		    q->after_len, q->limit,
-		    (q->type == MSG_EXPORT ? VIEW_COLL : 0) | flags, ws, pk, b,
-		    err);
+		    (q->type == MSG_EXPORT ? VIEW_COLL : 0) | flags, ws, op, pk,
+		    b, err);
 	case MSG_FEED:
 		return query_feed(
 		    txn, db, q->since, q->limit, flags, ws, pk, b, err);
 	case MSG_CONFLICTS:
 		return query_conflicts(txn, db, c ? c->id : 0, q->after,
-		    q->after_len, q->limit, flags, ws, pk, b, err);
+		    q->after_len, q->limit, flags, ws, op, pk, b, err);
 	case MSG_DIGEST:
 		return query_digest(txn, db, pk, err);
 	case MSG_AUDIT:

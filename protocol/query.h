@@ -5,7 +5,8 @@
  * by jalinctl --db on a store opened read-only, so both give the same
  * answers. Each function writes one MK_RESULT value to pk (which writes
  * into b). On error the caller discards what was written.
- * ws is a record workspace (struct record, owned by the caller).
+ * ws is a record workspace (struct record, owned by the caller); op opens
+ * the sealed S! values this node may read (view.h; NULL: none).
  */
 #ifndef JALIN_QUERY_H
 #define JALIN_QUERY_H
@@ -18,6 +19,7 @@
 #include "buf.h"
 #include "record.h"
 #include "storedb.h"
+#include "view.h"
 
 /*
  * Flag of query_dispatch (and query_records / query_feed /
@@ -34,7 +36,8 @@
  */
 int query_get(MDB_txn *txn, const struct stdb *db, const struct schema_coll *c,
     const uint8_t id[UUID_LEN], unsigned flags, struct record *ws,
-    msgpack_packer *pk, struct buf *b, struct jalin_err *err);
+    const struct view_open *op, msgpack_packer *pk, struct buf *b,
+    struct jalin_err *err);
 
 /*
  * list / export: {"records": [view...], "next": cursor or nil}: live
@@ -44,8 +47,8 @@ int query_get(MDB_txn *txn, const struct stdb *db, const struct schema_coll *c,
  */
 int query_records(MDB_txn *txn, const struct stdb *db, uint8_t coll,
     const char *after, size_t after_len, uint64_t limit, unsigned flags,
-    struct record *ws, msgpack_packer *pk, struct buf *b,
-    struct jalin_err *err);
+    struct record *ws, const struct view_open *op, msgpack_packer *pk,
+    struct buf *b, struct jalin_err *err);
 
 /* feed: {"entries": [{"seq","collection","id","state","hlc","at"}],
  * "next": seq to ask for next, "last_seq": n}, entries with seq > since.
@@ -57,8 +60,8 @@ int query_feed(MDB_txn *txn, const struct stdb *db, uint64_t since,
 /* conflicts: {"conflicts": [view_conflicts items], "next": cursor|nil}. */
 int query_conflicts(MDB_txn *txn, const struct stdb *db, uint8_t coll,
     const char *after, size_t after_len, uint64_t limit, unsigned flags,
-    struct record *ws, msgpack_packer *pk, struct buf *b,
-    struct jalin_err *err);
+    struct record *ws, const struct view_open *op, msgpack_packer *pk,
+    struct buf *b, struct jalin_err *err);
 
 /* digest: {"case": hex, ..., "referral": hex, "all": hex}. */
 int query_digest(MDB_txn *txn, const struct stdb *db, msgpack_packer *pk,
@@ -92,7 +95,8 @@ struct msg_req;
  */
 int query_dispatch(MDB_txn *txn, const struct stdb *db, const struct msg_req *q,
     unsigned flags, query_extra_fn extra, void *ctx, struct record *ws,
-    msgpack_packer *pk, struct buf *b, struct jalin_err *err);
+    const struct view_open *op, msgpack_packer *pk, struct buf *b,
+    struct jalin_err *err);
 
 /* True for the request types query_dispatch answers. */
 bool query_is_read(uint64_t type);

@@ -555,7 +555,7 @@ rec_decode_prefix(struct record *r, const void *buf, size_t len, unsigned flags,
 	 * value for its canonical form: then these bytes are exactly what
 	 * rec_encode would write, and the store can keep them as they are. */
 	if (!(flags & REC_TRUSTED) &&
-	    mp_canonical_ext(buf, *used, 2, REC_CODED_EXT, NULL) != 0) {
+	    mp_canonical_ext(buf, *used, 2, REC_KEYS_EXT, NULL) != 0) {
 		rc = jalin_err_set(
 		    err, JALIN_EPROTO, "record: not in canonical form");
 		goto fail;

@@ -297,6 +297,9 @@ static const struct schema_field case_fields[] = {
     F_LIST(TAG_UNSHARED_FROM, "unshared_from", JALIN_UNSHARED_MAX, it_node,
         CLS_N, SF_SYSTEM,
         "ditarik dari: nodes taken out of share_with, told to erase"),
+    F_SIMPLE(TAG_KEYS, "keys", ST_KEYS, CLS_N, SF_SYSTEM,
+        "kunci data: the record's data keys, wrapped to each node that may "
+        "read its S! fields"),
     F_STR(16, "case_no", 32, CLS_N, 0,
         "nomor registrasi kasus (unit prefix + seq)"),
     F_ENUM(17, "status", e_case_status, CLS_S, SF_REQUIRED,
@@ -410,6 +413,9 @@ static const struct schema_field referral_fields[] = {
     F_LIST(TAG_UNSHARED_FROM, "unshared_from", JALIN_UNSHARED_MAX, it_node,
         CLS_N, SF_SYSTEM,
         "ditarik dari: nodes taken out of share_with, told to erase"),
+    F_SIMPLE(TAG_KEYS, "keys", ST_KEYS, CLS_N, SF_SYSTEM,
+        "kunci data: the record's data keys, wrapped to each node that may "
+        "read its S! fields"),
     F_STR(16, "referral_no", 32, CLS_N, 0, "nomor surat rujukan"),
     F_UUID(17, "case_id", CLS_N, SF_REQUIRED, "kasus yang dirujuk"),
     F_UUID(18, "from_unit", CLS_N, SF_REQUIRED, "unit perujuk"),
@@ -1682,6 +1688,17 @@ co_map(struct cx *x, const struct schema_field *f, struct rd *r,
 	return ent_write(x, e, v->n);
 }
 
+/* keys: never from a client; peers' are checked by their shape (seal.h) */
+static int
+co_keys(struct cx *x, const struct schema_field *f, struct rd *r,
+    const struct mv *v)
+{
+	(void)f;
+	(void)r;
+	(void)v;
+	return fail(x, "set by the node (the record's data keys)");
+}
+
 static coerce_fn *const coercers[] = {
     [ST_STR] = co_str,
     [ST_INT] = co_int,
@@ -1696,6 +1713,7 @@ static coerce_fn *const coercers[] = {
     [ST_LIST] = co_list,
     [ST_OBJECT] = co_object,
     [ST_MAP] = co_map,
+    [ST_KEYS] = co_keys,
 };
 
 /* Read one value for f from r and pack its canonical form. */
@@ -1966,6 +1984,18 @@ kv_find(const struct schema_kv *kv, size_t n, const struct schema_field *f)
 	return NULL;
 }
 
+/* True if the value is sealed (an ext of type 2, record.h): only its
+ * readers see what it holds. */
+static bool
+kv_sealed(const struct schema_kv *e)
+{
+	struct rd r = {e->val, e->val + e->len};
+	struct mv v;
+
+	return e->val != NULL && rd_head(&r, &v) == 0 && v.t == V_EXT &&
+	    v.et == 2;
+}
+
 /* The stored string of a field (decoded into tmp if coded), or
  * JALIN_ECORRUPT. */
 static int
@@ -2078,6 +2108,13 @@ check_dates(const struct schema_coll *c, const struct date_rule *dr,
 	if ((le = kv_find(kv, n, lf)) == NULL ||
 	    (he = kv_find(kv, n, hf)) == NULL)
 		return 0;
+	/* sealed (PROTOCOL.md §14): judged by their writer, who reads them */
+	const struct schema_kv *pe = dr->lo_precision == NULL ? NULL
+	    : kv_find(kv, n,
+	          schema_field_by_name(
+	              c, dr->lo_precision, strlen(dr->lo_precision)));
+	if (kv_sealed(le) || kv_sealed(he) || (pe != NULL && kv_sealed(pe)))
+		return 0;
 	if ((rc = kv_str(c, lf, le, &lv, ltmp, err)) != 0 ||
 	    (rc = kv_str(c, hf, he, &hv, htmp, err)) != 0 ||
 	    (rc = rule_width(c, dr, kv, n, &w, err)) != 0)
@@ -2130,6 +2167,7 @@ static const char *const type_names[] = {
     [ST_LIST] = "list",
     [ST_OBJECT] = "object",
     [ST_MAP] = "map",
+    [ST_KEYS] = "keys",
 };
 
 const char *

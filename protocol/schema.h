@@ -55,6 +55,7 @@ enum schema_type {
 	ST_LIST,   /* array of item (max = most items) */
 	ST_OBJECT, /* map of sub-fields (obj[], nobj), used as list items */
 	ST_MAP, /* map: keys enums[] (or any str(JALIN_MAP_KEY_MAX)) -> item */
+	ST_KEYS, /* a record's wrapped data keys (seal.h), set by the node */
 };
 
 /* Sensitivity class (DOMAIN.md). */
@@ -113,6 +114,7 @@ enum {
 	TAG_CREATED_BY = 7,
 	TAG_UPDATED_BY = 8,
 	TAG_UNSHARED_FROM = 9, /* SCOPED collections only (scope.h) */
+	TAG_KEYS = 10,         /* SCOPED: data keys of S! fields (seal.h) */
 	TAG_FIRST_OWN = 16,    /* first tag of collection-specific fields */
 };
 

@@ -85,9 +85,46 @@ pack_key(msgpack_packer *pk, const struct schema_coll *c, uint16_t tag)
 	view_str(pk, view_field_name(c, tag, nb, sizeof(nb)));
 }
 
+/* The record being shown, for pack_value. */
+struct vrec {
+	const struct schema_coll *c;
+	const uint8_t *id;
+	const struct record *r;
+	const struct view_open *op;
+};
+
+static bool
+is_ext(const struct rec_entry *e, int8_t want)
+{
+	const uint8_t *d;
+	uint32_t len;
+	int8_t type;
+	struct mpr m;
+
+	mpr_init(&m, e->val, e->vlen);
+	return mpr_peek(&m) == MP_EXT && mpr_ext(&m, &type, &d, &len) == 0 &&
+	    type == want;
+}
+
+/* A sealed value as its reader sees it, or "(encrypted)". */
 static void
-pack_value(
-    msgpack_packer *pk, const struct schema_coll *c, const struct rec_entry *e)
+pack_sealed(msgpack_packer *pk, const struct vrec *vr, const struct rec_entry *e)
+{
+	uint8_t mem[512];
+	struct buf t;
+
+	buf_init_mem(&t, mem, sizeof(mem), JALIN_VALUE_MAX);
+	if (vr->op == NULL || vr->op->open == NULL ||
+	    vr->op->open(vr->op->arg, vr->c, vr->id, vr->r, e->tag, e->val,
+	        e->vlen, &t) != 0 ||
+	    schema_display(schema_field_by_tag(vr->c, e->tag), t.p, t.len,
+	        pk) != 0)
+		view_str(pk, "(encrypted)");
+	buf_free(&t);
+}
+
+static void
+pack_value(msgpack_packer *pk, const struct vrec *vr, const struct rec_entry *e)
 {
 	uint8_t mem[512];
 	const uint8_t *v;
@@ -98,9 +135,18 @@ pack_value(
 		msgpack_pack_nil(pk);
 		return;
 	}
+	if (is_ext(e, REC_SEALED_EXT)) {
+		pack_sealed(pk, vr, e);
+		return;
+	}
+	if (is_ext(e, REC_KEYS_EXT)) {
+		view_str(pk, "(data keys)");
+		return;
+	}
 	buf_init_mem(&t, mem, sizeof(mem), JALIN_VALUE_MAX);
 	if (rec_val_plain(e->val, e->vlen, &t, &v, &vlen) != 0 ||
-	    schema_display(schema_field_by_tag(c, e->tag), v, vlen, pk) != 0)
+	    schema_display(schema_field_by_tag(vr->c, e->tag), v, vlen, pk) !=
+	        0)
 		view_str(pk, "(undecodable value)");
 	buf_free(&t);
 }
@@ -113,14 +159,14 @@ pack_origin(msgpack_packer *pk, const struct record *r, uint16_t o)
 
 /* {"value", "hlc", "at", "origin"} of one entry. */
 static void
-pack_version(msgpack_packer *pk, const struct schema_coll *c,
-    const struct record *r, const struct rec_entry *e)
+pack_version(msgpack_packer *pk, const struct vrec *vr, const struct rec_entry *e)
 {
+	const struct record *r = vr->r;
 	const struct rec_dot *d = &r->dot[e->dot];
 
 	msgpack_pack_map(pk, 4);
 	view_str(pk, "value");
-	pack_value(pk, c, e);
+	pack_value(pk, vr, e);
 	view_str(pk, "hlc");
 	msgpack_pack_uint64(pk, d->hlc);
 	view_str(pk, "at");
@@ -161,29 +207,32 @@ is_nil(const struct rec_entry *e)
 	return e->vlen == 1 && e->val[0] == 0xc0;
 }
 
-/* The winning non-nil value of each field as name/value pairs. */
+/* The winning non-nil value of each field as name/value pairs (the data
+ * keys are the node's, not the record's: left out). */
 static uint32_t
-plain_pairs(
-    msgpack_packer *pk, const struct schema_coll *c, const struct record *r)
+plain_pairs(msgpack_packer *pk, const struct vrec *vr)
 {
+	const struct record *r = vr->r;
 	uint32_t n = 0;
 
 	FOR_FIELDS(r, i, end)
 	{
 		const struct rec_entry *w = &r->entry[rec_winner(r, i, end)];
-		if (is_nil(w))
+		if (is_nil(w) || w->tag == TAG_KEYS)
 			continue;
-		pack_key(pk, c, w->tag);
-		pack_value(pk, c, w);
+		pack_key(pk, vr->c, w->tag);
+		pack_value(pk, vr, w);
 		n++;
 	}
 	return n;
 }
 
 static void
-view_fields_versions(msgpack_packer *pk, struct buf *b,
-    const struct schema_coll *c, const struct record *r, bool losers)
+view_fields_versions(
+    msgpack_packer *pk, struct buf *b, const struct vrec *vr, bool losers)
 {
+	const struct schema_coll *c = vr->c;
+	const struct record *r = vr->r;
 	size_t mark = view_map_begin(b);
 	uint32_t n = 0;
 
@@ -195,13 +244,13 @@ view_fields_versions(msgpack_packer *pk, struct buf *b,
 		pack_key(pk, c, r->entry[i].tag);
 		n++;
 		if (!losers) {
-			pack_version(pk, c, r, &r->entry[w]);
+			pack_version(pk, vr, &r->entry[w]);
 			continue;
 		}
 		msgpack_pack_array(pk, (uint32_t)(end - i - 1));
 		for (size_t k = i; k < end; k++)
 			if (k != w)
-				pack_version(pk, c, r, &r->entry[k]);
+				pack_version(pk, vr, &r->entry[k]);
 	}
 	view_patch(b, mark, n);
 }
@@ -244,14 +293,15 @@ view_deletes(msgpack_packer *pk, const struct record *r)
 }
 
 static void
-view_versions(msgpack_packer *pk, struct buf *b, const struct schema_coll *c,
-    const struct record *r)
+view_versions(msgpack_packer *pk, struct buf *b, const struct vrec *vr)
 {
+	const struct record *r = vr->r;
+
 	msgpack_pack_map(pk, 5);
 	view_str(pk, "fields");
-	view_fields_versions(pk, b, c, r, false);
+	view_fields_versions(pk, b, vr, false);
 	view_str(pk, "conflicts");
-	view_fields_versions(pk, b, c, r, true);
+	view_fields_versions(pk, b, vr, true);
 	view_str(pk, "deletes");
 	view_deletes(pk, r);
 	view_str(pk, "context");
@@ -266,8 +316,11 @@ view_versions(msgpack_packer *pk, struct buf *b, const struct schema_coll *c,
 
 int
 view_record(msgpack_packer *pk, struct buf *b, const struct schema_coll *c,
-    const uint8_t id[UUID_LEN], const struct record *r, unsigned flags)
+    const uint8_t id[UUID_LEN], const struct record *r, unsigned flags,
+    const struct view_open *op)
 {
+	const struct vrec vr = {c, id, r, op};
+
 	if (flags & VIEW_VERSIONS) {
 		msgpack_pack_map(pk, 4);
 		view_str(pk, "collection");
@@ -276,7 +329,7 @@ view_record(msgpack_packer *pk, struct buf *b, const struct schema_coll *c,
 		view_str(pk, "state");
 		view_str(pk, view_state(r));
 		view_str(pk, "versions");
-		view_versions(pk, b, c, r);
+		view_versions(pk, b, &vr);
 		return b->err;
 	}
 	/* The plain form is one flat object: id, collection, fields. */
@@ -288,7 +341,7 @@ view_record(msgpack_packer *pk, struct buf *b, const struct schema_coll *c,
 		view_str(pk, c->name);
 		n++;
 	}
-	n += plain_pairs(pk, c, r);
+	n += plain_pairs(pk, &vr);
 	view_patch(b, mark, n);
 	return b->err;
 }
@@ -306,11 +359,13 @@ conflict_head(msgpack_packer *pk, const struct schema_coll *c,
 }
 
 static void
-conflict_winner(msgpack_packer *pk, const struct schema_coll *c,
-    const struct record *r, const struct rec_entry *w)
+conflict_winner(
+    msgpack_packer *pk, const struct vrec *vr, const struct rec_entry *w)
 {
+	const struct record *r = vr->r;
+
 	view_str(pk, "value");
-	pack_value(pk, c, w);
+	pack_value(pk, vr, w);
 	view_str(pk, "origin");
 	pack_origin(pk, r, r->dot[w->dot].origin);
 	view_str(pk, "at");
@@ -319,8 +374,10 @@ conflict_winner(msgpack_packer *pk, const struct schema_coll *c,
 
 unsigned
 view_conflicts(msgpack_packer *pk, const struct schema_coll *c,
-    const uint8_t id[UUID_LEN], const struct record *r)
+    const uint8_t id[UUID_LEN], const struct record *r,
+    const struct view_open *op)
 {
+	const struct vrec vr = {c, id, r, op};
 	unsigned n = 0;
 	char nb[16];
 
@@ -333,12 +390,12 @@ view_conflicts(msgpack_packer *pk, const struct schema_coll *c,
 			continue;
 		conflict_head(pk, c, id,
 		    view_field_name(c, r->entry[i].tag, nb, sizeof(nb)));
-		conflict_winner(pk, c, r, &r->entry[w]);
+		conflict_winner(pk, &vr, &r->entry[w]);
 		view_str(pk, "others");
 		msgpack_pack_array(pk, (uint32_t)(end - i - 1));
 		for (size_t k = i; k < end; k++)
 			if (k != w)
-				pack_version(pk, c, r, &r->entry[k]);
+				pack_version(pk, &vr, &r->entry[k]);
 		n++;
 	}
 	if (rec_has_delete(r) && rec_is_live(r)) {

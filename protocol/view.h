@@ -31,10 +31,26 @@ const char *view_state(const struct record *r);
 const char *view_field_name(
     const struct schema_coll *c, uint16_t tag, char *buf, size_t n);
 
+/*
+ * Opens a sealed S! value (seal.h) for the reader: the plaintext (canonical
+ * msgpack) appended to plain, 0; anything else shows "(encrypted)". v is
+ * the whole ext object of field tag of record id (state r). NULL, or a
+ * NULL open: every sealed value shows "(encrypted)". A record's data keys
+ * (TAG_KEYS) are never shown as a field; with VIEW_VERSIONS their
+ * versions show "(data keys)".
+ */
+struct view_open {
+	int (*open)(void *arg, const struct schema_coll *c,
+	    const uint8_t id[UUID_LEN], const struct record *r, uint16_t tag,
+	    const uint8_t *v, uint32_t vlen, struct buf *plain);
+	void *arg;
+};
+
 /* Write the record (see above) to pk, which writes into b. 0 or the
  * buffer's error (JALIN_ETOOBIG / JALIN_ENOMEM). */
 int view_record(msgpack_packer *pk, struct buf *b, const struct schema_coll *c,
-    const uint8_t id[UUID_LEN], const struct record *r, unsigned flags);
+    const uint8_t id[UUID_LEN], const struct record *r, unsigned flags,
+    const struct view_open *op);
 
 /*
  * Append one item per conflict of the record to an array being written:
@@ -43,7 +59,8 @@ int view_record(msgpack_packer *pk, struct buf *b, const struct schema_coll *c,
  * deletes in "others". Returns the number of items written.
  */
 unsigned view_conflicts(msgpack_packer *pk, const struct schema_coll *c,
-    const uint8_t id[UUID_LEN], const struct record *r);
+    const uint8_t id[UUID_LEN], const struct record *r,
+    const struct view_open *op);
 
 /* Write a string / an ISO time of an HLC. */
 void view_str(msgpack_packer *pk, const char *s);

@@ -397,3 +397,83 @@ def state_entries(state):
         tag, di = divmod(key, len(dots))
         entries.append((tag, di, state[a:u.tell()]))
     return flags, origins, ctx, dots, entries
+
+
+# -- sealed fields (PROTOCOL.md section 14) ------------------------------
+# An opener of sealed values written from the section alone: the keys
+# field (ext 3) and sealed values (ext 2), X25519 + HKDF-SHA256 + AES-256-GCM
+# (python3-cryptography, imported only here).
+
+SEALED_EXT, KEYS_EXT = 2, 3
+
+
+def ext_body(raw):
+    """(type, body) of a msgpack ext item, or (None, None)."""
+    try:
+        v = msgpack.unpackb(raw, raw=True)
+    except Exception:
+        return None, None
+    if isinstance(v, msgpack.ExtType):
+        return v.code, v.data
+    return None, None
+
+
+def _gcm_open(key, nonce, ct_tag, ad):
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    return AESGCM(key).decrypt(nonce, ct_tag, ad)
+
+
+def seal_open_keys(coll, rid, body, name, priv):
+    """The data keys {kid: key} that node `name` (X25519 private key priv)
+    opens from one keys body; {} when it has no wrap in it. Raises on a
+    wrap or chain that does not check."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric.x25519 import \
+        X25519PublicKey
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+    if body[0] != 1:
+        raise ProtocolError("keys: unknown version")
+    kid, eph, n = body[1:9], body[9:41], body[41]
+    i, wrap = 42, None
+    for _ in range(n):
+        ln = body[i]
+        nm = body[i + 1:i + 1 + ln].decode()
+        w = body[i + 1 + ln:i + 1 + ln + 48]
+        i += 1 + ln + 48
+        if nm == name:
+            wrap = w
+    m = body[i]
+    if wrap is None:
+        return {}
+    raw = serialization.Encoding.Raw
+    mine = priv.public_key().public_bytes(raw, serialization.PublicFormat.Raw)
+    secret = priv.exchange(X25519PublicKey.from_public_bytes(eph))
+    info = b"jalin wrap 1" + bytes([coll]) + rid + kid + name.encode()
+    kek = HKDF(algorithm=hashes.SHA256(), length=32, salt=eph + mine,
+               info=info).derive(secret)
+    dk = _gcm_open(kek, bytes(12), wrap, None)
+    keys = {kid: dk}
+    if m:
+        nonce = body[i + 1:i + 13]
+        ct = body[i + 13:i + 13 + 40 * m + 16]
+        ad = b"jalin chain 1" + bytes([coll]) + rid + b"\x01" + kid + \
+            bytes([m])
+        chain = _gcm_open(dk, nonce, ct, ad)
+        for k in range(m):
+            keys[chain[40 * k:40 * k + 8]] = chain[40 * k + 8:40 * k + 40]
+    return keys
+
+
+def seal_open_value(coll, rid, tag, body, keys):
+    """The plaintext (a decoded msgpack value) of a sealed body, or None
+    when none of keys {kid: key} is its key. Raises when it does not
+    check."""
+    if body[0] != 1:
+        raise ProtocolError("sealed value: unknown version")
+    kid, nonce = body[1:9], body[9:21]
+    if kid not in keys:
+        return None
+    ad = b"jalin seal 1" + bytes([coll]) + rid + tag.to_bytes(2, "big") + \
+        body[0:9]
+    return msgpack.unpackb(_gcm_open(keys[kid], nonce, body[21:], ad),
+                           raw=False)

@@ -41,7 +41,7 @@
 	"or '-')"
 #define KEYS_NODE                                                        \
 	"name, region, data_dir, listen, admin_socket, max_clock_skew, " \
-	"all_cases, all_cases_nodes, require_signatures, "               \
+	"all_cases, relay, all_cases_nodes, require_signatures, "        \
 	"write_authority_from, "                                         \
 	"stall_timeout, max_connections, handshake_timeout, "            \
 	"admin_idle_timeout, verify_interval, offline_hold, "            \
@@ -447,7 +447,7 @@ static const struct err_case key_cases[] = {
         ":6: [tls] cafile: unknown key (known keys: ca, cert, key, crl)"},
     {NODE "[peer banten]\nadress = x:1\n",
         ":6: [peer banten] adress: unknown key (known keys: address, "
-        "collections, all_cases)"},
+        "collections, all_cases, relay)"},
     {NODE "region = 33\n", ":5: [node] region: set twice (first on line 3)"},
     {NODE "[peer a]\nall_cases = no\nall_cases = yes\n",
         ":7: [peer a] all_cases: set twice (first on line 6)"},

@@ -501,7 +501,7 @@ get(struct fx *f, const char *coll, const char *id_json, bool versions, int *rc,
 	jalin_err_clear(&err);
 	assert_int_equal(stdb_begin_read(store_db(f->s), &txn, NULL), 0);
 	*rc = query_get(txn, store_db(f->s), c, id,
-	    versions ? VIEW_VERSIONS : 0, ws, &pk, &b, &err);
+	    versions ? VIEW_VERSIONS : 0, ws, NULL, &pk, &b, &err);
 	mdb_txn_abort(txn);
 	if (msg != NULL)
 		snprintf(msg, msglen, "%s", jalin_err_msg(&err, *rc));

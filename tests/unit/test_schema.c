@@ -20,6 +20,7 @@
 
 #include "buf.h"
 #include "schema.h"
+#include "seal.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -267,6 +268,9 @@ worst(const struct schema_field *f)
 		return 5 + n;
 	case ST_MAP:
 		return 5 + f->max * (66 + worst(f->item));
+	case ST_KEYS: /* seal.h: every wrap and the longest chain */
+		return 6 + 42 + SEAL_WRAPS_MAX * (1 + SEAL_NAME_MAX + 48) + 1 +
+		    12 + SEAL_CHAIN_MAX * 40 + 16;
 	}
 	fail_msg("bad type %u", f->type);
 	return 0;
@@ -308,7 +312,7 @@ check_field(const char *cname, const struct schema_field *f, bool named)
 
 	snprintf(path, sizeof(path), "%s.%s", cname,
 	    f->name != NULL ? f->name : "[]");
-	assert_true(f->type >= ST_STR && f->type <= ST_MAP);
+	assert_true(f->type >= ST_STR && f->type <= ST_KEYS);
 	assert_true(f->cls <= CLS_SX);
 	if (named && (f->name == NULL || !name_ok(f->name)))
 		fail_msg("%s: bad name", path);
@@ -321,7 +325,9 @@ check_field(const char *cname, const struct schema_field *f, bool named)
 	if (f->type == ST_ENUM)
 		check_enums(path, f->enums);
 	check_container(path, f);
-	if (worst(f) > JALIN_VALUE_MAX)
+	/* sealed (PROTOCOL.md 14.1), a value grows by its ext header and
+	 * SEAL_OVERHEAD: it must still fit */
+	if (worst(f) + 6 + SEAL_OVERHEAD > JALIN_VALUE_MAX)
 		fail_msg(
 		    "%s: a valid value may take %zu bytes", path, worst(f));
 }
@@ -348,7 +354,8 @@ check_coll(const struct schema_coll *c)
 		assert_true(f->tag >= 1 && f->tag <= JALIN_TAG_MAX);
 		assert_true(f->tag <= TAG_UPDATED_BY ||
 		    f->tag >= TAG_FIRST_OWN ||
-		    (f->tag == TAG_UNSHARED_FROM && c->scope == SCOPE_SCOPED));
+		    ((f->tag == TAG_UNSHARED_FROM || f->tag == TAG_KEYS) &&
+		        c->scope == SCOPE_SCOPED));
 		if (i > 0)
 			assert_true(f->tag > c->fields[i - 1].tag);
 		check_field(c->name, f, true);
@@ -458,7 +465,12 @@ test_lookup(void **state)
 			assert_ptr_equal(schema_field_by_tag(c, f->tag), f);
 		}
 		assert_null(schema_field_by_tag(c, 0));
-		assert_null(schema_field_by_tag(c, 10));
+		assert_null(schema_field_by_tag(c, TAG_KEYS + 1));
+		f = schema_field_by_tag(c, TAG_KEYS);
+		if (c->scope == SCOPE_SCOPED)
+			assert_string_equal(f->name, "keys");
+		else
+			assert_null(f);
 		f = schema_field_by_tag(c, TAG_UNSHARED_FROM);
 		if (c->scope == SCOPE_SCOPED)
 			assert_string_equal(f->name, "unshared_from");
