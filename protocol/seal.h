@@ -43,18 +43,18 @@
 #include "buf.h"
 #include "err.h"
 
-#define SEAL_VERSION   1
-#define SEAL_KID_LEN   8
-#define SEAL_DK_LEN    32
-#define SEAL_NONCE_LEN 12
-#define SEAL_TAG_LEN   16
-#define SEAL_PUB_LEN   32 /* X25519 public key */
-#define SEAL_WRAP_LEN  48 /* wrapped data key: 32 + tag */
-#define SEAL_OVERHEAD  (1 + SEAL_KID_LEN + SEAL_NONCE_LEN + SEAL_TAG_LEN)
-#define SEAL_WRAPS_MAX 64 /* recipients of one key */
-#define SEAL_CHAIN_MAX 32 /* older keys carried */
-#define SEAL_NAME_MAX  64
-#define SEAL_KEYS_TAG  10 /* the keys field of case and referral */
+#define SEAL_VERSION    1
+#define SEAL_KID_LEN    8
+#define SEAL_DK_LEN     32
+#define SEAL_NONCE_LEN  12
+#define SEAL_TAG_LEN    16
+#define SEAL_PUB_LEN    32  /* X25519 public key */
+#define SEAL_WRAP_LEN   48  /* wrapped data key: 32 + tag */
+#define SEAL_OVERHEAD   (1 + SEAL_KID_LEN + SEAL_NONCE_LEN + SEAL_TAG_LEN)
+#define SEAL_WRAPS_MAX  64  /* recipients of one key */
+#define SEAL_CHAIN_MAX  32  /* older keys carried */
+#define SEAL_NAME_MAX   64
+#define SEAL_KEYS_TAG   10  /* the keys field of case and referral */
 
 struct seal_key {
 	uint8_t kid[SEAL_KID_LEN];
@@ -63,15 +63,15 @@ struct seal_key {
 
 /* Where a sealed value or a keys value sits. */
 struct seal_where {
-	uint8_t coll;      /* collection code */
-	const uint8_t *id; /* 16-byte record id */
-	uint16_t tag;      /* field tag (sealed values only) */
+	uint8_t coll;         /* collection code */
+	const uint8_t *id;    /* 16-byte record id */
+	uint16_t tag;         /* field tag (sealed values only) */
 };
 
 struct seal_recipient {
 	const char *name;
 	uint8_t len;
-	EVP_PKEY *pub; /* X25519 public key */
+	EVP_PKEY *pub;        /* X25519 public key */
 };
 
 struct seal_ctx;
@@ -136,7 +136,7 @@ int seal_keys_check(const uint8_t *body, size_t len, struct jalin_err *err);
 
 /* The current kid of a keys body, and whether name has a wrap in it. */
 void seal_keys_kid(const uint8_t *body, uint8_t kid[SEAL_KID_LEN]);
-bool seal_keys_has(
-    const uint8_t *body, size_t len, const char *name, size_t nlen);
+bool seal_keys_has(const uint8_t *body, size_t len, const char *name,
+    size_t nlen);
 
 #endif
