@@ -24,6 +24,7 @@
 #include "feed.h"
 #include "repl.h"
 #include "gc.h"
+#include "keyring.h"
 #include "record.h"
 #include "retention.h"
 #include "store.h"
@@ -128,6 +129,10 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 		    jalin_err_msg(&err, rc));
 		return;
 	}
+	if ((rc = kr_recheck(n->keyring, nc, &err)) != 0)
+		log_warnx("keyring: not re-checked, keeping the CA and CRL it "
+		          "had: %s",
+		    jalin_err_msg(&err, rc));
 	log_set_level(nc->log_level);
 	/* Keep what cannot change live; take the rest. */
 	memcpy(nc->name, n->cfg->name, sizeof(nc->name));
@@ -179,6 +184,8 @@ start(struct node *n, struct jalin_err *err)
 		    "written again in record format %d)",
 		    n->cfg->data_dir, STDB_FORMAT,
 		    (unsigned long long)store_upgraded(n->store), REC_FORMAT);
+	if ((rc = kr_open(n->cfg, n->store, &n->keyring, err)) != 0)
+		return rc;
 	if ((n->ops = ops_new(n->base, n->store)) == NULL)
 		return jalin_err_set(err, JALIN_ENOMEM, "out of memory");
 	if ((rc = repl_start(n, &n->peers, err)) != 0)
@@ -211,6 +218,7 @@ stop(struct node *n)
 	conn_stop(n->peers);
 	ops_free(n->ops);
 	gc_free(n->gc);               /* after ops: its last run ends there */
+	kr_free(n->keyring);          /* after conn: CERTs learn into it */
 	retention_stop(n->retention); /* after ops: it answers its purges */
 	store_close(n->store);
 	if (n->base)

@@ -19,20 +19,21 @@
  *   5. scope     which node a record is shared with
  *   6. authz     who may write what: checks on a peer's state
  *   7. store     the LMDB store
- *   8. ops       local writes, the group commit
- *   9. retention retention purges
- *  10. peer      the configured-peer table (peer_impl.h: shared records)
- *  11. conn      connections, TLS identity, HELLO, timers
- *  12. trust     origin signatures on the wire: certificates, batches
- *  13. feed      our feed to a peer, the scope rule of what it gets
- *  14. apply     the peer's feed applied, checkpoints, REPAIR
- *  15. verify    verification and repair
- *  16. gc        tombstone collection
- *  17. repl      routes peer messages, fills conn's hooks
- *  18. peerview  status and metrics views of the peers (read-only)
- *  19. admin     the admin requests, local socket and remote
- *  20. metrics   the /metrics endpoint
- *  21. main      options, config, wiring, the event loop
+ *   8. keyring   the nodes' encryption keys (issue 14)
+ *   9. ops       local writes, the group commit
+ *  10. retention retention purges
+ *  11. peer      the configured-peer table (peer_impl.h: shared records)
+ *  12. conn      connections, TLS identity, HELLO, timers
+ *  13. trust     origin signatures on the wire: certificates, batches
+ *  14. feed      our feed to a peer, the scope rule of what it gets
+ *  15. apply     the peer's feed applied, checkpoints, REPAIR
+ *  16. verify    verification and repair
+ *  17. gc        tombstone collection
+ *  18. repl      routes peer messages, fills conn's hooks
+ *  19. peerview  status and metrics views of the peers (read-only)
+ *  20. admin     the admin requests, local socket and remote
+ *  21. metrics   the /metrics endpoint
+ *  22. main      options, config, wiring, the event loop
  */
 #ifndef JALIN_NODE_H
 #define JALIN_NODE_H
@@ -51,6 +52,7 @@ struct peers;
 struct metrics;
 struct retention;
 struct gc;
+struct keyring;
 
 struct node {
 	struct event_base *base;
@@ -62,6 +64,7 @@ struct node {
 	struct metrics *metrics;     /* NULL unless metrics_listen is set */
 	struct retention *retention; /* NULL when retention_check is 0 */
 	struct gc *gc;               /* tombstone collection (gc.h) */
+	struct keyring *keyring;     /* encryption keys (keyring.h) */
 	uint64_t started_ms;
 	uint64_t held_since_ms; /* last contact before an outage longer than
 	                           offline_hold: records are not served until
