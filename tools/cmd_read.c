@@ -122,8 +122,8 @@ cmd_keys(struct ctx *x)
 		x->out->keys(keys);
 	else
 		rc = ctl_err(EXIT_FAILED,
-		    "%s did not report its encryption keys (a node before "
-		    "issue 14)",
+		    "%s did not report its encryption keys (an older node, or "
+		    "a store read with --db: ask the running node)",
 		    client_where(x->cl));
 	json_decref(res);
 	return rc;
