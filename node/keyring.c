@@ -284,7 +284,13 @@ load_xs(const struct cfg *c, X509_STORE **out, struct jalin_err *err)
 	*out = NULL;
 	if (xs == NULL)
 		return jalin_err_set(err, JALIN_ENOMEM, "out of memory");
-	if (c->tls_ca[0] == '\0' || X509_STORE_load_file(xs, c->tls_ca) != 1) {
+	if (c->tls_ca[0] == '\0') {
+		X509_STORE_free(xs);
+		return jalin_err_set(err, JALIN_ECONFIG,
+		    "%s: [tls] ca, cert and key must be set to run a node",
+		    c->path);
+	}
+	if (X509_STORE_load_file(xs, c->tls_ca) != 1) {
 		X509_STORE_free(xs);
 		ERR_clear_error();
 		return jalin_err_set(err, JALIN_ETLS,

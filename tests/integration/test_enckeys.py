@@ -275,3 +275,22 @@ def test_too_many_certificates_on_one_connection_close_it(make_node, ca):
                 raise RuntimeError("closed")
     n.wait_log("more than 256 encryption certificates")
     assert n.running()
+
+
+def test_sighup_drops_a_key_revoked_since(make_node, ca):
+    ca.node("kalbar")
+    ca.node("kaltim")
+    ca.run("roster")
+    n = make_node("jabar", 32)
+    with_tls(n, roster=ca.path / "roster.pem")
+    n.start()
+    assert keys(n)["kalbar"]["source"] == "roster"
+    ca.run("revoke", "kalbar")
+    n.signal(__import__("signal").SIGHUP)
+    n.wait_log("keyring: encryption certificate of kalbar dropped: "
+               "certificate revoked")
+    wait_until("the reload to finish", lambda: "config: reloaded" in n.log())
+    k = keys(n)
+    assert "kalbar" not in k
+    assert k["kaltim"]["source"] == "roster"
+    assert k["jabar"]["source"] == "own"
