@@ -14,6 +14,7 @@ import subprocess
 
 import pytest
 
+from conftest import JALIN_CA
 from fed import federation, wait_until
 from jalin_client import CERT, K_CERT, K_TYPE, PING, PONG, Peer
 
@@ -214,9 +215,15 @@ def test_hostile_peer_certificates_refused(make_node, ca, tmp_path):
 
     rogue_ca = (ca.path / "nodes" / "banten.pem",
                 ca.path / "nodes" / "banten.key")
+    # a CA of its own under the federation CA's very name
+    twin = tmp_path / "twin"
+    subprocess.run([str(JALIN_CA), str(twin), "init"], check=True,
+                   capture_output=True, timeout=60)
     bad = {
         "non-CA": enc_cert(ca, tmp_path, "a", "/CN=sulsel/OU=jalin-enc",
                            signer=rogue_ca),
+        "twin CA": enc_cert(ca, tmp_path, "e", "/CN=sulbar/OU=jalin-enc",
+                            signer=(twin / "ca.pem", twin / "ca.key")),
         "admin CN": enc_cert(ca, tmp_path, "b", "/CN=admin:siti"),
         "not a name": enc_cert(ca, tmp_path, "c", "/CN=Kantor Pusat"),
         "no marker": enc_cert(ca, tmp_path, "d", "/CN=papua", marker=False),
@@ -233,6 +240,7 @@ def test_hostile_peer_certificates_refused(make_node, ca, tmp_path):
                 "certificate of 'admin:siti': its CN is not a node name",
                 "certificate of '?': its CN is not a node name",
                 "certificate of 'papua': no jalin encryption marker",
+                "certificate of 'sulbar': certificate signature failure",
                 "certificate of 'gorontalo': certificate revoked"]:
         assert f"peer banten: encryption {why}" in log, log
     k = keys(n)
