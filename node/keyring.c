@@ -679,7 +679,7 @@ kr_learn(
 		snprintf(why, sizeof(why), "%s", err->msg);
 		jalin_err_clear(err);
 		return jalin_err_set(
-		    err, rc, "certificate of '%s': %s", claimed, why);
+		    err, rc, "certificate of '%s' refused: %s", claimed, why);
 	}
 	if (rc == 0 || kr->store == NULL)
 		return rc;

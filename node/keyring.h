@@ -106,8 +106,8 @@ EVP_PKEY *kr_pub(const struct keyring *kr, const char *name, size_t len);
  * (new: to be passed on); 0: nothing changed (known, older, or our own
  * name); JALIN_EPROTO (not one DER certificate), JALIN_ETLS (it fails a
  * check), JALIN_ETOOBIG (the ring holds JALIN_ENC_CERTS_MAX names), or the
- * store's error, with err saying why ("certificate of 'CN': certificate
- * revoked": CN as it claims, "?" when it is no name).
+ * store's error, with err saying why ("certificate of 'CN' refused:
+ * certificate revoked": CN as it claims, "?" when it is no name).
  */
 int kr_learn(
     struct keyring *kr, const uint8_t *der, size_t len, struct jalin_err *err);

@@ -657,7 +657,7 @@ trust_enc_in(struct conn *c, struct trust_in *in, const struct msg_peer *m,
 	jalin_err_clear(&why);
 	rc = kr_learn(kr, m->cert, m->cert_len, &why);
 	if (rc < 0) {
-		log_warnx("peer %s: encryption %s: refused", c->peer->cfg.name,
+		log_warnx("peer %s: encryption %s", c->peer->cfg.name,
 		    jalin_err_msg(&why, rc));
 		return 0; /* it may relay what a newer CRL revoked */
 	}

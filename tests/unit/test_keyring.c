@@ -320,12 +320,12 @@ test_learn(void **state)
 	    learn_file(f, node_file("banten", "pem", p, sizeof(p))),
 	    JALIN_ETLS);
 	assert_string_equal(
-	    f->err.msg, "certificate of 'banten': not an X25519 key");
+	    f->err.msg, "certificate of 'banten' refused: not an X25519 key");
 	assert_int_equal(
 	    learn_file(f, node_file("gone", "enc.pem", p, sizeof(p))),
 	    JALIN_ETLS);
 	assert_string_equal(
-	    f->err.msg, "certificate of 'gone': certificate revoked");
+	    f->err.msg, "certificate of 'gone' refused: certificate revoked");
 	assert_null(kr_pub(f->kr, "gone", 4));
 
 	/* our own name: our key pair decides */
@@ -383,7 +383,7 @@ test_later_wins(void **state)
 	open_ok(f);
 	assert_int_equal(learn_file(f, old), JALIN_ETLS);
 	assert_string_equal(
-	    f->err.msg, "certificate of 'sulsel': certificate revoked");
+	    f->err.msg, "certificate of 'sulsel' refused: certificate revoked");
 }
 
 static void
