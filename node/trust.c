@@ -250,7 +250,8 @@ struct tbatch {
 struct trust_in {
 	struct tkey keys[JALIN_TRUST_KEYS_MAX];
 	unsigned nkeys;
-	unsigned nenc; /* encryption certificates taken on the connection */
+	unsigned nenc;    /* encryption certificates taken on the connection */
+	unsigned nencbad; /* and refused (the first few are logged) */
 	struct tbatch *pend[JALIN_TRUST_PENDING_MAX];
 	unsigned npend;
 	struct sig_ctx *x;
@@ -657,8 +658,15 @@ trust_enc_in(struct conn *c, struct trust_in *in, const struct msg_peer *m,
 	jalin_err_clear(&why);
 	rc = kr_learn(kr, m->cert, m->cert_len, &why);
 	if (rc < 0) {
-		log_warnx("peer %s: encryption %s", c->peer->cfg.name,
-		    jalin_err_msg(&why, rc));
+		/* a few lines per connection: a peer repeating itself must
+		 * not flood the log */
+		if (++in->nencbad <= JALIN_REFUSAL_LOG_MAX)
+			log_warnx("peer %s: encryption %s%s", c->peer->cfg.name,
+			    jalin_err_msg(&why, rc),
+			    in->nencbad == JALIN_REFUSAL_LOG_MAX
+			        ? " (further refusals on this connection are "
+			          "not logged)"
+			        : "");
 		return 0; /* it may relay what a newer CRL revoked */
 	}
 	if (rc > 0) {

@@ -249,6 +249,17 @@ def test_hostile_peer_certificates_refused(make_node, ca, tmp_path):
     assert set(k) == {"jabar", "maluku"}, k
     assert k["maluku"]["source"] == "peer"
 
+    # a peer repeating itself: 16 lines (JALIN_REFUSAL_LOG_MAX) per
+    # connection, no more
+    for _ in range(20):
+        c.send({K_TYPE: CERT, K_CERT: der(revoked)})
+    read_until_pong(c)
+    lines = [ln for ln in n.log().splitlines()
+             if "peer banten: encryption certificate of" in ln]
+    assert len(lines) == 16, lines
+    assert lines[-1].endswith("(further refusals on this connection are "
+                              "not logged)")
+
     # a signing certificate still takes the old path; the connection lives
     c.send({K_TYPE: CERT, K_CERT: der(ca.path / "nodes" / "banten.pem")})
     read_until_pong(c)
