@@ -49,6 +49,20 @@ usage(FILE *fp)
 	    "  -h         this help\n");
 }
 
+/* -n: the encryption key pair a node needs, and the roster, as jalind
+ * would load them (no store: what peers gave is not checked). */
+static int
+check_keyring(const struct cfg *cfg, struct jalin_err *err)
+{
+	struct keyring *kr = NULL;
+	int rc;
+
+	log_init(1, cfg->log_level, "jalind");
+	rc = kr_open(cfg, NULL, &kr, err);
+	kr_free(kr);
+	return rc;
+}
+
 static int
 check_config(const char *path)
 {
@@ -62,6 +76,8 @@ check_config(const char *path)
 		return 1;
 	}
 	rc = cfg_check_files(cfg, &err);
+	if (rc == 0 && cfg->tls_ca[0] != '\0')
+		rc = check_keyring(cfg, &err);
 	cfg_print(cfg, stdout);
 	if (rc != 0)
 		fprintf(stderr, "jalind: %s\n", jalin_err_msg(&err, rc));

@@ -143,6 +143,11 @@ def test_node_refuses_to_start_without_its_encryption_key(make_node, ca,
     err = start_fails(n, f"cannot read '{missing}': No such file")
     assert "node jabar holds case records" in err
     assert "jalin-ca DIR enc jabar" in err
+    # jalind -n says so before a restart would fail
+    p = n.run_once("-n", "-c", n.conf)
+    assert p.returncode == 1
+    assert f"cannot read '{missing}': No such file" in p.stderr
+    assert f"enc_key = {missing}" in p.stdout
 
     # another node's certificate: CN is not ours
     bk = ca.path / "nodes" / "banten.enc.pem"
