@@ -33,6 +33,7 @@
 #include "crypt.h"
 #include "frame.h"
 #include "hlc.h"
+#include "keyring.h"
 #include "log.h"
 #include "mp.h"
 #include "msg.h"
@@ -143,6 +144,38 @@ write_done(void *ctx, const uint8_t *resp, size_t len)
 		process_input(c);
 }
 
+/* "enc_keys": the key ring (keyring.h), for jalinctl keys. */
+static void
+pack_enc_keys(const struct keyring *kr, msgpack_packer *pk)
+{
+	static const char *const src[] = {
+	    [KR_OWN] = "own", [KR_ROSTER] = "roster", [KR_PEER] = "peer"};
+	size_t n = kr != NULL ? kr_count(kr) : 0;
+	char kid[2 * KR_KID_LEN + 1], t[32];
+
+	view_str(pk, "enc_keys");
+	msgpack_pack_array(pk, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		const struct kr_info *k = kr_at(kr, i);
+		for (int j = 0; j < KR_KID_LEN; j++)
+			snprintf(kid + 2 * j, 3, "%02x", k->kid[j]);
+		msgpack_pack_map(pk, 4);
+		view_str(pk, "name");
+		view_str(pk, k->name);
+		view_str(pk, "kid");
+		view_str(pk, kid);
+		view_str(pk, "source");
+		view_str(pk, src[k->source]);
+		view_str(pk, "not_after");
+		if (k->not_after > 0 &&
+		    hlc_format_ms(
+		        (uint64_t)k->not_after * 1000, t, sizeof(t)) == 0)
+			view_str(pk, t);
+		else
+			msgpack_pack_nil(pk);
+	}
+}
+
 uint32_t
 admin_status_extra(const struct node *n, msgpack_packer *pk, struct buf *b)
 {
@@ -164,9 +197,10 @@ admin_status_extra(const struct node *n, msgpack_packer *pk, struct buf *b)
 		view_str(pk, gc_holder(n->gc));
 	else
 		msgpack_pack_nil(pk);
+	pack_enc_keys(n->keyring, pk);
 	view_str(pk, "peers");
 	peerview_status(n->peers, pk, b);
-	return 6;
+	return 7;
 }
 
 int

@@ -45,8 +45,9 @@ int admin_remote(void *ctx, struct conn *c, const uint8_t *body, uint32_t len);
 
 /*
  * The keys a running node adds to the store's status (version, uptime_s,
- * map_max, tombstones_held_by, peers), for the local socket and for remote
- * admins alike; pk writes into b. Returns the number of pairs written.
+ * map_max, tombstones_held_by, enc_keys: the key ring, peers), for the
+ * local socket and for remote admins alike; pk writes into b. Returns the
+ * number of pairs written.
  */
 uint32_t admin_status_extra(
     const struct node *n, msgpack_packer *pk, struct buf *b);

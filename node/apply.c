@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "hlc.h"
+#include "keyring.h"
 #include "log.h"
 #include "mp.h"
 #include "ops.h"
@@ -690,6 +691,8 @@ apply_signed(struct conn *c, const struct msg_peer *m)
 	if (c->pv < 4 || c->apply == NULL || c->apply->tin == NULL)
 		rc = jalin_err_set(&err, JALIN_ESTATE,
 		    "%s before protocol 4 was agreed", msg_type_name(m->type));
+	else if (m->type == MSG_CERT && kr_is_enc_der(m->cert, m->cert_len))
+		rc = trust_enc_in(c, c->apply->tin, m, &err);
 	else if (m->type == MSG_CERT)
 		rc = trust_in_cert(c->ps->tls, c->apply->tin, m, &err);
 	else

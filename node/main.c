@@ -24,6 +24,7 @@
 #include "feed.h"
 #include "repl.h"
 #include "gc.h"
+#include "keyring.h"
 #include "record.h"
 #include "reseal.h"
 #include "retention.h"
@@ -50,6 +51,20 @@ usage(FILE *fp)
 	    "  -h         this help\n");
 }
 
+/* -n: the encryption key pair a node needs, and the roster, as jalind
+ * would load them (no store: what peers gave is not checked). */
+static int
+check_keyring(const struct cfg *cfg, struct jalin_err *err)
+{
+	struct keyring *kr = NULL;
+	int rc;
+
+	log_init(1, cfg->log_level, "jalind");
+	rc = kr_open(cfg, NULL, &kr, err);
+	kr_free(kr);
+	return rc;
+}
+
 static int
 check_config(const char *path)
 {
@@ -63,6 +78,8 @@ check_config(const char *path)
 		return 1;
 	}
 	rc = cfg_check_files(cfg, &err);
+	if (rc == 0 && cfg->tls_ca[0] != '\0')
+		rc = check_keyring(cfg, &err);
 	cfg_print(cfg, stdout);
 	if (rc != 0)
 		fprintf(stderr, "jalind: %s\n", jalin_err_msg(&err, rc));
@@ -130,6 +147,10 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 		    jalin_err_msg(&err, rc));
 		return;
 	}
+	if ((rc = kr_recheck(n->keyring, nc, &err)) != 0)
+		log_warnx("keyring: not re-checked, keeping the CA and CRL it "
+		          "had: %s",
+		    jalin_err_msg(&err, rc));
 	log_set_level(nc->log_level);
 	/* Keep what cannot change live; take the rest. */
 	memcpy(nc->name, n->cfg->name, sizeof(nc->name));
@@ -192,12 +213,20 @@ all_cases_names(void *arg, struct crypt_name *out, size_t max)
 	return k;
 }
 
-/* Seal personal fields of cases and referrals when this node has an
- * encryption key (crypt.h). */
-static int
-start_crypt(struct node *n, EVP_PKEY *priv, struct jalin_err *err)
+/* crypt.h's pub: a node's encryption key from the key ring. */
+static EVP_PKEY *
+enc_pub(void *arg, const char *name, size_t len)
 {
-	const struct crypt_keys k = {NULL, all_cases_names, n};
+	return kr_pub(((const struct node *)arg)->keyring, name, len);
+}
+
+/* Seal personal fields of cases and referrals when this node has an
+ * encryption key (crypt.h; the key ring says when one is required). */
+static int
+start_crypt(struct node *n, struct jalin_err *err)
+{
+	const struct crypt_keys k = {enc_pub, all_cases_names, n};
+	EVP_PKEY *priv = kr_self(n->keyring);
 
 	if (priv == NULL)
 		return 0;
@@ -222,6 +251,8 @@ start(struct node *n, struct jalin_err *err)
 		    "written again in record format %d)",
 		    n->cfg->data_dir, STDB_FORMAT,
 		    (unsigned long long)store_upgraded(n->store), REC_FORMAT);
+	if ((rc = kr_open(n->cfg, n->store, &n->keyring, err)) != 0)
+		return rc;
 	if ((n->ops = ops_new(n->base, n->store)) == NULL)
 		return jalin_err_set(err, JALIN_ENOMEM, "out of memory");
 	if ((rc = repl_start(n, &n->peers, err)) != 0)
@@ -230,7 +261,7 @@ start(struct node *n, struct jalin_err *err)
 	ops_set_authz(n->ops,
 	    &(struct authz_nodes){
 	        authz_node_all_cases, authz_node_authority_from, n});
-	if ((rc = start_crypt(n, NULL, err)) != 0)
+	if ((rc = start_crypt(n, err)) != 0)
 		return rc;
 	if ((rc = admin_open(n, &n->admin, err)) != 0)
 		return rc;
@@ -258,6 +289,7 @@ stop(struct node *n)
 	gc_free(n->gc);               /* after ops: its last run ends there */
 	reseal_stop(n->reseal);       /* after ops: it answers its writes */
 	crypt_free(n->crypt);
+	kr_free(n->keyring);          /* after conn: CERTs learn into it */
 	retention_stop(n->retention); /* after ops: it answers its purges */
 	store_close(n->store);
 	if (n->base)

@@ -20,21 +20,22 @@
  *   6. authz     who may write what: checks on a peer's state
  *   7. crypt     S! values sealed where they are written
  *   8. store     the LMDB store
- *   9. ops       local writes, the group commit
- *  10. retention retention purges
- *  11. reseal    fields written in clear before, sealed
- *  12. peer      the configured-peer table (peer_impl.h: shared records)
- *  13. conn      connections, TLS identity, HELLO, timers
- *  14. trust     origin signatures on the wire: certificates, batches
- *  15. feed      our feed to a peer, the scope rule of what it gets
- *  16. apply     the peer's feed applied, checkpoints, REPAIR
- *  17. verify    verification and repair
- *  18. gc        tombstone collection
- *  19. repl      routes peer messages, fills conn's hooks
- *  20. peerview  status and metrics views of the peers (read-only)
- *  21. admin     the admin requests, local socket and remote
- *  22. metrics   the /metrics endpoint
- *  23. main      options, config, wiring, the event loop
+ *   9. keyring   the nodes' encryption keys (issue 14)
+ *  10. ops       local writes, the group commit
+ *  11. retention retention purges
+ *  12. reseal    fields written in clear before, sealed
+ *  13. peer      the configured-peer table (peer_impl.h: shared records)
+ *  14. conn      connections, TLS identity, HELLO, timers
+ *  15. trust     origin signatures on the wire: certificates, batches
+ *  16. feed      our feed to a peer, the scope rule of what it gets
+ *  17. apply     the peer's feed applied, checkpoints, REPAIR
+ *  18. verify    verification and repair
+ *  19. gc        tombstone collection
+ *  20. repl      routes peer messages, fills conn's hooks
+ *  21. peerview  status and metrics views of the peers (read-only)
+ *  22. admin     the admin requests, local socket and remote
+ *  23. metrics   the /metrics endpoint
+ *  24. main      options, config, wiring, the event loop
  */
 #ifndef JALIN_NODE_H
 #define JALIN_NODE_H
@@ -55,6 +56,7 @@ struct retention;
 struct gc;
 struct crypt;
 struct reseal;
+struct keyring;
 
 struct node {
 	struct event_base *base;
@@ -68,6 +70,7 @@ struct node {
 	struct gc *gc;               /* tombstone collection (gc.h) */
 	struct crypt *crypt;         /* S! sealing (crypt.h); NULL: none */
 	struct reseal *reseal;       /* sealing what was in clear (reseal.h) */
+	struct keyring *keyring;     /* encryption keys (keyring.h) */
 	uint64_t started_ms;
 	uint64_t held_since_ms; /* last contact before an outage longer than
 	                           offline_hold: records are not served until

@@ -10,6 +10,7 @@
 #include "feed.h"
 #include "apply.h"
 #include "verify.h"
+#include "trust.h"
 #include "gc.h"
 #include "repl.h"
 
@@ -114,8 +115,16 @@ peer_added(struct peer *p)
 	return 0;
 }
 
+/* HELLO done: subscribe, then our encryption certificates (protocol 4). */
+static void
+opened(struct conn *c, const struct msg_peer *hello)
+{
+	apply_open(c, hello);
+	trust_enc_send(c);
+}
+
 static const struct conn_hooks hooks = {
-    .opened = apply_open,
+    .opened = opened,
     .message = message,
     .writable = feed_pump,
     .closed = closed,

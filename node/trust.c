@@ -7,6 +7,7 @@
 #include <openssl/x509.h>
 
 #include "conn.h"
+#include "keyring.h"
 #include "log.h"
 #include "peer_impl.h"
 #include "sig.h"
@@ -249,6 +250,8 @@ struct tbatch {
 struct trust_in {
 	struct tkey keys[JALIN_TRUST_KEYS_MAX];
 	unsigned nkeys;
+	unsigned nenc;    /* encryption certificates taken on the connection */
+	unsigned nencbad; /* and refused (the first few are logged) */
 	struct tbatch *pend[JALIN_TRUST_PENDING_MAX];
 	unsigned npend;
 	struct sig_ctx *x;
@@ -593,4 +596,91 @@ const struct proof *
 trust_proof(const struct trust_in *in)
 {
 	return &in->pw;
+}
+
+/* ---- encryption certificates (keyring.h, PROTOCOL.md §13.3.1) ---------- */
+
+/* Send c one CERT per encryption certificate in kr, but its own. */
+static void
+enc_send(struct conn *c, struct keyring *kr, const char *only)
+{
+	struct buf *b = &c->ps->out;
+	size_t n = kr_count(kr);
+
+	for (size_t i = 0; i < n && i < JALIN_ENC_CERTS_MAX; i++) {
+		const struct kr_info *k = kr_at(kr, i);
+		if (strcmp(k->name, c->peer->cfg.name) == 0 ||
+		    (only != NULL && strcmp(k->name, only) != 0))
+			continue;
+		msg_enc_cert(b, k->der, k->derlen);
+		conn_send(c, b);
+	}
+}
+
+void
+trust_enc_send(struct conn *c)
+{
+	struct keyring *kr = c->ps->n->keyring;
+
+	if (c->pv >= 4 && kr != NULL && !c->closing && !c->dead)
+		enc_send(c, kr, NULL);
+}
+
+/* A certificate new to us goes on to the other open protocol 4 peers, so
+ * that it reaches a node that connected before we learned it. */
+static void
+enc_forward(struct conn *from, struct keyring *kr, const char *name)
+{
+	struct conn *c;
+
+	TAILQ_FOREACH (c, &from->ps->conns, link) {
+		if (c != from && c->open && !c->admin && c->peer != NULL &&
+		    c->pv >= 4 && !c->closing && !c->dead)
+			enc_send(c, kr, name);
+	}
+}
+
+int
+trust_enc_in(struct conn *c, struct trust_in *in, const struct msg_peer *m,
+    struct jalin_err *err)
+{
+	struct keyring *kr = c->ps->n->keyring;
+	struct jalin_err why;
+	int rc;
+
+	if (++in->nenc > JALIN_ENC_CERTS_MAX)
+		return jalin_err_set(err, JALIN_ETOOBIG,
+		    "CERT: more than %d encryption certificates on one "
+		    "connection",
+		    JALIN_ENC_CERTS_MAX);
+	if (kr == NULL)
+		return 0;
+	jalin_err_clear(&why);
+	rc = kr_learn(kr, m->cert, m->cert_len, &why);
+	if (rc < 0) {
+		/* a few lines per connection: a peer repeating itself must
+		 * not flood the log */
+		if (++in->nencbad <= JALIN_REFUSAL_LOG_MAX)
+			log_warnx("peer %s: encryption %s%s", c->peer->cfg.name,
+			    jalin_err_msg(&why, rc),
+			    in->nencbad == JALIN_REFUSAL_LOG_MAX
+			        ? " (further refusals on this connection are "
+			          "not logged)"
+			        : "");
+		return 0; /* it may relay what a newer CRL revoked */
+	}
+	if (rc > 0) {
+		const struct kr_info *k = NULL;
+		for (size_t i = 0; i < kr_count(kr); i++)
+			if (kr_at(kr, i)->derlen == m->cert_len &&
+			    memcmp(kr_at(kr, i)->der, m->cert, m->cert_len) ==
+			        0)
+				k = kr_at(kr, i);
+		if (k != NULL) {
+			log_info("peer %s: learned the encryption key of %s",
+			    c->peer->cfg.name, k->name);
+			enc_forward(c, kr, k->name);
+		}
+	}
+	return 0;
 }

@@ -104,4 +104,24 @@ const char *trust_check(
 /* The proof decoded by the last trust_check (for the store's join). */
 const struct proof *trust_proof(const struct trust_in *in);
 
+/* ---- encryption certificates (PROTOCOL.md §13.3.1) -------------------- */
+
+/*
+ * After HELLO on a protocol 4 connection: send c a CERT for every
+ * encryption certificate in the node's key ring (keyring.h) but c's own,
+ * at most JALIN_ENC_CERTS_MAX. Nothing for protocol 3.
+ */
+void trust_enc_send(struct conn *c);
+
+/*
+ * A CERT from the peer that holds an X25519 key (kr_is_enc_der): given to
+ * the key ring (kr_learn). A certificate that fails its checks is logged
+ * and skipped, the connection goes on (a relay may pass on one that a
+ * newer CRL here revokes); one new to us is passed on to the other open
+ * protocol 4 peers. 0, or JALIN_ETOOBIG with err past JALIN_ENC_CERTS_MAX
+ * on one connection: the peer is closed.
+ */
+int trust_enc_in(struct conn *c, struct trust_in *in, const struct msg_peer *m,
+    struct jalin_err *err);
+
 #endif

@@ -61,6 +61,8 @@ struct cfg_key {
 	bool required;     /* [node] keys the file must set */
 	bool optional;     /* may stay unset: an empty value means unset */
 	bool secret;       /* a private key: group and others keep out */
+	bool may_lack;     /* a file that may be absent: whether it is needed
+	                      is decided when jalind starts (node/keyring.c) */
 	uint64_t min, max; /* T_UINT, T_SIZE */
 	size_t off, size;  /* field in struct cfg or struct cfg_peer */
 	const char *what;  /* shown when the key is missing or empty */
@@ -125,6 +127,11 @@ static const struct cfg_key cfg_keys[] = {
     {S_TLS, "cert", T_PATH, .optional = true, NODE(tls_cert)},
     {S_TLS, "key", T_PATH, .optional = true, .secret = true, NODE(tls_key)},
     {S_TLS, "crl", T_PATH, .optional = true, NODE(tls_crl)},
+    {S_TLS, "enc_key", T_PATH, .optional = true, .secret = true,
+        .may_lack = true, NODE(tls_enc_key)},
+    {S_TLS, "enc_cert", T_PATH, .optional = true, .may_lack = true,
+        NODE(tls_enc_cert)},
+    {S_TLS, "roster", T_PATH, .optional = true, NODE(tls_roster)},
     {S_PEER, "address", T_ADDR, .optional = true, PEER(address)},
     {S_PEER, "collections", T_COLLS, .def = COLL_NAMES, PEER(collections),
         .what = "the collections shared with this peer: " COLL_NAMES},
@@ -1265,6 +1272,45 @@ fill_admin_socket(struct load *ld)
 	    n, sizeof(c->admin_socket) - 1);
 }
 
+/*
+ * Default of an encryption file: the TLS file's path with its suffix
+ * (".key", ".pem") replaced by enc_suffix (".enc.key", ".enc.pem"), or
+ * enc_suffix appended when it has another one: what certs/jalin-ca writes
+ * beside NAME.key and NAME.pem.
+ */
+static int
+derive_enc(struct load *ld, char *dst, size_t n, const char *from,
+    const char *suffix, const char *enc_suffix, const char *key)
+{
+	size_t len = strlen(from), sl = strlen(suffix);
+	int w;
+
+	if (dst[0] != '\0' || from[0] == '\0')
+		return 0;
+	if (len >= sl && strcmp(from + len - sl, suffix) == 0)
+		len -= sl;
+	w = snprintf(dst, n, "%.*s%s", (int)len, from, enc_suffix);
+	if (w >= 0 && (size_t)w < n)
+		return 0;
+	dst[0] = '\0';
+	return ld_err(ld, 0, key,
+	    "the default path derived from '%s' is too "
+	    "long (set it)",
+	    from);
+}
+
+static int
+fill_enc_paths(struct load *ld)
+{
+	struct cfg *c = ld->c;
+
+	if (derive_enc(ld, c->tls_enc_key, sizeof(c->tls_enc_key), c->tls_key,
+	        ".key", ".enc.key", "[tls] enc_key") != 0)
+		return JALIN_ECONFIG;
+	return derive_enc(ld, c->tls_enc_cert, sizeof(c->tls_enc_cert),
+	    c->tls_cert, ".pem", ".enc.pem", "[tls] enc_cert");
+}
+
 static int
 check_peer_names(struct load *ld)
 {
@@ -1287,6 +1333,7 @@ static int (*const finish_steps[])(struct load *) = {
     check_required,
     fill_defaults,
     fill_admin_socket,
+    fill_enc_paths,
     check_peer_names,
 };
 
@@ -1376,7 +1423,11 @@ check_tls_file(const struct cfg_key *k, const char *path, struct jalin_err *err)
 	struct stat st;
 	int fd, rc = 0;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) <
+	        0 &&
+	    errno == ENOENT && k->may_lack)
+		return 0;
+	if (fd < 0)
 		return jalin_err_set(err, JALIN_ECONFIG,
 		    "[tls] %s: cannot read '%s': %s", k->name, path,
 		    strerror(errno));

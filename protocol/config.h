@@ -91,6 +91,13 @@ struct cfg {
 	char tls_cert[JALIN_PATH_MAX];
 	char tls_key[JALIN_PATH_MAX];
 	char tls_crl[JALIN_PATH_MAX];
+	/* issue 14: the node's encryption key and certificate (defaults
+	 * derived from key and cert: NAME.enc.key, NAME.enc.pem beside them,
+	 * as certs/jalin-ca writes them) and an optional roster of the
+	 * federation's encryption certificates */
+	char tls_enc_key[JALIN_PATH_MAX];
+	char tls_enc_cert[JALIN_PATH_MAX];
+	char tls_roster[JALIN_PATH_MAX];
 
 	/* [peer NAME] sections in file order */
 	struct cfg_peer *peers;

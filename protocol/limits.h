@@ -290,4 +290,13 @@
 #define JALIN_AUTHZ_FROM_MAX   4102444800u
 #define JALIN_REFUSAL_TEXT_MAX 256
 
+/* Encryption keys (node/keyring.h, issue 14): certificates the key ring
+ * holds (one per node name) and that a node sends or takes on one
+ * connection (PROTOCOL.md §13.3.1); a roster file's bytes; the seconds a
+ * certificate's notBefore may lie ahead of our clock (jalin-ca cannot
+ * backdate them as it does TLS certificates). */
+#define JALIN_ENC_CERTS_MAX 256
+#define JALIN_ROSTER_MAX    (1 << 20)
+#define JALIN_ENC_SKEW      3600
+
 #endif

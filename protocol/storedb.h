@@ -96,6 +96,8 @@ enum stdb_db {
 	STDB_AUDIT,
 	STDB_BATCH,
 	STDB_CERTS,
+	STDB_ENCCERTS, /* node name -> DER of its encryption certificate
+	                  learned from a peer (node/keyring.c, issue 14) */
 	STDB_NDB
 };
 

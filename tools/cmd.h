@@ -62,6 +62,7 @@ struct ctx {
 
 int cmd_status(struct ctx *x);
 int cmd_peers(struct ctx *x);
+int cmd_keys(struct ctx *x);
 int cmd_put(struct ctx *x);
 int cmd_get(struct ctx *x);
 int cmd_delete(struct ctx *x);

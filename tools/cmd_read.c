@@ -110,6 +110,26 @@ cmd_peers(struct ctx *x)
 }
 
 int
+cmd_keys(struct ctx *x)
+{
+	json_t *res, *keys;
+	int rc;
+
+	if ((rc = simple(x, MSG_STATUS, NULL, &res)) != EXIT_OK)
+		return rc;
+	keys = json_object_get(res, "enc_keys");
+	if (json_is_array(keys))
+		x->out->keys(keys);
+	else
+		rc = ctl_err(EXIT_FAILED,
+		    "%s did not report its encryption keys (an older node, or "
+		    "a store read with --db: ask the running node)",
+		    client_where(x->cl));
+	json_decref(res);
+	return rc;
+}
+
+int
 cmd_get(struct ctx *x)
 {
 	struct creq r;

@@ -123,6 +123,15 @@ const struct cmd ctl_cmds[] = {
             JALIN_CERT_WARN_DAYS) " days; "
                                   "the lines after the table say when. --json prints the status's "
                                   "array of peers."},
+    {"keys", "", 0, 0, 0, CMD_REMOTE, cmd_keys,
+        "the encryption keys the node knows",
+        "A table: NAME (the node the key belongs to), KEY_ID (the first 8 "
+        "bytes of SHA-256 of its X25519 public key, hex), SOURCE (own: "
+        "this node's [tls] enc_cert; roster: [tls] roster; peer: passed "
+        "on by a peer, kept in the store) and NOT_AFTER (when its "
+        "certificate expires). A revoked or unknown key is not listed: "
+        "S! fields are not sealed to that node. --json prints the "
+        "status's array enc_keys."},
     {"watch", "", 0, 0, OPT_BIT(O_INTERVAL) | OPT_BIT(O_COUNT),
         CMD_REMOTE | CMD_LIVE | CMD_OWN, cmd_watch,
         "the status, refreshed until interrupted",

@@ -117,6 +117,7 @@ import_batch(json_t *report)
 const struct output output_json = {
     .status = status,
     .peers = out_json_line,
+    .keys = out_json_line,
     .verify = out_json_line,
     .federation = out_json_line,
     .written = out_json_line,

@@ -461,6 +461,26 @@ out_text_peers(json_t *peers)
 	cert_warnings(peers, "", "! ");
 }
 
+/* jalinctl keys: one line per encryption key the node knows. */
+void
+out_text_keys(json_t *keys)
+{
+	static const char *const head[] = {
+	    "NAME", "KEY_ID", "SOURCE", "NOT_AFTER"};
+	static const char *const cols[] = {
+	    "name", "kid", "source", "not_after"};
+	struct table t;
+	size_t i;
+	json_t *k;
+
+	ot_table_init(&t, 4, head);
+	json_array_foreach(keys, i, k)
+	{
+		ot_table_row(&t, k, cols);
+	}
+	ot_table_print(&t);
+}
+
 void
 out_text_verify(json_t *r)
 {

@@ -467,6 +467,7 @@ audit(json_t *res)
 const struct output output_text = {
     .status = out_text_status,
     .peers = out_text_peers,
+    .keys = out_text_keys,
     .verify = out_text_verify,
     .federation = out_text_federation,
     .written = written,

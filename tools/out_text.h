@@ -19,6 +19,7 @@
 /* out_status.c: the renderings of output.h for the node's state. */
 void out_text_status(json_t *st, const char *via);
 void out_text_peers(json_t *peers);
+void out_text_keys(json_t *keys);
 void out_text_verify(json_t *res);
 void out_text_federation(json_t *fed);
 

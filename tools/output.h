@@ -21,6 +21,8 @@ struct output {
 	void (*status)(json_t *st, const char *via);
 	/* peers: the "peers" array of status. */
 	void (*peers)(json_t *peers);
+	/* keys: the "enc_keys" array of status (the key ring). */
+	void (*keys)(json_t *keys);
 	/* verify: the node's verify result object. */
 	void (*verify)(json_t *res);
 	/* federation: {"nodes", "matrix", "unreachable"} (doc/json.md). */

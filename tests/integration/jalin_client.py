@@ -144,6 +144,18 @@ def tls_context(ca, cert, key):
     return ctx
 
 
+# The DER of the X25519 algorithm identifier (OID 1.3.101.110) in a
+# SubjectPublicKeyInfo: a CERT holding it carries an encryption key
+# (PROTOCOL.md 13.3.1), any other a signing one.
+X25519_OID_DER = bytes.fromhex("06032b656e")
+
+
+def is_enc_cert(der):
+    """True if the DER certificate's key is X25519 (a crude but sufficient
+    test: that OID appears nowhere in an ECDSA node certificate)."""
+    return X25519_OID_DER in der
+
+
 class Peer:
     """One connection to a node, as the peer `name`."""
 
@@ -159,6 +171,8 @@ class Peer:
         self.seen = []  # raw frames received, for the examples
         # protocol 4: what the node sent with its records
         self.certs, self.batches, self.proofs = [], {}, {}
+        # section 13.3.1: encryption certificates (X25519 keys)
+        self.enc_certs = []
 
     # -- framing ----------------------------------------------------------
     def send_raw(self, data):
@@ -230,7 +244,9 @@ class Peer:
             t = m[K_TYPE]
             if t == ERROR:
                 raise ProtocolError(m.get(K_ERROR))
-            if t == CERT:
+            if t == CERT and is_enc_cert(m[K_CERT]):
+                self.enc_certs.append(m[K_CERT])
+            elif t == CERT:
                 self.certs.append(m[K_CERT])
             elif t == BATCH:
                 self.batches[(m[K_ORIGIN], m[K_BNO])] = m

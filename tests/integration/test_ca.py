@@ -115,7 +115,11 @@ def issue(ca, kind, name, *opts):
     p = run(*opts, ca, kind, name, check=0)
     sub = "nodes" if kind == "node" else "admins"
     crt, key = ca / sub / f"{name}.pem", ca / sub / f"{name}.key"
-    assert p.stdout.splitlines() == [str(crt), str(key)]
+    want = [str(crt), str(key)]
+    if kind == "node":
+        want += [str(ca / sub / f"{name}.enc.pem"),
+                 str(ca / sub / f"{name}.enc.key")]
+    assert p.stdout.splitlines() == want
     return crt, key
 
 
@@ -137,8 +141,8 @@ def test_help_reads_like_a_man_page():
 @pytest.mark.parametrize("args,needle", [
     ([], "missing DIR and COMMAND"),
     (["d"], "missing COMMAND after DIR 'd'"),
-    (["d", "bogus"], "unknown command 'bogus' (one of: init, node, admin, "
-     "revoke, crl, list)"),
+    (["d", "bogus"], "unknown command 'bogus' (one of: init, node, enc, admin, "
+     "revoke, crl, roster, list)"),
     (["--frobnicate", "d", "list"], "unknown option '--frobnicate'"),
     (["d", "node"], "node: expected: jalin-ca DIR node NAME"),
     (["d", "node", "a", "b"], "node: expected: jalin-ca DIR node NAME"),
@@ -281,7 +285,9 @@ def test_relative_dir_with_spaces(tmp_path):
     p = run(rel, "init", cwd=tmp_path, check=0)
     assert p.stdout == f"{rel}/ca.pem\n"
     p = run(rel, "node", "jabar", cwd=tmp_path, check=0)
-    assert p.stdout == f"{rel}/nodes/jabar.pem\n{rel}/nodes/jabar.key\n"
+    assert p.stdout == (f"{rel}/nodes/jabar.pem\n{rel}/nodes/jabar.key\n"
+                        f"{rel}/nodes/jabar.enc.pem\n"
+                        f"{rel}/nodes/jabar.enc.key\n")
     d = tmp_path / rel
     assert mode(d) == 0o700
     ok, out = verify(d, d / "nodes" / "jabar.pem")
@@ -382,9 +388,13 @@ def test_force_reissue_revokes_the_old_certificate(ca, tmp_path):
     old_key = key.read_bytes()
     old_serial = serial(old)
 
+    old_enc = serial(ca / "nodes" / "banten.enc.pem")
     p = run("--force", ca, "node", "banten", check=0)
-    assert p.stdout.splitlines() == [str(crt), str(key)]
-    assert f"previous certificate (serial {old_serial}) revoked" in p.stderr
+    assert p.stdout.splitlines()[:2] == [str(crt), str(key)]
+    assert (f"previous certificate (serial {old_serial}\n{old_enc}) "
+            "revoked" in p.stderr
+            or f"previous certificate (serial {old_serial} {old_enc}) "
+            "revoked" in p.stderr), p.stderr
     assert key.read_bytes() != old_key
     assert mode(key) == 0o600
     ok, out = verify_crl(ca, crt)
@@ -395,8 +405,95 @@ def test_force_reissue_revokes_the_old_certificate(ca, tmp_path):
     assert old_serial in crl and "Superseded" in crl
 
     rows = [ln.split() for ln in run(ca, "list", check=0).stdout.splitlines()]
-    assert [(r[1], r[2], r[3]) for r in rows] == [
-        ("banten", old_serial, "revoked"), ("banten", serial(crt), "valid")]
+    enc = ca / "nodes" / "banten.enc.pem"
+    assert [(r[0], r[1], r[2], r[3]) for r in rows] == [
+        ("node", "banten", old_serial, "revoked"),
+        ("enc", "banten", old_enc, "revoked"),
+        ("node", "banten", serial(crt), "valid"),
+        ("enc", "banten", serial(enc), "valid")]
+
+
+ENC_OID = "2.25.313918279293791988697213161871281793685"
+
+
+def test_node_gets_an_x25519_encryption_certificate(ca):
+    crt, _ = issue(ca, "node", "banten")
+    enc, ekey = ca / "nodes" / "banten.enc.pem", ca / "nodes" / "banten.enc.key"
+    assert mode(ekey) == 0o600
+    assert mode(enc) == 0o644
+    ok, out = verify_crl(ca, enc)
+    assert ok, out
+    txt = text(enc)
+    assert "Subject: CN = banten, OU = jalin-enc" in txt
+    assert "Public Key Algorithm: X25519" in txt
+    assert ext_block(txt, "Key Usage") == ("Key Agreement", True)
+    assert ext_block(txt, "Extended Key Usage")[0] == ENC_OID
+    assert ext_block(txt, "Basic Constraints") == ("CA:FALSE", True)
+    # never a TLS certificate
+    for purpose in ("sslserver", "sslclient"):
+        ok, out = verify(ca, enc, "-purpose", purpose)
+        assert not ok and "unsuitable certificate purpose" in out, out
+    assert (ossl("pkey", "-in", ekey, "-pubout").stdout ==
+            ossl("x509", "-in", enc, "-noout", "-pubkey").stdout)
+    assert serial(enc) != serial(crt)
+    # listed, and in the CA database like any certificate
+    rows = [ln.split() for ln in run(ca, "list", check=0).stdout.splitlines()]
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        ("node", "banten", serial(crt)), ("enc", "banten", serial(enc))]
+
+
+def test_enc_rotates_only_the_encryption_key(ca, tmp_path):
+    crt, key = issue(ca, "node", "banten")
+    enc, ekey = ca / "nodes" / "banten.enc.pem", ca / "nodes" / "banten.enc.key"
+    old = tmp_path / "old.enc.pem"
+    shutil.copy(enc, old)
+    before = ekey.read_bytes(), crt.read_bytes()
+
+    p = run(ca, "enc", "banten", check=1)
+    assert p.stderr == (f"jalin-ca: node 'banten': encryption certificate "
+                        f"{ca}/nodes/banten.enc.pem already exists (use "
+                        "--force to re-issue)\n")
+    assert (ekey.read_bytes(), crt.read_bytes()) == before
+
+    p = run("--force", ca, "enc", "banten", check=0)
+    assert p.stdout.splitlines() == [str(enc), str(ekey)]
+    assert (f"previous encryption certificate (serial {serial(old)}) "
+            "revoked" in p.stderr)
+    assert ekey.read_bytes() != before[0]
+    assert crt.read_bytes() == before[1]
+    assert mode(ekey) == 0o600
+    ok, out = verify_crl(ca, old)
+    assert not ok and "certificate revoked" in out, out
+    ok, out = verify_crl(ca, enc)
+    assert ok, out
+    ok, out = verify_crl(ca, crt)
+    assert ok, out
+
+    # only for an existing node
+    p = run(ca, "enc", "nobody", check=1)
+    assert ("jalin-ca: node 'nobody': no valid certificate for node "
+            f"'nobody' in {ca}/index.txt") in p.stderr
+    run("--", ca, "enc", "Bad", check=2)
+
+
+def test_roster_holds_every_current_encryption_certificate(ca):
+    issue(ca, "node", "banten")
+    issue(ca, "node", "jabar")
+    issue(ca, "node", "papua")
+    issue(ca, "admin", "siti")
+    run(ca, "revoke", "papua", check=0)
+    run("--force", ca, "enc", "jabar", check=0)
+    p = run(ca, "roster", check=0)
+    assert p.stdout == f"{ca}/roster.pem\n"
+    assert "holds 2 encryption certificate(s)" in p.stderr
+    roster = (ca / "roster.pem").read_text()
+    assert mode(ca / "roster.pem") == 0o644
+    pems = ["-----BEGIN CERTIFICATE-----" + b
+            for b in roster.split("-----BEGIN CERTIFICATE-----")[1:]]
+    got = sorted(pems)
+    want = sorted((ca / "nodes" / f"{n}.enc.pem").read_text()
+                  for n in ("banten", "jabar"))
+    assert got == want
 
 
 @pytest.mark.parametrize("bad", [
@@ -446,7 +543,8 @@ def test_revoke_and_crl(ca):
         assert ok, out
 
     p = run(ca, "revoke", "aceh", check=0)
-    assert p.stdout == f"node aceh {serial(a)}\n"
+    assert p.stdout == (f"node aceh {serial(a)}\n"
+                        f"enc aceh {serial(ca / 'nodes' / 'aceh.enc.pem')}\n")
     ok, out = verify_crl(ca, a)
     assert not ok and "certificate revoked" in out, out
     ok, out = verify_crl(ca, b)
@@ -530,20 +628,23 @@ def test_list_statuses_text_and_json(ca, tmp_path):
     iso = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
     assert all(iso.match(r_[4]) for r_ in rows), lines
     got = [(r_[0], r_[1], r_[2], r_[3]) for r_ in rows]
+    nodes = ca / "nodes"
     assert got == [
         ("node", "banten", serial(n), "valid"),
+        ("enc", "banten", serial(nodes / "banten.enc.pem"), "valid"),
         ("node", "papua", serial(r), "revoked"),
+        ("enc", "papua", serial(nodes / "papua.enc.pem"), "revoked"),
         ("admin", "siti", serial(adm), "valid"),
         ("node", "lama", serial(tmp_path / "old.pem"), "expired"),
     ]
-    assert rows[3][4] == "2021-01-01T00:00:00Z"
+    assert rows[5][4] == "2021-01-01T00:00:00Z"
     assert rows[0][4] == not_after(n).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     data = json.loads(run(ca, "list", "--json", check=0).stdout)
     assert [(d["kind"], d["name"], d["serial"], d["status"], d["not_after"])
             for d in data] == [tuple(r_) for r_ in rows]
-    assert data[1]["revoked_at"] is not None
-    assert iso.match(data[1]["revoked_at"])
+    assert data[2]["revoked_at"] is not None
+    assert iso.match(data[2]["revoked_at"])
     assert data[0]["revoked_at"] is None
 
 

@@ -194,6 +194,8 @@ SIZE = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 def as_printed(default, key, tmp_path):
     if default == "none":
         return ""
+    if default == "the path of":
+        return ""  # enc_key, enc_cert: derived from key, cert (unset here)
     if default == "DATA_DIR/jalind.sock":
         return f"{tmp_path}/data/jalind.sock"
     m = re.fullmatch(r"(\d+)([KMGT])", default)

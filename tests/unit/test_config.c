@@ -444,7 +444,7 @@ static const struct err_case key_cases[] = {
     {NODE "nmae = x\n",
         ":5: [node] nmae: unknown key (known keys: " KEYS_NODE ")"},
     {NODE "[tls]\ncafile = x\n",
-        ":6: [tls] cafile: unknown key (known keys: ca, cert, key, crl)"},
+        ":6: [tls] cafile: unknown key (known keys: ca, cert, key, crl, enc_key, enc_cert, roster)"},
     {NODE "[peer banten]\nadress = x:1\n",
         ":6: [peer banten] adress: unknown key (known keys: address, "
         "collections, all_cases, relay)"},
@@ -984,6 +984,45 @@ test_check_files_ok(void **state)
 	expect_files(f, 0, "");
 }
 
+/* enc_key, enc_cert default to NAME.enc.key, NAME.enc.pem beside key and
+ * cert (what certs/jalin-ca writes); may be absent (node/keyring.c decides
+ * if they are needed); an enc_key group or others may read is refused. */
+static void
+test_enc_paths(void **state)
+{
+	struct fx *f = *state;
+	char key[JALIN_PATH_MAX], want[BIG], ek[JALIN_PATH_MAX];
+
+	make_tls_files(f, 0600);
+	load_with_files(f, "data");
+	in_dir(f, "jabar.enc.key", ek, sizeof(ek));
+	assert_string_equal(f->c->tls_enc_key, ek);
+	in_dir(f, "jabar.enc.pem", key, sizeof(key));
+	assert_string_equal(f->c->tls_enc_cert, key);
+	assert_string_equal(f->c->tls_roster, "");
+	expect_files(f, 0, ""); /* absent: not checked here */
+	put_file(ek, "k", 1, 0644);
+	snprintf(want, sizeof(want),
+	    "private key '%s' is readable by group or others (mode 0644); run "
+	    "chmod 600 '%s'",
+	    ek, ek);
+	expect_files(f, JALIN_EPERM, want);
+
+	/* another suffix: appended; set explicitly: kept */
+	expect_ok(f,
+	    "[node]\nname = jabar\nregion = 32\ndata_dir = d\n"
+	    "[tls]\ncert = /x/jabar.crt\nkey = /x/jabar\n"
+	    "enc_key = /y/e.key\nroster = /y/roster.pem\n");
+	assert_string_equal(f->c->tls_enc_key, "/y/e.key");
+	assert_string_equal(f->c->tls_enc_cert, "/x/jabar.crt.enc.pem");
+	assert_string_equal(f->c->tls_roster, "/y/roster.pem");
+	expect_ok(f,
+	    "[node]\nname = jabar\nregion = 32\ndata_dir = d\n"
+	    "[tls]\ncert = /x/jabar.pem\nkey = /x/jabar.key.old\n");
+	assert_string_equal(f->c->tls_enc_key, "/x/jabar.key.old.enc.key");
+	assert_string_equal(f->c->tls_enc_cert, "/x/jabar.enc.pem");
+}
+
 static void
 test_check_files_key_mode(void **state)
 {
@@ -1210,6 +1249,7 @@ main(void)
 	    T(test_parse_addr),
 	    T(test_check_files_ok),
 	    T(test_check_files_key_mode),
+	    T(test_enc_paths),
 	    T(test_check_files_missing),
 	    T(test_check_files_data_dir),
 	    T(test_log_lines),
