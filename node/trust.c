@@ -178,7 +178,7 @@ static bool
 send_cert(struct trust_out *o, struct conn *c, MDB_txn *txn, const uint8_t *kid)
 {
 	const struct stdb *db = store_db(c->ps->n->store);
-	X509 *own = tls_own_cert(c->ps->tls);
+	X509 *own = c->ps->tls != NULL ? tls_own_cert(c->ps->tls) : NULL;
 	uint8_t okid[SIG_KID_LEN];
 	const uint8_t *der;
 	unsigned char *mine = NULL;
@@ -350,7 +350,10 @@ trust_in_cert(struct tls *tls, struct trust_in *in, const struct msg_peer *m,
 	/* A certificate that fails (revoked since an honest relay stored
 	 * its batches, PROTOCOL.md §13.6) is no reason to close the link:
 	 * it is kept as refused, and so are its batches' events. */
-	k.refused = tls_check_cert(tls, x, k.name, sizeof(k.name), err) != 0;
+	k.refused = tls == NULL
+	    ? jalin_err_set(err, JALIN_ETLS,
+	          "certificate refused: no CA to check it against") != 0
+	    : tls_check_cert(tls, x, k.name, sizeof(k.name), err) != 0;
 	X509_free(x);
 	if (key_by_kid(in, k.kid) != NULL ||
 	    in->nkeys == JALIN_TRUST_KEYS_MAX ||
@@ -758,6 +761,20 @@ check_leaf(struct trust_in *in, struct store_txn *st,
 	return NULL;
 }
 
+/* True if the receiver holds event d of r already (or one that
+ * supersedes it). A purge wins over a live state whatever its HLC
+ * (merge.c), so a purge event below the origin's context is new all the
+ * same: held only if old is that very purge. */
+static bool
+held(const struct trust_state *s, const struct record *r, uint16_t d,
+    const struct rec_origin *o)
+{
+	if (rec_is_purged(r))
+		return rec_is_purged(s->old) &&
+		    rec_dot_find(s->old, o->name, o->len, r->dot[d].hlc) >= 0;
+	return r->dot[d].hlc <= ctx_of(s->old, o);
+}
+
 static const char *
 check_dots(
     struct trust_in *in, struct store_txn *st, const struct trust_state *s)
@@ -769,7 +786,7 @@ check_dots(
 	for (uint16_t d = 0; d < r->ndots; d++) {
 		const struct rec_origin *o = &r->origin[r->dot[d].origin];
 		const struct proof_dot *p = &in->pw.dot[d];
-		if (r->dot[d].hlc <= ctx_of(s->old, o))
+		if (held(s, r, d, o))
 			continue; /* held, or seen and superseded: no change */
 		if (name_is(o, s->sender))
 			continue; /* its maker: the TLS identity says so */

@@ -22,7 +22,7 @@ from fed import (federation, get, peer_status, put, status, wait_converged,
 from conftest import jsonl, lks_record
 from jalin_client import BATCH, CERT, K_BNO, K_CERT, K_KID, K_LEAVES, \
     K_ORIGIN, K_SIG, K_TYPE, make_state
-from test_signatures import Relay, pair, pull_from, refused
+from test_signatures import Relay, fed, pair, pull_from, refused  # noqa: F401
 from test_signing import batches, dump
 
 LEAVES = 256 * 16  # the largest batch: JALIN_SIG_BATCH_MAX leaves
@@ -168,4 +168,29 @@ def test_a_revocation_at_sighup_refuses_events_of_a_batch_held(make_node,
     assert get(s, "lks", str(uuid.UUID(bytes=r2)), check=False) is None
     # what sulsel held before stays (PROTOCOL.md 13.6)
     assert get(s, "lks", str(uuid.UUID(bytes=r1)), check=False)
+    relay.close()
+
+
+def test_a_forged_purge_below_the_origins_context_is_refused(fed, ca):
+    """A purge wins over a live state whatever its HLC: banten relays a
+    purge of jabar's lks claiming origin jabar, unsigned, with an HLC
+    below jabar's context on the record (so it is no newer event than
+    what sulsel holds). It is refused, and the record stays."""
+    j, s = fed
+    rid = put(j, "lks", lks_record(5))
+    rb = uuid.UUID(rid).bytes
+    src, recs = pull_from(j, ca)
+    relay = Relay(s, ca)
+    relay.send({K_TYPE: CERT, K_CERT: src.certs[0]})
+    relay.send(next(iter(src.batches.values())))
+    relay.push([(rb, recs[rb][1], src.proofs[rb])])
+    wait_until("sulsel to hold jabar's record",
+               lambda: get(s, "lks", rid, check=False))
+    held = get(s, "lks", rid)
+    hlc = recs[rb][1][3][0]  # jabar's context: its one write
+    purge = make_state([("jabar", hlc - 1, {0: [None, None, ["banten"]]})],
+                       purged=True)
+    relay.push([(rb, purge, None)])
+    refused(s, rb, "an unsigned event of a node that signs its writes")
+    assert get(s, "lks", rid) == held
     relay.close()
