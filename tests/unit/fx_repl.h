@@ -108,6 +108,16 @@ struct fx_node *fx_node_add(struct fx *f, const char *name);
 struct cfg_peer *fx_node_peer(
     struct fx_node *nd, const char *name, uint32_t colls, bool all_cases);
 
+/*
+ * Give nd (before fx_node_start) a key and a certificate of the harness's
+ * own CA (an EC P-256 CA made once per struct fx; files in nd's
+ * directory, [tls] ca/cert/key set): when started, the node has a TLS
+ * context like jalind's, signs its writes with its key (PROTOCOL.md §13)
+ * and checks the CERTs a peer sends against that CA. Without it a node
+ * signs nothing and has no CA.
+ */
+void fx_node_tls(struct fx_node *nd);
+
 /* Open the store, ops, and replication as main.c and repl_start do
  * (conn_start_test: no TLS, no sockets; checkpoints loaded, outage
  * checked, gc made; commits wake the feeds). */
