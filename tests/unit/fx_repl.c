@@ -725,6 +725,80 @@ fx_state_shared(
 	buf_free(&val);
 }
 
+struct fx_put {
+	uint8_t coll;
+	uint8_t id[16];
+	const struct buf *st; /* NULL: bury */
+};
+
+static int
+put_fn(struct store_txn *tx, void *arg)
+{
+	const struct fx_put *p = arg;
+	struct store_cur cur;
+	bool changed;
+	int rc;
+
+	if (p->st != NULL)
+		return store_txn_apply(
+		    tx, p->coll, p->id, p->st->p, p->st->len, &changed, NULL);
+	if ((rc = store_txn_get(tx, p->coll, p->id, &cur)) != 0)
+		return rc;
+	assert_true(cur.exists);
+	return store_txn_bury(tx, &cur);
+}
+
+void
+fx_put(struct fx_node *nd, uint8_t coll, unsigned idn, const struct buf *st)
+{
+	struct fx_put p = {coll, {0}, st};
+
+	assert_non_null(st);
+	fx_id(p.id, idn);
+	assert_int_equal(store_write(nd->n.store, put_fn, &p, NULL), 0);
+	feed_notify(nd->n.peers);
+}
+
+void
+fx_bury(struct fx_node *nd, uint8_t coll, unsigned idn)
+{
+	struct fx_put p = {coll, {0}, NULL};
+
+	fx_id(p.id, idn);
+	assert_int_equal(store_write(nd->n.store, put_fn, &p, NULL), 0);
+}
+
+void
+fx_state_deleted(
+    struct buf *out, const struct buf *prev, const char *self, uint64_t hlc)
+{
+	static const uint8_t tomb[] = {0x92, 0xc0, 0xc0}; /* [nil, nil] */
+	struct record *old = malloc(sizeof(*old)), *r = malloc(sizeof(*r));
+	bool changed;
+
+	assert_non_null(old);
+	assert_non_null(r);
+	assert_int_equal(
+	    rec_decode(old, prev->p, prev->len, REC_TRUSTED, NULL), 0);
+	assert_int_equal(merge_delete(old, tomb, sizeof(tomb), self,
+	                     strlen(self), hlc, r, &changed),
+	    0);
+	buf_reset(out);
+	assert_int_equal(rec_encode(r, out), 0);
+	free(old);
+	free(r);
+}
+
+void
+fx_raw_begin(struct buf *b, msgpack_packer *pk, uint32_t n, uint8_t type)
+{
+	buf_reset(b);
+	msgpack_packer_init(pk, b, buf_pk_write);
+	msgpack_pack_map(pk, n);
+	msgpack_pack_uint8(pk, MK_TYPE);
+	msgpack_pack_uint8(pk, type);
+}
+
 uint64_t
 fx_hlc(int64_t ms_from_now)
 {
