@@ -17,15 +17,23 @@ import signal
 import time
 import uuid
 
-from fed import (federation, get, peer_status, put, status, wait_converged,
-                 wait_live, wait_until)
+import pytest
+
+from fed import (get, peer_status, put, status, wait_converged, wait_live,
+                 wait_until)
 from conftest import jsonl, lks_record
 from jalin_client import BATCH, CERT, K_BNO, K_CERT, K_KID, K_LEAVES, \
     K_ORIGIN, K_SIG, K_TYPE, make_state
-from test_signatures import Relay, fed, pair, pull_from, refused  # noqa: F401
+from test_signatures import Relay, pair, pull_from, refused
 from test_signing import batches, dump
 
 LEAVES = 256 * 16  # the largest batch: JALIN_SIG_BATCH_MAX leaves
+
+
+@pytest.fixture
+def fed(make_node):
+    """jabar and sulsel, not linked; banten a configured peer of both."""
+    return pair(make_node)
 
 
 def linked_with_banten(make_node):
