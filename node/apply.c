@@ -223,7 +223,8 @@ check_state(void *arg, uint8_t coll, const struct record *old,
 	struct authz_nodes nodes = {
 	    authz_node_all_cases, authz_node_authority_from, t->ps->n};
 	struct trust_state ts = {coll, t->cur_id, old, rem, t->plen > 0,
-	    t->peer, t->ps->n->cfg->require_signatures};
+	    t->peer, t->ps->n->cfg->require_signatures, t->ps->tls,
+	    t->ps->tls_gen};
 	const char *why;
 	int rc;
 
@@ -493,6 +494,12 @@ task_apply(struct store_txn *st, void *arg)
 		rc = apply_one(st, t, &m, &prev);
 	if (rc == 0 && t->bad == 0 && mpr_left(&m) != 0)
 		t->bad++; /* bytes after the records */
+	/* the batches the records stored refer to (the rest stay out) */
+	if ((rc >= 0 || rc == -1) && t->tin != NULL) {
+		int krc = trust_in_keep(t->tin, st);
+		rc = krc != 0 ? krc : rc; /* -1 (a bad record) keeps what came
+		                             before it */
+	}
 	if (rc > 0)
 		rc = 0; /* held: stop at the record before */
 	if (rc != 0)
@@ -697,7 +704,9 @@ apply_signed(struct conn *c, const struct msg_peer *m)
 		rc = trust_in_cert(c->ps->tls, c->apply->tin, m, &err);
 	else
 		rc = trust_in_batch(c->apply->tin, m, c->peer->cfg.name, &err);
-	if (rc == 0)
+	if (rc == 1) /* refused certificate, or batches dropped: logged */
+		log_warnx("peer %s: %s", c->peer->cfg.name, err.msg);
+	if (rc >= 0)
 		return 0;
 	conn_error(c, rc, "%s", jalin_err_msg(&err, rc));
 	return -1;

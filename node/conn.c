@@ -1377,6 +1377,7 @@ conn_reload(struct peers *ps, const struct cfg *c, struct jalin_err *err)
 		return rc;
 	tls_free(ps->tls);
 	ps->tls = t;
+	ps->tls_gen++;
 	use_key(ps); /* a renewed certificate may bring a new key */
 	recheck_conns(ps);
 	reload_peers(ps, c);

@@ -3,7 +3,9 @@
  *
  * A deleted record's tombstone is kept until every peer has acknowledged
  * our feed past it; then it is buried (store.c), a bounded batch per run,
- * inside the group commit. The same run saves the peers' acknowledgements
+ * inside the group commit; a buried tombstone keeps no proof, so the
+ * signed batches only it referred to go in the same transaction (store.c,
+ * batch reference counts). The same run saves the peers' acknowledgements
  * ("ack:" checkpoints) and, while a peer is live, the contact time that
  * the outage hold is measured from (apply.h).
  */

@@ -104,6 +104,7 @@ struct peers {
 	struct node *n;
 	const struct conn_hooks *hooks; /* the layers above conn.c */
 	struct tls *tls;
+	uint64_t tls_gen; /* reloads of tls: trust.c judges kids again */
 	struct evconnlistener *lis;
 	struct evdns_base *dns;
 	TAILQ_HEAD(, peer) list;

@@ -24,6 +24,13 @@
 
 #define NBUCKETS JALIN_DIGEST_BUCKETS
 
+/* A batch whose reference count this transaction changes, by how much. */
+struct bref_slot {
+	uint8_t klen;
+	uint8_t key[STDB_BATCH_KEY_MAX];
+	int32_t d;
+};
+
 struct store_txn {
 	struct store *s;
 	MDB_txn *txn;
@@ -44,6 +51,9 @@ struct store_txn {
 	const struct proof *remp; /* its proof (NULL: none) */
 	const uint8_t *remraw;    /* ... as the peer sent it */
 	size_t remrawlen;
+	/* batch reference counts: this transaction's changes (bref_flush) */
+	struct bref_slot *bref; /* open addressing; klen 0: free */
+	size_t bref_cap, bref_n;
 };
 
 struct store {
@@ -128,6 +138,7 @@ init_meta(MDB_txn *txn, struct store *s)
 	    (rc = meta_put_u64(txn, s, "hlc", 0)) != 0 ||
 	    (rc = meta_put_u64(txn, s, "gcseq", 0)) != 0 ||
 	    (rc = meta_put_u64(txn, s, "nconflicts", 0)) != 0 ||
+	    (rc = meta_put_u64(txn, s, "brefseq", 0)) != 0 ||
 	    (rc = meta_put(txn, s, "count", counts, sizeof(counts))) != 0)
 		return rc;
 	return meta_put_u64(txn, s, "created", hlc_wall_ms());
@@ -241,6 +252,12 @@ alloc_parts(struct store *s, struct jalin_err *err)
 #define UPGRADE_BATCH 10000
 
 static int txn_fail(struct store_txn *t, int rc);
+static void bref_reset(struct store_txn *t);
+static int bref_add_key(
+    struct store_txn *t, const uint8_t *k, size_t klen, int32_t d);
+static int bref_stored(struct store_txn *t, const struct record *r,
+    const uint8_t *proof, size_t plen, int32_t d);
+static int bref_mark(struct store_txn *t, const uint8_t *k);
 
 /* The same for a failure already mapped (stdb_iter's): it stays failed. */
 static int
@@ -426,6 +443,93 @@ upgrade(struct store *s, struct jalin_err *err)
 	return 0;
 }
 
+/*
+ * The bref counts, made again from every stored proof: for a store made
+ * before they existed, or written since by a build that does not keep
+ * them (meta "brefseq" is not "seq"). Every batch is looked at (d 0), so
+ * the ones no proof refers to go; every origin with a batch stays marked
+ * as signing. One transaction, O(records), once.
+ */
+static int
+bref_count_one(struct store_txn *t, const struct stdb_iter *it)
+{
+	struct store *s = t->s;
+	const uint8_t *proof, *state;
+	size_t vlen, plen, len;
+	uint64_t seq;
+	const uint8_t *v = stdb_iter_val(it, &vlen);
+
+	if (stdb_value_parts(v, vlen, &seq, &proof, &plen, &state, &len) != 0 ||
+	    plen == 0 ||
+	    rec_decode(s->ws[3], state, len, REC_TRUSTED, NULL) != 0)
+		return 0;
+	return bref_stored(t, s->ws[3], proof, plen, 1);
+}
+
+static int
+bref_count_fn(struct store_txn *t, void *arg)
+{
+	struct stdb_iter it;
+	const uint8_t *k;
+	size_t klen;
+	int rc;
+
+	(void)arg;
+	/* the counts go (the origins' marks stay) */
+	stdb_iter_open(&it, t->txn, t->s->db, STDB_BREF);
+	stdb_iter_foreach(&it, NULL, 0)
+	{
+		k = stdb_iter_key(&it, &klen);
+		if (klen != 1 + (size_t)k[0])
+			stdb_iter_del(&it);
+	}
+	rc = stdb_iter_err(&it);
+	stdb_iter_close(&it);
+	if (rc != 0)
+		return txn_fail_code(t, rc);
+	stdb_iter_open(&it, t->txn, t->s->db, STDB_RECORDS);
+	stdb_iter_foreach(&it, NULL, 0) if (bref_count_one(t, &it) != 0) break;
+	rc = stdb_iter_err(&it);
+	stdb_iter_close(&it);
+	if (rc != 0 || t->err != 0)
+		return rc != 0 ? txn_fail_code(t, rc) : t->err;
+	stdb_iter_open(&it, t->txn, t->s->db, STDB_BATCH);
+	stdb_iter_foreach(&it, NULL, 0)
+	{
+		k = stdb_iter_key(&it, &klen);
+		if (klen < 2 || klen > STDB_BATCH_KEY_MAX ||
+		    bref_add_key(t, k, klen, 0) != 0 || bref_mark(t, k) != 0)
+			break;
+	}
+	rc = stdb_iter_err(&it);
+	stdb_iter_close(&it);
+	if (rc != 0)
+		return txn_fail_code(t, rc);
+	return t->err; /* commit: bref_flush writes the counts */
+}
+
+static int
+bref_check(struct store *s, struct jalin_err *err)
+{
+	uint64_t seq = 0, bseq = 1;
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = stdb_begin_read(s->db, &txn, err)) != 0)
+		return rc;
+	stdb_meta_u64(txn, s->db, "seq", &seq);
+	if (stdb_meta_u64(txn, s->db, "brefseq", &bseq) != 0)
+		bseq = seq + 1;
+	stdb_end_read(txn);
+	if (bseq == seq)
+		return 0;
+	if ((rc = store_write(s, bref_count_fn, NULL, err)) != 0)
+		return jalin_err_set(err, rc,
+		    "cannot count the batch references of store '%s': %s",
+		    stdb_dir(s->db), jalin_strerror(rc));
+	return 0;
+}
+
 uint64_t
 store_upgraded(const struct store *s)
 {
@@ -456,7 +560,8 @@ store_open(
 	if ((rc = alloc_parts(s, err)) != 0 ||
 	    (rc = stdb_open(o->dir, STDB_CREATE, initial, &s->db, err)) != 0 ||
 	    (rc = lock_dir(s, o->dir, err)) != 0 ||
-	    (rc = open_state(s, err)) != 0 || (rc = upgrade(s, err)) != 0) {
+	    (rc = open_state(s, err)) != 0 || (rc = upgrade(s, err)) != 0 ||
+	    (rc = bref_check(s, err)) != 0) {
 		store_close(s);
 		return rc;
 	}
@@ -484,6 +589,7 @@ store_close(struct store *s)
 	free(s->pout);
 	buf_free(&s->ptmp);
 	buf_free(&s->penc);
+	free(s->txn.bref);
 	free(s);
 }
 
@@ -587,6 +693,7 @@ txn_begin(struct store *s, struct jalin_err *err)
 	t->any_dirty = false;
 	t->rebuild = false;
 	t->nleaves = 0;
+	bref_reset(t);
 	t->rem = NULL;
 	t->remp = NULL;
 	if ((rc = mdb_txn_begin(stdb_env(s->db), NULL, 0, &t->txn)) != 0)
@@ -620,7 +727,10 @@ write_meta(struct store *s, struct store_txn *t)
 
 	for (int c = COLL_MIN; c <= COLL_MAX; c++)
 		stdb_put_u64(counts + 8 * (c - COLL_MIN), t->count[c]);
+	/* "brefseq": the counts in bref match this seq's proofs (a commit
+	 * by a build that does not count them would leave it behind) */
 	if ((rc = meta_put_u64(t->txn, s, "seq", t->seq)) != 0 ||
+	    (rc = meta_put_u64(t->txn, s, "brefseq", t->seq)) != 0 ||
 	    (rc = meta_put_u64(t->txn, s, "hlc", s->hlc.last)) != 0 ||
 	    (rc = meta_put_u64(t->txn, s, "nconflicts", t->nconflicts)) ||
 	    (rc = meta_put(t->txn, s, "count", counts, sizeof(counts))) != 0)
@@ -718,6 +828,8 @@ rebuild_stats(struct store_txn *t)
 }
 
 static int batch_flush(struct store_txn *t);
+static int bref_flush(struct store_txn *t);
+static void bref_reset(struct store_txn *t);
 
 static int
 txn_commit(struct store *s, struct jalin_err *err)
@@ -727,7 +839,7 @@ txn_commit(struct store *s, struct jalin_err *err)
 
 	if (t->rebuild && (rc = rebuild_stats(t)) != 0)
 		txn_fail_code(t, rc); /* stdb_iter's: mapped already */
-	else if ((rc = batch_flush(t)) != 0)
+	else if ((rc = batch_flush(t)) != 0 || (rc = bref_flush(t)) != 0)
 		; /* failed the transaction already */
 	else if ((rc = write_meta(s, t)) != 0)
 		txn_fail(t, rc);
@@ -979,6 +1091,218 @@ batch_flush(struct store_txn *t)
 	return 0;
 }
 
+/*
+ * Batch reference counts (storedb.h, bref). Every dot and witness of a
+ * stored proof counts one reference to its batch; a write changes the
+ * counts of the proofs it replaces and stores in memory (bref_add), and
+ * the commit writes them (bref_flush), deleting each batch whose count
+ * reaches 0 in the same transaction: a kill -9 leaves the counts and the
+ * proofs as the last commit wrote both. Counts only ever err high (a
+ * corrupt record's proof cannot be read to uncount it): a batch may stay
+ * too long, never go too early.
+ */
+#define BREF_MIN  64   /* slots of the first table */
+#define BREF_KEEP 4096 /* a larger table is freed after its transaction */
+
+static void
+bref_reset(struct store_txn *t)
+{
+	if (t->bref_cap > BREF_KEEP) {
+		free(t->bref);
+		t->bref = NULL;
+		t->bref_cap = 0;
+	} else if (t->bref_n > 0) {
+		memset(t->bref, 0, t->bref_cap * sizeof(*t->bref));
+	}
+	t->bref_n = 0;
+}
+
+static size_t
+bref_slot(
+    const struct bref_slot *tab, size_t cap, const uint8_t *k, size_t klen)
+{
+	uint64_t h = 1469598103934665603ull;
+	size_t i;
+
+	for (size_t j = 0; j < klen; j++)
+		h = (h ^ k[j]) * 1099511628211ull;
+	for (i = (size_t)(h % cap); tab[i].klen != 0; i = (i + 1) % cap)
+		if (tab[i].klen == klen && memcmp(tab[i].key, k, klen) == 0)
+			break;
+	return i;
+}
+
+/* Twice the slots, every entry moved over. 0 or JALIN_ENOMEM. */
+static int
+bref_grow(struct store_txn *t)
+{
+	size_t cap = t->bref_cap ? t->bref_cap * 2 : BREF_MIN;
+	struct bref_slot *tab = calloc(cap, sizeof(*tab));
+
+	if (tab == NULL)
+		return JALIN_ENOMEM;
+	for (size_t i = 0; i < t->bref_cap; i++)
+		if (t->bref[i].klen != 0)
+			tab[bref_slot(tab, cap, t->bref[i].key,
+			    t->bref[i].klen)] = t->bref[i];
+	free(t->bref);
+	t->bref = tab;
+	t->bref_cap = cap;
+	return 0;
+}
+
+/* Count d more references to batch key k (d 0: only look at it at
+ * commit). 0 or the transaction's error. */
+static int
+bref_add_key(struct store_txn *t, const uint8_t *k, size_t klen, int32_t d)
+{
+	size_t i;
+
+	if (t->err != 0)
+		return t->err;
+	if (2 * (t->bref_n + 1) > t->bref_cap && bref_grow(t) != 0)
+		return txn_fail_code(t, JALIN_ENOMEM);
+	i = bref_slot(t->bref, t->bref_cap, k, klen);
+	if (t->bref[i].klen == 0) {
+		t->bref[i].klen = (uint8_t)klen;
+		memcpy(t->bref[i].key, k, klen);
+		t->bref_n++;
+	}
+	t->bref[i].d += d;
+	return 0;
+}
+
+static int
+bref_add(
+    struct store_txn *t, const struct rec_origin *o, uint64_t bno, int32_t d)
+{
+	uint8_t k[STDB_BATCH_KEY_MAX];
+
+	return bref_add_key(t, k, stdb_batch_key(k, o->name, o->len, bno), d);
+}
+
+/* The references of proof p of r, counted d times each. */
+static int
+bref_proof(struct store_txn *t, const struct record *r, const struct proof *p,
+    int32_t d)
+{
+	int rc = 0;
+
+	for (uint16_t i = 0; i < p->ndots && rc == 0; i++)
+		if (p->dot[i].is_signed)
+			rc = bref_add(
+			    t, &r->origin[r->dot[i].origin], p->dot[i].bno, d);
+	for (uint16_t i = 0; i < p->nwit && rc == 0; i++)
+		rc = bref_add(t, &r->origin[p->wit[i].oidx], p->wit[i].bno, d);
+	return rc;
+}
+
+/* The same for a stored proof[0..plen) of r (a proof that does not decode
+ * counted nothing: it is read as unsigned everywhere). */
+static int
+bref_stored(struct store_txn *t, const struct record *r, const uint8_t *proof,
+    size_t plen, int32_t d)
+{
+	if (plen == 0 || proof_decode(t->s->pold, r, proof, plen, NULL) != 0)
+		return 0;
+	return bref_proof(t, r, t->s->pold, d);
+}
+
+/* Note that batch k's origin signs: [len][origin] in bref, once. */
+static int
+bref_mark(struct store_txn *t, const uint8_t *k)
+{
+	MDB_dbi dbi = stdb_dbi(t->s->db, STDB_BREF);
+	MDB_val key = {1 + (size_t)k[0], (void *)(uintptr_t)k}, v = {0, NULL};
+	int rc = mdb_get(t->txn, dbi, &key, &v);
+
+	if (rc == MDB_NOTFOUND)
+		rc = mdb_put(t->txn, dbi, &key, &v, 0);
+	return rc;
+}
+
+/* One batch's count: written, or 0 reached and the batch deleted. */
+static int
+bref_write(struct store_txn *t, const struct bref_slot *b)
+{
+	MDB_dbi dbi = stdb_dbi(t->s->db, STDB_BREF);
+	MDB_val key = {b->klen, (void *)(uintptr_t)b->key}, v;
+	uint8_t c[4];
+	int64_t n = 0;
+	int rc = mdb_get(t->txn, dbi, &key, &v);
+
+	if (rc == 0 && v.mv_size == 4)
+		n = stdb_get_u32(v.mv_data);
+	else if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	n += b->d;
+	if (n <= 0) {
+		rc = mdb_del(t->txn, dbi, &key, NULL);
+		if (rc == 0 || rc == MDB_NOTFOUND)
+			rc = mdb_del(
+			    t->txn, stdb_dbi(t->s->db, STDB_BATCH), &key, NULL);
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	}
+	if (b->d == 0 && rc == 0)
+		return 0;
+	stdb_put_u32(c, n > UINT32_MAX ? UINT32_MAX : (uint32_t)n);
+	v = (MDB_val){4, c};
+	if ((rc = mdb_put(t->txn, dbi, &key, &v, 0)) != 0)
+		return rc;
+	return bref_mark(t, b->key);
+}
+
+static int
+bref_flush(struct store_txn *t)
+{
+	int rc;
+
+	if (t->err != 0)
+		return t->err;
+	for (size_t i = 0; i < t->bref_cap; i++)
+		if (t->bref[i].klen != 0 &&
+		    (rc = bref_write(t, &t->bref[i])) != 0)
+			return txn_fail(t, rc);
+	bref_reset(t);
+	return 0;
+}
+
+int
+store_txn_batch_refs(
+    struct store_txn *t, const uint8_t *k, size_t klen, uint32_t *n)
+{
+	const uint8_t *v;
+	size_t vlen;
+	int64_t c = 0;
+	int rc;
+
+	*n = 0;
+	if (t->err != 0)
+		return t->err;
+	rc = stdb_get(t->txn, t->s->db, STDB_BREF, k, klen, &v, &vlen);
+	if (rc == 0 && vlen == 4)
+		c = stdb_get_u32(v);
+	else if (rc != 0 && rc != JALIN_ENOTFOUND)
+		return txn_fail_code(t, rc);
+	if (t->bref_cap > 0) {
+		size_t i = bref_slot(t->bref, t->bref_cap, k, klen);
+		c += t->bref[i].klen != 0 ? t->bref[i].d : 0;
+	}
+	*n = c > 0 ? (uint32_t)c : 0;
+	return 0;
+}
+
+int
+store_txn_put_batch(struct store_txn *t, const uint8_t *k, size_t klen,
+    const void *val, size_t vlen)
+{
+	int rc;
+
+	if ((rc = store_txn_put(t, STDB_BATCH, k, klen, val, vlen)) != 0)
+		return rc;
+	return bref_add_key(t, k, klen, 0); /* kept only while referred to */
+}
+
 static bool
 has_event(const struct record *r, const struct rec_origin *o, uint64_t hlc)
 {
@@ -1031,9 +1355,9 @@ txn_proof(struct store_txn *t, const struct store_cur *cur,
 	 * as it came, checked by trust_decode; no join, no new events. */
 	if (!(cur->exists && !cur->corrupt) && next == t->rem)
 		return t->remp == NULL ? 0
-		    : buf_append(&s->penc, t->remraw, t->remrawlen) == 0
-		    ? 0
-		    : txn_fail_code(t, JALIN_ENOMEM);
+		    : buf_append(&s->penc, t->remraw, t->remrawlen) != 0
+		    ? txn_fail_code(t, JALIN_ENOMEM)
+		    : bref_proof(t, next, t->remp, 1);
 	if (cur->exists && !cur->corrupt) {
 		if (proof_decode(
 		        s->pold, old, cur->proof, cur->prooflen, NULL) != 0)
@@ -1057,7 +1381,13 @@ txn_proof(struct store_txn *t, const struct store_cur *cur,
 	         &s->ptmp)) != 0 ||
 	    (rc = proof_encode(s->pout, next, &s->penc)) != 0)
 		return rc == JALIN_ETOOBIG ? rc : txn_fail_code(t, rc);
-	return 0;
+	/* the stored proof is replaced: its batches lose a reference, the
+	 * new one's gain one (counted only now: a refused write counts
+	 * nothing) */
+	if (nsrc > 0 && src[0].r == old &&
+	    (rc = bref_proof(t, old, s->pold, -1)) != 0)
+		return rc;
+	return bref_proof(t, next, s->pout, 1);
 }
 
 /* Store next, whose canonical encoding is state[0..len). */
@@ -1268,6 +1598,41 @@ store_txn_drop(struct store_txn *t, struct store_cur *cur)
 	return 0;
 }
 
+/*
+ * Write the records value copied to s->enc to gone as key's, without its
+ * proof: a collected tombstone is never sent, so its batches lose the
+ * references it held (a value that does not split goes as it is).
+ */
+static int
+bury_value(struct store_txn *t, const uint8_t *key)
+{
+	struct store *s = t->s;
+	MDB_val k = {STDB_KEY_LEN, (void *)(uintptr_t)key}, v;
+	const uint8_t *proof, *state;
+	uint8_t hdr[STDB_VAL_HDR_MAX];
+	size_t plen, len, hl;
+	uint64_t seq;
+	int rc;
+
+	if (stdb_value_parts(
+	        s->enc.p, s->enc.len, &seq, &proof, &plen, &state, &len) != 0 ||
+	    rec_decode(s->ws[3], state, len, REC_TRUSTED, NULL) != 0) {
+		v = (MDB_val){s->enc.len, s->enc.p};
+		rc = mdb_put(t->txn, stdb_dbi(s->db, STDB_GONE), &k, &v, 0);
+		return rc != 0 ? txn_fail(t, rc) : 0;
+	}
+	if ((rc = bref_stored(t, s->ws[3], proof, plen, -1)) != 0)
+		return rc;
+	hl = stdb_val_header(hdr, seq, NULL, 0, state, len);
+	v = (MDB_val){hl + len, NULL};
+	if ((rc = mdb_put(
+	         t->txn, stdb_dbi(s->db, STDB_GONE), &k, &v, MDB_RESERVE)) != 0)
+		return txn_fail(t, rc);
+	memcpy(v.mv_data, hdr, hl);
+	memcpy((uint8_t *)v.mv_data + hl, state, len);
+	return 0;
+}
+
 int
 store_txn_bury(struct store_txn *t, struct store_cur *cur)
 {
@@ -1288,10 +1653,8 @@ store_txn_bury(struct store_txn *t, struct store_cur *cur)
 	buf_reset(b);
 	if (buf_append(b, v.mv_data, v.mv_size) != 0)
 		return txn_fail(t, ENOMEM);
-	v = (MDB_val){b->len, b->p};
-	if ((rc = mdb_put(t->txn, stdb_dbi(t->s->db, STDB_GONE), &k, &v, 0)) !=
-	    0)
-		return txn_fail(t, rc);
+	if ((rc = bury_value(t, k.mv_data)) != 0)
+		return rc;
 	return store_txn_drop(t, cur);
 }
 
@@ -1308,6 +1671,10 @@ store_txn_erase(struct store_txn *t, struct store_cur *cur,
 	if (!cur->exists || (!cur->corrupt && !rec_is_live(old)))
 		return 0; /* tombstones and purge markers stay */
 	stdb_key(key, cur->coll, cur->id);
+	/* before any write: the proof lies in the map */
+	if (!cur->corrupt &&
+	    (rc = bref_stored(t, old, cur->proof, cur->prooflen, -1)) != 0)
+		return rc;
 	if (cur->corrupt) {
 		rc = forget_corrupt(t, key);
 	} else {

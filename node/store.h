@@ -205,6 +205,19 @@ struct store *store_txn_store(struct store_txn *t);
 void store_txn_rem_proof(
     struct store_txn *t, const struct proof *p, const uint8_t *raw, size_t len);
 
+/*
+ * Batches of origin signatures (PROTOCOL.md §13, storedb.h bref): a batch
+ * is kept while a stored proof refers to it. store_txn_batch_refs: into *n
+ * how many references batch key k[0..klen) (stdb_batch_key) has, this
+ * transaction's writes included. store_txn_put_batch: store the batch
+ * value val[0..vlen) under k; unless a proof refers to it when the
+ * transaction commits, the commit deletes it again. 0 or the sticky error.
+ */
+int store_txn_batch_refs(
+    struct store_txn *t, const uint8_t *k, size_t klen, uint32_t *n);
+int store_txn_put_batch(struct store_txn *t, const uint8_t *k, size_t klen,
+    const void *val, size_t vlen);
+
 /* The LMDB transaction, for reads inside fn (e.g. stdb_get_record). */
 MDB_txn *store_txn_mdb(struct store_txn *t);
 

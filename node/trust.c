@@ -179,7 +179,7 @@ static bool
 send_cert(struct trust_out *o, struct conn *c, MDB_txn *txn, const uint8_t *kid)
 {
 	const struct stdb *db = store_db(c->ps->n->store);
-	X509 *own = tls_own_cert(c->ps->tls);
+	X509 *own = c->ps->tls != NULL ? tls_own_cert(c->ps->tls) : NULL;
 	uint8_t okid[SIG_KID_LEN];
 	const uint8_t *der;
 	unsigned char *mine = NULL;
@@ -236,15 +236,28 @@ struct tkey {
 	uint8_t *der;
 	size_t derlen;
 	bool stored;
+	bool refused; /* failed tls_check_cert: its batches are refused */
 };
 
+/* A batch received and not yet stored: it is stored when a record that
+ * refers to it is (trust_in_keep), and dropped when the set is full. */
 struct tbatch {
 	uint8_t olen;
 	char origin[JALIN_NAME_MAX];
 	uint64_t bno;
+	bool put;        /* stored in the last task's transaction */
+	const char *bad; /* refused: why its events are refused */
 	size_t vlen;
 	uint8_t val[SIG_KID_LEN + 1 + SIG_MAX_LEN +
 	    JALIN_SIG_BATCH_MAX * SIG_LEAF_LEN];
+};
+
+/* What a signing certificate (by kid) may sign, under the CRL of one
+ * reload (tls_gen): for origin name, or why not. */
+struct kverdict {
+	uint8_t kid[SIG_KID_LEN];
+	char name[JALIN_NAME_MAX + 1];
+	char why[96]; /* empty: usable */
 };
 
 struct trust_in {
@@ -254,6 +267,10 @@ struct trust_in {
 	unsigned nencbad; /* and refused (the first few are logged) */
 	struct tbatch *pend[JALIN_TRUST_PENDING_MAX];
 	unsigned npend;
+	uint64_t dropped; /* batches dropped from a full set */
+	struct kverdict kv[JALIN_TRUST_KEYS_MAX];
+	unsigned nkv;
+	uint64_t kv_gen; /* the reload the verdicts were made under */
 	struct sig_ctx *x;
 	struct proof pw;
 };
@@ -294,34 +311,52 @@ key_by_kid(struct trust_in *in, const uint8_t *kid)
 	return NULL;
 }
 
-int
-trust_in_cert(struct tls *tls, struct trust_in *in, const struct msg_peer *m,
-    struct jalin_err *err)
+/* Parse the CERT's certificate and its key. 0 or JALIN_EPROTO/ETLS. */
+static int
+cert_parse(
+    const struct msg_peer *m, X509 **x, struct tkey *k, struct jalin_err *err)
 {
 	const unsigned char *p = m->cert;
-	struct tkey k = {0};
-	X509 *x;
-	int rc;
 
 	if (m->cert_len > JALIN_CERT_MAX)
 		return jalin_err_set(err, JALIN_ETOOBIG,
 		    "CERT: %u bytes (the limit is %d)", m->cert_len,
 		    JALIN_CERT_MAX);
-	if ((x = d2i_X509(NULL, &p, m->cert_len)) == NULL ||
+	if ((*x = d2i_X509(NULL, &p, m->cert_len)) == NULL ||
 	    p != m->cert + m->cert_len) {
-		X509_free(x);
+		X509_free(*x);
+		*x = NULL;
 		return jalin_err_set(
 		    err, JALIN_EPROTO, "CERT: not one DER certificate");
 	}
-	if ((rc = tls_check_cert(tls, x, k.name, sizeof(k.name), err)) != 0 ||
-	    (k.key = X509_get_pubkey(x)) == NULL ||
-	    sig_kid(k.key, k.kid) != 0) {
-		X509_free(x);
-		EVP_PKEY_free(k.key);
-		return rc != 0 ? rc
-		               : jalin_err_set(err, JALIN_ETLS,
-		                     "CERT: no usable public key");
+	if ((k->key = X509_get_pubkey(*x)) == NULL ||
+	    sig_kid(k->key, k->kid) != 0) {
+		X509_free(*x);
+		*x = NULL;
+		EVP_PKEY_free(k->key);
+		return jalin_err_set(
+		    err, JALIN_ETLS, "CERT: no usable public key");
 	}
+	return 0;
+}
+
+int
+trust_in_cert(struct tls *tls, struct trust_in *in, const struct msg_peer *m,
+    struct jalin_err *err)
+{
+	struct tkey k = {0};
+	X509 *x = NULL;
+	int rc;
+
+	if ((rc = cert_parse(m, &x, &k, err)) != 0)
+		return rc;
+	/* A certificate that fails (revoked since an honest relay stored
+	 * its batches, PROTOCOL.md §13.6) is no reason to close the link:
+	 * it is kept as refused, and so are its batches' events. */
+	k.refused = tls == NULL
+	    ? jalin_err_set(err, JALIN_ETLS,
+	          "certificate refused: no CA to check it against") != 0
+	    : tls_check_cert(tls, x, k.name, sizeof(k.name), err) != 0;
 	X509_free(x);
 	if (key_by_kid(in, k.kid) != NULL ||
 	    in->nkeys == JALIN_TRUST_KEYS_MAX ||
@@ -331,23 +366,19 @@ trust_in_cert(struct tls *tls, struct trust_in *in, const struct msg_peer *m,
 		    ? jalin_err_set(err, JALIN_ETOOBIG,
 		          "CERT: more than %d on one connection",
 		          JALIN_TRUST_KEYS_MAX)
-		    : 0;
+		    : k.refused ? 1
+		                : 0;
 	}
 	memcpy(k.der, m->cert, m->cert_len);
 	k.derlen = m->cert_len;
+	k.stored = k.refused; /* a refused certificate is not passed on */
 	in->keys[in->nkeys++] = k;
-	return 0;
+	return k.refused ? 1 : 0;
 }
 
-int
-trust_in_batch(struct trust_in *in, const struct msg_peer *m,
-    const char *sender, struct jalin_err *err)
+static int
+batch_check(const struct msg_peer *m, struct jalin_err *err)
 {
-	uint8_t d[SIG_DIGEST_LEN];
-	struct tkey *k;
-	struct tbatch *b;
-	int rc;
-
 	if (m->origin_len == 0 || m->origin_len > JALIN_NAME_MAX ||
 	    m->kid_len != SIG_KID_LEN || m->sig_len == 0 ||
 	    m->sig_len > SIG_MAX_LEN || m->leaves_len == 0 ||
@@ -357,55 +388,148 @@ trust_in_batch(struct trust_in *in, const struct msg_peer *m,
 		    "BATCH: a key has the wrong size (origin, kid 8, sig up "
 		    "to %d, leaves 16 x 1..%d)",
 		    SIG_MAX_LEN, JALIN_SIG_BATCH_MAX);
-	bool own = strlen(sender) == m->origin_len &&
-	    memcmp(sender, m->origin, m->origin_len) == 0;
-	if (own)
-		goto keep; /* a live write's batch: no ECDSA on its path */
-	if ((k = key_by_kid(in, m->kid)) == NULL)
-		return jalin_err_set(err, JALIN_EPERM,
+	return 0;
+}
+
+/* Verify a relayed batch; NULL if it verifies, else the reason its events
+ * are refused (set *rc for a protocol violation that ends the link). */
+static const char *
+batch_verify(struct trust_in *in, const struct msg_peer *m, int *rc,
+    struct jalin_err *err)
+{
+	uint8_t d[SIG_DIGEST_LEN];
+	struct tkey *k;
+
+	if ((k = key_by_kid(in, m->kid)) == NULL) {
+		*rc = jalin_err_set(err, JALIN_EPERM,
 		    "BATCH of %.*s: no CERT for its key was sent",
 		    (int)m->origin_len, m->origin);
+		return NULL;
+	}
+	if (k->refused)
+		return "an event signed with a refused (revoked) certificate";
 	if (strlen(k->name) != m->origin_len ||
-	    memcmp(k->name, m->origin, m->origin_len) != 0)
-		return jalin_err_set(err, JALIN_EPERM,
+	    memcmp(k->name, m->origin, m->origin_len) != 0) {
+		*rc = jalin_err_set(err, JALIN_EPERM,
 		    "BATCH of %.*s is signed by %s's key", (int)m->origin_len,
 		    m->origin, k->name);
+		return NULL;
+	}
 	if (sig_batch_digest(in->x, m->origin, m->origin_len, m->bno, m->kid,
 	        m->leaves, m->leaves_len / SIG_LEAF_LEN, d) != 0 ||
-	    (rc = sig_verify(k->key, d, m->sig, m->sig_len, err)) != 0)
-		return jalin_err_set(err, JALIN_EPERM,
+	    sig_verify(k->key, d, m->sig, m->sig_len, err) != 0)
+		*rc = jalin_err_set(err, JALIN_EPERM,
 		    "BATCH of %.*s: the signature does not verify",
 		    (int)m->origin_len, m->origin);
-keep:
-	if (in->npend == JALIN_TRUST_PENDING_MAX)
-		return jalin_err_set(err, JALIN_ETOOBIG,
-		    "BATCH: more than %d before their records",
-		    JALIN_TRUST_PENDING_MAX);
+	return NULL;
+}
+
+static struct tbatch *
+pend_find(struct trust_in *in, const char *origin, size_t olen, uint64_t bno)
+{
+	for (unsigned i = 0; i < in->npend; i++)
+		if (in->pend[i]->bno == bno && in->pend[i]->olen == olen &&
+		    memcmp(in->pend[i]->origin, origin, olen) == 0)
+			return in->pend[i];
+	return NULL;
+}
+
+/* Room for one more batch: drop one stored already, else the oldest
+ * (its events, if a record still refers to it, arrive unprovable and
+ * are refused). 1 the first time one is dropped on the connection. */
+static int
+pend_room(struct trust_in *in, struct jalin_err *err)
+{
+	unsigned v = 0;
+
+	if (in->npend < JALIN_TRUST_PENDING_MAX)
+		return 0;
+	for (unsigned i = 0; i < in->npend; i++)
+		if (in->pend[i]->put) {
+			v = i;
+			break;
+		}
+	free(in->pend[v]);
+	memmove(&in->pend[v], &in->pend[v + 1],
+	    (in->npend - v - 1) * sizeof(in->pend[0]));
+	in->npend--;
+	if (in->dropped++ > 0)
+		return 0;
+	return jalin_err_set(err, 1,
+	    "more than %d BATCH frames that no stored record refers to: the "
+	    "oldest are dropped, not stored",
+	    JALIN_TRUST_PENDING_MAX);
+}
+
+int
+trust_in_batch(struct trust_in *in, const struct msg_peer *m,
+    const char *sender, struct jalin_err *err)
+{
+	const char *bad = NULL;
+	struct tbatch *b;
+	int rc = 0, note;
+
+	if ((rc = batch_check(m, err)) != 0)
+		return rc;
+	bool own = strlen(sender) == m->origin_len &&
+	    memcmp(sender, m->origin, m->origin_len) == 0;
+	/* own: a live write's batch: no ECDSA on its path (the next hop
+	 * verifies it); stored only if a record of the sender refers to it */
+	if (!own && ((bad = batch_verify(in, m, &rc, err)), rc != 0))
+		return rc;
+	if (pend_find(in, m->origin, m->origin_len, m->bno) != NULL)
+		return 0; /* sent again: the first stands */
+	note = pend_room(in, err);
 	if ((b = malloc(sizeof(*b))) == NULL)
 		return jalin_err_set(err, JALIN_ENOMEM, "out of memory");
 	b->olen = (uint8_t)m->origin_len;
 	memcpy(b->origin, m->origin, m->origin_len);
 	b->bno = m->bno;
+	b->put = false;
+	b->bad = bad;
 	memcpy(b->val, m->kid, SIG_KID_LEN);
 	b->val[SIG_KID_LEN] = (uint8_t)m->sig_len;
 	memcpy(b->val + SIG_KID_LEN + 1, m->sig, m->sig_len);
 	memcpy(b->val + SIG_KID_LEN + 1 + m->sig_len, m->leaves, m->leaves_len);
 	b->vlen = SIG_KID_LEN + 1 + m->sig_len + m->leaves_len;
 	in->pend[in->npend++] = b;
-	return 0;
+	return note;
+}
+
+uint64_t
+trust_in_dropped(const struct trust_in *in)
+{
+	return in != NULL ? in->dropped : 0;
+}
+
+/*
+ * Note that the origin of batch key k signs its writes (storedb.h, bref):
+ * a batch of it verified (or one of the sender itself, which speaks for
+ * itself) is proof enough, stored or not; from now on its unsigned events
+ * are refused (PROTOCOL.md §13.5). One small entry per origin.
+ */
+static int
+mark_signer(struct store_txn *st, const uint8_t *k)
+{
+	const uint8_t *v;
+	size_t vlen;
+
+	if (stdb_get(store_txn_mdb(st), store_db(store_txn_store(st)),
+	        STDB_BREF, k, 1 + (size_t)k[0], &v, &vlen) == 0)
+		return 0;
+	return store_txn_put(st, STDB_BREF, k, 1 + (size_t)k[0], "", 0);
 }
 
 int
 trust_in_store(struct trust_in *in, struct store_txn *st)
 {
+	const struct stdb *db = store_db(store_txn_store(st));
 	uint8_t k[STDB_BATCH_KEY_MAX];
+	const uint8_t *v;
+	size_t vlen;
+	unsigned j = 0;
 	int rc = 0;
 
-	for (unsigned i = 0; i < in->npend && rc == 0; i++) {
-		const struct tbatch *b = in->pend[i];
-		size_t kl = stdb_batch_key(k, b->origin, b->olen, b->bno);
-		rc = store_txn_put(st, STDB_BATCH, k, kl, b->val, b->vlen);
-	}
 	for (unsigned i = 0; i < in->nkeys && rc == 0; i++) {
 		struct tkey *t = &in->keys[i];
 		if (!t->stored)
@@ -413,11 +537,51 @@ trust_in_store(struct trust_in *in, struct store_txn *st)
 			    t->der, t->derlen);
 		t->stored = rc == 0;
 	}
-	if (rc != 0)
-		return rc;
-	for (unsigned i = 0; i < in->npend; i++)
-		free(in->pend[i]);
-	in->npend = 0;
+	/* stored by the last task and committed: no longer pending (a
+	 * rolled-back one is not there, and stays) */
+	for (unsigned i = 0; i < in->npend; i++) {
+		struct tbatch *b = in->pend[i];
+		size_t kl = stdb_batch_key(k, b->origin, b->olen, b->bno);
+		if (rc == 0 && b->bad == NULL)
+			rc = mark_signer(st, k);
+		if (b->put &&
+		    stdb_get(store_txn_mdb(st), db, STDB_BATCH, k, kl, &v,
+		        &vlen) == 0) {
+			free(b);
+			continue;
+		}
+		b->put = false;
+		in->pend[j++] = b;
+	}
+	in->npend = j;
+	return rc;
+}
+
+int
+trust_in_keep(struct trust_in *in, struct store_txn *st)
+{
+	const struct stdb *db = store_db(store_txn_store(st));
+	uint8_t k[STDB_BATCH_KEY_MAX];
+	const uint8_t *v;
+	size_t vlen;
+	uint32_t refs;
+	int rc;
+
+	for (unsigned i = 0; i < in->npend; i++) {
+		struct tbatch *b = in->pend[i];
+		size_t kl = stdb_batch_key(k, b->origin, b->olen, b->bno);
+		if (b->bad != NULL || b->put)
+			continue;
+		if ((rc = store_txn_batch_refs(st, k, kl, &refs)) != 0)
+			return rc;
+		if (refs == 0)
+			continue; /* nothing stored refers to it (yet) */
+		if (stdb_get(store_txn_mdb(st), db, STDB_BATCH, k, kl, &v,
+		        &vlen) != 0 &&
+		    (rc = store_txn_put_batch(st, k, kl, b->val, b->vlen)) != 0)
+			return rc;
+		b->put = true;
+	}
 	return 0;
 }
 
@@ -439,41 +603,135 @@ ctx_of(const struct record *r, const struct rec_origin *o)
 	return i >= 0 ? r->ctx[i] : 0;
 }
 
-/* True if some batch of origin o is stored: o signs its writes. */
+/* True if a batch of origin o was ever stored: o signs its writes (the
+ * mark in bref outlives its batches, which go when nothing refers to
+ * them any more; storedb.h). */
 static bool
 origin_signs(struct store_txn *st, const struct rec_origin *o)
 {
+	const struct stdb *db = store_db(store_txn_store(st));
 	uint8_t k[1 + JALIN_NAME_MAX];
+	const uint8_t *v;
 	struct stdb_iter it;
+	size_t vlen;
 	bool found;
 
 	k[0] = o->len;
 	memcpy(k + 1, o->name, o->len);
-	stdb_iter_open(
-	    &it, store_txn_mdb(st), store_db(store_txn_store(st)), STDB_BATCH);
+	if (stdb_get(store_txn_mdb(st), db, STDB_BREF, k, 1 + o->len, &v,
+	        &vlen) == 0)
+		return true;
+	stdb_iter_open(&it, store_txn_mdb(st), db, STDB_BATCH);
 	found = stdb_iter_find(&it, k, 1 + o->len, STDB_FIND_GEQ) &&
 	    stdb_iter_has_prefix(&it, k, 1 + o->len);
 	stdb_iter_close(&it);
 	return found;
 }
 
-/* The leaf idx of batch bno of origin o, from the store. */
-static bool
-stored_leaf(struct store_txn *st, const struct rec_origin *o, uint64_t bno,
+/* The certificate (DER) of kid: sent on this connection, stored, or
+ * this node's own. */
+static X509 *
+kid_cert(struct trust_in *in, struct store_txn *st, struct tls *tls,
+    const uint8_t *kid)
+{
+	const struct tkey *k = key_by_kid(in, kid);
+	const unsigned char *p;
+	uint8_t okid[SIG_KID_LEN];
+	size_t len;
+	X509 *own = tls_own_cert(tls);
+
+	if (k != NULL) {
+		p = k->der;
+		len = k->derlen;
+	} else if (stdb_get(store_txn_mdb(st), store_db(store_txn_store(st)),
+	               STDB_CERTS, kid, SIG_KID_LEN, &p, &len) != 0) {
+		if (own != NULL && sig_kid(X509_get0_pubkey(own), okid) == 0 &&
+		    memcmp(okid, kid, SIG_KID_LEN) == 0 &&
+		    X509_up_ref(own) == 1)
+			return own;
+		return NULL;
+	}
+	return d2i_X509(NULL, &p, (long)len);
+}
+
+/* The verdict on kid under the CRL loaded now, made once per reload. */
+static const struct kverdict *
+kid_verdict(struct trust_in *in, struct store_txn *st,
+    const struct trust_state *s, const uint8_t *kid)
+{
+	struct jalin_err e;
+	struct kverdict *v;
+	X509 *x;
+
+	if (in->kv_gen != s->tls_gen) { /* a reload: judge again */
+		in->nkv = 0;
+		in->kv_gen = s->tls_gen;
+	}
+	for (unsigned i = 0; i < in->nkv; i++)
+		if (memcmp(in->kv[i].kid, kid, SIG_KID_LEN) == 0)
+			return &in->kv[i];
+	if (in->nkv == JALIN_TRUST_KEYS_MAX)
+		in->nkv = 0; /* forget: judged again when used */
+	v = &in->kv[in->nkv];
+	memset(v, 0, sizeof(*v));
+	memcpy(v->kid, kid, SIG_KID_LEN);
+	jalin_err_clear(&e);
+	if ((x = kid_cert(in, st, s->tls, kid)) == NULL)
+		snprintf(v->why, sizeof(v->why),
+		    "an event signed with a certificate never sent");
+	else if (tls_check_cert(s->tls, x, v->name, sizeof(v->name), &e) != 0)
+		snprintf(v->why, sizeof(v->why), "an event signed with a %.60s",
+		    e.msg);
+	X509_free(x);
+	in->nkv++;
+	return v;
+}
+
+/* The batch's signing certificate is o's and still good (§13.6): NULL,
+ * or why not. Without a TLS context (a unit test), not checked. */
+static const char *
+kid_ok(struct trust_in *in, struct store_txn *st, const struct trust_state *s,
+    const struct rec_origin *o, const uint8_t *kid)
+{
+	const struct kverdict *v;
+
+	if (s->tls == NULL)
+		return NULL;
+	v = kid_verdict(in, st, s, kid);
+	if (v->why[0] != '\0')
+		return v->why;
+	if (!name_is(o, v->name))
+		return "an event signed with another node's certificate";
+	return NULL;
+}
+
+/* The leaf idx of batch bno of origin o: received on this connection, or
+ * stored; NULL, or why its events cannot be taken. */
+static const char *
+batch_leaf(struct trust_in *in, struct store_txn *st,
+    const struct trust_state *s, const struct rec_origin *o, uint64_t bno,
     uint16_t idx, const uint8_t **leaf)
 {
+	const struct tbatch *p = pend_find(in, o->name, o->len, bno);
 	uint8_t k[STDB_BATCH_KEY_MAX];
 	const uint8_t *v;
 	struct bval b;
 	size_t vlen;
 
-	size_t kl = stdb_batch_key(k, o->name, o->len, bno);
-	if (stdb_get(store_txn_mdb(st), store_db(store_txn_store(st)),
-	        STDB_BATCH, k, kl, &v, &vlen) != 0 ||
-	    bval_split(v, vlen, &b) != 0 || idx >= b.n)
-		return false;
+	if (p != NULL && p->bad != NULL)
+		return p->bad;
+	if (p != NULL) {
+		v = p->val;
+		vlen = p->vlen;
+	} else if (stdb_get(store_txn_mdb(st), store_db(store_txn_store(st)),
+	               STDB_BATCH, k, stdb_batch_key(k, o->name, o->len, bno),
+	               &v, &vlen) != 0) {
+		return "an event whose signed batch was not sent";
+	}
+	if (bval_split(v, vlen, &b) != 0 || idx >= b.n)
+		return "an event whose signed batch was not sent";
 	*leaf = b.leaves + (size_t)idx * SIG_LEAF_LEN;
-	return true;
+	return kid_ok(in, st, s, o, b.kid);
 }
 
 /* An event without a proof: acceptable from its maker, or while its
@@ -492,16 +750,32 @@ unsigned_ok(struct store_txn *st, const struct trust_state *s,
 }
 
 static const char *
-check_leaf(struct store_txn *st, const struct rec_origin *o, uint64_t bno,
+check_leaf(struct trust_in *in, struct store_txn *st,
+    const struct trust_state *s, const struct rec_origin *o, uint64_t bno,
     uint16_t idx, const uint8_t leaf[SIG_LEAF_LEN])
 {
 	const uint8_t *want;
+	const char *why;
 
-	if (!stored_leaf(st, o, bno, idx, &want))
-		return "an event whose signed batch was not sent";
+	if ((why = batch_leaf(in, st, s, o, bno, idx, &want)) != NULL)
+		return why;
 	if (memcmp(want, leaf, SIG_LEAF_LEN) != 0)
 		return "an event that is not what its origin signed";
 	return NULL;
+}
+
+/* True if the receiver holds event d of r already (or one that
+ * supersedes it). A purge wins over a live state whatever its HLC
+ * (merge.c), so a purge event below the origin's context is new all the
+ * same: held only if old is that very purge. */
+static bool
+held(const struct trust_state *s, const struct record *r, uint16_t d,
+    const struct rec_origin *o)
+{
+	if (rec_is_purged(r))
+		return rec_is_purged(s->old) &&
+		    rec_dot_find(s->old, o->name, o->len, r->dot[d].hlc) >= 0;
+	return r->dot[d].hlc <= ctx_of(s->old, o);
 }
 
 static const char *
@@ -515,7 +789,7 @@ check_dots(
 	for (uint16_t d = 0; d < r->ndots; d++) {
 		const struct rec_origin *o = &r->origin[r->dot[d].origin];
 		const struct proof_dot *p = &in->pw.dot[d];
-		if (r->dot[d].hlc <= ctx_of(s->old, o))
+		if (held(s, r, d, o))
 			continue; /* held, or seen and superseded: no change */
 		if (name_is(o, s->sender))
 			continue; /* its maker: the TLS identity says so */
@@ -527,7 +801,8 @@ check_dots(
 		if (sig_leaf(in->x, s->coll, s->id, r, d, p->missing, p->mlen,
 		        leaf, NULL) != 0)
 			return "a proof that does not fit its event";
-		if ((why = check_leaf(st, o, p->bno, p->idx, leaf)) != NULL)
+		if ((why = check_leaf(in, st, s, o, p->bno, p->idx, leaf)) !=
+		    NULL)
 			return why;
 	}
 	return NULL;
@@ -565,7 +840,8 @@ check_ctx(
 		if (proof_wit_leaf(in->x, s->coll, s->id, r, w, leaf, NULL) !=
 		    0)
 			return "a witness that does not fit its event";
-		if ((why = check_leaf(st, o, w->bno, w->idx, leaf)) != NULL)
+		if ((why = check_leaf(in, st, s, o, w->bno, w->idx, leaf)) !=
+		    NULL)
 			return why;
 	}
 	return NULL;

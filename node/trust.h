@@ -54,8 +54,10 @@ void trust_in_free(struct trust_in *in);
 
 /*
  * A CERT from the peer: checked (tls_check_cert) and kept for the batches
- * that follow. 0, or JALIN_ETLS / JALIN_ETOOBIG / JALIN_EPROTO with err:
- * the peer is closed.
+ * that follow. 0; 1 with err (to log) if the certificate is refused
+ * (revoked...): the batches it signed are kept as refused, and so are
+ * their events (PROTOCOL.md §13.6), the link goes on; or JALIN_ETOOBIG /
+ * JALIN_EPROTO / JALIN_ETLS with err: the peer is closed.
  */
 int trust_in_cert(struct tls *tls, struct trust_in *in,
     const struct msg_peer *m, struct jalin_err *err);
@@ -63,16 +65,28 @@ int trust_in_cert(struct tls *tls, struct trust_in *in,
 /*
  * A BATCH from the peer: its signature checked with the certificate of its
  * kid, which must be the origin's, unless the origin is the sender itself
- * (its TLS identity vouches, and the next hop checks the signature); kept
- * until trust_in_store. 0, or JALIN_EPERM / JALIN_EPROTO / JALIN_ETOOBIG
- * with err.
+ * (its TLS identity vouches, and the next hop checks the signature). Kept
+ * in memory (at most JALIN_TRUST_PENDING_MAX; the oldest are dropped) and
+ * stored only once a stored record refers to it (trust_in_keep); one
+ * signed with a refused certificate is kept as refused. 0; 1 with err (to
+ * log: the link goes on) the first time the set is full; or JALIN_EPERM /
+ * JALIN_EPROTO / JALIN_ENOMEM with err (the peer is closed).
  */
 int trust_in_batch(struct trust_in *in, const struct msg_peer *m,
     const char *sender, struct jalin_err *err);
 
-/* Write the kept certificates and batches in the apply transaction. 0 or
- * the transaction's error. */
+/* Batches dropped from a full set on this connection (unreferenced). */
+uint64_t trust_in_dropped(const struct trust_in *in);
+
+/* At the start of a task's transaction: write the certificates received;
+ * forget the batches the last task stored (committed). 0 or the
+ * transaction's error. */
 int trust_in_store(struct trust_in *in, struct store_txn *st);
+
+/* At the end of a task, in its transaction: store the batches received
+ * that a record stored now refers to (store_txn_batch_refs). 0 or the
+ * transaction's error. */
+int trust_in_keep(struct trust_in *in, struct store_txn *st);
 
 /*
  * Decode the proof[0..plen) of the peer's state rem for the next
@@ -90,13 +104,16 @@ struct trust_state {
 	bool has_proof;           /* trust_decode was given its proof */
 	const char *sender;       /* the peer's name (its TLS identity) */
 	bool require;             /* [node] require_signatures */
+	struct tls *tls;          /* CA and CRL now (NULL: no kid check) */
+	uint64_t tls_gen;         /* which reload loaded them */
 };
 
 /*
  * The events rem would add to old, and the contexts it would raise, are
  * signed by their origins (or made by the sender, or acceptably unsigned:
- * PROTOCOL.md §13.4, §13.5). NULL, or the rule the state breaks. Reads
- * batches in st (trust_in_store first).
+ * PROTOCOL.md §13.4, §13.5) with a certificate that the CRL loaded now
+ * does not revoke (§13.6; judged once per kid and reload). NULL, or the
+ * rule the state breaks. Reads the batches received and those in st.
  */
 const char *trust_check(
     struct trust_in *in, struct store_txn *st, const struct trust_state *s);

@@ -57,7 +57,8 @@
 /* Protocol 4 on one connection (node/trust.c): batches one CHANGES frame
  * may refer to, batches a sender remembers having sent, certificates it
  * remembers sending or a receiver keeps, batches a receiver holds before
- * the records that use them are stored, and a certificate's size. */
+ * a stored record refers to them (the oldest dropped first: one that none
+ * does is never stored), and a certificate's size. */
 #define JALIN_TRUST_REFS_MAX    64
 #define JALIN_TRUST_SENT_MAX    1024
 #define JALIN_TRUST_KEYS_MAX    128

@@ -23,7 +23,8 @@ struct stdb {
 };
 
 static const char *const db_names[STDB_NDB] = {"records", "feed", "conflicts",
-    "digest", "ckpt", "meta", "gone", "audit", "batch", "certs", "enccerts"};
+    "digest", "ckpt", "meta", "gone", "audit", "batch", "certs", "enccerts",
+    "bref"};
 
 int
 stdb_errcode(int rc)
@@ -72,7 +73,8 @@ open_dbis(struct stdb *db, unsigned flags, struct jalin_err *err)
 		db->has[i] = rc == 0;
 		if (rc == MDB_NOTFOUND &&
 		    (i == STDB_GONE || i == STDB_AUDIT || i == STDB_BATCH ||
-		        i == STDB_CERTS || i == STDB_ENCCERTS))
+		        i == STDB_CERTS || i == STDB_ENCCERTS ||
+		        i == STDB_BREF))
 			continue; /* an older store, opened read-only */
 		if (rc == MDB_NOTFOUND) {
 			mdb_txn_abort(txn);

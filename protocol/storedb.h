@@ -37,13 +37,22 @@
  *   certs      [kid 8]          -> a node certificate (DER) that signed a
  *              batch received from a peer, to pass on with it (optional
  *              like batch)
+ *   bref       [len u8][origin][bno u64 BE] -> [count u32 BE]: how many
+ *              dots and witnesses of stored record proofs refer to that
+ *              batch; a batch is kept while its count is above 0 and
+ *              deleted with it in the transaction that drops it to 0
+ *              (node/store.c). [len u8][origin] -> empty: the origin has
+ *              had a batch stored, so it signs its writes (never deleted).
+ *              Optional like batch; jalind counts an older store's
+ *              proofs when it opens it (meta "bref")
  *   meta       name             -> value:
  *      "format" u32 BE (STDB_FORMAT), "node" the node's name,
  *      "epoch" 16 random bytes drawn when the store is created,
  *      "seq" u64 BE last assigned feed seq, "hlc" u64 BE last HLC,
  *      "created" u64 BE ms, "count" 5 x u64 BE live records per collection,
  *      "nconflicts" u64 BE, "gcseq" u64 BE highest collected tombstone seq,
- *      "bno" u64 BE the number of this node's last signed batch
+ *      "bno" u64 BE the number of this node's last signed batch,
+ *      "bref" u8 1: the bref database counts every stored proof
  *
  * Digest: a record's hash is SHA-256([coll][id][state]) for live records
  * (tombstones count as absent). Bucket = id[15] (random bits of a UUIDv7).
@@ -98,6 +107,7 @@ enum stdb_db {
 	STDB_CERTS,
 	STDB_ENCCERTS, /* node name -> DER of its encryption certificate
 	                  learned from a peer (node/keyring.c, issue 14) */
+	STDB_BREF,
 	STDB_NDB
 };
 

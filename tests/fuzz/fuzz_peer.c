@@ -20,8 +20,11 @@
  * and the full decoder a peer's state gets; the records hostile cannot
  * write (collections it is not configured for) are byte for byte those
  * of the honest twin they were replicated from, and their digests agree
- * (what `verify` compares). Memory: libFuzzer's -rss_limit_mb and
- * -malloc_limit_mb.
+ * (what `verify` compares), and so are the records of the collections
+ * it shares that name jabar or the twin among their writers (write
+ * authority and origin signatures: both nodes sign with keys of the
+ * harness's CA, fx_node_tls; FUZZ_PEER_AUTHORITY=0 leaves that check
+ * out). Memory: libFuzzer's -rss_limit_mb and -malloc_limit_mb.
  *
  * The node is reused across inputs (opening a store costs more than
  * most sessions): every FUZZ_PEER_RESET inputs (default RESET_EVERY) it
@@ -51,6 +54,7 @@
 #include "peer_impl.h"
 #include "record.h"
 #include "schema.h"
+#include "sig.h"
 #include "store.h"
 #include "storedb.h"
 #include "verify.h"
@@ -102,9 +106,12 @@ static struct {
 	struct fx_node *a, *b; /* jabar; the honest twin */
 	char snap[96];         /* jabar's data.mdb after setup */
 	unsigned long runs, reset_every;
-	bool authority;       /* FUZZ_PEER_AUTHORITY=1 */
+	bool authority;       /* unless FUZZ_PEER_AUTHORITY=0 */
 	struct buf body, tmp; /* a frame to send; the node's, or a value */
-	struct buf vals; /* record values: never moves (entries point in) */
+	struct buf vals;   /* record values: never moves (entries point in) */
+	struct buf st;     /* a state with a proof (enc_signed) */
+	uint64_t sign_bno; /* enc_signed: hostile's batch, 0: none */
+	uint16_t sign_n;   /* ... and its leaves */
 	struct record *r[2];
 	uint8_t sums[JALIN_DIGEST_BUCKETS * 32];
 	char names[4][JALIN_NAME_MAX + 2];
@@ -475,6 +482,8 @@ build_state(struct in *in, uint8_t coll, struct buf *out)
 /* ---- frames to the node ------------------------------------------------- */
 
 static void run_round(struct sess *s);
+static void run_idle(struct sess *s);
+static void enc_changes(struct in *in, struct sess *s, struct buf *out);
 
 /* Write body to the node as one frame (split in two when asked). */
 static void
@@ -541,6 +550,75 @@ enc_hello(struct in *in, struct sess *s, struct buf *out)
 	msg_enc_hello(out, &h);
 }
 
+/* A record whose state carries a proof (protocol 4) that refers to
+ * hostile's batch z.sign_bno for each of hostile's events: [back, idx],
+ * idx from the input (nil for the others'). */
+static void
+add_signed(struct in *in, struct msg_batch *bt, uint64_t seq, uint8_t coll,
+    const uint8_t id[16])
+{
+	uint8_t pb[8 + JALIN_RECORD_DOTS_MAX * 16];
+	struct buf proof;
+	msgpack_packer pk;
+	const struct record *r = z.r[0];
+
+	buf_reset(&z.st);
+	if (build_state(in, coll, &z.st) != 0 ||
+	    rec_decode(z.r[0], z.st.p, z.st.len, REC_TRUSTED, NULL) != 0) {
+		msg_batch_rec(bt, seq, coll, id, NULL, 0);
+		return;
+	}
+	buf_init_mem(&proof, pb, sizeof(pb), sizeof(pb));
+	msgpack_packer_init(&pk, &proof, buf_pk_write);
+	msgpack_pack_array(&pk, 1);
+	msgpack_pack_array(&pk, r->ndots);
+	for (uint16_t d = 0; d < r->ndots; d++) {
+		const struct rec_origin *o = &r->origin[r->dot[d].origin];
+		if (o->len != strlen(HOSTILE) ||
+		    memcmp(o->name, HOSTILE, o->len) != 0 ||
+		    r->dot[d].hlc < z.sign_bno) {
+			msgpack_pack_nil(&pk);
+			continue;
+		}
+		msgpack_pack_array(&pk, 2);
+		msgpack_pack_uint64(&pk, r->dot[d].hlc - z.sign_bno);
+		msgpack_pack_uint16(&pk, in_u8(in) % (z.sign_n + 1));
+	}
+	msg_batch_rec4(bt, seq, coll, id, z.st.p, z.st.len,
+	    proof.err == 0 ? proof.p : NULL, proof.err == 0 ? proof.len : 0);
+}
+
+/* Op 14, bit 6: hostile signs (PROTOCOL.md §13). A BATCH of its own (1 to
+ * 256 leaves; kid, signature and leaves from the input: a batch of the
+ * sender's own is not verified), then CHANGES whose states carry proofs
+ * that refer to it (add_signed). jabar stores the batch only while a
+ * record it stores refers to it (trust_in_keep, the store's bref). */
+static void
+enc_signed(struct in *in, struct sess *s, struct buf *out)
+{
+	static uint8_t leaves[JALIN_SIG_BATCH_MAX * SIG_LEAF_LEN];
+	uint8_t kid[SIG_KID_LEN], sig[SIG_MAX_LEN] = {0x30};
+	const uint8_t *p;
+	size_t slen;
+
+	/* before every state build_state makes (at most ~17.5 min back) */
+	z.sign_bno = HLC_MAKE(hlc_wall_ms() - 1100000 - in_uint(in, 2), 0);
+	z.sign_n = (uint16_t)(in_u8(in) % JALIN_SIG_BATCH_MAX);
+	memset(leaves, in_u8(in), sizeof(leaves));
+	memset(kid, in_u8(in), sizeof(kid));
+	slen = in_bytes(in, SIG_MAX_LEN, &p);
+	memcpy(sig, p, slen);
+	msg_enc_batch(out, HOSTILE, strlen(HOSTILE), z.sign_bno, kid,
+	    sizeof(kid), sig, slen > 0 ? slen : 1, leaves,
+	    ((size_t)z.sign_n + 1) * SIG_LEAF_LEN);
+	if (out->err == 0)
+		send_frame(s, out->p, out->len);
+	run_idle(s);
+	buf_reset(out);
+	enc_changes(in, s, out);
+	z.sign_bno = 0;
+}
+
 /* The [seq, coll, id, state] items of CHANGES (seqs after from) or
  * REPAIR (seq 0). Returns the last seq. */
 static uint64_t
@@ -571,6 +649,10 @@ add_recs(
 			msg_batch_rec(bt, seq, coll, id, p, len);
 			break;
 		default: /* a state; 7: with bytes flipped */
+			if (z.sign_bno != 0) {
+				add_signed(in, bt, seq, coll, id);
+				break;
+			}
 			/* the item with a nil state, the nil then replaced
 			 * by a state built in place (or put back) */
 			msg_batch_rec(bt, seq, coll, id, NULL, 0);
@@ -887,6 +969,10 @@ one_op(struct in *in, struct sess *s)
 			    strlen(HOSTILE), NULL, NULL, NULL);
 			return;
 		}
+		if (op & 0x40) {
+			enc_signed(in, s, out);
+			break;
+		}
 		msg_enc_error(out, -(int)(in_u8(in) % 24), "fuzz");
 		break;
 	default: /* 15: not a frame */
@@ -1007,10 +1093,55 @@ written_by_us(const struct record *r)
 	return false;
 }
 
+/* Drop hostile's context from r when no event of it is left: what a
+ * state of hostile's may add to any record it sends (an origin that has
+ * seen the record), which changes no event of anyone else's. */
+static void
+strip_hostile_ctx(struct record *r)
+{
+	for (uint16_t i = 0; i < r->norigins; i++) {
+		if (r->origin[i].len != strlen(HOSTILE) ||
+		    memcmp(r->origin[i].name, HOSTILE, r->origin[i].len) != 0)
+			continue;
+		for (uint16_t d = 0; d < r->ndots; d++)
+			if (r->dot[d].origin == i)
+				return;
+		for (uint16_t j = i; j + 1 < r->norigins; j++) {
+			r->origin[j] = r->origin[j + 1];
+			r->ctx[j] = r->ctx[j + 1];
+		}
+		r->norigins--;
+		for (uint16_t d = 0; d < r->ndots; d++)
+			if (r->dot[d].origin > i)
+				r->dot[d].origin--;
+		return;
+	}
+}
+
+/* x and y hold the same events: byte for byte, or but for hostile's
+ * context (strip_hostile_ctx). */
+static bool
+same_events(const uint8_t *x, size_t lx, const uint8_t *y, size_t ly)
+{
+	if (lx == ly && memcmp(x, y, lx) == 0)
+		return true;
+	if (rec_decode(z.r[0], x, lx, REC_TRUSTED, NULL) != 0 ||
+	    rec_decode(z.r[1], y, ly, REC_TRUSTED, NULL) != 0)
+		return false;
+	strip_hostile_ctx(z.r[0]);
+	strip_hostile_ctx(z.r[1]);
+	buf_reset(&z.tmp);
+	buf_reset(&z.st);
+	return rec_encode(z.r[0], &z.tmp) == 0 &&
+	    rec_encode(z.r[1], &z.st) == 0 && z.tmp.len == z.st.len &&
+	    memcmp(z.tmp.p, z.st.p, z.tmp.len) == 0;
+}
+
 /* Every record of coll in tx that from (jabar or the twin) holds, and
- * that jabar or the twin wrote, is in ty byte for byte: hostile changed
- * none of them and made none up in their names. Case 6 is shared with
- * hostile, which may write its fields: it is not compared. */
+ * that jabar or the twin wrote, holds in ty the same events (same_events):
+ * hostile changed none of them and made none up in their names. Case 6
+ * is shared with hostile, which may write its fields: it is not
+ * compared. */
 static void
 check_ours(MDB_txn *tx, struct fx_node *from, MDB_txn *ty,
     struct fx_node *other, uint8_t coll)
@@ -1031,7 +1162,7 @@ check_ours(MDB_txn *tx, struct fx_node *from, MDB_txn *ty,
 			continue;
 		if (stdb_get_record(ty, store_db(other->n.store), coll, key + 1,
 		        &sy, &ly, &seq) != 0 ||
-		    ly != lx || memcmp(sx, sy, lx) != 0)
+		    !same_events(sx, lx, sy, ly))
 			die("%s ..%02x, written by %s or %s: %s's copy differs "
 			    "from %s's (write authority)",
 			    schema_coll_by_id(coll)->name, key[16], SELF, TWIN,
@@ -1041,7 +1172,7 @@ check_ours(MDB_txn *tx, struct fx_node *from, MDB_txn *ty,
 }
 
 /* What hostile may not write is as the twin has it; `verify`'s digests
- * of those collections agree. With FUZZ_PEER_AUTHORITY=1, also the
+ * of those collections agree. Unless FUZZ_PEER_AUTHORITY=0, also the
  * records of the collections hostile shares that only jabar and the twin
  * may write (issue 13's write authority). */
 static void
@@ -1076,14 +1207,24 @@ check_guarded(void)
 
 /* ---- setup -------------------------------------------------------------- */
 
+/* A local write, as ops.c makes one: the node signs its new events
+ * (store_txn_set over what it holds; applying the state as a peer's
+ * would store it unsigned). */
 static int
 put_fn(struct store_txn *tx, void *arg)
 {
 	const uint8_t *k = arg; /* coll, id, then the state in z.body */
-	bool changed;
+	struct store_cur cur;
+	int rc;
 
-	return store_txn_apply(
-	    tx, k[0], k + 1, z.body.p, z.body.len, &changed, NULL);
+	if ((rc = rec_decode(z.r[0], z.body.p, z.body.len, 0, NULL)) != 0 ||
+	    (rc = store_txn_get(tx, k[0], k + 1, &cur)) != 0)
+		return rc;
+	if (cur.exists)
+		return JALIN_EEXIST;
+	rec_init(z.r[1]);
+	store_txn_observe(tx, rec_max_hlc(z.r[0]));
+	return store_txn_set(tx, &cur, z.r[1], z.r[0]);
 }
 
 /* nd writes the state in z.body as coll/id n. */
@@ -1155,6 +1296,25 @@ copy_file(const char *from, const char *to)
 	close(out);
 }
 
+/* A referral of origin shared with one node, into z.body: valid for the
+ * schema, as a peer's state must be. */
+static void
+shared_referral(const char *origin, const char *with, uint64_t hlc)
+{
+	uint8_t v[JALIN_NAME_MAX + 8];
+	struct buf val;
+	msgpack_packer pk;
+	struct merge_update u;
+
+	buf_init_mem(&val, v, sizeof(v), sizeof(v));
+	msgpack_packer_init(&pk, &val, buf_pk_write);
+	msgpack_pack_array(&pk, 1);
+	msgpack_pack_str_with_body(&pk, with, strlen(with));
+	u = (struct merge_update){TAG_SHARE_WITH, (uint32_t)val.len, val.p};
+	buf_reset(&z.body);
+	fx_state_coll(&z.body, COLL_REFERRAL, origin, hlc, &u, 1);
+}
+
 /* The records each side writes before replication; hostile may write
  * lks, case and referral, not partnership and resource. */
 static void
@@ -1167,7 +1327,7 @@ write_references(void)
 	put_local(z.a, COLL_LKS, 5);
 	fx_state_shared(&z.body, SELF, HOSTILE, fx_hlc(-60000));
 	put_local_state(z.a, COLL_CASE, 6);
-	fx_state_shared(&z.body, SELF, TWIN, fx_hlc(-60000));
+	shared_referral(SELF, TWIN, fx_hlc(-60000));
 	put_local_state(z.a, COLL_REFERRAL, 7);
 	put_local(z.b, COLL_PARTNERSHIP, 8);
 	put_local(z.b, COLL_RESOURCE, 9);
@@ -1195,12 +1355,13 @@ setup(void)
 	setenv("CMOCKA_TEST_ABORT", "1", 0); /* a failed fx assert aborts */
 	if (getenv("FX_TMPDIR") == NULL && access("/dev/shm", W_OK) == 0)
 		setenv("FX_TMPDIR", "/dev/shm", 0);
-	z.authority = au != NULL && strcmp(au, "1") == 0;
+	z.authority = au == NULL || strcmp(au, "0") != 0;
 	z.reset_every =
 	    re != NULL && atoi(re) > 0 ? (unsigned)atoi(re) : RESET_EVERY;
 	buf_init(&z.body, JALIN_FRAME_MAX);
 	buf_init(&z.tmp, JALIN_FRAME_MAX);
 	buf_init_mem(&z.vals, valmem, sizeof(valmem), sizeof(valmem));
+	buf_init(&z.st, JALIN_RECORD_MAX);
 	if ((z.r[0] = malloc(sizeof(struct record))) == NULL ||
 	    (z.r[1] = malloc(sizeof(struct record))) == NULL)
 		die("out of memory");
@@ -1211,6 +1372,10 @@ setup(void)
 	fx_node_peer(z.a, TWIN, FX_COLLS_ALL, false);
 	z.b = fx_node_add(z.f, TWIN);
 	fx_node_peer(z.b, SELF, FX_COLLS_ALL, false);
+	/* both sign their writes and check CERTs (hostile has no certificate
+	 * of the harness's CA: it can sign nothing but its own batches) */
+	fx_node_tls(z.a);
+	fx_node_tls(z.b);
 	fx_node_start(z.a);
 	fx_node_start(z.b);
 	write_references();
@@ -1236,6 +1401,7 @@ teardown(void)
 	fx_free(z.f);
 	buf_free(&z.body);
 	buf_free(&z.tmp);
+	buf_free(&z.st);
 	free(z.r[0]);
 	free(z.r[1]);
 }

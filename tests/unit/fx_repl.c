@@ -13,10 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include <event2/buffer.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include "frame.h"
 #include "hlc.h"
@@ -28,6 +31,8 @@
 #include "apply.h"
 #include "gc.h"
 #include "repl.h"
+#include "peer_impl.h"
+#include "tls.h"
 #include "fx_repl.h"
 
 struct fx {
@@ -38,6 +43,8 @@ struct fx {
 	unsigned nfakes;
 	char logpath[64];
 	int saved_stderr; /* -1: not capturing */
+	EVP_PKEY *ca_key; /* fx_node_tls's CA, made on first use */
+	X509 *ca;
 };
 
 struct fx *
@@ -86,6 +93,8 @@ fx_free(struct fx *f)
 	fx_settle(f);
 	fx_log_end(f);
 	event_base_free(f->base);
+	EVP_PKEY_free(f->ca_key);
+	X509_free(f->ca);
 	free(f);
 }
 
@@ -149,6 +158,106 @@ fx_node_peer(
 	return p;
 }
 
+/* ---- certificates (fx_node_tls) ------------------------------------------ */
+
+/* A certificate for key, named cn, issued by ca (NULL: itself). */
+static X509 *
+make_cert(EVP_PKEY *key, const char *cn, X509 *ca, EVP_PKEY *ca_key)
+{
+	X509 *x = X509_new();
+	X509_NAME *nm = X509_NAME_new();
+	X509V3_CTX v3;
+	X509_EXTENSION *ext;
+
+	assert_non_null(x);
+	assert_non_null(nm);
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), ca == NULL ? 1 : 2);
+	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600L * 24 * 365);
+	X509_NAME_add_entry_by_txt(
+	    nm, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+	X509_set_subject_name(x, nm);
+	X509_set_issuer_name(x, ca ? X509_get_subject_name(ca) : nm);
+	X509_set_pubkey(x, key);
+	X509V3_set_ctx(&v3, ca ? ca : x, x, NULL, NULL, 0);
+	ext = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints,
+	    ca == NULL ? "critical,CA:TRUE" : "critical,CA:FALSE");
+	assert_non_null(ext);
+	X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	if (ca == NULL) {
+		ext = X509V3_EXT_conf_nid(
+		    NULL, &v3, NID_key_usage, "critical,keyCertSign,cRLSign");
+		assert_non_null(ext);
+		X509_add_ext(x, ext, -1);
+		X509_EXTENSION_free(ext);
+	}
+	assert_true(X509_sign(x, ca_key ? ca_key : key, EVP_sha256()) > 0);
+	X509_NAME_free(nm);
+	return x;
+}
+
+static void
+write_pem(const char *path, X509 *x, EVP_PKEY *key)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	assert_int_equal(fchmod(fileno(fp), 0600), 0);
+	if (x != NULL)
+		assert_int_equal(PEM_write_X509(fp, x), 1);
+	else
+		assert_int_equal(
+		    PEM_write_PrivateKey(fp, key, NULL, NULL, 0, NULL, NULL),
+		    1);
+	assert_int_equal(fclose(fp), 0);
+}
+
+void
+fx_node_tls(struct fx_node *nd)
+{
+	struct fx *f = nd->f;
+	struct cfg *c = nd->n.cfg;
+	EVP_PKEY *key;
+	X509 *x;
+
+	assert_false(nd->started);
+	if (f->ca == NULL) {
+		assert_non_null(f->ca_key = EVP_EC_gen("P-256"));
+		f->ca = make_cert(f->ca_key, "jalin fx CA", NULL, NULL);
+	}
+	assert_non_null(key = EVP_EC_gen("P-256"));
+	x = make_cert(key, c->name, f->ca, f->ca_key);
+	snprintf(c->tls_ca, sizeof(c->tls_ca), "%s/ca.pem", nd->dir);
+	snprintf(c->tls_cert, sizeof(c->tls_cert), "%s/cert.pem", nd->dir);
+	snprintf(c->tls_key, sizeof(c->tls_key), "%s/key.pem", nd->dir);
+	write_pem(c->tls_ca, f->ca, NULL);
+	write_pem(c->tls_cert, x, NULL);
+	write_pem(c->tls_key, NULL, key);
+	X509_free(x);
+	EVP_PKEY_free(key);
+}
+
+/* A node with fx_node_tls: its TLS context and signing key, as
+ * conn_start has them. */
+static void
+node_tls_start(struct fx_node *nd)
+{
+	struct node *n = &nd->n;
+	struct jalin_err err;
+	int rc;
+
+	if (n->cfg->tls_cert[0] == '\0')
+		return;
+	jalin_err_clear(&err);
+	if ((rc = tls_new(n->cfg, &n->peers->tls, &err)) != 0)
+		fail_msg("tls_new: %s", jalin_err_msg(&err, rc));
+	if ((rc = store_set_signer(n->store, tls_key(n->peers->tls), &err)) !=
+	    0)
+		fail_msg("store_set_signer: %s", jalin_err_msg(&err, rc));
+}
+
 void
 fx_node_start(struct fx_node *nd)
 {
@@ -170,6 +279,7 @@ fx_node_start(struct fx_node *nd)
 	/* repl_start's steps, with conn_start_test for conn_start */
 	if ((rc = conn_start_test(n, repl_hooks_test(), &n->peers, &err)) != 0)
 		fail_msg("conn_start_test: %s", jalin_err_msg(&err, rc));
+	node_tls_start(nd);
 	feed_load(n->peers);
 	apply_load(n->peers);
 	apply_check_outage(n->peers);
@@ -613,6 +723,80 @@ fx_state_shared(
 	u = (struct merge_update){TAG_SHARE_WITH, (uint32_t)val.len, val.p};
 	fx_state_coll(out, COLL_CASE, origin, hlc, &u, 1);
 	buf_free(&val);
+}
+
+struct fx_put {
+	uint8_t coll;
+	uint8_t id[16];
+	const struct buf *st; /* NULL: bury */
+};
+
+static int
+put_fn(struct store_txn *tx, void *arg)
+{
+	const struct fx_put *p = arg;
+	struct store_cur cur;
+	bool changed;
+	int rc;
+
+	if (p->st != NULL)
+		return store_txn_apply(
+		    tx, p->coll, p->id, p->st->p, p->st->len, &changed, NULL);
+	if ((rc = store_txn_get(tx, p->coll, p->id, &cur)) != 0)
+		return rc;
+	assert_true(cur.exists);
+	return store_txn_bury(tx, &cur);
+}
+
+void
+fx_put(struct fx_node *nd, uint8_t coll, unsigned idn, const struct buf *st)
+{
+	struct fx_put p = {coll, {0}, st};
+
+	assert_non_null(st);
+	fx_id(p.id, idn);
+	assert_int_equal(store_write(nd->n.store, put_fn, &p, NULL), 0);
+	feed_notify(nd->n.peers);
+}
+
+void
+fx_bury(struct fx_node *nd, uint8_t coll, unsigned idn)
+{
+	struct fx_put p = {coll, {0}, NULL};
+
+	fx_id(p.id, idn);
+	assert_int_equal(store_write(nd->n.store, put_fn, &p, NULL), 0);
+}
+
+void
+fx_state_deleted(
+    struct buf *out, const struct buf *prev, const char *self, uint64_t hlc)
+{
+	static const uint8_t tomb[] = {0x92, 0xc0, 0xc0}; /* [nil, nil] */
+	struct record *old = malloc(sizeof(*old)), *r = malloc(sizeof(*r));
+	bool changed;
+
+	assert_non_null(old);
+	assert_non_null(r);
+	assert_int_equal(
+	    rec_decode(old, prev->p, prev->len, REC_TRUSTED, NULL), 0);
+	assert_int_equal(merge_delete(old, tomb, sizeof(tomb), self,
+	                     strlen(self), hlc, r, &changed),
+	    0);
+	buf_reset(out);
+	assert_int_equal(rec_encode(r, out), 0);
+	free(old);
+	free(r);
+}
+
+void
+fx_raw_begin(struct buf *b, msgpack_packer *pk, uint32_t n, uint8_t type)
+{
+	buf_reset(b);
+	msgpack_packer_init(pk, b, buf_pk_write);
+	msgpack_pack_map(pk, n);
+	msgpack_pack_uint8(pk, MK_TYPE);
+	msgpack_pack_uint8(pk, type);
 }
 
 uint64_t

@@ -43,6 +43,7 @@
 
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <msgpack.h>
 
 #include "buf.h"
 #include "merge.h"
@@ -107,6 +108,16 @@ struct fx_node *fx_node_add(struct fx *f, const char *name);
  * address: nothing is dialled. Returns the cfg entry (owned by nd). */
 struct cfg_peer *fx_node_peer(
     struct fx_node *nd, const char *name, uint32_t colls, bool all_cases);
+
+/*
+ * Give nd (before fx_node_start) a key and a certificate of the harness's
+ * own CA (an EC P-256 CA made once per struct fx; files in nd's
+ * directory, [tls] ca/cert/key set): when started, the node has a TLS
+ * context like jalind's, signs its writes with its key (PROTOCOL.md §13)
+ * and checks the CERTs a peer sends against that CA. Without it a node
+ * signs nothing and has no CA.
+ */
+void fx_node_tls(struct fx_node *nd);
 
 /* Open the store, ops, and replication as main.c and repl_start do
  * (conn_start_test: no TLS, no sockets; checkpoints loaded, outage
@@ -211,6 +222,15 @@ void fx_state_coll(struct buf *out, uint8_t coll, const char *origin,
 void fx_state_on(struct buf *out, const struct buf *prev, const char *self,
     uint64_t hlc, const struct merge_update *u, size_t n);
 
+/* The tombstone of prev (a delete by self at hlc, value [nil, nil]),
+ * into out. */
+void fx_state_deleted(
+    struct buf *out, const struct buf *prev, const char *self, uint64_t hlc);
+
+/* Start a hand-made frame body in b: a map of n keys, TYPE = type first
+ * (for what the encoders never write). */
+void fx_raw_begin(struct buf *b, msgpack_packer *pk, uint32_t n, uint8_t type);
+
 /* A purge of prev (NULL: of a record never written) by self at hlc,
  * without hash and of unknown scope (it goes everywhere). */
 void fx_state_purged(
@@ -223,6 +243,16 @@ void fx_state_shared(
 
 /* An HLC for wall-clock ms from now (negative: the past). */
 uint64_t fx_hlc(int64_t ms_from_now);
+
+/*
+ * nd stores the state st as record idn of coll (fx_id) as a peer's state
+ * is applied (store_txn_apply: merged, not signed), then tells its feed
+ * (feed_notify). fx_bury collects record idn's tombstone (store_txn_bury;
+ * the record must exist).
+ */
+void fx_put(
+    struct fx_node *nd, uint8_t coll, unsigned idn, const struct buf *st);
+void fx_bury(struct fx_node *nd, uint8_t coll, unsigned idn);
 
 /* A fixed id: 16 bytes derived from n (distinct for distinct n). */
 void fx_id(uint8_t id[16], unsigned n);

@@ -242,33 +242,6 @@ upd_names(struct merge_update *u, struct buf *v, uint16_t tag, const char *a,
 	*u = (struct merge_update){tag, (uint32_t)v->len, v->p};
 }
 
-struct put {
-	uint8_t coll;
-	uint8_t id[16];
-	const struct buf *st;
-};
-
-static int
-put_fn(struct store_txn *tx, void *arg)
-{
-	const struct put *p = arg;
-	bool changed;
-
-	return store_txn_apply(
-	    tx, p->coll, p->id, p->st->p, p->st->len, &changed, NULL);
-}
-
-/* Store st on the node as its own (no peer sent it). */
-static void
-put_local(struct fx_node *nd, uint8_t coll, unsigned idn, const struct buf *st)
-{
-	struct put p = {coll, {0}, st};
-
-	fx_id(p.id, idn);
-	assert_int_equal(store_write(nd->n.store, put_fn, &p, NULL), 0);
-	feed_notify(nd->n.peers);
-}
-
 /* A CHANGES frame by hand, for what the encoders never write: a map of
  * the given keys (epoch NULL: left out), then nrecs items by the caller
  * through *pk. */
@@ -300,18 +273,6 @@ send_live(struct t *t, uint64_t upto)
 {
 	msg_enc_live(fx_fake_buf(t->fk), EPOCH_A, upto);
 	fx_fake_send(t->fk, fx_fake_buf(t->fk));
-}
-
-/* A message whose map of n pairs begins with MK_TYPE: type, packed by hand
- * (the msg_enc_* encoders cannot leave out a required key). */
-static void
-raw_begin(struct buf *b, msgpack_packer *pk, uint32_t n, uint8_t type)
-{
-	buf_reset(b);
-	msgpack_packer_init(pk, b, buf_pk_write);
-	msgpack_pack_map(pk, n);
-	msgpack_pack_uint8(pk, MK_TYPE);
-	msgpack_pack_uint8(pk, type);
 }
 
 /* ---- apply_one: records ------------------------------------------------ */
@@ -368,7 +329,7 @@ test_merge(void **state)
 	/* our own write on st2, and theirs on st2 at the same time */
 	upd_str(&u, &v, TAG_CREATED_BY, "budi");
 	fx_state_on(&t->st3, &t->st2, ME, fx_hlc(-1500), &u, 1);
-	put_local(t->nd, COLL_LKS, 1, &t->st3);
+	fx_put(t->nd, COLL_LKS, 1, &t->st3);
 	upd_str(&u, &v, TAG_CREATED_BY, "citra");
 	fx_state_on(&t->st, &t->st2, THEM, fx_hlc(-1000), &u, 1);
 	ch_begin(t, 2);
@@ -405,7 +366,7 @@ test_echo(void **state)
 
 	fx_node_start(t->nd);
 	fx_state_coll(&t->st, COLL_LKS, ME, fx_hlc(-1000), NULL, 0);
-	put_local(t->nd, COLL_LKS, 1, &t->st);
+	fx_put(t->nd, COLL_LKS, 1, &t->st);
 	assert_int_equal(get(t, COLL_LKS, 1, &s1), 0);
 	head = store_seq(t->nd->n.store);
 	link_fake(t);
@@ -642,7 +603,7 @@ test_purged(void **state)
 	fx_node_start(t->nd);
 	fx_state_coll(&t->st, COLL_LKS, ME, fx_hlc(-5000), NULL, 0);
 	fx_state_purged(&t->st2, &t->st, ME, fx_hlc(-4000));
-	put_local(t->nd, COLL_LKS, 1, &t->st2);
+	fx_put(t->nd, COLL_LKS, 1, &t->st2);
 	link_fake(t);
 	/* a later write on the live record, by them: purged all the same */
 	upd_str(&u, &v, TAG_CREATED_BY, "ani");
@@ -654,7 +615,7 @@ test_purged(void **state)
 	assert_stored(t, COLL_LKS, 1, &t->st2);
 	/* their purge of a record of theirs we hold live */
 	fx_state_coll(&t->st2, COLL_LKS, THEM, fx_hlc(-600), NULL, 0);
-	put_local(t->nd, COLL_LKS, 2, &t->st2);
+	fx_put(t->nd, COLL_LKS, 2, &t->st2);
 	fx_state_purged(&t->st3, &t->st2, THEM, fx_hlc(-500));
 	ch_begin(t, 1);
 	ch_rec(t, 2, COLL_LKS, 2, &t->st3);
@@ -699,7 +660,7 @@ test_cannot_be_merged(void **state)
 			buf_append(cur, tmp.p, tmp.len);
 		}
 	}
-	put_local(t->nd, COLL_LKS, 1, a);
+	fx_put(t->nd, COLL_LKS, 1, a);
 	link_fake(t);
 	ch_begin(t, 0);
 	ch_rec(t, 1, COLL_LKS, 1, b);
@@ -758,9 +719,9 @@ test_withdrawal_refused(void **state)
 	t->cp->collections = FX_COLLS_ALL & ~(1u << COLL_REFERRAL);
 	fx_node_start(t->nd);
 	fx_state_shared(&t->st, ME, THEM, fx_hlc(-1000));
-	put_local(t->nd, COLL_CASE, 3, &t->st);
+	fx_put(t->nd, COLL_CASE, 3, &t->st);
 	fx_state_coll(&t->st2, COLL_LKS, THEM, fx_hlc(-1000), NULL, 0);
-	put_local(t->nd, COLL_LKS, 2, &t->st2);
+	fx_put(t->nd, COLL_LKS, 2, &t->st2);
 	link_fake(t);
 	ch_begin(t, 0);
 	ch_rec(t, 1, COLL_REFERRAL, 1, NULL);
@@ -962,7 +923,7 @@ test_live_without_upto(void **state)
 
 	link_fake(t);
 	b = fx_fake_buf(t->fk);
-	raw_begin(b, &pk, 1, MSG_LIVE);
+	fx_raw_begin(b, &pk, 1, MSG_LIVE);
 	fx_fake_send(t->fk, b);
 	fx_fake_expect_error(
 	    t->fk, JALIN_EPROTO, "LIVE: required key 49 (UPTO) is missing");
@@ -1096,7 +1057,7 @@ test_resync_without_reason(void **state)
 
 	link_fake(t);
 	b = fx_fake_buf(t->fk);
-	raw_begin(b, &pk, 2, MSG_RESYNC);
+	fx_raw_begin(b, &pk, 2, MSG_RESYNC);
 	msgpack_pack_uint8(&pk, MK_EPOCH);
 	msgpack_pack_bin_with_body(&pk, EPOCH_A, 16);
 	fx_fake_send(t->fk, b);
@@ -1115,7 +1076,7 @@ test_resync_without_epoch(void **state)
 
 	link_fake(t);
 	b = fx_fake_buf(t->fk);
-	raw_begin(b, &pk, 1, MSG_RESYNC);
+	fx_raw_begin(b, &pk, 1, MSG_RESYNC);
 	fx_fake_send(t->fk, b);
 	fx_fake_expect_error(
 	    t->fk, JALIN_EPROTO, "RESYNC: required key 43 (EPOCH) is missing");
@@ -1179,7 +1140,7 @@ test_repair_owed_withdrawal(void **state)
 	upd_names(&u[0], &v1, TAG_SHARE_WITH, "sulsel", NULL);
 	upd_names(&u[1], &v2, TAG_UNSHARED_FROM, THEM, NULL);
 	fx_state_on(&t->st2, &t->st, ME, fx_hlc(-4000), u, 2);
-	put_local(t->nd, COLL_CASE, 1, &t->st2);
+	fx_put(t->nd, COLL_CASE, 1, &t->st2);
 	link_fake(t);
 	rep_begin(t, 1);
 	ch_rec(t, 0, COLL_CASE, 1, &t->st); /* its old copy */
@@ -1223,7 +1184,7 @@ test_repair_without_records(void **state)
 
 	link_fake(t);
 	b = fx_fake_buf(t->fk);
-	raw_begin(b, &pk, 1, MSG_REPAIR);
+	fx_raw_begin(b, &pk, 1, MSG_REPAIR);
 	fx_fake_send(t->fk, b);
 	fx_fake_expect_error(
 	    t->fk, JALIN_EPROTO, "REPAIR: required key 51 (RECS) is missing");
@@ -1428,7 +1389,7 @@ test_two_nodes(void **state)
 	fx_link(t->nd, b);
 	assert_true(fx_run(t->f, both_live, nds));
 	fx_state_coll(&t->st, COLL_LKS, ME, fx_hlc(0), NULL, 0);
-	put_local(t->nd, COLL_LKS, 7, &t->st);
+	fx_put(t->nd, COLL_LKS, 7, &t->st);
 	fx_id(h.id, 7);
 	assert_true(fx_run(t->f, has_lks, &h));
 	assert_int_equal(fx_get(b, COLL_LKS, h.id, &t->got, NULL), 0);

@@ -83,26 +83,6 @@ teardown(void **state)
 
 /* ---- helpers ----------------------------------------------------------- */
 
-/* A tombstone of prev, deleted by self at hlc, into out. */
-static void
-state_deleted(
-    struct buf *out, const struct buf *prev, const char *self, uint64_t hlc)
-{
-	static const uint8_t tomb[] = {0x92, 0xc0, 0xc0}; /* [nil, nil] */
-	struct record *old = malloc(sizeof(*old)), *r = malloc(sizeof(*r));
-	bool changed;
-
-	assert_int_equal(
-	    rec_decode(old, prev->p, prev->len, REC_TRUSTED, NULL), 0);
-	assert_int_equal(merge_delete(old, tomb, sizeof(tomb), self,
-	                     strlen(self), hlc, r, &changed),
-	    0);
-	buf_reset(out);
-	assert_int_equal(rec_encode(r, out), 0);
-	free(old);
-	free(r);
-}
-
 /* Write records first..first+count-1 of lks as jabar's own: live, or
  * created and deleted (a tombstone). */
 struct bulk {
@@ -130,7 +110,7 @@ bulk_fn(struct store_txn *tx, void *arg)
 			    &s, COLL_LKS, ME, fx_hlc(-10000), NULL, 0);
 			w = &s;
 			if (b->deleted) {
-				state_deleted(&d, &s, ME, fx_hlc(-9000));
+				fx_state_deleted(&d, &s, ME, fx_hlc(-9000));
 				w = &d;
 			}
 		}
@@ -167,7 +147,7 @@ put_then_delete(struct t *t, unsigned idn)
 {
 	fx_state_coll(&t->st, COLL_LKS, ME, fx_hlc(-5000), NULL, 0);
 	put_local(t, idn, &t->st);
-	state_deleted(&t->st2, &t->st, ME, fx_hlc(-4000));
+	fx_state_deleted(&t->st2, &t->st, ME, fx_hlc(-4000));
 	put_local(t, idn, &t->st2);
 }
 

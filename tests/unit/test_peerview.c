@@ -302,33 +302,13 @@ assert_line(struct t *t, const char *fmt, ...)
 
 /* ---- records and nodes ------------------------------------------------- */
 
-struct put {
-	uint8_t coll;
-	uint8_t id[16];
-	const struct buf *st;
-};
-
-static int
-put_fn(struct store_txn *tx, void *arg)
-{
-	const struct put *p = arg;
-	bool changed;
-
-	return store_txn_apply(
-	    tx, p->coll, p->id, p->st->p, p->st->len, &changed, NULL);
-}
-
 /* An lks record idn written on nd by itself. */
 static void
 put_local(struct t *t, struct fx_node *nd, unsigned idn, const char *origin)
 {
-	struct put p = {COLL_LKS, {0}, &t->st};
-
 	fx_state_coll(
 	    &t->st, COLL_LKS, origin, fx_hlc(-1000 + (int)idn), NULL, 0);
-	fx_id(p.id, idn);
-	assert_int_equal(store_write(nd->n.store, put_fn, &p, NULL), 0);
-	feed_notify(nd->n.peers);
+	fx_put(nd, COLL_LKS, idn, &t->st);
 }
 
 static bool

@@ -168,18 +168,6 @@ test_hello_no_common_version(void **state)
 	assert_null(peer_last_error(them(t)));
 }
 
-/* A message whose map of n pairs begins with MK_TYPE: type, packed by hand
- * (the msg_enc_* encoders cannot leave out a required key). */
-static void
-raw_begin(struct buf *b, msgpack_packer *pk, uint32_t n, uint8_t type)
-{
-	buf_reset(b);
-	msgpack_packer_init(pk, b, buf_pk_write);
-	msgpack_pack_map(pk, n);
-	msgpack_pack_uint8(pk, MK_TYPE);
-	msgpack_pack_uint8(pk, type);
-}
-
 static void
 test_hello_without_epoch(void **state)
 {
@@ -189,7 +177,7 @@ test_hello_without_epoch(void **state)
 
 	t->fk = fake(t, THEM, false);
 	b = fx_fake_buf(t->fk);
-	raw_begin(b, &pk, 4, MSG_HELLO);
+	fx_raw_begin(b, &pk, 4, MSG_HELLO);
 	msgpack_pack_uint8(&pk, MK_PV_MIN);
 	msgpack_pack_uint8(&pk, JALIN_PROTO_VERSION_MIN);
 	msgpack_pack_uint8(&pk, MK_PV_MAX);
@@ -451,32 +439,6 @@ test_ticks(void **state)
 
 /* ---- our feed, as the peer receives it --------------------------------- */
 
-struct put {
-	uint8_t coll;
-	uint8_t id[16];
-	const struct buf *st;
-};
-
-static int
-put_fn(struct store_txn *tx, void *arg)
-{
-	const struct put *p = arg;
-	bool changed;
-
-	return store_txn_apply(
-	    tx, p->coll, p->id, p->st->p, p->st->len, &changed, NULL);
-}
-
-static void
-put_local(struct t *t, uint8_t coll, unsigned idn, const struct buf *st)
-{
-	struct put p = {coll, {0}, st};
-
-	fx_id(p.id, idn);
-	assert_int_equal(store_write(t->nd->n.store, put_fn, &p, NULL), 0);
-	feed_notify(t->nd->n.peers);
-}
-
 /* The number of items in m's RECS. */
 static uint32_t
 nrecs(const struct msg_peer *m)
@@ -506,10 +468,10 @@ test_feed_stream(void **state)
 	uint64_t head;
 
 	fx_state_coll(&t->st, COLL_LKS, ME, fx_hlc(-1000), NULL, 0);
-	put_local(t, COLL_LKS, 1, &t->st);
-	put_local(t, COLL_LKS, 2, &t->st);
+	fx_put(t->nd, COLL_LKS, 1, &t->st);
+	fx_put(t->nd, COLL_LKS, 2, &t->st);
 	fx_state_shared(&t->st, ME, "sulsel", fx_hlc(-1000));
-	put_local(t, COLL_CASE, 3, &t->st); /* not banten's */
+	fx_put(t->nd, COLL_CASE, 3, &t->st); /* not banten's */
 	head = store_seq(t->nd->n.store);
 	t->fk = open_fake(t, THEM, false);
 	sub(t->fk, NULL, 0);
@@ -532,7 +494,7 @@ test_feed_stream(void **state)
 	assert_true(feed_idle(t->nd->n.peers, them(t)));
 	/* a new write goes out at once */
 	fx_state_coll(&t->st, COLL_LKS, ME, fx_hlc(-500), NULL, 0);
-	put_local(t, COLL_LKS, 4, &t->st);
+	fx_put(t->nd, COLL_LKS, 4, &t->st);
 	fx_fake_expect(t->fk, MSG_CHANGES, &m);
 	assert_int_equal(m.from, head);
 	assert_int_equal(nrecs(&m), 1);
@@ -554,7 +516,7 @@ test_feed_resync(void **state)
 	struct msg_peer m;
 
 	fx_state_coll(&t->st, COLL_LKS, ME, fx_hlc(-1000), NULL, 0);
-	put_local(t, COLL_LKS, 1, &t->st);
+	fx_put(t->nd, COLL_LKS, 1, &t->st);
 	t->fk = open_fake(t, THEM, false);
 	sub(t->fk, EPOCH_A, 1);
 	fx_fake_expect(t->fk, MSG_RESYNC, &m);
@@ -574,7 +536,7 @@ test_feed_sub_without_seq(void **state)
 
 	t->fk = open_fake(t, THEM, false);
 	b = fx_fake_buf(t->fk);
-	raw_begin(b, &pk, 2, MSG_SUB);
+	fx_raw_begin(b, &pk, 2, MSG_SUB);
 	msgpack_pack_uint8(&pk, MK_EPOCH);
 	msgpack_pack_bin_with_body(&pk, store_epoch(t->nd->n.store), 16);
 	flush_fake(t->fk);
@@ -594,8 +556,8 @@ test_feed_sub_from_checkpoint(void **state)
 	uint64_t seq;
 
 	fx_state_coll(&t->st, COLL_LKS, ME, fx_hlc(-1000), NULL, 0);
-	put_local(t, COLL_LKS, 1, &t->st);
-	put_local(t, COLL_LKS, 2, &t->st);
+	fx_put(t->nd, COLL_LKS, 1, &t->st);
+	fx_put(t->nd, COLL_LKS, 2, &t->st);
 	t->fk = open_fake(t, THEM, false);
 	assert_int_equal(feed_lag_records(t->nd->n.peers, them(t)), 2);
 	assert_true(feed_lag_ms(t->nd->n.peers, them(t)) >= 1000);
@@ -663,7 +625,7 @@ test_verify_message_refused(void **state)
 
 	t->fk = open_fake(t, THEM, false);
 	b = fx_fake_buf(t->fk);
-	raw_begin(b, &pk, 1, MSG_VIDS_REQ);
+	fx_raw_begin(b, &pk, 1, MSG_VIDS_REQ);
 	flush_fake(t->fk);
 	fx_fake_expect_error(t->fk, JALIN_EPROTO,
 	    "VIDS_REQ: required key 55 (BUCKET) is missing");

@@ -94,71 +94,6 @@ teardown(void **state)
 
 /* ---- helpers: records -------------------------------------------------- */
 
-struct put {
-	uint8_t coll;
-	uint8_t id[16];
-	const struct buf *st;
-	bool bury;
-};
-
-static int
-put_fn(struct store_txn *tx, void *arg)
-{
-	const struct put *p = arg;
-	struct store_cur cur;
-	bool changed;
-	int rc;
-
-	if (!p->bury)
-		return store_txn_apply(
-		    tx, p->coll, p->id, p->st->p, p->st->len, &changed, NULL);
-	if ((rc = store_txn_get(tx, p->coll, p->id, &cur)) != 0)
-		return rc;
-	assert_true(cur.exists);
-	return store_txn_bury(tx, &cur);
-}
-
-/* Store st on nd as its own write (no peer sent it). */
-static void
-put_local(struct fx_node *nd, uint8_t coll, unsigned idn, const struct buf *st)
-{
-	struct put p = {coll, {0}, st, false};
-
-	fx_id(p.id, idn);
-	assert_int_equal(store_write(nd->n.store, put_fn, &p, NULL), 0);
-	feed_notify(nd->n.peers);
-}
-
-/* Collect nd's tombstone of coll/idn (as gc.c does). */
-static void
-bury(struct fx_node *nd, uint8_t coll, unsigned idn)
-{
-	struct put p = {coll, {0}, NULL, true};
-
-	fx_id(p.id, idn);
-	assert_int_equal(store_write(nd->n.store, put_fn, &p, NULL), 0);
-}
-
-/* A tombstone of prev, deleted by self at hlc, into out. */
-static void
-state_deleted(
-    struct buf *out, const struct buf *prev, const char *self, uint64_t hlc)
-{
-	static const uint8_t tomb[] = {0x92, 0xc0, 0xc0}; /* [nil, nil] */
-	struct record *old = malloc(sizeof(*old)), *r = malloc(sizeof(*r));
-	bool changed;
-
-	assert_int_equal(
-	    rec_decode(old, prev->p, prev->len, REC_TRUSTED, NULL), 0);
-	assert_int_equal(merge_delete(old, tomb, sizeof(tomb), self,
-	                     strlen(self), hlc, r, &changed),
-	    0);
-	buf_reset(out);
-	assert_int_equal(rec_encode(r, out), 0);
-	free(old);
-	free(r);
-}
-
 /* A [name] field update u (value packed into v). */
 static void
 upd_name(struct merge_update *u, struct buf *v, uint16_t tag, const char *a)
@@ -361,10 +296,10 @@ test_equal(void **state)
 	assert_null(verify_last(fx_peer(t->a, THEM)));
 	for (unsigned i = 1; i <= 3; i++) {
 		lks(t, &t->st, ME, -1000 + (int)i);
-		put_local(t->a, COLL_LKS, i, &t->st);
+		fx_put(t->a, COLL_LKS, i, &t->st);
 	}
 	lks(t, &t->st, THEM, -500);
-	put_local(t->b, COLL_LKS, 0x100, &t->st);
+	fx_put(t->b, COLL_LKS, 0x100, &t->st);
 	link_nodes(t, false);
 	r = verify(t, t->a, THEM);
 	assert_string_equal(r->peer, THEM);
@@ -414,20 +349,20 @@ test_repair_both_ways(void **state)
 	buf_init(&v, 64);
 	two_nodes(t);
 	lks(t, &x, ME, -3000);
-	put_local(t->a, COLL_LKS, 0x101, &x); /* bucket 1, jabar only */
+	fx_put(t->a, COLL_LKS, 0x101, &x); /* bucket 1, jabar only */
 	lks(t, &y, THEM, -3000);
-	put_local(t->b, COLL_LKS, 0x201, &y); /* bucket 1, banten only */
-	lks(t, &t->st, ME, -2000);            /* bucket 2: v1 at banten */
-	put_local(t->b, COLL_LKS, 0x302, &t->st);
+	fx_put(t->b, COLL_LKS, 0x201, &y); /* bucket 1, banten only */
+	lks(t, &t->st, ME, -2000);         /* bucket 2: v1 at banten */
+	fx_put(t->b, COLL_LKS, 0x302, &t->st);
 	msgpack_packer pk;
 	msgpack_packer_init(&pk, &v, buf_pk_write);
 	msgpack_pack_str_with_body(&pk, "v2", 2);
 	u = (struct merge_update){TAG_FIRST_OWN, (uint32_t)v.len, v.p};
 	fx_state_on(&t->st2, &t->st, ME, fx_hlc(-1000), &u, 1);
-	put_local(t->a, COLL_LKS, 0x302, &t->st2); /* v2 at jabar */
+	fx_put(t->a, COLL_LKS, 0x302, &t->st2); /* v2 at jabar */
 	link_nodes(t, true);
 	lks(t, &w, ME, -500); /* one they share by the feed */
-	put_local(t->a, COLL_LKS, 0x403, &w);
+	fx_put(t->a, COLL_LKS, 0x403, &w);
 	assert_true(fx_run(t->f, idle2, t));
 	assert_int_equal(get(t, t->b, COLL_LKS, 0x101), JALIN_ENOTFOUND);
 	assert_int_equal(get(t, t->a, COLL_LKS, 0x201), JALIN_ENOTFOUND);
@@ -479,7 +414,7 @@ test_corrupt(void **state)
 	for (unsigned i = 0; i < 3; i++) {
 		buf_init(&s[i], 256);
 		lks(t, &s[i], ME, -1000 + (int)i);
-		put_local(t->a, COLL_LKS, i + 1, &s[i]);
+		fx_put(t->a, COLL_LKS, i + 1, &s[i]);
 	}
 	link_nodes(t, false);
 	corrupt(t->b, COLL_LKS, 2);
@@ -519,7 +454,7 @@ test_corrupt_both_sides(void **state)
 
 	two_nodes(t);
 	lks(t, &t->st, ME, -1000);
-	put_local(t->a, COLL_LKS, 7, &t->st);
+	fx_put(t->a, COLL_LKS, 7, &t->st);
 	link_nodes(t, false);
 	corrupt(t->a, COLL_LKS, 7);
 	corrupt(t->b, COLL_LKS, 7);
@@ -562,18 +497,18 @@ test_scope(void **state)
 	two_nodes(t);
 	/* all in bucket 5 */
 	fx_state_shared(&c1, ME, "sulsel", fx_hlc(-3000));
-	put_local(t->a, COLL_CASE, 0x105, &c1);
+	fx_put(t->a, COLL_CASE, 0x105, &c1);
 	fx_state_shared(&c2, ME, THEM, fx_hlc(-3000));
-	put_local(t->a, COLL_CASE, 0x205, &c2);
+	fx_put(t->a, COLL_CASE, 0x205, &c2);
 	lks(t, &l, ME, -3000);
-	put_local(t->a, COLL_LKS, 0x305, &l);
+	fx_put(t->a, COLL_LKS, 0x305, &l);
 	/* withdrawn here from banten, which still holds the old copy */
 	fx_state_shared(&t->st, ME, THEM, fx_hlc(-3000));
-	put_local(t->b, COLL_CASE, 0x405, &t->st);
+	fx_put(t->b, COLL_CASE, 0x405, &t->st);
 	upd_name(&u[0], &v1, TAG_SHARE_WITH, "sulsel");
 	upd_name(&u[1], &v2, TAG_UNSHARED_FROM, THEM);
 	fx_state_on(&t->st2, &t->st, ME, fx_hlc(-2000), u, 2);
-	put_local(t->a, COLL_CASE, 0x405, &t->st2);
+	fx_put(t->a, COLL_CASE, 0x405, &t->st2);
 	link_nodes(t, true);
 
 	r = verify(t, t->a, THEM);
@@ -612,11 +547,11 @@ test_collected_tombstone_answered(void **state)
 
 	two_nodes(t);
 	lks(t, &t->st, ME, -3000);
-	put_local(t->a, COLL_LKS, 9, &t->st);
-	put_local(t->b, COLL_LKS, 9, &t->st);
-	state_deleted(&t->st2, &t->st, ME, fx_hlc(-2000));
-	put_local(t->a, COLL_LKS, 9, &t->st2);
-	bury(t->a, COLL_LKS, 9);
+	fx_put(t->a, COLL_LKS, 9, &t->st);
+	fx_put(t->b, COLL_LKS, 9, &t->st);
+	fx_state_deleted(&t->st2, &t->st, ME, fx_hlc(-2000));
+	fx_put(t->a, COLL_LKS, 9, &t->st2);
+	fx_bury(t->a, COLL_LKS, 9);
 	assert_int_equal(get(t, t->a, COLL_LKS, 9), JALIN_ENOTFOUND);
 	link_nodes(t, true);
 
@@ -647,11 +582,11 @@ test_collected_tombstone_other_side(void **state)
 
 	two_nodes(t);
 	lks(t, &t->st, ME, -3000);
-	put_local(t->a, COLL_LKS, 9, &t->st);
-	put_local(t->b, COLL_LKS, 9, &t->st);
-	state_deleted(&t->st2, &t->st, ME, fx_hlc(-2000));
-	put_local(t->a, COLL_LKS, 9, &t->st2);
-	bury(t->a, COLL_LKS, 9);
+	fx_put(t->a, COLL_LKS, 9, &t->st);
+	fx_put(t->b, COLL_LKS, 9, &t->st);
+	fx_state_deleted(&t->st2, &t->st, ME, fx_hlc(-2000));
+	fx_put(t->a, COLL_LKS, 9, &t->st2);
+	fx_bury(t->a, COLL_LKS, 9);
 	link_nodes(t, true);
 
 	r = verify(t, t->b, ME);
@@ -679,7 +614,7 @@ test_waiters(void **state)
 
 	two_nodes(t);
 	lks(t, &t->st, ME, -1000);
-	put_local(t->a, COLL_LKS, 1, &t->st);
+	fx_put(t->a, COLL_LKS, 1, &t->st);
 	link_nodes(t, false);
 	ps = t->a->n.peers;
 	jalin_err_clear(&err);
@@ -760,7 +695,7 @@ test_request_refused(void **state)
 	/* connected, but our feed is not yet acknowledged */
 	link_nodes(t, false);
 	lks(t, &t->st, ME, -1000);
-	put_local(t->a, COLL_LKS, 1, &t->st);
+	fx_put(t->a, COLL_LKS, 1, &t->st);
 	assert_int_equal(
 	    verify_request(ps, THEM, strlen(THEM), on_done, &t->d[1], &err), 0);
 	assert_int_equal(t->d[1].n, 1);
@@ -772,7 +707,7 @@ test_request_refused(void **state)
 	const struct verify_result *r = verify(t, t->a, THEM);
 	assert_true(r->equal);
 	uint64_t when = r->verified_ms;
-	put_local(t->a, COLL_LKS, 2, &t->st);
+	fx_put(t->a, COLL_LKS, 2, &t->st);
 	assert_int_equal(
 	    verify_request(ps, THEM, strlen(THEM), on_done, &t->d[2], &err), 0);
 	assert_int_equal(t->d[2].r.rc, JALIN_ESTATE);
@@ -972,9 +907,9 @@ test_fake_equal_and_answers(void **state)
 
 	fx_node_start(t->a);
 	lks(t, &t->st, ME, -1000);
-	put_local(t->a, COLL_LKS, 0x107, &t->st);
+	fx_put(t->a, COLL_LKS, 0x107, &t->st);
 	fx_state_shared(&t->st2, ME, "sulsel", fx_hlc(-1000));
-	put_local(t->a, COLL_CASE, 0x207, &t->st2); /* not ours to see */
+	fx_put(t->a, COLL_CASE, 0x207, &t->st2); /* not ours to see */
 	fake_live(t);
 	fake_get_digest(t, sums, &m);
 	assert_int_equal(m.count, 1);
@@ -1044,10 +979,10 @@ test_fake_fetch(void **state)
 
 	fx_node_start(t->a);
 	lks(t, &t->st, ME, -1000);
-	put_local(t->a, COLL_LKS, 1, &t->st);
-	put_local(t->a, COLL_LKS, 4, &t->st);
+	fx_put(t->a, COLL_LKS, 1, &t->st);
+	fx_put(t->a, COLL_LKS, 4, &t->st);
 	fx_state_shared(&t->st2, ME, "sulsel", fx_hlc(-1000));
-	put_local(t->a, COLL_CASE, 2, &t->st2);
+	fx_put(t->a, COLL_CASE, 2, &t->st2);
 	fake_live(t);
 	msg_fetch_begin(&bt, fx_fake_buf(t->fk));
 	fx_id(id, 1);
@@ -1139,7 +1074,7 @@ test_fake_bad_vdigest(void **state)
 
 	fx_node_start(t->a);
 	lks(t, &t->st, ME, -1000);
-	put_local(t->a, COLL_LKS, 1, &t->st);
+	fx_put(t->a, COLL_LKS, 1, &t->st);
 	fake_live(t);
 	fake_get_digest(t, sums, &m);
 	b = fx_fake_buf(t->fk);
@@ -1218,7 +1153,7 @@ test_fake_bad_vids_and_recheck_max(void **state)
 
 	fx_node_start(t->a);
 	lks(t, &t->st, ME, -1000);
-	put_local(t->a, COLL_LKS, 0x103, &t->st); /* bucket 3 */
+	fx_put(t->a, COLL_LKS, 0x103, &t->st); /* bucket 3 */
 	fake_live(t);
 	b = fx_fake_buf(t->fk);
 	memset(h, 0x33, sizeof(h));
@@ -1412,7 +1347,7 @@ test_fake_hangup_mid_round(void **state)
 
 	fx_node_start(t->a);
 	lks(t, &t->st, ME, -1000);
-	put_local(t->a, COLL_LKS, 0x103, &t->st);
+	fx_put(t->a, COLL_LKS, 0x103, &t->st);
 	fake_live(t);
 	request(t, &t->d[0]);
 	fx_fake_expect(t->fk, MSG_VDIGEST_REQ, &m);
@@ -1446,7 +1381,7 @@ test_fake_hangup_while_answering(void **state)
 
 	fx_node_start(t->a);
 	lks(t, &t->st, ME, -1000);
-	put_local(t->a, COLL_LKS, 1, &t->st);
+	fx_put(t->a, COLL_LKS, 1, &t->st);
 	fake_live(t);
 	msg_enc_vdigest_req(fx_fake_buf(t->fk));
 	fx_fake_send(t->fk, fx_fake_buf(t->fk));
@@ -1466,7 +1401,7 @@ test_fake_timeout(void **state)
 
 	fx_node_start(t->a);
 	lks(t, &t->st, ME, -1000);
-	put_local(t->a, COLL_LKS, 0x103, &t->st);
+	fx_put(t->a, COLL_LKS, 0x103, &t->st);
 	fake_live(t);
 	request(t, &t->d[0]);
 	fx_fake_expect(t->fk, MSG_VDIGEST_REQ, NULL);
