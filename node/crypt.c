@@ -29,7 +29,8 @@ struct crypt {
 	struct buf out;   /* sealed values and the keys value of one put */
 	struct buf plain; /* one value opened or decoded */
 	struct readers now, before;
-	struct seal_key keys[1 + SEAL_CHAIN_MAX]; /* the record's, newest first */
+	struct seal_key
+	    keys[1 + SEAL_CHAIN_MAX]; /* the record's, newest first */
 	size_t nkeys;
 	uint32_t off[CRYPT_UPDATES_MAX]; /* of u[i] in out, or NO_OFF */
 	uint32_t len[CRYPT_UPDATES_MAX];
@@ -177,8 +178,8 @@ update_of(const struct merge_update *u, size_t n, uint16_t tag)
  * put when it gives it, else from r), the all_cases nodes.
  */
 static void
-readers_of(struct crypt *x, struct readers *rd, const char *origin,
-    size_t olen, const struct record *r, const struct merge_update *share)
+readers_of(struct crypt *x, struct readers *rd, const char *origin, size_t olen,
+    const struct record *r, const struct merge_update *share)
 {
 	struct crypt_name ac[SEAL_WRAPS_MAX];
 	const struct rec_entry *e;
@@ -271,8 +272,8 @@ write_keys(struct crypt *x, const struct schema_coll *c, const uint8_t id[16],
 			(*missing)++;
 			continue;
 		}
-		r[nr++] = (struct seal_recipient){
-		    x->now.s[i], x->now.len[i], p};
+		r[nr++] =
+		    (struct seal_recipient){x->now.s[i], x->now.len[i], p};
 	}
 	if (nolder > SEAL_CHAIN_MAX)
 		nolder = SEAL_CHAIN_MAX; /* the oldest are closed for good */
@@ -281,7 +282,8 @@ write_keys(struct crypt *x, const struct schema_coll *c, const uint8_t id[16],
 	    x->x, &w, cur, older, nolder, r, nr, &x->out, err);
 }
 
-/* ---- the values ----------------------------------------------------------- */
+/* ---- the values -----------------------------------------------------------
+ */
 
 /* The sealed form of u (x->off[i]): the stored one when the plaintext is
  * the same and under the current key, else sealed anew. */
@@ -344,7 +346,8 @@ cmp_tag(const void *a, const void *b)
 	return (x->tag > y->tag) - (x->tag < y->tag);
 }
 
-/* ---- a put ---------------------------------------------------------------- */
+/* ---- a put ----------------------------------------------------------------
+ */
 
 struct put {
 	const struct schema_coll *c;
@@ -381,18 +384,19 @@ settle_keys(struct crypt *x, struct put *p, bool has_field, bool rekey,
 	if (!fresh_key && !(rekey && new_reader(x, p->old)))
 		return 0; /* same key, same readers */
 	if (!rekey || (!has_field && !p->is_origin))
-		return x->nkeys > 0 ? 0
-		                    : jalin_err_set(p->err, JALIN_EPERM,
-		                          "%s: its S! fields are not sealed yet; "
-		                          "only its origin gives a record its "
-		                          "first key",
-		                          p->c->name);
+		return x->nkeys > 0
+		    ? 0
+		    : jalin_err_set(p->err, JALIN_EPERM,
+		          "%s: its S! fields are not sealed yet; "
+		          "only its origin gives a record its "
+		          "first key",
+		          p->c->name);
 	if (fresh_key) {
 		if ((rc = seal_key_new(&fresh)) != 0)
 			return jalin_err_set(
 			    p->err, rc, "%s: no random data key", p->c->name);
-		size_t keep = x->nkeys < SEAL_CHAIN_MAX ? x->nkeys
-		                                        : SEAL_CHAIN_MAX;
+		size_t keep =
+		    x->nkeys < SEAL_CHAIN_MAX ? x->nkeys : SEAL_CHAIN_MAX;
 		memmove(x->keys + 1, x->keys, keep * sizeof(x->keys[0]));
 		x->keys[0] = fresh;
 		x->nkeys = keep + 1;
@@ -473,8 +477,9 @@ seal_put(struct crypt *x, struct put *p)
 	bool rekey = p->is_origin || self_all_cases(x);
 	if ((rc = open_keys(x, p->c, p->id, p->old, &has_field, p->err)) != 0)
 		return rc;
-	if (!p->writes && !has_field && !p->is_origin)
-		return 0; /* not sealed yet, and nothing to seal */
+	if (!has_field && !p->is_origin)
+		return 0; /* not sealed yet (a 0.3 origin's): its origin seals
+		             it; until then what others write stays in clear */
 	if ((rc = settle_keys(x, p, has_field, rekey, &keys_at)) != 0)
 		return rc;
 	for (size_t i = 0; i < *p->n; i++) {
@@ -491,8 +496,8 @@ seal_put(struct crypt *x, struct put *p)
 }
 
 static bool
-writes_sealed(const struct schema_coll *c, const struct merge_update *u,
-    size_t n)
+writes_sealed(
+    const struct schema_coll *c, const struct merge_update *u, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (is_sealed_field(c, &u[i]) || u[i].tag == TAG_SHARE_WITH)
@@ -514,8 +519,8 @@ crypt_put(struct crypt *x, const struct schema_coll *c, const uint8_t id[16],
 	if (!srec_coll_sealed(c))
 		return 0;
 	if (*n > CRYPT_UPDATES_MAX || max > CRYPT_UPDATES_MAX)
-		return jalin_err_set(err, JALIN_ETOOBIG,
-		    "%s: too many fields to seal", c->name);
+		return jalin_err_set(
+		    err, JALIN_ETOOBIG, "%s: too many fields to seal", c->name);
 	/* a put that touches no S! field and not who reads leaves the
 	 * record's keys as they are */
 	bool writes = writes_sealed(c, u, *n);

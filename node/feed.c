@@ -27,6 +27,7 @@
 #include "feed.h"
 #include "schema.h"
 #include "scope.h"
+#include "sealrec.h"
 #include "store.h"
 #include "trust.h"
 #include "view.h"
@@ -237,6 +238,14 @@ feed_what(const struct peer *p, uint8_t coll, const struct record *r)
 	const char *name = p->cfg.name;
 
 	if (c == NULL || !(p->cfg.collections & (1u << coll)))
+		return FEED_NOTHING;
+	/* a protocol 3 node (0.3) cannot store a sealed value: such records
+	 * wait until it upgrades (PROTOCOL.md §14.8) */
+	bool old =
+	    c->scope == SCOPE_SCOPED && p->conn != NULL && p->conn->pv < 4;
+	if (old && r == NULL)
+		return FEED_NEEDS_RECORD;
+	if (old && srec_rec_sealed(r))
 		return FEED_NOTHING;
 	if (c->scope != SCOPE_SCOPED || p->cfg.all_cases || p->cfg.relay)
 		return FEED_RECORD;

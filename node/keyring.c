@@ -19,6 +19,7 @@
 
 #include "crl.h"
 #include "keyring.h"
+#include "sealrec.h"
 #include "log.h"
 #include "schema.h"
 
@@ -497,31 +498,16 @@ load_kept(struct keyring *kr)
 	stdb_end_read(txn);
 }
 
-/* Whether schema field f (or one inside it) is S!. */
-static bool
-field_sx(const struct schema_field *f)
-{
-	if (f->cls == CLS_SX)
-		return true;
-	if (f->item != NULL && field_sx(f->item))
-		return true;
-	for (uint16_t i = 0; i < f->nobj; i++)
-		if (field_sx(&f->obj[i]))
-			return true;
-	return false;
-}
-
 const char *
 kr_needed(const struct cfg *c)
 {
 	for (unsigned id = COLL_MIN; id <= COLL_MAX; id++) {
 		const struct schema_coll *sc = schema_coll_by_id(id);
-		bool held = c->npeers == 0, sx = false;
+		bool held = c->npeers == 0;
 		for (unsigned p = 0; p < c->npeers; p++)
 			held = held || (c->peers[p].collections & (1u << id));
-		for (uint16_t i = 0; sc != NULL && i < sc->nfields; i++)
-			sx = sx || field_sx(&sc->fields[i]);
-		if (held && sx)
+		/* its personal fields are sealed (sealrec.h) */
+		if (held && srec_coll_sealed(sc))
 			return sc->name;
 	}
 	return NULL;

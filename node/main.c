@@ -110,13 +110,13 @@ warn_restart(const struct cfg *old, const struct cfg *nw)
 	if (strcmp(old->name, nw->name) != 0 ||
 	    strcmp(old->data_dir, nw->data_dir) != 0 ||
 	    strcmp(old->admin_socket, nw->admin_socket) != 0 ||
-	    old->map_size_max != nw->map_size_max ||
+	    old->map_size_max != nw->map_size_max || old->seal != nw->seal ||
 	    memcmp(&old->metrics_listen, &nw->metrics_listen,
 	        sizeof(old->metrics_listen)) != 0 ||
 	    memcmp(&old->listen, &nw->listen, sizeof(old->listen)) != 0)
 		log_warnx("config: name, data_dir, admin_socket, listen, "
-		          "metrics_listen and map_size_max take effect only "
-		          "after a restart");
+		          "metrics_listen, map_size_max and seal take effect "
+		          "only after a restart");
 }
 
 static void
@@ -197,8 +197,8 @@ all_cases_names(void *arg, struct crypt_name *out, size_t max)
 	size_t k = 0;
 
 	if (cfg->all_cases && k < max)
-		out[k++] = (struct crypt_name){cfg->name,
-		    (uint8_t)strlen(cfg->name)};
+		out[k++] =
+		    (struct crypt_name){cfg->name, (uint8_t)strlen(cfg->name)};
 	for (unsigned i = 0; i < cfg->npeers && k < max; i++)
 		if (cfg->peers[i].all_cases)
 			out[k++] = (struct crypt_name){cfg->peers[i].name,
@@ -230,8 +230,12 @@ start_crypt(struct node *n, struct jalin_err *err)
 
 	if (priv == NULL)
 		return 0;
+	/* it reads sealed fields with its key in any case; it seals what it
+	 * writes unless [node] seal = no (offices still on 0.3) */
 	if ((n->crypt = crypt_new(n->cfg->name, priv, &k)) == NULL)
 		return jalin_err_set(err, JALIN_ENOMEM, "out of memory");
+	if (!n->cfg->seal)
+		return 0;
 	ops_set_crypt(n->ops, n->crypt);
 	return reseal_start(n, &n->reseal, err);
 }
@@ -286,8 +290,8 @@ stop(struct node *n)
 		ops_flush(n->ops);
 	conn_stop(n->peers);
 	ops_free(n->ops);
-	gc_free(n->gc);               /* after ops: its last run ends there */
-	reseal_stop(n->reseal);       /* after ops: it answers its writes */
+	gc_free(n->gc);         /* after ops: its last run ends there */
+	reseal_stop(n->reseal); /* after ops: it answers its writes */
 	crypt_free(n->crypt);
 	kr_free(n->keyring);          /* after conn: CERTs learn into it */
 	retention_stop(n->retention); /* after ops: it answers its purges */

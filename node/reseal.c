@@ -78,8 +78,8 @@ in_clear(const struct schema_coll *c, const struct rec_entry *e)
  * live, sealed already).
  */
 static bool
-fields_to_seal(struct reseal *r, const struct schema_coll *c,
-    const struct record *rec)
+fields_to_seal(
+    struct reseal *r, const struct schema_coll *c, const struct record *rec)
 {
 	const char *self = r->n->cfg->name;
 	msgpack_packer pk;
@@ -233,13 +233,15 @@ reseal_start(struct node *n, struct reseal **out, struct jalin_err *err)
 	if ((r = calloc(1, sizeof(*r))) == NULL ||
 	    (r->ws = malloc(sizeof(*r->ws))) == NULL) {
 		free(r);
-		return jalin_err_set(err, JALIN_ENOMEM, "reseal: out of memory");
+		return jalin_err_set(
+		    err, JALIN_ENOMEM, "reseal: out of memory");
 	}
 	r->n = n;
 	buf_init(&r->fields, JALIN_FRAME_MAX);
 	if ((r->step = event_new(n->base, -1, 0, step_cb, r)) == NULL) {
 		reseal_stop(r);
-		return jalin_err_set(err, JALIN_ENOMEM, "reseal: out of memory");
+		return jalin_err_set(
+		    err, JALIN_ENOMEM, "reseal: out of memory");
 	}
 	event_active(r->step, 0, 0);
 	*out = r;

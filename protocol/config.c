@@ -95,6 +95,8 @@ static const struct cfg_key cfg_keys[] = {
     {S_NODE, "max_clock_skew", T_UINT, .def = STR(JALIN_CLOCK_SKEW_DEFAULT),
         .min = 1, .max = JALIN_CLOCK_SKEW_MAX, NODE(max_clock_skew)},
     {S_NODE, "all_cases", T_BOOL, .def = "no", NODE(all_cases)},
+    {S_NODE, "seal", T_BOOL, .def = "yes", NODE(seal),
+        .what = "seal personal fields of the cases this node writes"},
     {S_NODE, "relay", T_BOOL, .def = "no", NODE(relay),
         .what = "keep every case and referral to pass on, sealed"},
     {S_NODE, "all_cases_nodes", T_NAMES, .optional = true,

@@ -55,6 +55,7 @@ struct cfg {
 	unsigned max_clock_skew;       /* seconds (JALIN_CLOCK_SKEW_*) */
 	bool all_cases; /* this node receives every case (national node) */
 	bool relay;     /* this node keeps every case to pass on, sealed */
+	bool seal;      /* seal personal fields it writes (PROTOCOL.md §14) */
 	/* the federation's all_cases nodes, "a, b" (may write every case;
 	 * write authority, node/authz.h); the peers with all_cases = yes
 	 * count as listed too */

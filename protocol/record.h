@@ -61,14 +61,14 @@
 #include "err.h"
 #include "limits.h"
 
-#define REC_FORMAT    3
-#define REC_FORMAT_2  2 /* read only, with REC_LEGACY */
-#define REC_FORMAT_1  1 /* read only, with REC_LEGACY */
-#define REC_CODED_EXT 1 /* msgpack ext type of a coded string */
+#define REC_FORMAT     3
+#define REC_FORMAT_2   2 /* read only, with REC_LEGACY */
+#define REC_FORMAT_1   1 /* read only, with REC_LEGACY */
+#define REC_CODED_EXT  1 /* msgpack ext type of a coded string */
 #define REC_SEALED_EXT 2 /* an S! value sealed to its recipients (seal.h) */
-#define REC_KEYS_EXT  3 /* a record's wrapped data keys (seal.h) */
-#define REC_CODED_MIN 8 /* shorter strings are never coded */
-#define REC_PURGED    0x1u
+#define REC_KEYS_EXT   3 /* a record's wrapped data keys (seal.h) */
+#define REC_CODED_MIN  8 /* shorter strings are never coded */
+#define REC_PURGED     0x1u
 
 struct rec_origin {
 	const char *name;

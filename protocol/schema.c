@@ -2109,7 +2109,8 @@ check_dates(const struct schema_coll *c, const struct date_rule *dr,
 	    (he = kv_find(kv, n, hf)) == NULL)
 		return 0;
 	/* sealed (PROTOCOL.md §14): judged by their writer, who reads them */
-	const struct schema_kv *pe = dr->lo_precision == NULL ? NULL
+	const struct schema_kv *pe = dr->lo_precision == NULL
+	    ? NULL
 	    : kv_find(kv, n,
 	          schema_field_by_name(
 	              c, dr->lo_precision, strlen(dr->lo_precision)));

@@ -54,7 +54,7 @@ enum schema_type {
 	ST_HASH,   /* 32 bytes (SHA-256) */
 	ST_LIST,   /* array of item (max = most items) */
 	ST_OBJECT, /* map of sub-fields (obj[], nobj), used as list items */
-	ST_MAP, /* map: keys enums[] (or any str(JALIN_MAP_KEY_MAX)) -> item */
+	ST_MAP,  /* map: keys enums[] (or any str(JALIN_MAP_KEY_MAX)) -> item */
 	ST_KEYS, /* a record's wrapped data keys (seal.h), set by the node */
 };
 

@@ -98,6 +98,21 @@ srec_keys_body(
 }
 
 bool
+srec_rec_sealed(const struct record *r)
+{
+	const uint8_t *body;
+	uint32_t blen;
+
+	for (uint16_t i = 0; i < r->nentries; i++) {
+		const struct rec_entry *e = &r->entry[i];
+		if (srec_sealed_body(e->val, e->vlen, &body, &blen) ||
+		    srec_keys_body(e->val, e->vlen, &body, &blen))
+			return true;
+	}
+	return false;
+}
+
+bool
 srec_coll_sealed(const struct schema_coll *c)
 {
 	return c != NULL && c->scope == SCOPE_SCOPED;
@@ -157,7 +172,8 @@ add_keys(struct srec *s, const struct seal_where *w, const struct rec_entry *e,
 	if (e->vlen == 1 && e->val[0] == 0xc0)
 		return 0;
 	if (!srec_keys_body(e->val, e->vlen, &body, &blen))
-		return jalin_err_set(err, JALIN_EPROTO, "keys: not a keys value");
+		return jalin_err_set(
+		    err, JALIN_EPROTO, "keys: not a keys value");
 	rc = seal_keys_open(s->x, w, body, blen, s->node, s->nlen, s->priv, got,
 	    1 + SEAL_CHAIN_MAX, &n, err);
 	if (rc == JALIN_ENOTFOUND)

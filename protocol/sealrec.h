@@ -47,9 +47,9 @@ void srec_view(struct srec *s, struct view_open *op);
  * recipient); JALIN_EPERM when a wrap or the chain does not check;
  * JALIN_EPROTO when the keys value is malformed.
  */
-int srec_keys(struct srec *s, const struct schema_coll *c,
-    const uint8_t id[16], const struct record *r,
-    const struct seal_key **keys, size_t *n, struct jalin_err *err);
+int srec_keys(struct srec *s, const struct schema_coll *c, const uint8_t id[16],
+    const struct record *r, const struct seal_key **keys, size_t *n,
+    struct jalin_err *err);
 
 /*
  * Open the sealed value v (the whole ext object) of field tag of record
@@ -57,10 +57,9 @@ int srec_keys(struct srec *s, const struct schema_coll *c,
  * holds no key for it, JALIN_EPERM when it does not check, JALIN_EPROTO
  * when v is not a sealed value.
  */
-int srec_open(struct srec *s, const struct schema_coll *c,
-    const uint8_t id[16], const struct record *r, uint16_t tag,
-    const uint8_t *v, uint32_t vlen, struct buf *plain,
-    struct jalin_err *err);
+int srec_open(struct srec *s, const struct schema_coll *c, const uint8_t id[16],
+    const struct record *r, uint16_t tag, const uint8_t *v, uint32_t vlen,
+    struct buf *plain, struct jalin_err *err);
 
 /* The body of v if it is a sealed value (ext REC_SEALED_EXT). */
 bool srec_sealed_body(
@@ -69,6 +68,10 @@ bool srec_sealed_body(
 /* The body of v if it is a keys value (ext REC_KEYS_EXT). */
 bool srec_keys_body(
     const uint8_t *v, uint32_t vlen, const uint8_t **body, uint32_t *blen);
+
+/* True if r holds a sealed value or data keys (a protocol 3 node cannot
+ * store it). */
+bool srec_rec_sealed(const struct record *r);
 
 /* True if collection c seals fields: case and referral (SCOPED). */
 bool srec_coll_sealed(const struct schema_coll *c);
@@ -79,6 +82,7 @@ bool srec_coll_sealed(const struct schema_coll *c);
  * N (who the record goes to, its controller, legal basis, retention, case
  * number) travel in clear: nodes route and judge by them.
  */
-bool srec_field_sealed(const struct schema_coll *c, const struct schema_field *f);
+bool srec_field_sealed(
+    const struct schema_coll *c, const struct schema_field *f);
 
 #endif

@@ -108,7 +108,8 @@ is_ext(const struct rec_entry *e, int8_t want)
 
 /* A sealed value as its reader sees it, or "(encrypted)". */
 static void
-pack_sealed(msgpack_packer *pk, const struct vrec *vr, const struct rec_entry *e)
+pack_sealed(
+    msgpack_packer *pk, const struct vrec *vr, const struct rec_entry *e)
 {
 	uint8_t mem[512];
 	struct buf t;
@@ -117,8 +118,8 @@ pack_sealed(msgpack_packer *pk, const struct vrec *vr, const struct rec_entry *e
 	if (vr->op == NULL || vr->op->open == NULL ||
 	    vr->op->open(vr->op->arg, vr->c, vr->id, vr->r, e->tag, e->val,
 	        e->vlen, &t) != 0 ||
-	    schema_display(schema_field_by_tag(vr->c, e->tag), t.p, t.len,
-	        pk) != 0)
+	    schema_display(
+	        schema_field_by_tag(vr->c, e->tag), t.p, t.len, pk) != 0)
 		view_str(pk, "(encrypted)");
 	buf_free(&t);
 }
@@ -159,7 +160,8 @@ pack_origin(msgpack_packer *pk, const struct record *r, uint16_t o)
 
 /* {"value", "hlc", "at", "origin"} of one entry. */
 static void
-pack_version(msgpack_packer *pk, const struct vrec *vr, const struct rec_entry *e)
+pack_version(
+    msgpack_packer *pk, const struct vrec *vr, const struct rec_entry *e)
 {
 	const struct record *r = vr->r;
 	const struct rec_dot *d = &r->dot[e->dot];

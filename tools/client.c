@@ -9,9 +9,12 @@
  * command cannot tell the two apart. It never writes: LMDB is opened
  * MDB_RDONLY and anything but a read request is refused.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/pem.h>
 
 #include "client.h"
 #include "conn.h"
@@ -21,6 +24,7 @@
 #include "msg.h"
 #include "query.h"
 #include "record.h"
+#include "sealrec.h"
 #include "storedb.h"
 #include "view.h"
 
@@ -38,6 +42,8 @@ struct client {
 	bool have_answer;
 	bool answered;       /* a response came: failures now "lost" the node */
 	const char *purpose; /* --purpose, sent with every request */
+	EVP_PKEY *enc;       /* --enc-key */
+	struct srec *reader; /* opens sealed fields with enc */
 };
 
 static struct client *
@@ -95,9 +101,47 @@ client_open_remote(const char *hostport, const struct conn_opts *o,
 	return client_over(c, out, err);
 }
 
+/* The reader of the store's node with the key in path (--enc-key). */
+static int
+open_reader(struct client *cl, const char *path, struct jalin_err *err)
+{
+	char node[JALIN_NAME_MAX + 1];
+	const void *p;
+	size_t len;
+	MDB_txn *txn;
+	FILE *fp;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return jalin_err_set(err, JALIN_EINVAL,
+		    "--enc-key: cannot read "
+		    "'%s': %s",
+		    path, strerror(errno));
+	cl->enc = PEM_read_PrivateKey(fp, NULL, NULL, NULL);
+	fclose(fp);
+	if (cl->enc == NULL || EVP_PKEY_get_id(cl->enc) != EVP_PKEY_X25519)
+		return jalin_err_set(err, JALIN_EINVAL,
+		    "--enc-key: '%s' is not an X25519 private key (the node's "
+		    "NAME.enc.key)",
+		    path);
+	if (stdb_begin_read(cl->db, &txn, err) != 0)
+		return JALIN_EUNREACH;
+	int rc = stdb_meta_get(txn, cl->db, "node", &p, &len);
+	if (rc == 0 && len <= JALIN_NAME_MAX) {
+		memcpy(node, p, len);
+		node[len] = '\0';
+	}
+	stdb_end_read(txn);
+	if (rc != 0 || len > JALIN_NAME_MAX)
+		return jalin_err_set(
+		    err, JALIN_ECORRUPT, "the store has no node name");
+	if ((cl->reader = srec_new(node, cl->enc)) == NULL)
+		return jalin_err_set(err, JALIN_ENOMEM, "out of memory");
+	return 0;
+}
+
 int
-client_open_db(const char *dir, const char *version, struct client **out,
-    struct jalin_err *err)
+client_open_db(const char *dir, const char *enc_key, const char *version,
+    struct client **out, struct jalin_err *err)
 {
 	struct client *cl;
 	int rc;
@@ -115,6 +159,10 @@ client_open_db(const char *dir, const char *version, struct client **out,
 		client_close(cl);
 		return JALIN_EUNREACH;
 	}
+	if (enc_key != NULL && (rc = open_reader(cl, enc_key, err)) != 0) {
+		client_close(cl);
+		return rc;
+	}
 	*out = cl;
 	return 0;
 }
@@ -125,6 +173,8 @@ client_close(struct client *cl)
 	if (cl == NULL)
 		return;
 	conn_close(cl->conn);
+	srec_free(cl->reader);
+	EVP_PKEY_free(cl->enc);
 	stdb_close(cl->db);
 	free(cl->ws);
 	buf_free(&cl->in);
@@ -271,8 +321,10 @@ db_answer(struct client *cl, const struct msg_req *q)
 		    "--db opens the store read-only; write through the "
 		    "running node");
 	else if ((rc = stdb_begin_read(cl->db, &txn, &err)) == 0) {
+		struct view_open vo = {NULL, NULL};
+		srec_view(cl->reader, &vo);
 		rc = query_dispatch(txn, cl->db, q, 0, db_status_extra, cl,
-		    cl->ws, &pk, &cl->in, &err);
+		    cl->ws, &vo, &pk, &cl->in, &err);
 		mdb_txn_abort(txn);
 	}
 	if (rc == 0 && cl->in.err != 0)

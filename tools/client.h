@@ -44,11 +44,14 @@ int client_open_remote(const char *hostport, const struct conn_opts *o,
     struct client **out, struct jalin_err *err);
 
 /*
- * Open the store in dir read-only; version is reported by status.
- * JALIN_EUNREACH with err (the store's own message) if it cannot be opened.
+ * Open the store in dir read-only; version is reported by status. enc_key
+ * (may be NULL): the node's encryption key (PEM, X25519), which opens the
+ * sealed fields of the records it reads (PROTOCOL.md §14). JALIN_EUNREACH
+ * with err (the store's own message) if it cannot be opened; JALIN_EINVAL
+ * if enc_key cannot be read or is not an X25519 key.
  */
-int client_open_db(const char *dir, const char *version, struct client **out,
-    struct jalin_err *err);
+int client_open_db(const char *dir, const char *enc_key, const char *version,
+    struct client **out, struct jalin_err *err);
 
 /* Close; NULL is a no-op. */
 void client_close(struct client *cl);

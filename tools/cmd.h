@@ -29,10 +29,11 @@ enum {
 
 /* How a command reaches the node: the global options. */
 struct target {
-	const char *config; /* -c (NULL: $JALIN_CONFIG or the default) */
-	const char *socket; /* -s */
-	const char *db;     /* --db */
-	const char *remote; /* --remote HOST:PORT */
+	const char *config;  /* -c (NULL: $JALIN_CONFIG or the default) */
+	const char *socket;  /* -s */
+	const char *db;      /* --db */
+	const char *enc_key; /* --enc-key: opens sealed fields with --db */
+	const char *remote;  /* --remote HOST:PORT */
 	const char *cert, *key, *ca; /* admin certificate, key, CA */
 	const char *crl;             /* --crl: the CA's CRL, or NULL */
 	unsigned timeout_ms;         /* --timeout */

@@ -19,6 +19,10 @@ const struct opt ctl_gopts[] = {
         "open the store in DIR read-only instead of asking the node; "
         "works for status, peers, get, list, export, feed, conflicts, "
         "digest, whether jalind runs or not"},
+    {O_ENC_KEY, "enc-key", "FILE",
+        "with --db: the node's encryption key (NAME.enc.key): the sealed "
+        "fields of the cases and referrals it reads are shown; without it "
+        "they show \"(encrypted)\""},
     {O_REMOTE, "remote", "HOST:PORT",
         "ask the node at HOST:PORT (its [node] listen address) over TLS "
         "as a remote admin, with --cert, --key and --ca; for status, "

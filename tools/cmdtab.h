@@ -28,6 +28,7 @@ enum {
 	O_CRL,
 	O_TIMEOUT,
 	O_PURPOSE,
+	O_ENC_KEY,
 	O_MAN,
 	O_LIMIT, /* command options from here (OPT_BIT) */
 	O_VERSIONS,

@@ -89,6 +89,9 @@ take_gopt(int ch, const char *arg, struct global *g, char **argv)
 	case O_DB:
 		g->t.db = arg;
 		return EXIT_OK;
+	case O_ENC_KEY:
+		g->t.enc_key = arg;
+		return EXIT_OK;
 	case O_REMOTE:
 		g->t.remote = arg;
 		return EXIT_OK;

@@ -63,7 +63,7 @@ ctl_open(const struct target *t, bool bounded, struct client **cl)
 
 	jalin_err_clear(&err);
 	if (t->db != NULL) {
-		rc = client_open_db(t->db, JALIN_VERSION, cl, &err);
+		rc = client_open_db(t->db, t->enc_key, JALIN_VERSION, cl, &err);
 	} else if (t->remote != NULL) {
 		ctl_conn_opts(
 		    t, true, &o); /* a remote wait is always bounded */

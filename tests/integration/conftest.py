@@ -86,6 +86,10 @@ class CA:
 
     def __init__(self, path):
         self.path = Path(path)
+        # configs name the roster ([tls] roster): nodes know every other
+        # node's encryption key from their start, as an operator
+        # distributes it with the CRL; False: they learn them from peers
+        self.use_roster = True
         self.run("init")
         self.run("crl")
 
@@ -104,12 +108,20 @@ class CA:
         return self.path / "crl.pem"
 
     def node(self, name):
-        """(cert, key) of node NAME, issued on first use."""
+        """(cert, key) of node NAME, issued on first use (with its
+        encryption key pair, NAME.enc.key and NAME.enc.pem beside them);
+        the roster is written again so every node learns the new one's
+        encryption key at its next start, as an operator distributes it."""
         cert = self.path / "nodes" / f"{name}.pem"
         key = self.path / "nodes" / f"{name}.key"
         if not cert.exists():
             self.run("node", name)
+            self.run("roster")
         return cert, key
+
+    @property
+    def roster_pem(self):
+        return self.path / "roster.pem"
 
     def admin(self, name):
         """(cert, key) of admin NAME (CN admin:NAME), issued on first
@@ -158,6 +170,8 @@ class Node:
             lines += ["", "[tls]", f"ca = {self.ca.ca_pem}",
                       f"cert = {cert}", f"key = {key}",
                       f"crl = {self.ca.crl_pem}"]
+            if self.ca.use_roster and self.build == BUILD:
+                lines.append(f"roster = {self.ca.roster_pem}")
         for peer in peers:
             peer = dict(peer)
             lines += ["", f"[peer {peer.pop('name')}]"]

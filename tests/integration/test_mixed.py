@@ -287,9 +287,18 @@ def test_a_030_office_relays_for_current_ones_and_upgrades_in_place(
           f"{RELEASE} offers {old_pv[0]}-{old_pv[1]}: the chain is "
           f"{'mixed' if new_pv[1] > RELEASE_PROTO else 'one protocol'}")
 
-    nodes = federation(make_node, REGIONS, CHAIN, start=False)
+    # the upgrade as the README says it: an office on 0.4 seals nothing
+    # while another still runs 0.3 (which cannot store a sealed value)
+    nodes = federation(make_node, REGIONS, CHAIN, start=False,
+                       node_keys={"jabar": {"seal": "no"},
+                                  "sulsel": {"seal": "no"}})
     j, b, s = nodes["jabar"], nodes["banten"], nodes["sulsel"]
     b.build = release
+    # 0.3.0 knows no [tls] roster; once upgraded, banten learns the
+    # encryption keys from its peers
+    conf04 = b.conf.read_text()
+    b.conf.write_text("".join(ln for ln in conf04.splitlines(True)
+                              if not ln.startswith("roster = ")))
     for n in nodes.values():
         n.start()
     assert status(b)["version"] == RELEASE
@@ -342,6 +351,7 @@ def test_a_030_office_relays_for_current_ones_and_upgrades_in_place(
                    lambda n=n: peer_status(n, "banten")["state"] != "live")
         assert peer_status(n, "banten")["lag_records"] >= 1
     b.build = BUILD
+    b.conf.write_text(conf04)  # the upgrade installs the roster too
     b.start()
     after = records(b)
     lost = [r for r in before if r not in after]

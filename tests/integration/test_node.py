@@ -605,8 +605,9 @@ def test_sigterm_while_starting_stops_cleanly(make_node):
 
 # -- 6. --db --------------------------------------------------------------
 
-def test_db_reads_the_same_as_the_socket(make_node, tmp_path):
+def test_db_reads_the_same_as_the_socket(make_node, tmp_path, ca):
     n = make_node("jabar").start()
+    enc_key = ca.path / "nodes" / "jabar.enc.key"  # opens sealed fields
     f = import_file(tmp_path, realistic_lines(300, 300))
     n.ctl("import", f)
     cid = json.loads(n.ctl("export", "case").stdout.splitlines()[0])["id"]
@@ -620,13 +621,16 @@ def test_db_reads_the_same_as_the_socket(make_node, tmp_path):
                  ["conflicts"])]
 
     sock = via("-s", n.socket)
-    assert via("--db", n.data_dir) == sock  # while jalind runs
+    assert via("--db", n.data_dir, "--enc-key", enc_key) == sock  # running
+    # without the node's key the sealed fields stay closed
+    assert '"(encrypted)"' in ctl("--db", n.data_dir, "get", "case", cid,
+                                  check=True).stdout
     st = json.loads(ctl("--db", n.data_dir, "--json", "status",
                         check=True).stdout)
     assert st["running"] is False and st["records"]["case"] == 300
     assert "running      no" in ctl("--db", n.data_dir, "status").stdout
     n.stop()
-    assert via("--db", n.data_dir) == sock  # and after it stopped
+    assert via("--db", n.data_dir, "--enc-key", enc_key) == sock  # stopped
     p = ctl("--db", n.data_dir, "delete", "case", cid)
     assert p.returncode == 2
 

@@ -17,7 +17,7 @@ import subprocess
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from conftest import case_record
+from conftest import case_record, ctl
 from fed import federation, get, put, wait_live, wait_until
 from jalin_client import (KEYS_EXT, SEALED_EXT, ext_body, seal_open_keys,
                           seal_open_value, state_entries)
@@ -111,8 +111,8 @@ def test_relay_holds_only_ciphertext(make_node, ca):
         assert secret not in dumped
         assert secret not in log
     # jalinctl --db on the stopped relay: still nothing in clear
-    offline = json.loads(p.ctl("--db", str(p.data_dir), "--json", "get",
-                               "case", rid).stdout)
+    offline = json.loads(ctl("--db", p.data_dir, "--json", "get", "case",
+                             rid, check=True).stdout)
     assert offline["nik"] == "(encrypted)"
     # from outside: the relay's copy holds no wrap for the relay; the
     # readers' keys open every sealed value, byte for byte what was written

@@ -41,7 +41,7 @@
 	"or '-')"
 #define KEYS_NODE                                                        \
 	"name, region, data_dir, listen, admin_socket, max_clock_skew, " \
-	"all_cases, relay, all_cases_nodes, require_signatures, "        \
+	"all_cases, seal, relay, all_cases_nodes, require_signatures, "  \
 	"write_authority_from, "                                         \
 	"stall_timeout, max_connections, handshake_timeout, "            \
 	"admin_idle_timeout, verify_interval, offline_hold, "            \

@@ -25,9 +25,14 @@
 #include "sealrec.h"
 #include "view.h"
 
-enum { JABAR, BANTEN, SULSEL, PUSAT, NNODES };
-static const char *const names[NNODES] = {"jabar", "banten", "sulsel",
-    "pusat"};
+enum {
+	JABAR,
+	BANTEN,
+	SULSEL,
+	PUSAT,
+	NNODES
+};
+static const char *const names[NNODES] = {"jabar", "banten", "sulsel", "pusat"};
 
 struct fx {
 	EVP_PKEY *key[NNODES];
@@ -122,8 +127,8 @@ teardown(void **state)
 /* One field of a put: name and a msgpack value built by the caller. */
 struct fv {
 	const char *name;
-	const char *str;    /* a string value, or */
-	const char **list;  /* a list of strings (NULL-terminated) */
+	const char *str;   /* a string value, or */
+	const char **list; /* a list of strings (NULL-terminated) */
 };
 
 /* Put fields as node `who` on the current record (f->old): returns the
@@ -147,8 +152,8 @@ put(struct fx *f, int who, const struct fv *fv, size_t nfv, bool *changed)
 				k++;
 			msgpack_pack_array(&pk, (uint32_t)k);
 			for (size_t j = 0; j < k; j++)
-				msgpack_pack_str_with_body(&pk, fv[i].list[j],
-				    strlen(fv[i].list[j]));
+				msgpack_pack_str_with_body(
+				    &pk, fv[i].list[j], strlen(fv[i].list[j]));
 		} else {
 			msgpack_pack_str_with_body(
 			    &pk, fv[i].str, strlen(fv[i].str));
@@ -161,16 +166,16 @@ put(struct fx *f, int who, const struct fv *fv, size_t nfv, bool *changed)
 	for (size_t i = 0; i < nfv; i++) {
 		uint32_t end = i + 1 < nfv ? off[i + 1] : (uint32_t)f->vals.len;
 		coff[i] = (uint32_t)canon.len;
-		assert_int_equal(rec_val_canon(f->vals.p + off[i], end - off[i],
-		                     &canon),
-		    0);
+		assert_int_equal(
+		    rec_val_canon(f->vals.p + off[i], end - off[i], &canon), 0);
 		clen[i] = (uint32_t)canon.len - coff[i];
 	}
 	for (size_t i = 0; i < nfv; i++) {
-		const struct schema_field *sf = schema_field_by_name(
-		    f->c, fv[i].name, strlen(fv[i].name));
+		const struct schema_field *sf =
+		    schema_field_by_name(f->c, fv[i].name, strlen(fv[i].name));
 		assert_non_null(sf);
-		u[n++] = (struct merge_update){sf->tag, clen[i], canon.p + coff[i]};
+		u[n++] =
+		    (struct merge_update){sf->tag, clen[i], canon.p + coff[i]};
 	}
 	for (size_t i = 1; i < n; i++) /* sort by tag */
 		for (size_t j = i; j > 0 && u[j].tag < u[j - 1].tag; j--) {
@@ -309,8 +314,8 @@ test_reader_writes(void **state)
 	assert_false(state_has(f, "keluarga"));
 	assert_int_equal(read_as(f, JABAR, "notes", v, sizeof(v)), 0);
 	assert_string_equal(v, "dikunjungi, keluarga setuju");
-	assert_int_equal(read_as(f, SULSEL, "notes", v, sizeof(v)),
-	    JALIN_ENOTFOUND);
+	assert_int_equal(
+	    read_as(f, SULSEL, "notes", v, sizeof(v)), JALIN_ENOTFOUND);
 }
 
 static void
@@ -332,8 +337,8 @@ test_reader_added(void **state)
 	char v[64];
 
 	create(f);
-	assert_int_equal(read_as(f, SULSEL, "nik", v, sizeof(v)),
-	    JALIN_ENOTFOUND);
+	assert_int_equal(
+	    read_as(f, SULSEL, "nik", v, sizeof(v)), JALIN_ENOTFOUND);
 	assert_int_equal(put(f, JABAR, fv, 1, NULL), 0);
 	/* the past values, under the same key */
 	assert_int_equal(read_as(f, SULSEL, "nik", v, sizeof(v)), 0);
@@ -354,8 +359,8 @@ test_reader_taken_out(void **state)
 	assert_int_equal(put(f, JABAR, out, 1, NULL), 0);
 	assert_int_equal(put(f, JABAR, later, 1, NULL), 0);
 	/* banten kept its old wrap in no value: the new key is not its */
-	assert_int_equal(read_as(f, BANTEN, "notes", v, sizeof(v)),
-	    JALIN_ENOTFOUND);
+	assert_int_equal(
+	    read_as(f, BANTEN, "notes", v, sizeof(v)), JALIN_ENOTFOUND);
 	/* the readers left read old and new values (the chain) */
 	assert_int_equal(read_as(f, JABAR, "notes", v, sizeof(v)), 0);
 	assert_string_equal(v, "ditulis sesudah ditarik");
@@ -395,7 +400,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_readers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_same_value_changes_nothing, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_reader_writes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_reader_writes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_not_a_reader, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reader_added, setup, teardown),
 	    cmocka_unit_test_setup_teardown(

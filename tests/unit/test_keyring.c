@@ -282,9 +282,9 @@ test_needed(void **state)
 	f->c.peers[0].collections = 1u << COLL_LKS;
 	f->c.peers[1].collections = 1u << COLL_RESOURCE;
 	assert_null(kr_needed(&f->c));
-	/* the schema decides: referral holds no S! field (today) */
+	/* a referral's personal fields are sealed too (sealrec.h) */
 	f->c.peers[1].collections |= 1u << COLL_REFERRAL;
-	assert_null(kr_needed(&f->c));
+	assert_string_equal(kr_needed(&f->c), "referral");
 	f->c.peers[0].collections |= 1u << COLL_CASE;
 	assert_string_equal(kr_needed(&f->c), "case");
 	f->c.peers[0].collections = 1u << COLL_LKS;
