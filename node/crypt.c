@@ -362,6 +362,49 @@ struct put {
 	bool writes; /* an S! value or share_with */
 };
 
+/* True if a sealed value of old is sealed under kid. */
+static bool
+kid_in_use(const struct record *old, const uint8_t kid[SEAL_KID_LEN])
+{
+	uint8_t k[SEAL_KID_LEN];
+	const uint8_t *body;
+	uint32_t blen;
+
+	for (uint16_t i = 0; i < old->nentries; i++) {
+		const struct rec_entry *e = &old->entry[i];
+		if (!srec_sealed_body(e->val, e->vlen, &body, &blen) ||
+		    seal_value_check(body, blen, NULL) != 0)
+			continue;
+		seal_value_kid(body, k);
+		if (memcmp(k, kid, SEAL_KID_LEN) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Room for one more key in a full chain: drop the oldest keys no value
+ * of the record is sealed under (a key still in use is never dropped:
+ * its values would no longer open). JALIN_ETOOBIG if every one is in use.
+ */
+static int
+drop_unused(struct crypt *x, struct put *p)
+{
+	for (size_t i = x->nkeys; i-- > 0 && x->nkeys > SEAL_CHAIN_MAX;) {
+		if (kid_in_use(p->old, x->keys[i].kid))
+			continue;
+		memmove(x->keys + i, x->keys + i + 1,
+		    (x->nkeys - i - 1) * sizeof(x->keys[0]));
+		seal_key_wipe(&x->keys[--x->nkeys]);
+	}
+	if (x->nkeys <= SEAL_CHAIN_MAX)
+		return 0;
+	return jalin_err_set(p->err, JALIN_ETOOBIG,
+	    "%s: its values are sealed under %d keys; write its sealed fields "
+	    "again before taking another reader out",
+	    p->c->name, SEAL_CHAIN_MAX + 1);
+}
+
 /* Decide the key (x->keys[0] after this) and write the keys value when
  * the readers change and this node may say who reads. keys_at: its offset
  * in x->out, or NO_OFF. */
@@ -395,8 +438,12 @@ settle_keys(struct crypt *x, struct put *p, bool has_field, bool rekey,
 		if ((rc = seal_key_new(&fresh)) != 0)
 			return jalin_err_set(
 			    p->err, rc, "%s: no random data key", p->c->name);
-		size_t keep =
-		    x->nkeys < SEAL_CHAIN_MAX ? x->nkeys : SEAL_CHAIN_MAX;
+		if (x->nkeys >= SEAL_CHAIN_MAX + 1 &&
+		    (rc = drop_unused(x, p)) != 0) {
+			seal_key_wipe(&fresh);
+			return rc;
+		}
+		size_t keep = x->nkeys;
 		memmove(x->keys + 1, x->keys, keep * sizeof(x->keys[0]));
 		x->keys[0] = fresh;
 		x->nkeys = keep + 1;

@@ -35,6 +35,7 @@ write_config() {
 		printf 'cert = %s/ca/nodes/%s.pem\n' "$demo" "$n"
 		printf 'key = %s/ca/nodes/%s.key\n' "$demo" "$n"
 		printf 'crl = %s/ca/crl.pem\n' "$demo"
+		printf 'roster = %s/ca/roster.pem\n' "$demo"
 		for p in "${nodes[@]}"; do
 			[ "$p" = "$n" ] && continue
 			printf '\n[peer %s]\naddress = 127.0.0.1:%s\n' \
@@ -51,6 +52,9 @@ setup() {
 		"$ca" "$demo/ca" init
 		for n in "${nodes[@]}"; do "$ca" "$demo/ca" node "$n"; done
 	fi
+	# every node's encryption key, so each seals a case to its readers
+	# from the first write (README: Security model)
+	"$ca" "$demo/ca" roster >/dev/null
 	for n in "${nodes[@]}"; do write_config "$n"; done
 	"$bin/jalind" -n -c "$demo/jabar.conf" >/dev/null
 }

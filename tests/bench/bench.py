@@ -219,7 +219,12 @@ class CA:
         key = os.path.join(self.path, "nodes", f"{name}.key")
         if not os.path.exists(cert):
             self.run("node", name)
+            self.run("roster")  # every node's encryption key, for [tls]
         return cert, key
+
+    @property
+    def roster_pem(self):
+        return os.path.join(self.path, "roster.pem")
 
 
 _CAS = {}

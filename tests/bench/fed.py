@@ -103,7 +103,8 @@ class FedNode(B.Node):
                  f"listen = 127.0.0.1:{self.port}",
                  f"admin_socket = {self.sock}", "all_cases = yes", "",
                  "[tls]", f"ca = {self.ca.ca_pem}", f"cert = {cert}",
-                 f"key = {key}", f"crl = {self.ca.crl_pem}"]
+                 f"key = {key}", f"crl = {self.ca.crl_pem}",
+                 f"roster = {self.ca.roster_pem}"]
         for p in self.peers:
             lines += ["", f"[peer {p['name']}]", "all_cases = yes"]
             if p.get("node") is not None:

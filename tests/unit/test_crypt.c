@@ -370,6 +370,35 @@ test_reader_taken_out(void **state)
 	assert_string_equal(v, "skizofrenia paranoid");
 }
 
+/* More withdrawals than a keys value carries keys: the keys no value is
+ * sealed under go first, so every value still opens. */
+static void
+test_many_rotations(void **state)
+{
+	struct fx *f = *state;
+	static const char *none[] = {NULL};
+	char v[64], note[32];
+
+	create(f);
+	for (int i = 0; i < 2 * SEAL_CHAIN_MAX; i++) {
+		const struct fv back[] = {{"share_with", NULL, share_banten}};
+		const struct fv out[] = {{"share_with", NULL, none}};
+		snprintf(note, sizeof(note), "catatan %d", i);
+		const struct fv w[] = {{"notes", note, NULL}};
+		assert_int_equal(put(f, JABAR, back, 1, NULL), 0);
+		assert_int_equal(put(f, JABAR, out, 1, NULL), 0);
+		assert_int_equal(put(f, JABAR, w, 1, NULL), 0);
+	}
+	/* nik was sealed under the first key of all */
+	assert_int_equal(read_as(f, JABAR, "nik", v, sizeof(v)), 0);
+	assert_string_equal(v, "3201234567890123");
+	assert_int_equal(read_as(f, PUSAT, "notes", v, sizeof(v)), 0);
+	snprintf(note, sizeof(note), "catatan %d", 2 * SEAL_CHAIN_MAX - 1);
+	assert_string_equal(v, note);
+	assert_int_equal(read_as(f, BANTEN, "notes", v, sizeof(v)),
+	    JALIN_ENOTFOUND);
+}
+
 static void
 test_view_hides_keys(void **state)
 {
@@ -406,6 +435,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_reader_added, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_reader_taken_out, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_many_rotations, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_view_hides_keys, setup, teardown),
 	};
