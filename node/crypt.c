@@ -293,15 +293,14 @@ seal_one(struct crypt *x, const struct schema_coll *c, const uint8_t id[16],
     const struct seal_key *cur, struct jalin_err *err)
 {
 	const struct rec_entry *e = winner(old, u->tag);
-	const uint8_t *pv, *body;
-	uint32_t plen, blen;
-	uint8_t mem[512], kid[SEAL_KID_LEN];
-	struct buf t;
+	/* what is sealed is the value's state form (a string coded when
+	 * that is shorter, record.h): canonical, so the same value seals
+	 * the same plaintext */
+	const uint8_t *pv = u->val, *body;
+	uint32_t plen = u->vlen, blen;
+	uint8_t kid[SEAL_KID_LEN];
 	int rc;
 
-	buf_init_mem(&t, mem, sizeof(mem), JALIN_VALUE_MAX + 16);
-	if ((rc = rec_val_plain(u->val, u->vlen, &t, &pv, &plen)) != 0)
-		goto out;
 	buf_reset(&x->plain);
 	if (e != NULL && srec_sealed_body(e->val, e->vlen, &body, &blen) &&
 	    seal_value_check(body, blen, NULL) == 0) {
@@ -323,8 +322,6 @@ seal_one(struct crypt *x, const struct schema_coll *c, const uint8_t id[16],
 	x->len[i] = (uint32_t)(x->out.len - x->off[i]);
 out:
 	OPENSSL_cleanse(x->plain.p, x->plain.len);
-	OPENSSL_cleanse(mem, sizeof(mem));
-	buf_free(&t);
 	if (rc != 0)
 		jalin_err_set(err, rc, "%s: cannot seal a value: %s", c->name,
 		    jalin_strerror(rc));
@@ -453,6 +450,10 @@ settle_keys(struct crypt *x, struct put *p, bool has_field, bool rekey,
 	rc = write_keys(x, p->c, p->id, &x->keys[0], x->keys + 1, x->nkeys - 1,
 	    p->missing, p->err);
 	x->keys_len = (uint32_t)(x->out.len - *keys_at);
+	/* the reads that follow (record rules, ops.c) need not open them */
+	if (rc == 0)
+		srec_prime(x->reader, p->c, p->id, x->out.p + *keys_at,
+		    x->keys_len, x->keys, x->nkeys);
 	return rc;
 }
 

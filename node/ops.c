@@ -671,7 +671,8 @@ open_kv(struct ops *o, const struct op_rec *r, const struct record *out,
 	if (buf_reserve(&o->plain, JALIN_RECORD_MAX) != 0)
 		return jalin_err_set(err, JALIN_ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
-		if (!srec_sealed_body(o->kv[i].val, o->kv[i].len, &body, &blen))
+		if (!schema_rule_reads(r->c, o->kv[i].tag) ||
+		    !srec_sealed_body(o->kv[i].val, o->kv[i].len, &body, &blen))
 			continue;
 		size_t at = o->plain.len;
 		rc = srec_open(crypt_reader(o->crypt), r->c, r->id, out,

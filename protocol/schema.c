@@ -2131,6 +2131,27 @@ check_dates(const struct schema_coll *c, const struct date_rule *dr,
 	    lf->name, (const char *)hv.p, (const char *)lv.p);
 }
 
+bool
+schema_rule_reads(const struct schema_coll *c, uint16_t tag)
+{
+	const struct schema_field *f = schema_field_by_tag(c, tag);
+
+	if (f == NULL)
+		return false;
+	if (tag == TAG_LEGAL_BASIS)
+		return true;
+	for (size_t i = 0; i < ARRAY_LEN(date_rules); i++) {
+		const struct date_rule *d = &date_rules[i];
+		if (d->coll == c->id &&
+		    (strcmp(f->name, d->lo) == 0 ||
+		        strcmp(f->name, d->hi) == 0 ||
+		        (d->lo_precision != NULL &&
+		            strcmp(f->name, d->lo_precision) == 0)))
+			return true;
+	}
+	return false;
+}
+
 int
 schema_check_record(const struct schema_coll *c, const struct schema_kv *kv,
     size_t n, bool creating, struct jalin_err *err)

@@ -200,6 +200,10 @@ struct schema_kv {
 int schema_check_record(const struct schema_coll *c, const struct schema_kv *kv,
     size_t n, bool creating, struct jalin_err *err);
 
+/* True if a record-level rule of c (schema_check_record) reads the value
+ * of field tag: the rest it reads only for presence. */
+bool schema_rule_reads(const struct schema_coll *c, uint16_t tag);
+
 /* Name of a type / class for documentation ("str(256)", "S!"). */
 const char *schema_type_name(const struct schema_field *f, char *buf, size_t n);
 const char *schema_cls_name(unsigned cls);

@@ -8,10 +8,10 @@
  *   [1 version = 1][8 kid][12 nonce][ciphertext][16 tag]
  *
  * AES-256-GCM under the data key kid (a random nonce per value), the
- * plaintext being the value's canonical msgpack encoding (plain: never
- * coded), and the associated data binding the collection, the record id,
- * the field tag, the version and the kid, so a sealed value moved to
- * another field or record does not open:
+ * plaintext being the value's state form (record.h: its canonical msgpack,
+ * a string coded when that is shorter), and the associated data binding the
+ * collection, the record id, the field tag, the version and the kid, so a
+ * sealed value moved to another field or record does not open:
  *
  *   "jalin seal 1" || [1 collection] || [16 id] || [2 tag, big-endian]
  *   || [1 version] || [8 kid]                         (40 bytes)

@@ -225,6 +225,23 @@ srec_keys(struct srec *s, const struct schema_coll *c, const uint8_t id[16],
 	return 0;
 }
 
+void
+srec_prime(struct srec *s, const struct schema_coll *c, const uint8_t id[16],
+    const uint8_t *kv, uint32_t kvlen, const struct seal_key *keys, size_t n)
+{
+	forget(s);
+	if (n > 1 + SEAL_CHAIN_MAX ||
+	    EVP_DigestInit_ex(s->md, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(s->md, kv, kvlen) != 1 ||
+	    EVP_DigestFinal_ex(s->md, s->keys_hash, NULL) != 1)
+		return;
+	memcpy(s->keys, keys, n * sizeof(*keys));
+	s->nkeys = n;
+	s->cached = true;
+	s->coll = c->id;
+	memcpy(s->id, id, 16);
+}
+
 int
 srec_open(struct srec *s, const struct schema_coll *c, const uint8_t id[16],
     const struct record *r, uint16_t tag, const uint8_t *v, uint32_t vlen,

@@ -52,8 +52,18 @@ int srec_keys(struct srec *s, const struct schema_coll *c, const uint8_t id[16],
     struct jalin_err *err);
 
 /*
+ * The keys a writer just gave record id of c (keys value kv[0..kvlen), the
+ * whole ext object, its data keys keys[0..n)): kept as if opened, so the
+ * reads that follow do not open them again (an X25519 agreement each).
+ */
+void srec_prime(struct srec *s, const struct schema_coll *c,
+    const uint8_t id[16], const uint8_t *kv, uint32_t kvlen,
+    const struct seal_key *keys, size_t n);
+
+/*
  * Open the sealed value v (the whole ext object) of field tag of record
- * id (state r): its plaintext appended to plain. JALIN_ENOTFOUND when s
+ * id (state r): its plaintext appended to plain: the value's state form
+ * (record.h; rec_val_plain decodes a coded string). JALIN_ENOTFOUND when s
  * holds no key for it, JALIN_EPERM when it does not check, JALIN_EPROTO
  * when v is not a sealed value.
  */

@@ -111,17 +111,23 @@ static void
 pack_sealed(
     msgpack_packer *pk, const struct vrec *vr, const struct rec_entry *e)
 {
-	uint8_t mem[512];
-	struct buf t;
+	uint8_t mem[512], mem2[512];
+	const uint8_t *v;
+	uint32_t vlen;
+	struct buf t, t2;
 
+	/* opened: the value's state form (a string may be coded) */
 	buf_init_mem(&t, mem, sizeof(mem), JALIN_VALUE_MAX);
+	buf_init_mem(&t2, mem2, sizeof(mem2), JALIN_VALUE_MAX);
 	if (vr->op == NULL || vr->op->open == NULL ||
 	    vr->op->open(vr->op->arg, vr->c, vr->id, vr->r, e->tag, e->val,
 	        e->vlen, &t) != 0 ||
-	    schema_display(
-	        schema_field_by_tag(vr->c, e->tag), t.p, t.len, pk) != 0)
+	    rec_val_plain(t.p, (uint32_t)t.len, &t2, &v, &vlen) != 0 ||
+	    schema_display(schema_field_by_tag(vr->c, e->tag), v, vlen, pk) !=
+	        0)
 		view_str(pk, "(encrypted)");
 	buf_free(&t);
+	buf_free(&t2);
 }
 
 static void

@@ -32,8 +32,9 @@ const char *view_field_name(
     const struct schema_coll *c, uint16_t tag, char *buf, size_t n);
 
 /*
- * Opens a sealed S! value (seal.h) for the reader: the plaintext (canonical
- * msgpack) appended to plain, 0; anything else shows "(encrypted)". v is
+ * Opens a sealed S! value (seal.h) for the reader: the plaintext (the
+ * value's state form, record.h: a string may be coded) appended to plain,
+ * 0; anything else shows "(encrypted)". v is
  * the whole ext object of field tag of record id (state r). NULL, or a
  * NULL open: every sealed value shows "(encrypted)". A record's data keys
  * (TAG_KEYS) are never shown as a field; with VIEW_VERSIONS their

@@ -491,5 +491,6 @@ def seal_open_value(coll, rid, tag, body, keys):
         return None
     ad = b"jalin seal 1" + bytes([coll]) + rid + tag.to_bytes(2, "big") + \
         body[0:9]
-    return msgpack.unpackb(_gcm_open(keys[kid], nonce, body[21:], ad),
-                           raw=False)
+    # the plaintext is the value's state form: a string may be coded
+    return decode_value(msgpack.unpackb(
+        _gcm_open(keys[kid], nonce, body[21:], ad), raw=False))
