@@ -52,9 +52,14 @@ setup() {
 		"$ca" "$demo/ca" init
 		for n in "${nodes[@]}"; do "$ca" "$demo/ca" node "$n"; done
 	fi
-	# every node's encryption key, so each seals a case to its readers
-	# from the first write (README: Security model)
-	"$ca" "$demo/ca" roster >/dev/null
+	# every node's encryption key (a demo made by an older jalin has
+	# none yet), so each seals a case to its readers from the first write
+	# (README: Security model)
+	for n in "${nodes[@]}"; do
+		[ -f "$demo/ca/nodes/$n.enc.key" ] ||
+		    "$ca" "$demo/ca" enc "$n" >/dev/null
+	done
+	"$ca" "$demo/ca" roster >/dev/null 2>&1
 	for n in "${nodes[@]}"; do write_config "$n"; done
 	"$bin/jalind" -n -c "$demo/jabar.conf" >/dev/null
 }
