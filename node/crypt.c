@@ -95,14 +95,6 @@ crypt_reader(struct crypt *x)
 
 /* ---- readers ------------------------------------------------------------ */
 
-static int
-name_cmp(const char *a, size_t alen, const char *b, size_t blen)
-{
-	int c = memcmp(a, b, alen < blen ? alen : blen);
-
-	return c != 0 ? c : (alen > blen) - (alen < blen);
-}
-
 static void
 readers_add(struct readers *r, const char *s, size_t len)
 {
@@ -110,9 +102,9 @@ readers_add(struct readers *r, const char *s, size_t len)
 
 	if (len == 0 || len > JALIN_NAME_MAX)
 		return;
-	while (i < r->n && name_cmp(r->s[i], r->len[i], s, len) < 0)
+	while (i < r->n && rec_name_cmp(r->s[i], r->len[i], s, len) < 0)
 		i++;
-	if (i < r->n && name_cmp(r->s[i], r->len[i], s, len) == 0)
+	if (i < r->n && rec_name_cmp(r->s[i], r->len[i], s, len) == 0)
 		return;
 	if (r->n == SEAL_WRAPS_MAX) {
 		r->overflow = true;
@@ -129,7 +121,7 @@ static bool
 readers_has(const struct readers *r, const char *s, size_t len)
 {
 	for (size_t i = 0; i < r->n; i++)
-		if (name_cmp(r->s[i], r->len[i], s, len) == 0)
+		if (rec_name_cmp(r->s[i], r->len[i], s, len) == 0)
 			return true;
 	return false;
 }
@@ -467,7 +459,7 @@ self_all_cases(const struct crypt *x)
 	    : 0;
 
 	for (size_t i = 0; i < n && i < SEAL_WRAPS_MAX; i++)
-		if (name_cmp(ac[i].name, ac[i].len, x->node, x->nlen) == 0)
+		if (rec_name_cmp(ac[i].name, ac[i].len, x->node, x->nlen) == 0)
 			return true;
 	return false;
 }
@@ -521,7 +513,8 @@ seal_put(struct crypt *x, struct put *p)
 		    "%s: more than %d nodes would read it", p->c->name,
 		    SEAL_WRAPS_MAX);
 	/* who may write share_with says who reads (authz.h) */
-	p->is_origin = name_cmp(origin, (size_t)olen, x->node, x->nlen) == 0;
+	p->is_origin =
+	    rec_name_cmp(origin, (size_t)olen, x->node, x->nlen) == 0;
 	bool rekey = p->is_origin || self_all_cases(x);
 	if ((rc = open_keys(x, p->c, p->id, p->old, &has_field, p->err)) != 0)
 		return rc;

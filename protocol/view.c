@@ -6,6 +6,7 @@
 
 #include "hlc.h"
 #include "mp.h"
+#include "sealrec.h"
 #include "view.h"
 
 void
@@ -93,19 +94,6 @@ struct vrec {
 	const struct view_open *op;
 };
 
-static bool
-is_ext(const struct rec_entry *e, int8_t want)
-{
-	const uint8_t *d;
-	uint32_t len;
-	int8_t type;
-	struct mpr m;
-
-	mpr_init(&m, e->val, e->vlen);
-	return mpr_peek(&m) == MP_EXT && mpr_ext(&m, &type, &d, &len) == 0 &&
-	    type == want;
-}
-
 /* A sealed value as its reader sees it, or "(encrypted)". */
 static void
 pack_sealed(
@@ -142,11 +130,13 @@ pack_value(msgpack_packer *pk, const struct vrec *vr, const struct rec_entry *e)
 		msgpack_pack_nil(pk);
 		return;
 	}
-	if (is_ext(e, REC_SEALED_EXT)) {
+	const uint8_t *body;
+	uint32_t blen;
+	if (srec_sealed_body(e->val, e->vlen, &body, &blen)) {
 		pack_sealed(pk, vr, e);
 		return;
 	}
-	if (is_ext(e, REC_KEYS_EXT)) {
+	if (srec_keys_body(e->val, e->vlen, &body, &blen)) {
 		view_str(pk, "(data keys)");
 		return;
 	}

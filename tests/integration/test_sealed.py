@@ -47,6 +47,19 @@ def chain(make_node):
                    ("sulsel", "pusat"): {"relay": "yes"}})
 
 
+def shared_case(make_node, **over):
+    """The chain live, and a case of jabar's that sulsel holds: (jabar,
+    pusat, sulsel, its id)."""
+    nodes = chain(make_node)
+    j, p, s = nodes["jabar"], nodes["pusat"], nodes["sulsel"]
+    wait_live(p, "jabar", "sulsel")
+    rid = put(j, "case", the_case(**over))
+    if "share_with" not in over:
+        wait_until("sulsel to hold the case",
+                   lambda: get(s, "case", rid, check=False))
+    return j, p, s, rid
+
+
 def the_case(**over):
     rec = case_record(1, full_name=NAME, nik=NIK, diagnosis=DIAG, notes=NOTE,
                       share_with=["sulsel"])
@@ -126,12 +139,7 @@ def test_relay_holds_only_ciphertext(make_node, ca):
 
 
 def test_withdrawn_reader_cannot_open_later_writes(make_node, ca):
-    nodes = chain(make_node)
-    j, p, s = nodes["jabar"], nodes["pusat"], nodes["sulsel"]
-    wait_live(p, "jabar", "sulsel")
-    rid = put(j, "case", the_case())
-    wait_until("sulsel to hold the case",
-               lambda: get(s, "case", rid, check=False))
+    j, p, s, rid = shared_case(make_node)
     # sulsel is taken out; a note written afterwards
     put(j, "case", {"share_with": []}, rid)
     wait_until("sulsel to erase its copy",
@@ -153,12 +161,7 @@ def test_withdrawn_reader_cannot_open_later_writes(make_node, ca):
 
 
 def test_purge_shreds(make_node, ca):
-    nodes = chain(make_node)
-    j, p, s = nodes["jabar"], nodes["pusat"], nodes["sulsel"]
-    wait_live(p, "jabar", "sulsel")
-    rid = put(j, "case", the_case())
-    wait_until("sulsel to hold the case",
-               lambda: get(s, "case", rid, check=False))
+    j, p, s, rid = shared_case(make_node)
     wait_until("the relay to hold the case",
                lambda: get(p, "case", rid, check=False))
     # a backup of the relay taken before the purge
@@ -168,31 +171,26 @@ def test_purge_shreds(make_node, ca):
     j.ctl("purge", "case", rid, "--reason", "erasure_request")
     wait_until("the purge to reach sulsel",
                lambda: get(s, "case", rid, check=False) is None)
-    # the backup holds ciphertext and a keys value with no wrap for the
-    # relay: nothing in it opens without a reader's key, and the readers'
-    # copies (their wraps) are gone
+    # the backup holds ciphertext, and wraps for the readers only: the
+    # relay's own key opens nothing in it, a reader's key (sulsel's) opens
+    # it all -- and the purge takes the readers' keys values away
     assert all(v is None for v in open_all(backup, rid, "pusat",
                                            enc_key(ca, "pusat")).values())
+    assert NIK in open_all(backup, rid, "sulsel",
+                           enc_key(ca, "sulsel")).values()
     for secret in SECRETS:
         assert all(secret.encode() not in raw for _, _, raw in backup)
-    s.stop()
-    recs = dump(s.data_dir, "records")
-    key = bytes([COLL_CASE]) + bytes.fromhex(rid.replace("-", ""))
-    if key in recs:
-        _, state = value_parts(recs[key])
-        entries = state_entries(state)[4]
-        assert not any(ext_body(raw)[0] == KEYS_EXT for _, _, raw in entries)
+    j.stop()  # the origin keeps the purge marker: no value, no keys
+    entries, _ = stored_case(j, rid)
+    assert not any(ext_body(raw)[0] in (KEYS_EXT, SEALED_EXT)
+                   for _, _, raw in entries)
 
 
 def test_widening_share_with_gives_no_key(make_node, ca):
     """The hostile office of issue 13: sulsel adds itself to share_with of
     a case it was never given. Write authority refuses the write, and no
     wrap for it ever appears."""
-    from jalin_client import make_state  # noqa: F401 (documented helper)
-    nodes = chain(make_node)
-    j, p, s = nodes["jabar"], nodes["pusat"], nodes["sulsel"]
-    wait_live(p, "jabar", "sulsel")
-    rid = put(j, "case", the_case(share_with=[]))
+    j, p, s, rid = shared_case(make_node, share_with=[])
     wait_until("the relay to hold the case",
                lambda: get(p, "case", rid, check=False))
     # sulsel cannot even write it locally: it is not the origin
@@ -207,12 +205,7 @@ def test_widening_share_with_gives_no_key(make_node, ca):
 
 @pytest.mark.parametrize("field", ["nik", "notes"])
 def test_reader_edits_stay_sealed(make_node, ca, field):
-    nodes = chain(make_node)
-    j, p, s = nodes["jabar"], nodes["pusat"], nodes["sulsel"]
-    wait_live(p, "jabar", "sulsel")
-    rid = put(j, "case", the_case())
-    wait_until("sulsel to hold the case",
-               lambda: get(s, "case", rid, check=False))
+    j, p, s, rid = shared_case(make_node)
     value = "3201000011112222" if field == "nik" else \
         "kunjungan rumah oleh pekerja sosial Sulawesi Selatan"
     put(s, "case", {field: value}, rid)
